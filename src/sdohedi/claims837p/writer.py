@@ -1,0 +1,268 @@
+"""Streaming 005010X222A1 writer.
+
+``write_837p(claims, write, ...)`` renders claims one at a time, so memory does not grow with
+the number of claims. Consecutive claims that share billing provider, subscriber/patient and
+payer share their HL loops (at most 100 claims per subscriber HL, per the TR3); a transaction
+set holds at most 5,000 claims (the TR3's recommendation) and a new ST begins after that. All
+counts (HL ids, SE01, GE01, IEA01) are computed. The same claims and control numbers always
+give the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from ..models.claim import Address, BillingProvider, Claim, Patient, Payer, Receiver, RenderingProvider, Subscriber, Submitter
+from ..x12 import Interchange, X12ValueError
+
+VERSION = "005010X222A1"
+MAX_CLAIMS_PER_TRANSACTION = 5000
+MAX_CLAIMS_PER_SUBSCRIBER_HL = 100
+_UNSAFE = re.compile(r"[^ -~\n]|~(?!\n)|(?<!~)\n")  # printable ASCII only; "~" and newline only as the terminator pair
+
+
+def format_amount(value: Decimal) -> str:
+    """X12 'R' type: no exponent, no trailing zeros after the decimal point."""
+    text = f"{value:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def _date(d: dt.date) -> str:
+    return d.strftime("%Y%m%d")
+
+
+@dataclass(frozen=True)
+class EnvelopeInfo:
+    """The ISA/GS identities of one interchange."""
+
+    sender_id: str
+    receiver_id: str
+    sender_qualifier: str = "ZZ"
+    receiver_qualifier: str = "ZZ"
+    application_sender: str | None = None  # GS02, defaults to sender_id
+    application_receiver: str | None = None  # GS03, defaults to receiver_id
+    usage: str = "P"  # ISA15: P production, T test
+
+
+@dataclass
+class WriteResult:
+    interchange_control_number: int
+    group_control_number: int
+    transaction_control_numbers: list[str] = field(default_factory=list)
+    claims: int = 0
+    lines: int = 0
+    segments: int = 0
+    total_charge: Decimal = Decimal(0)
+
+
+def _address(a: Address | None) -> str:
+    if a is None:
+        return ""
+    n3 = f"N3*{a.line1}*{a.line2}~\n" if a.line2 else f"N3*{a.line1}~\n"
+    return f"{n3}N4*{a.city}*{a.state}*{a.zip}~\n"
+
+
+def _billing_provider_block(bp: BillingProvider, hl: int) -> str:
+    out = f"HL*{hl}**20*1~\n"
+    if bp.taxonomy:
+        out += f"PRV*BI*PXC*{bp.taxonomy}~\n"
+    if bp.npi:
+        out += f"NM1*85*2*{bp.name}*****XX*{bp.npi}~\n"
+    else:
+        out += f"NM1*85*2*{bp.name}~\n"
+    out += _address(bp.address)
+    out += f"REF*EI*{bp.tax_id}~\n"
+    return out
+
+
+def _person_name(qualifier: str, p) -> str:
+    if p.first_name:
+        return f"NM1*{qualifier}*1*{p.last_name}*{p.first_name}"
+    return f"NM1*{qualifier}*1*{p.last_name}"
+
+
+def _subscriber_block(bp: BillingProvider, sub: Subscriber, patient: Patient | None, payer: Payer,
+                      hl: int, parent: int) -> tuple[str, int]:
+    """HL 22 (and HL 23 when the patient is someone else). Returns text and HLs used."""
+    child = "1" if patient else "0"
+    rel = "" if patient else "18"
+    out = (f"HL*{hl}*{parent}*22*{child}~\n"
+           f"SBR*{sub.payer_responsibility}*{rel}*******{payer.claim_filing_indicator}~\n"
+           f"{_person_name('IL', sub)}****MI*{sub.member_id}~\n")
+    out += _address(sub.address)
+    out += f"DMG*D8*{_date(sub.birth_date)}*{sub.sex}~\n"
+    out += f"NM1*PR*2*{payer.name}*****PI*{payer.payer_id}~\n"
+    if bp.payer_assigned_id:
+        out += f"REF*G2*{bp.payer_assigned_id}~\n"
+    if patient is None:
+        return out, 1
+    out += (f"HL*{hl + 1}*{hl}*23*0~\n"
+            f"PAT*{patient.relationship}~\n"
+            f"{_person_name('QC', patient)}~\n")
+    out += _address(patient.address)
+    out += f"DMG*D8*{_date(patient.birth_date)}*{patient.sex}~\n"
+    return out, 2
+
+
+def _rendering_block(rp: RenderingProvider) -> str:
+    if rp.entity_type == "1":
+        nm1 = f"NM1*82*1*{rp.name}*{rp.first_name or ''}"
+    else:
+        nm1 = f"NM1*82*2*{rp.name}"
+    nm1 = nm1 + f"*****XX*{rp.npi}~\n" if rp.npi else nm1.rstrip("*") + "~\n"
+    out = nm1 + f"PRV*PE*PXC*{rp.taxonomy}~\n"
+    if rp.secondary_id:
+        out += f"REF*G2*{rp.secondary_id}~\n"
+    return out
+
+
+def _claim_block(c: Claim, rendering: str) -> str:
+    dx = c.diagnoses
+    hi = "HI*ABK:" + dx[0]
+    for code in dx[1:]:
+        hi += "*ABF:" + code
+    out = (f"CLM*{c.claim_id}*{format_amount(c.total_charge)}***{c.place_of_service}:B:{c.frequency}*Y*A*Y*Y~\n")
+    if c.prior_authorization:
+        out += f"REF*G1*{c.prior_authorization}~\n"
+    if c.payer_claim_number:
+        out += f"REF*F8*{c.payer_claim_number}~\n"
+    out += hi + "~\n" + rendering
+    parts = [out]
+    for n, ln in enumerate(c.lines, 1):
+        proc = ln.procedure_code
+        if ln.modifiers:
+            proc += ":" + ":".join(ln.modifiers)
+        ptr = ":".join(map(str, ln.diagnosis_pointers))
+        pos = ln.place_of_service or ""
+        dtp = (f"DTP*472*RD8*{_date(ln.service_date)}-{_date(ln.service_date_end)}"
+               if ln.service_date_end and ln.service_date_end != ln.service_date
+               else f"DTP*472*D8*{_date(ln.service_date)}")
+        parts.append(f"LX*{n}~\nSV1*HC:{proc}*{format_amount(ln.charge)}*UN*{format_amount(ln.units)}*{pos}**{ptr}~\n"
+                     f"{dtp}~\nREF*6R*{ln.line_control_number}~\n")
+    return "".join(parts)
+
+
+def _check_block(text: str, what: str) -> None:
+    """Defence in depth for models built with model_construct (which skips validation)."""
+    if _UNSAFE.search(text):
+        raise X12ValueError(f"{what} holds a character outside printable ASCII or a segment terminator inside a value",
+                            rule="character-set")
+
+
+def write_837p(
+    claims: Iterable[Claim],
+    write: Callable[[str], object],
+    *,
+    submitter: Submitter,
+    receiver: Receiver,
+    envelope: EnvelopeInfo,
+    interchange_control_number: int,
+    group_control_number: int,
+    transaction_type: str = "CH",
+    timestamp: dt.datetime | None = None,
+    max_claims_per_transaction: int = MAX_CLAIMS_PER_TRANSACTION,
+) -> WriteResult:
+    """Write one interchange with one functional group holding as many ST/SE as needed.
+
+    ``transaction_type`` is BHT06: CH for claims, RP for encounter reporting. ST02 runs
+    0001, 0002, ... within the group (unique within the group, as the TR3 requires).
+    """
+    if not 1 <= max_claims_per_transaction <= MAX_CLAIMS_PER_TRANSACTION:
+        raise ValueError("max_claims_per_transaction must be 1..5000")
+    if transaction_type not in ("CH", "RP"):
+        raise ValueError("transaction_type (BHT06) must be CH or RP")
+    ic = Interchange(
+        write, sender_id=envelope.sender_id, receiver_id=envelope.receiver_id,
+        sender_qualifier=envelope.sender_qualifier, receiver_qualifier=envelope.receiver_qualifier,
+        control_number=interchange_control_number, usage=envelope.usage, timestamp=timestamp,
+    )
+    ts = ic.timestamp
+    group = ic.group("HC", envelope.application_sender or envelope.sender_id,
+                     envelope.application_receiver or envelope.receiver_id, group_control_number, VERSION)
+    result = WriteResult(interchange_control_number, group_control_number)
+    w = ic.writer
+    header_tail = (f"*{_date(ts)}*{ts.strftime('%H%M')}*{transaction_type}~\n")
+    per = ""
+    if submitter.contact_name or submitter.phone or submitter.email:
+        per = f"PER*IC*{submitter.contact_name or ''}"
+        per += f"*TE*{submitter.phone}" if submitter.phone else f"*EM*{submitter.email}"
+        per += "~\n"
+    parties = (f"NM1*41*2*{submitter.name}*****46*{submitter.id}~\n{per}"
+               f"NM1*40*2*{receiver.name}*****46*{receiver.id}~\n")
+    _check_block(parties, "submitter/receiver")
+
+    tx = None
+    claims_in_tx = 0
+    claims_in_sub = 0
+    hl = 0
+    bp_hl = 0
+    sub_hl = 0
+    last_bp = last_sub = last_pat = last_payer = last_rp = None
+    rendering = ""
+    total = Decimal(0)
+    n_claims = n_lines = 0
+
+    for claim in claims:
+        if tx is None or claims_in_tx >= max_claims_per_transaction:
+            if tx is not None:
+                tx.close()
+            tx = group.transaction("837", len(result.transaction_control_numbers) + 1)
+            result.transaction_control_numbers.append(tx.control_number)
+            bht = f"BHT*0019*00*{interchange_control_number}{tx.control_number}{header_tail}"
+            w.raw(bht + parties, 1 + parties.count("~"))
+            claims_in_tx = 0
+            hl = 0
+            last_bp = last_sub = None
+        bp = claim.billing_provider
+        if last_bp is None or (bp is not last_bp and bp != last_bp):
+            hl += 1
+            bp_hl = hl
+            block = _billing_provider_block(bp, hl)
+            _check_block(block, "billing provider")
+            w.raw(block, block.count("~"))
+            last_bp = bp
+            last_sub = None
+        sub, pat, payer = claim.subscriber, claim.patient, claim.payer
+        if (last_sub is None or claims_in_sub >= MAX_CLAIMS_PER_SUBSCRIBER_HL
+                or not (sub is last_sub or sub == last_sub) or not (pat is last_pat or pat == last_pat)
+                or not (payer is last_payer or payer == last_payer)):
+            block, used = _subscriber_block(bp, sub, pat, payer, hl + 1, bp_hl)
+            hl += used
+            sub_hl = hl
+            _check_block(block, "subscriber/patient")
+            w.raw(block, block.count("~"))
+            last_sub, last_pat, last_payer = sub, pat, payer
+            claims_in_sub = 0
+        rp = claim.rendering_provider
+        if rp is not last_rp:
+            rendering = _rendering_block(rp) if rp is not None else ""
+            last_rp = rp
+        block = _claim_block(claim, rendering)
+        nseg = block.count("~")
+        if _UNSAFE.search(block) or nseg != 4 * len(claim.lines) + 2 + rendering.count("~") + (
+                claim.prior_authorization is not None) + (claim.payer_claim_number is not None):
+            _check_block(block, f"claim #{n_claims + 1}")
+            raise X12ValueError(f"claim #{n_claims + 1} holds a segment terminator inside a value",
+                                rule="delimiter-in-value", segment="CLM")
+        w.raw(block, nseg)
+        claims_in_tx += 1
+        claims_in_sub += 1
+        n_claims += 1
+        n_lines += len(claim.lines)
+        total += claim.total_charge
+    del sub_hl
+    if tx is not None:
+        tx.close()
+    group.close()
+    ic.close()
+    result.claims = n_claims
+    result.lines = n_lines
+    result.total_charge = total
+    result.segments = w.count
+    return result

@@ -1,0 +1,56 @@
+"""Constrained field types shared by the models: what the implementation guides allow."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, StringConstraints
+
+# Printable ASCII without the delimiters we write with (* : ^ ~). Text from service logs is
+# transliterated at ingest; a model never holds a character that could corrupt an interchange.
+X12_TEXT_PATTERN = r"^[ -)+-9;-\]_-}]*$"
+
+
+def Text(max_length: int, min_length: int = 1):  # noqa: N802 - reads like a type
+    return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length, pattern=X12_TEXT_PATTERN,
+                                            strip_whitespace=True)]
+
+
+def npi_check_digit_ok(npi: str) -> bool:
+    """NPI check digit: Luhn over the 80840 prefix plus the first nine digits."""
+    if len(npi) != 10 or not npi.isdigit():
+        return False
+    digits = "80840" + npi[:9]
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 0:  # rightmost digit of the payload is doubled (check digit is not in the payload)
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return (10 - total % 10) % 10 == int(npi[9])
+
+
+def _npi(value: str) -> str:
+    if not npi_check_digit_ok(value):
+        raise ValueError("NPI must be 10 digits with a valid Luhn check digit (80840 prefix)")
+    return value
+
+
+NPI = Annotated[str, StringConstraints(pattern=r"^\d{10}$"), AfterValidator(_npi)]
+TaxId = Annotated[str, StringConstraints(pattern=r"^\d{9}$")]
+Taxonomy = Annotated[str, StringConstraints(pattern=r"^[0-9]{3}[0-9A-Z]{6}X$")]
+StateCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+ZipCode = Annotated[str, StringConstraints(pattern=r"^\d{5}(\d{4})?$")]
+Phone = Annotated[str, StringConstraints(pattern=r"^\d{10}$")]
+ProcedureCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{5}$")]
+Modifier = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2}$")]
+# ICD-10-CM without the dot, as HI carries it: letter, digit, alnum, then up to 4 alnum.
+DiagnosisCode = Annotated[str, StringConstraints(pattern=r"^[A-TV-Z][0-9][0-9A-Z][0-9A-Z]{0,4}$")]
+PlaceOfService = Annotated[str, StringConstraints(pattern=r"^\d{2}$")]
+Identifier = Text(80, 2)
+Money = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2)]
+SignedMoney = Annotated[Decimal, Field(max_digits=18, decimal_places=2)]
+Quantity = Annotated[Decimal, Field(gt=0, max_digits=15, decimal_places=3)]

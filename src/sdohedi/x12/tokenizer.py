@@ -1,0 +1,160 @@
+"""A streaming, sans-I/O X12 tokenizer.
+
+Feed it chunks of bytes cut at any boundary; it yields :class:`Segment` objects as soon as
+their terminator arrives. Delimiters are read from each ISA, so one stream may hold several
+interchanges, even with different delimiters. CR/LF (and other whitespace) between segments
+is ignored. Memory is bounded by the longest segment, not by the stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple
+
+from .delimiters import ISA_LENGTH, Delimiters
+from .errors import X12SyntaxError
+
+_BOM = "\ufeff"
+_WS = " \t\r\n\x0b\x0c"
+MAX_SEGMENT_LENGTH = 1 << 20  # refuse pathological input instead of buffering forever
+
+
+class Segment(NamedTuple):
+    """One segment: its 1-based ordinal in the stream and its elements (``elements[0]`` is the id)."""
+
+    position: int
+    elements: list[str]
+
+    @property
+    def id(self) -> str:
+        return self.elements[0]
+
+    def get(self, index: int, default: str = "") -> str:
+        """Element ``index`` (1-based, as in 'CLP02'), or ``default`` when absent."""
+        els = self.elements
+        return els[index] if index < len(els) else default
+
+
+class Tokenizer:
+    """Incremental tokenizer. ``feed(chunk)`` returns the segments completed by that chunk;
+    ``close()`` checks that the stream did not end inside a segment."""
+
+    def __init__(self) -> None:
+        self._buf = ""
+        self._delims: Delimiters | None = None
+        self._position = 0
+        self._started = False
+        self._closed = False
+
+    @property
+    def delimiters(self) -> Delimiters | None:
+        return self._delims
+
+    @property
+    def position(self) -> int:
+        """Ordinal of the last segment produced."""
+        return self._position
+
+    def feed(self, chunk: bytes) -> list[Segment]:
+        if self._closed:
+            raise X12SyntaxError("data fed after close()", rule="stream-closed")
+        # latin-1 maps every byte to one character: no decode errors, no lost bytes;
+        # the validator, not the tokenizer, decides which characters are allowed.
+        self._buf += chunk.decode("latin-1")
+        return self._drain(final=False)
+
+    def close(self) -> list[Segment]:
+        out = self._drain(final=True)
+        self._closed = True
+        rest = self._buf.strip(_WS + "\x00\x1a")  # NUL/^Z padding is common at file ends
+        if rest:
+            raise X12SyntaxError(
+                "stream ends inside a segment (no segment terminator)", rule="truncated",
+                position=self._position + 1,
+            )
+        if not self._started:
+            raise X12SyntaxError("no ISA segment found: not an X12 interchange", rule="isa-missing", position=1)
+        self._buf = ""
+        return out
+
+    def _start_interchange(self, final: bool) -> bool:
+        """Find the ISA at the head of the buffer and read its delimiters.
+        Returns False when more data is needed."""
+        buf = self._buf
+        if not self._started:
+            buf = buf.lstrip(_BOM + _WS)
+        else:
+            buf = buf.lstrip(_WS)
+        self._buf = buf
+        if len(buf) < ISA_LENGTH:
+            if final or (buf[:3] and not "ISA".startswith(buf[:3])):
+                if buf.strip(_WS + "\x00\x1a"):
+                    raise X12SyntaxError(
+                        "expected an ISA segment" if buf[:3] not in ("ISA",) else "ISA segment is truncated",
+                        rule="isa-missing" if not buf.startswith("ISA") else "isa-fixed-length",
+                        position=self._position + 1,
+                    )
+            return False
+        self._delims = Delimiters.from_isa(buf[:ISA_LENGTH], position=self._position + 1)
+        self._started = True
+        return True
+
+    def _drain(self, final: bool) -> list[Segment]:
+        out: list[Segment] = []
+        while True:
+            if self._delims is None:
+                if not self._start_interchange(final):
+                    return out
+            d = self._delims
+            assert d is not None
+            term = d.segment
+            buf = self._buf
+            end = buf.rfind(term)
+            if end < 0:
+                if len(buf) > MAX_SEGMENT_LENGTH:
+                    raise X12SyntaxError("segment longer than 1 MiB: no terminator found", rule="segment-length",
+                                         position=self._position + 1)
+                return out
+            pieces = buf[:end].split(term)
+            self._buf = buf[end + 1:]
+            sep = d.element
+            pos = self._position
+            for i, piece in enumerate(pieces):
+                if piece[:1] in _WS or piece[-1:] in "\r\n":
+                    piece = piece.strip("\r\n\t ")
+                    if not piece:
+                        continue
+                if piece.startswith("IEA") and piece[3:4] == sep:
+                    pos += 1
+                    out.append(Segment(pos, piece.split(sep)))
+                    # The next ISA may declare other delimiters: re-read them from there.
+                    rest = term.join(pieces[i + 1:])
+                    self._buf = (rest + term + self._buf) if i + 1 < len(pieces) else self._buf
+                    self._delims = None
+                    break
+                els = piece.split(sep)
+                sid = els[0]
+                if not (2 <= len(sid) <= 3 and sid.isalnum() and sid.isascii()):
+                    self._position = pos
+                    raise X12SyntaxError(
+                        "segment identifier must be 2-3 letters or digits", rule="segment-id", position=pos + 1,
+                    )
+                pos += 1
+                out.append(Segment(pos, els))
+            else:
+                self._position = pos
+                continue
+            self._position = pos
+
+
+def iter_segments(chunks: Iterable[bytes]) -> Iterator[Segment]:
+    """Tokenize an iterable of byte chunks (e.g. ``iter(lambda: f.read(1 << 20), b"")``)."""
+    tok = Tokenizer()
+    for chunk in chunks:
+        yield from tok.feed(chunk)
+    yield from tok.close()
+
+
+def read_chunks(fileobj, size: int = 1 << 20) -> Iterator[bytes]:
+    """Chunks of an open binary file, for :func:`iter_segments`."""
+    return iter(lambda: fileobj.read(size), b"")
