@@ -22,19 +22,27 @@ from ..x12 import Interchange, X12ValueError
 VERSION = "005010X222A1"
 MAX_CLAIMS_PER_TRANSACTION = 5000
 MAX_CLAIMS_PER_SUBSCRIBER_HL = 100
-_UNSAFE = re.compile(r"[^ -~\n]|~(?!\n)|(?<!~)\n")  # printable ASCII only; "~" and newline only as the terminator pair
+# Printable ASCII only. A "~" or newline inside a value also changes the segment count,
+# which the caller checks, so this simple class is enough (and cheap on the hot path).
+_UNSAFE = re.compile(r"[^ -~\n]")
+_AMOUNTS: dict[Decimal, str] = {}
 
 
 def format_amount(value: Decimal) -> str:
     """X12 'R' type: no exponent, no trailing zeros after the decimal point."""
-    text = f"{value:f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text or "0"
+    text = _AMOUNTS.get(value)
+    if text is None:
+        text = f"{value:f}"
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+        text = text or "0"
+        if len(_AMOUNTS) < 65536:  # charges and units repeat a lot; keep the cache bounded
+            _AMOUNTS[value] = text
+    return text
 
 
 def _date(d: dt.date) -> str:
-    return d.strftime("%Y%m%d")
+    return d.isoformat().replace("-", "")
 
 
 @dataclass(frozen=True)
@@ -82,9 +90,8 @@ def _billing_provider_block(bp: BillingProvider, hl: int) -> str:
 
 
 def _person_name(qualifier: str, p) -> str:
-    if p.first_name:
-        return f"NM1*{qualifier}*1*{p.last_name}*{p.first_name}"
-    return f"NM1*{qualifier}*1*{p.last_name}"
+    """NM101..NM104; NM104 stays as an (empty) position so later elements keep their place."""
+    return f"NM1*{qualifier}*1*{p.last_name}*{p.first_name or ''}"
 
 
 def _subscriber_block(bp: BillingProvider, sub: Subscriber, patient: Patient | None, payer: Payer,
@@ -104,7 +111,7 @@ def _subscriber_block(bp: BillingProvider, sub: Subscriber, patient: Patient | N
         return out, 1
     out += (f"HL*{hl + 1}*{hl}*23*0~\n"
             f"PAT*{patient.relationship}~\n"
-            f"{_person_name('QC', patient)}~\n")
+            f"{_person_name('QC', patient).rstrip('*')}~\n")
     out += _address(patient.address)
     out += f"DMG*D8*{_date(patient.birth_date)}*{patient.sex}~\n"
     return out, 2
@@ -113,10 +120,14 @@ def _subscriber_block(bp: BillingProvider, sub: Subscriber, patient: Patient | N
 def _rendering_block(rp: RenderingProvider) -> str:
     if rp.entity_type == "1":
         nm1 = f"NM1*82*1*{rp.name}*{rp.first_name or ''}"
+        return (nm1 + f"****XX*{rp.npi}~\n" if rp.npi else nm1.rstrip("*") + "~\n") + _rendering_tail(rp)
     else:
         nm1 = f"NM1*82*2*{rp.name}"
-    nm1 = nm1 + f"*****XX*{rp.npi}~\n" if rp.npi else nm1.rstrip("*") + "~\n"
-    out = nm1 + f"PRV*PE*PXC*{rp.taxonomy}~\n"
+    return (nm1 + f"*****XX*{rp.npi}~\n" if rp.npi else nm1 + "~\n") + _rendering_tail(rp)
+
+
+def _rendering_tail(rp: RenderingProvider) -> str:
+    out = f"PRV*PE*PXC*{rp.taxonomy}~\n"
     if rp.secondary_id:
         out += f"REF*G2*{rp.secondary_id}~\n"
     return out
@@ -150,7 +161,7 @@ def _claim_block(c: Claim, rendering: str) -> str:
 
 def _check_block(text: str, what: str) -> None:
     """Defence in depth for models built with model_construct (which skips validation)."""
-    if _UNSAFE.search(text):
+    if _UNSAFE.search(text) or text.count("~") != text.count("\n") or "~~" in text:
         raise X12ValueError(f"{what} holds a character outside printable ASCII or a segment terminator inside a value",
                             rule="character-set")
 
@@ -187,7 +198,7 @@ def write_837p(
                      envelope.application_receiver or envelope.receiver_id, group_control_number, VERSION)
     result = WriteResult(interchange_control_number, group_control_number)
     w = ic.writer
-    header_tail = (f"*{_date(ts)}*{ts.strftime('%H%M')}*{transaction_type}~\n")
+    header_tail = (f"*{_date(ts.date())}*{ts.strftime('%H%M')}*{transaction_type}~\n")
     per = ""
     if submitter.contact_name or submitter.phone or submitter.email:
         per = f"PER*IC*{submitter.contact_name or ''}"
@@ -245,7 +256,7 @@ def write_837p(
             last_rp = rp
         block = _claim_block(claim, rendering)
         nseg = block.count("~")
-        if _UNSAFE.search(block) or nseg != 4 * len(claim.lines) + 2 + rendering.count("~") + (
+        if _UNSAFE.search(block) or block.count("\n") != nseg or nseg != 4 * len(claim.lines) + 2 + rendering.count("~") + (
                 claim.prior_authorization is not None) + (claim.payer_claim_number is not None):
             _check_block(block, f"claim #{n_claims + 1}")
             raise X12ValueError(f"claim #{n_claims + 1} holds a segment terminator inside a value",

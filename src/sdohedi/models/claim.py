@@ -119,6 +119,7 @@ class Patient(Person):
     """2010CA: only when the patient is not the subscriber. ``relationship`` is PAT01."""
 
     relationship: Literal["01", "19", "20", "21", "39", "40", "53", "G8"]
+    address: Address  # 2010CA N3/N4 are required
 
 
 class Payer(_Model):
@@ -180,6 +181,8 @@ class Claim(_Model):
             object.__setattr__(self, "total_charge", total)
         elif self.total_charge != total:
             raise ValueError(f"CLM02 total_charge {self.total_charge} must equal the sum of line charges {total}")
+        if self.patient is None and self.subscriber.address is None:
+            raise ValueError("the subscriber is the patient, so 2010BA needs the subscriber's address (N3/N4)")
         if self.frequency in ("7", "8") and not self.payer_claim_number:
             raise ValueError("a replacement (7) or void (8) claim needs payer_claim_number (REF*F8)")
         if self.frequency == "1" and self.payer_claim_number:

@@ -39,17 +39,17 @@ def _npi(value: str) -> str:
     return value
 
 
-NPI = Annotated[str, StringConstraints(pattern=r"^\d{10}$"), AfterValidator(_npi)]
-TaxId = Annotated[str, StringConstraints(pattern=r"^\d{9}$")]
+NPI = Annotated[str, StringConstraints(pattern=r"^[0-9]{10}$"), AfterValidator(_npi)]
+TaxId = Annotated[str, StringConstraints(pattern=r"^[0-9]{9}$")]
 Taxonomy = Annotated[str, StringConstraints(pattern=r"^[0-9]{3}[0-9A-Z]{6}X$")]
 StateCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
-ZipCode = Annotated[str, StringConstraints(pattern=r"^\d{5}(\d{4})?$")]
-Phone = Annotated[str, StringConstraints(pattern=r"^\d{10}$")]
+ZipCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{5}([0-9]{4})?$")]
+Phone = Annotated[str, StringConstraints(pattern=r"^[0-9]{10}$")]
 ProcedureCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{5}$")]
 Modifier = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2}$")]
 # ICD-10-CM without the dot, as HI carries it: letter, digit, alnum, then up to 4 alnum.
 DiagnosisCode = Annotated[str, StringConstraints(pattern=r"^[A-TV-Z][0-9][0-9A-Z][0-9A-Z]{0,4}$")]
-PlaceOfService = Annotated[str, StringConstraints(pattern=r"^\d{2}$")]
+PlaceOfService = Annotated[str, StringConstraints(pattern=r"^[0-9]{2}$")]
 Identifier = Text(80, 2)
 Money = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2)]
 SignedMoney = Annotated[Decimal, Field(max_digits=18, decimal_places=2)]

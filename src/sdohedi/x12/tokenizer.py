@@ -14,7 +14,7 @@ from typing import NamedTuple
 from .delimiters import ISA_LENGTH, Delimiters
 from .errors import X12SyntaxError
 
-_BOM = "\ufeff"
+_BOM = "\xef\xbb\xbf"  # UTF-8 byte-order mark, as latin-1 decoding shows it
 _WS = " \t\r\n\x0b\x0c"
 MAX_SEGMENT_LENGTH = 1 << 20  # refuse pathological input instead of buffering forever
 
@@ -82,7 +82,11 @@ class Tokenizer:
         Returns False when more data is needed."""
         buf = self._buf
         if not self._started:
-            buf = buf.lstrip(_BOM + _WS)
+            buf = buf.lstrip(_WS)
+            if buf.startswith(_BOM):
+                buf = buf[3:].lstrip(_WS)
+            elif _BOM.startswith(buf) and buf and not final:
+                return False
         else:
             buf = buf.lstrip(_WS)
         self._buf = buf
