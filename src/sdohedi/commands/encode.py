@@ -1,0 +1,87 @@
+"""``sdohedi encode``: service logs -> one 837P per payer, rejects.csv, a one-screen summary."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from ..ledger import DEFAULT_LEDGER, Ledger
+from ..models.config import ConfigError, load_config
+from ..pipeline.encode import encode
+from ..pipeline.ingest import IngestError
+from ..x12 import X12Error
+
+
+@click.command("encode")
+@click.argument("service_logs", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False), help="NLE config (TOML).")
+@click.option("--out", "out_dir", default="outbox", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for <payer>-<ISA13>.837 files and rejects.csv.")
+@click.option("--ledger", "ledger_path", default=str(DEFAULT_LEDGER), show_default=True,
+              help="SQLite ledger of control numbers, claims and files.")
+@click.option("--dry-run", is_flag=True, help="Check and price only: write no file, reserve no number.")
+@click.option("--resubmit", is_flag=True, help="Bill already-billed service_ids again as replacement claims (freq 7).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def command(service_logs, config_path, out_dir, ledger_path, dry_run, resubmit, fmt):
+    """Encode SERVICE_LOGS (CSV, JSON Lines or Parquet) into payer-ready 837P files.
+
+    Exit status: 0 every row billed; 1 some rows rejected (see rejects.csv); 2 nothing could be done.
+    """
+    try:
+        config = load_config(config_path)
+    except ConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    ledger = None
+    try:
+        ledger = Ledger(ledger_path, readonly=dry_run)
+        progress = None
+        bar = None
+        if sys.stderr.isatty() and fmt == "text":
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            bar = Progress(SpinnerColumn(), TextColumn("reading rows: {task.completed:,}"), TimeElapsedColumn(),
+                           transient=True)
+            task = bar.add_task("rows", total=None)
+            bar.start()
+            progress = lambda n: bar.advance(task, n)  # noqa: E731
+        try:
+            summary = encode(service_logs, config, out_dir=out_dir, ledger=ledger, dry_run=dry_run,
+                             resubmit=resubmit, progress=progress)
+        finally:
+            if bar:
+                bar.stop()
+    except IngestError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except X12Error as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    finally:
+        if ledger is not None:
+            ledger.close()
+
+    if fmt == "json":
+        click.echo(json.dumps(summary.as_dict(), indent=2))
+    else:
+        _print_summary(summary)
+    if summary.rows == 0 or (summary.billed_rows == 0 and summary.rejected_rows == 0):
+        sys.exit(2)
+    sys.exit(1 if summary.rejected_rows else 0)
+
+
+def _print_summary(summary) -> None:
+    mode = " (dry run: nothing written)" if summary.dry_run else ""
+    click.echo(f"rows read: {summary.rows:,}   billed: {summary.billed_rows:,}   rejected: {summary.rejected_rows:,}{mode}")
+    for o in summary.outputs:
+        where = Path(o.path).name if o.path else "-"
+        click.echo(f"  {o.payer:<16} {o.claims:>8,} claims {o.lines:>9,} lines  ${o.total_charge:>14,.2f}  {where}")
+    if summary.reject_reasons:
+        click.echo("rejected rows by reason:")
+        for reason, n in summary.reject_reasons.most_common(12):
+            click.echo(f"  {n:>7,}  {reason}")
+    if summary.rejects_path:
+        click.echo(f"rejects: {summary.rejects_path}")

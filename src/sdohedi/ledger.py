@@ -1,0 +1,153 @@
+"""The ledger: an embedded SQLite database (WAL) that remembers what was billed and paid.
+
+It hands out control numbers (never reused, also across concurrent runs: reservations run in
+``BEGIN IMMEDIATE`` transactions, which SQLite serializes between processes), records every
+interchange, transaction, claim and service line, and every output file with its sha256.
+The database file holds PHI (member ids) and is created with mode 0600.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+DEFAULT_LEDGER = Path("sdohedi-ledger.sqlite")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS interchanges (
+    sender_id TEXT NOT NULL, isa13 INTEGER NOT NULL, receiver_id TEXT NOT NULL, gs06 INTEGER NOT NULL,
+    payer_key TEXT NOT NULL, path TEXT NOT NULL, sha256 TEXT NOT NULL, bytes INTEGER NOT NULL,
+    claims INTEGER NOT NULL, lines INTEGER NOT NULL, total_charge TEXT NOT NULL, created_at TEXT NOT NULL,
+    ack_status TEXT, PRIMARY KEY (sender_id, isa13));
+CREATE TABLE IF NOT EXISTS transactions (
+    sender_id TEXT NOT NULL, isa13 INTEGER NOT NULL, gs06 INTEGER NOT NULL, st02 TEXT NOT NULL,
+    ack_status TEXT, PRIMARY KEY (sender_id, isa13, st02));
+CREATE TABLE IF NOT EXISTS claims (
+    claim_id TEXT PRIMARY KEY, payer_key TEXT NOT NULL, cbo_key TEXT NOT NULL, member_id TEXT NOT NULL,
+    sender_id TEXT NOT NULL, isa13 INTEGER NOT NULL, gs06 INTEGER NOT NULL, st02 TEXT NOT NULL,
+    frequency TEXT NOT NULL, replaces TEXT, total_charge TEXT NOT NULL,
+    first_service_date TEXT NOT NULL, last_service_date TEXT NOT NULL, created_at TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'submitted', payer_claim_number TEXT, paid TEXT NOT NULL DEFAULT '0',
+    patient_responsibility TEXT NOT NULL DEFAULT '0', ack_status TEXT, ack_codes TEXT, updated_at TEXT);
+CREATE INDEX IF NOT EXISTS claims_payer ON claims(payer_key, status);
+CREATE TABLE IF NOT EXISTS claim_lines (
+    service_id TEXT PRIMARY KEY, claim_id TEXT NOT NULL REFERENCES claims(claim_id), line_number INTEGER NOT NULL,
+    cbo_key TEXT NOT NULL, procedure_code TEXT NOT NULL, modifiers TEXT NOT NULL, units TEXT NOT NULL,
+    charge TEXT NOT NULL, service_date TEXT NOT NULL, paid TEXT NOT NULL DEFAULT '0', status TEXT NOT NULL DEFAULT 'submitted');
+CREATE INDEX IF NOT EXISTS claim_lines_claim ON claim_lines(claim_id);
+CREATE TABLE IF NOT EXISTS line_history (
+    service_id TEXT NOT NULL, claim_id TEXT NOT NULL, replaced_at TEXT NOT NULL);
+"""
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+class Ledger:
+    def __init__(self, path: str | Path = DEFAULT_LEDGER, *, readonly: bool = False) -> None:
+        self.path = Path(path)
+        if readonly:
+            if not self.path.exists():
+                self.db = sqlite3.connect(":memory:", isolation_level=None)
+            else:
+                self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
+                self.db.execute("PRAGMA busy_timeout = 300000")
+                return
+        else:
+            if not self.path.exists():
+                # create with 0600 before SQLite opens it: the ledger holds member ids
+                fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)
+                os.close(fd)
+            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=300)
+            self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute("PRAGMA synchronous = NORMAL")
+        self.db.execute("PRAGMA busy_timeout = 300000")
+        self.db.execute("PRAGMA foreign_keys = ON")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "Ledger":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self, immediate: bool = True) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        else:
+            self.db.execute("COMMIT")
+
+    # -- control numbers -------------------------------------------------------------------
+    def reserve(self, name: str, count: int = 1, *, maximum: int = 999_999_999) -> range:
+        """Reserve ``count`` consecutive numbers of counter ``name``; never handed out again."""
+        with self.transaction():
+            self.db.execute("INSERT OR IGNORE INTO counters(name, value) VALUES (?, 0)", (name,))
+            (end,) = self.db.execute("UPDATE counters SET value = value + ? WHERE name = ? RETURNING value",
+                                     (count, name)).fetchone()
+        if end > maximum:
+            raise OverflowError(f"control number counter {name} is exhausted")
+        return range(end - count + 1, end + 1)
+
+    # -- billing ---------------------------------------------------------------------------
+    def billed(self, service_ids: Iterable[str]) -> dict[str, str]:
+        """{service_id: claim_id} for those already billed."""
+        ids = list(service_ids)
+        found: dict[str, str] = {}
+        for i in range(0, len(ids), 900):
+            chunk = ids[i:i + 900]
+            q = f"SELECT service_id, claim_id FROM claim_lines WHERE service_id IN ({','.join('?' * len(chunk))})"
+            found.update(self.db.execute(q, chunk).fetchall())
+        return found
+
+    def claim(self, claim_id: str) -> sqlite3.Row | None:
+        self.db.row_factory = sqlite3.Row
+        try:
+            return self.db.execute("SELECT * FROM claims WHERE claim_id = ?", (claim_id,)).fetchone()
+        finally:
+            self.db.row_factory = None
+
+    def record_claims(self, claims: list[tuple], lines: list[tuple], *, replacing: bool = False) -> None:
+        """Insert claims and lines inside the caller's open transaction.
+
+        claims: (claim_id, payer_key, cbo_key, member_id, sender_id, isa13, gs06, st02, frequency,
+                 replaces, total_charge, first_date, last_date)
+        lines: (service_id, claim_id, line_number, cbo_key, procedure_code, modifiers, units, charge, service_date)
+        """
+        now = _now()
+        self.db.executemany(
+            "INSERT INTO claims(claim_id, payer_key, cbo_key, member_id, sender_id, isa13, gs06, st02, frequency,"
+            " replaces, total_charge, first_service_date, last_service_date, created_at)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", [c + (now,) for c in claims])
+        if replacing:
+            # a resubmitted line moves to its replacement claim; keep where it was before
+            self.db.executemany(
+                "INSERT INTO line_history(service_id, claim_id, replaced_at)"
+                " SELECT service_id, claim_id, ? FROM claim_lines WHERE service_id = ?", [(now, ln[0]) for ln in lines])
+        verb = "INSERT OR REPLACE" if replacing else "INSERT"  # plain INSERT: a concurrent double bill fails
+        self.db.executemany(
+            f"{verb} INTO claim_lines(service_id, claim_id, line_number, cbo_key, procedure_code, modifiers,"
+            " units, charge, service_date) VALUES (?,?,?,?,?,?,?,?,?)", lines)
+
+    def record_interchange(self, *, sender_id: str, isa13: int, receiver_id: str, gs06: int, payer_key: str,
+                           path: str, sha256: str, size: int, claims: int, lines: int, total_charge: str,
+                           st02s: list[str]) -> None:
+        self.db.execute(
+            "INSERT INTO interchanges(sender_id, isa13, receiver_id, gs06, payer_key, path, sha256, bytes, claims,"
+            " lines, total_charge, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (sender_id, isa13, receiver_id, gs06, payer_key, path, sha256, size, claims, lines, total_charge, _now()))
+        self.db.executemany("INSERT INTO transactions(sender_id, isa13, gs06, st02) VALUES (?,?,?,?)",
+                            [(sender_id, isa13, gs06, st) for st in st02s])

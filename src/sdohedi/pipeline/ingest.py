@@ -1,0 +1,256 @@
+"""Service logs in (CSV, JSON Lines, Parquet) -> checked, priced lines, or rejects with reasons.
+
+A line that passes is a plain tuple (see ``LINE_FIELDS``) so millions of them sort and spill
+cheaply. A row that fails becomes a :class:`Reject` naming row, column and rule. Reasons never
+hold member names, birth dates or ids.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from ..codes import CodeSet, place_of_service_ok
+from ..models.config import NLEConfig
+from ..models.service_row import COLUMNS, ServiceRecord
+from ..x12.text import UnrepresentableText, to_x12_text
+from .pricing import fee_for, minutes_to_units, price
+
+REQUIRED_COLUMNS = tuple(n for n, f in ServiceRecord.model_fields.items() if f.is_required())
+ICD10_START = dt.date(2015, 10, 1)
+
+# Order of a checked line. The first fields are the claim grouping key, so sorting groups.
+LINE_FIELDS = (
+    "payer", "member_id", "cbo", "period", "prior_auth", "replaces", "service_date", "service_id", "row_number",
+    "procedure_code", "modifiers", "units", "charge", "diagnoses", "place_of_service",
+    "last_name", "first_name", "birth_date", "sex", "address", "city", "state", "zip", "file",
+)
+L = {name: i for i, name in enumerate(LINE_FIELDS)}
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    row_number: int
+    service_id: str
+    column: str
+    reason: str
+    file: str = ""
+
+
+class IngestError(Exception):
+    """The input cannot be read at all (exit status 2)."""
+
+
+def read_rows(path: str | Path) -> Iterator[tuple[int, dict]]:
+    """(row number, raw dict) for each row. CSV row numbers count the header as row 1."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".jsonl", ".ndjson"):
+            yield from _read_jsonl(path)
+        elif suffix == ".parquet":
+            yield from _read_parquet(path)
+        else:
+            yield from _read_csv(path)
+    except OSError as exc:
+        raise IngestError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise IngestError(f"{path}: not UTF-8 text") from None
+
+
+def _read_csv(path: Path) -> Iterator[tuple[int, dict]]:
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        reader = csv.reader(f)
+        header = next(reader, None)
+        if header is None:
+            raise IngestError(f"{path}: empty file (no header row)")
+        header = [h.strip().lower() for h in header]
+        missing = [c for c in REQUIRED_COLUMNS if c not in header]
+        if missing:
+            raise IngestError(f"{path}: header lacks required columns: {', '.join(missing)}")
+        width = len(header)
+        for n, values in enumerate(reader, 2):
+            if len(values) != width:
+                if not any(v.strip() for v in values):
+                    continue  # blank line
+                yield n, {"__error__": f"row has {len(values)} fields, header has {width}"}
+                continue
+            yield n, dict(zip(header, values))
+
+
+def _read_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield n, {"__error__": f"not valid JSON ({exc.msg} at column {exc.colno})"}
+                continue
+            if not isinstance(obj, dict):
+                yield n, {"__error__": "a JSON Lines row must be an object"}
+                continue
+            yield n, obj
+
+
+def _read_parquet(path: Path) -> Iterator[tuple[int, dict]]:
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise IngestError(f"{path}: reading Parquet needs pyarrow (pip install 'sdohedi[parquet]')") from None
+    try:
+        pf = pq.ParquetFile(path)
+    except Exception as exc:  # pyarrow raises several types for a bad file
+        raise IngestError(f"{path}: not a readable Parquet file ({type(exc).__name__})") from None
+    n = 0
+    for batch in pf.iter_batches(batch_size=65536):
+        for row in batch.to_pylist():
+            n += 1
+            yield n, {k: ("" if v is None else v) for k, v in row.items()}
+
+
+_FREE_TEXT_DELIMS = str.maketrans({"*": " ", ":": " ", "^": " ", "~": " ", "\t": " ", "\r": " ", "\n": " "})
+
+
+class RowChecker:
+    """Checks one raw row against types, the code set, the config and the calendar, and prices it."""
+
+    def __init__(self, config: NLEConfig, *, today: dt.date | None = None, codes: CodeSet | None = None) -> None:
+        self.config = config
+        self.today = today or dt.date.today()
+        base = self.base = codes or CodeSet.bundled()
+        self.codes = {
+            key: base.restricted(only_procedures=set(p.covered_codes) if p.covered_codes is not None else None,
+                                 extra_modifiers={c: set(m) for c, m in p.extra_modifiers.items()})
+            for key, p in config.payers.items()
+        }
+        self.policy = config.interchange.text_policy
+        self.by_day = config.interchange.grouping == "day"
+
+    def _text(self, value: str | None) -> str:
+        """Free text (names, addresses): transliterate per policy; delimiters become spaces."""
+        if not value:
+            return ""
+        text = to_x12_text(value.translate(_FREE_TEXT_DELIMS), self.policy)
+        return " ".join(text.split())
+
+    @staticmethod
+    def _ident(value: str) -> str:
+        """Identifiers are never altered: a delimiter or non-ASCII character cannot be cleaned."""
+        to_x12_text(value, "refuse")
+        for c in "*:^~":
+            if c in value:
+                raise UnrepresentableText("delimiter-in-identifier",
+                                          "contains an X12 delimiter; identifiers cannot be cleaned")
+        return value
+
+    def check(self, row_number: int, raw: dict, file: str = "") -> tuple | Reject:
+        sid = str(raw.get("service_id", "") or "").strip()
+        if "__error__" in raw:
+            return Reject(row_number, sid, "(row)", raw["__error__"])
+        try:
+            rec = ServiceRecord.model_validate(raw)
+        except ValidationError as exc:
+            err = exc.errors(include_input=False, include_url=False)[0]
+            column = str(err["loc"][0]) if err["loc"] else "(row)"
+            return Reject(row_number, sid, column, err["msg"])
+        column = "service_id"
+        try:
+            sid = self._ident(rec.service_id)
+            column = "member_id"
+            member_id = self._ident(rec.member_id)
+            column = "prior_auth"
+            auth = self._ident(rec.prior_auth) if rec.prior_auth else ""
+            column = "member_last_name"
+            last = self._text(rec.member_last_name)
+            column = "member_first_name"
+            first = self._text(rec.member_first_name)
+            column = "member_address"
+            address = self._text(rec.member_address)
+            column = "member_city"
+            city = self._text(rec.member_city)
+        except UnrepresentableText as exc:
+            return Reject(row_number, sid, column, f"{exc} (rule: {exc.rule})")
+        if not last or len(address) < 1 or len(city) < 2:
+            return Reject(row_number, sid, "member_last_name" if not last else "member_address" if not address
+                          else "member_city", "required member field is empty after cleaning")
+
+        payer = self.config.payers.get(rec.payer)
+        if payer is None:
+            return Reject(row_number, sid, "payer", f"unknown payer key {rec.payer!r} (not in [payers] of the config)")
+        if rec.cbo not in self.config.cbos:
+            return Reject(row_number, sid, "cbo", f"unknown cbo key {rec.cbo!r} (not in [cbos] of the config)")
+        day = rec.service_date
+        if day > self.today:
+            return Reject(row_number, sid, "service_date", "service date is in the future")
+        if day < ICD10_START:
+            return Reject(row_number, sid, "service_date", "service date is before ICD-10-CM (2015-10-01)")
+        if rec.member_birth_date > day:
+            return Reject(row_number, sid, "member_birth_date", "birth date is after the service date")
+        if rec.member_birth_date.year < 1900:
+            return Reject(row_number, sid, "member_birth_date", "birth date is before 1900")
+        codes = self.codes[rec.payer]
+        if rec.procedure_code not in codes.procedures and rec.procedure_code in self.base.procedures:
+            return Reject(row_number, sid, "procedure_code",
+                          f"procedure code {rec.procedure_code} is not covered by payer {rec.payer!r} (covered_codes)")
+        problem = codes.procedure_problem(rec.procedure_code, rec.modifiers, day)
+        if problem:
+            return Reject(row_number, sid, "modifiers" if "modifier" in problem else "procedure_code", problem)
+        if len(set(rec.modifiers)) != len(rec.modifiers):
+            return Reject(row_number, sid, "modifiers", "a modifier is repeated")
+        dx = []
+        for code in rec.diagnosis_codes:
+            problem = codes.diagnosis_problem(code, day)
+            if problem:
+                return Reject(row_number, sid, "diagnosis_codes", problem)
+            key = code.replace(".", "")
+            if key not in dx:
+                dx.append(key)
+        if not place_of_service_ok(rec.place_of_service):
+            return Reject(row_number, sid, "place_of_service", f"{rec.place_of_service} is not a CMS place-of-service code")
+
+        proc = codes.procedures[rec.procedure_code]
+        if rec.units is not None:
+            units = rec.units
+            if units <= 0:
+                return Reject(row_number, sid, "units", "units must be greater than 0")
+        elif rec.minutes is not None:
+            if proc.unit_minutes is None:
+                return Reject(row_number, sid, "minutes",
+                              f"{proc.code} is billed per {proc.unit}, not by time: give units")
+            n = minutes_to_units(rec.minutes, proc.unit_minutes, payer.unit_rounding)
+            if n <= 0:
+                return Reject(row_number, sid, "minutes",
+                              f"{rec.minutes} minutes is less than one {proc.unit_minutes}-minute unit "
+                              f"under the {payer.unit_rounding} rule")
+            units = Decimal(n)
+        else:
+            return Reject(row_number, sid, "units", "units or minutes is required")
+        if rec.charge is not None:
+            if rec.charge <= 0:
+                return Reject(row_number, sid, "charge", "charge must be greater than 0")
+            charge = rec.charge
+        else:
+            fee = fee_for(payer.fee_schedule, rec.procedure_code, rec.modifiers)
+            if fee is None:
+                mods = (":" + ":".join(rec.modifiers)) if rec.modifiers else ""
+                return Reject(row_number, sid, "charge",
+                              f"no charge given and no fee for {rec.procedure_code}{mods} in payer {rec.payer!r}'s fee schedule")
+            charge = price(fee, units)
+            if charge <= 0:
+                return Reject(row_number, sid, "charge", "priced charge is 0: a claim line needs a positive charge")
+        period = day.isoformat() if self.by_day else day.isoformat()[:7]
+        return (
+            rec.payer, member_id, rec.cbo, period, auth, "", day.isoformat(), sid, row_number,
+            rec.procedure_code, ":".join(rec.modifiers), str(units), str(charge), ";".join(dx), rec.place_of_service,
+            last, first, rec.member_birth_date.isoformat(), rec.member_sex, address, city, rec.member_state,
+            rec.member_zip, file,
+        )
