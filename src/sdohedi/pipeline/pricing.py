@@ -17,7 +17,7 @@ def minutes_to_units(minutes: int, unit_minutes: int, rule: str) -> int:
     if minutes <= 0:
         return 0
     full, rest = divmod(minutes, unit_minutes)
-    half = (unit_minutes + 1) // 2  # 8 of 15, 15 of 30 (midpoint passed = at least half, rounded up)
+    half = unit_minutes // 2 + 1  # the midpoint must be passed: 8 of 15, 16 of 30, 31 of 60
     if rule == "cpt_midpoint":
         return full + (1 if rest >= half else 0)
     if rule == "first_unit_any":
