@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -117,6 +118,8 @@ def _read_parquet(path: Path) -> Iterator[tuple[int, dict]]:
             yield n, {k: ("" if v is None else v) for k, v in row.items()}
 
 
+_PLAIN_TEXT = re.compile(r"[A-Za-z0-9 .,'#/&()\-]*\Z")
+_IDENT = re.compile(r"[ -)+-9;-\]_-}]*\Z")  # printable ASCII without * : ^ ~
 _FREE_TEXT_DELIMS = str.maketrans({"*": " ", ":": " ", "^": " ", "~": " ", "\t": " ", "\r": " ", "\n": " "})
 
 
@@ -139,12 +142,16 @@ class RowChecker:
         """Free text (names, addresses): transliterate per policy; delimiters become spaces."""
         if not value:
             return ""
+        if _PLAIN_TEXT.match(value) and "  " not in value:
+            return value
         text = to_x12_text(value.translate(_FREE_TEXT_DELIMS), self.policy)
         return " ".join(text.split())
 
     @staticmethod
     def _ident(value: str) -> str:
         """Identifiers are never altered: a delimiter or non-ASCII character cannot be cleaned."""
+        if _IDENT.match(value):
+            return value
         to_x12_text(value, "refuse")
         for c in "*:^~":
             if c in value:
