@@ -1,0 +1,138 @@
+"""``sdohedi reconcile``: apply 835s to the ledger; report outstanding claims, denials and
+what the NLE owes each CBO."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from ..ledger import DEFAULT_LEDGER, Ledger
+from ..models.config import ConfigError, load_config
+from ..pipeline.files import atomic_text_file
+from .. import reconcile as rec
+from ..x12 import X12Error
+
+
+def _write_csv(path: Path, rows: list[dict], columns: list[str]) -> None:
+    with atomic_text_file(path) as f:
+        w = csv.DictWriter(f, fieldnames=columns)
+        w.writeheader()
+        w.writerows(rows)
+
+
+@click.command("reconcile")
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
+@click.option("--ledger", "ledger_path", default=str(DEFAULT_LEDGER), show_default=True)
+@click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False),
+              help="NLE config (for each payer's administrative fee).")
+@click.option("--reports", "reports_dir", default="reports", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for outstanding.csv, denials.csv, disbursement.csv.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def command(files, ledger_path, config_path, reports_dir, fmt):
+    """Apply 835 remittances (and 999 / 277CA acknowledgments) in FILES to the ledger.
+
+    Exit status: 0 everything applied and matched; 1 findings (unknown claims, unbalanced or
+    unreadable files among several); 2 nothing could be read.
+    """
+    from ..remit835 import parse_835_file
+
+    try:
+        config = load_config(config_path)
+    except ConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    if not Path(ledger_path).exists():
+        click.echo(f"error: {ledger_path}: no such ledger (run sdohedi encode first)", err=True)
+        sys.exit(2)
+    problems = 0
+    read_ok = 0
+    total = rec.ApplyResult()
+    with Ledger(ledger_path) as ledger:
+        rec.ensure_schema(ledger)
+        for name in files:
+            try:
+                kind = _kind(name)
+                if kind == "835":
+                    remits = list(parse_835_file(name))
+                    for r in remits:
+                        for f in r.findings:
+                            click.echo(f"{name}: {f}", err=True)
+                            problems += f.severity == "error"
+                    one = rec.apply_all(ledger, remits, source=str(name))
+                elif kind in ("999", "277"):
+                    one = _apply_ack(ledger, name, kind)
+                else:
+                    raise X12Error(f"transaction set {kind or '?'} is not an 835, 999 or 277CA", rule="transaction-set")
+                read_ok += 1
+            except (X12Error, OSError) as exc:
+                click.echo(f"{name}: error: {exc}", err=True)
+                problems += 1
+                continue
+            for attr in ("applied", "already_applied", "claims_matched", "unmatched_lines"):
+                setattr(total, attr, getattr(total, attr) + getattr(one, attr))
+            total.unknown_claims += one.unknown_claims
+            for k, v in one.outcomes.items():
+                total.outcomes[k] += v
+        out = Path(reports_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        outstanding = rec.outstanding(ledger)
+        denials = rec.denials(ledger)
+        owed = rec.disbursement(ledger, config)
+        network = rec.network_adjustments(ledger)
+        _write_csv(out / "outstanding.csv", outstanding,
+                   ["claim_id", "payer", "cbo", "charge", "submitted", "age_days", "status", "ack_status"])
+        _write_csv(out / "denials.csv", denials, ["group", "reason", "description", "count", "amount"])
+        _write_csv(out / "disbursement.csv", owed, ["cbo", "payer", "paid", "admin_fee_percent", "admin_fee",
+                                                   "provider_adjustments", "owed"])
+        _write_csv(out / "network_adjustments.csv", network, ["reason", "reference_id", "amount"])
+    summary = {
+        "files_read": read_ok, "transactions_applied": total.applied, "already_applied": total.already_applied,
+        "claims_matched": total.claims_matched, "unknown_claims": len(total.unknown_claims),
+        "unmatched_lines": total.unmatched_lines, "outcomes": dict(total.outcomes),
+        "outstanding_claims": len(outstanding), "disbursement": owed,
+    }
+    if fmt == "json":
+        click.echo(json.dumps(summary, indent=2))
+    else:
+        click.echo(f"files read: {read_ok}/{len(files)}   transactions applied: {total.applied}"
+                   f" (already applied: {total.already_applied})")
+        click.echo("claims: " + ", ".join(f"{k} {v}" for k, v in sorted(total.outcomes.items())) or "claims: none")
+        if total.unknown_claims:
+            click.echo(f"unknown claims (CLP01 not in the ledger): {', '.join(total.unknown_claims[:10])}")
+        click.echo(f"outstanding claims: {len(outstanding)}")
+        click.echo("owed to CBOs:")
+        for o in owed:
+            click.echo(f"  {o['cbo']:<12} {o['payer']:<12} paid {o['paid']:>12}  fee {o['admin_fee']:>10}"
+                       f"  PLB {o['provider_adjustments']:>9}  owed {o['owed']:>12}")
+        click.echo(f"reports: {out}/")
+    if files and read_ok == 0:
+        sys.exit(2)
+    sys.exit(1 if problems or total.unknown_claims else 0)
+
+
+def _kind(path: str) -> str:
+    """ST01 of the first transaction in the file."""
+    from ..x12 import Tokenizer
+
+    tok = Tokenizer()
+    with open(path, "rb") as f:
+        while chunk := f.read(65536):
+            for seg in tok.feed(chunk):
+                if seg.id == "ST":
+                    return seg.get(1)[:3]
+    for seg in tok.close():
+        if seg.id == "ST":
+            return seg.get(1)[:3]
+    return ""
+
+
+def _apply_ack(ledger: Ledger, path: str, kind: str) -> rec.ApplyResult:
+    from ..acks import apply_999, apply_277ca
+
+    with open(path, "rb") as f:
+        data = f.read()
+    return apply_999(ledger, [data]) if kind == "999" else apply_277ca(ledger, [data])

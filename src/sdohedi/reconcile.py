@@ -1,0 +1,216 @@
+"""Reconciliation: apply 835 remittances to the ledger and work out what each CBO is owed.
+
+Matching: CLP01 = CLM01 (the claim id we sent), SVC REF*6R = service_id (the line control
+number we sent). Applying is idempotent: a remittance is keyed by its trace (TRN03 payer id +
+TRN02 trace number); the same 835 applied twice changes nothing the second time.
+
+Claim status after a remittance (the latest remittance for a claim wins, amounts accumulate):
+- ``paid``: CLP04 > 0 and nothing left to the patient or unpaid beyond contractual (CO) adjustments;
+- ``partial``: CLP04 > 0 but patient responsibility (PR) or other (OA/PI) adjustments remain;
+- ``denied``: CLP02 = 4, or CLP04 = 0 on a processed claim;
+- ``reversed``: CLP02 = 22 (a reversal of a prior payment; its negative amounts net out);
+- CLP01 not in the ledger: recorded as ``unknown claim`` and reported.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from .ledger import Ledger
+from .models.config import NLEConfig
+from .models.remit import ClaimPayment, Remittance
+
+CENT = Decimal("0.01")
+PROCESSED = {"1", "2", "3", "19", "20", "21"}
+
+RECONCILE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS remittances (
+    trace_payer_id TEXT NOT NULL, trace_number TEXT NOT NULL, isa13 TEXT NOT NULL, st02 TEXT NOT NULL,
+    payer_id TEXT, payment_date TEXT, total_payment TEXT NOT NULL, source TEXT, applied_at TEXT NOT NULL,
+    PRIMARY KEY (trace_payer_id, trace_number));
+CREATE TABLE IF NOT EXISTS claim_payments (
+    trace_payer_id TEXT NOT NULL, trace_number TEXT NOT NULL, seq INTEGER NOT NULL, claim_id TEXT NOT NULL,
+    matched INTEGER NOT NULL, status_code TEXT NOT NULL, outcome TEXT NOT NULL, charge TEXT NOT NULL,
+    paid TEXT NOT NULL, patient_responsibility TEXT NOT NULL, payer_claim_number TEXT, adjustments TEXT NOT NULL,
+    PRIMARY KEY (trace_payer_id, trace_number, seq));
+CREATE TABLE IF NOT EXISTS line_payments (
+    trace_payer_id TEXT NOT NULL, trace_number TEXT NOT NULL, claim_seq INTEGER NOT NULL, line_seq INTEGER NOT NULL,
+    claim_id TEXT NOT NULL, service_id TEXT, matched INTEGER NOT NULL, procedure_code TEXT NOT NULL,
+    charge TEXT NOT NULL, paid TEXT NOT NULL, adjustments TEXT NOT NULL,
+    PRIMARY KEY (trace_payer_id, trace_number, claim_seq, line_seq));
+CREATE INDEX IF NOT EXISTS line_payments_service ON line_payments(service_id);
+CREATE TABLE IF NOT EXISTS provider_adjustments (
+    trace_payer_id TEXT NOT NULL, trace_number TEXT NOT NULL, seq INTEGER NOT NULL, provider_id TEXT,
+    reason TEXT NOT NULL, reference_id TEXT, amount TEXT NOT NULL, claim_id TEXT,
+    PRIMARY KEY (trace_payer_id, trace_number, seq));
+"""
+
+
+@dataclass
+class ApplyResult:
+    applied: int = 0
+    already_applied: int = 0
+    claims_matched: int = 0
+    unknown_claims: list[str] = field(default_factory=list)
+    unmatched_lines: int = 0
+    outcomes: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+def _outcome(c: ClaimPayment) -> str:
+    if c.status_code == "22":
+        return "reversed"
+    if c.status_code == "4" or (c.status_code in PROCESSED and c.paid == 0):
+        return "denied"
+    adjustments = c.all_adjustments() if callable(getattr(c, "all_adjustments", None)) else c.adjustments
+    non_contractual = sum((a.amount for a in adjustments if a.group != "CO"), Decimal(0))
+    if c.paid > 0 and non_contractual == 0 and not (c.patient_responsibility or 0):
+        return "paid"
+    return "partial"
+
+
+def _adj_json(adjustments) -> str:
+    return json.dumps([[a.group, a.reason, str(a.amount)] for a in adjustments])
+
+
+def ensure_schema(ledger: Ledger) -> None:
+    ledger.db.executescript(RECONCILE_SCHEMA)
+
+
+def apply_remittance(ledger: Ledger, remit: Remittance, *, source: str = "") -> ApplyResult:
+    """Apply one 835 transaction to the ledger in one SQLite transaction (idempotent)."""
+    ensure_schema(ledger)
+    result = ApplyResult()
+    key = (remit.trace_payer_id, remit.trace_number)
+    db = ledger.db
+    now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    with ledger.transaction():
+        if db.execute("SELECT 1 FROM remittances WHERE trace_payer_id = ? AND trace_number = ?", key).fetchone():
+            result.already_applied = 1
+            return result
+        db.execute("INSERT INTO remittances VALUES (?,?,?,?,?,?,?,?,?)",
+                   key + (remit.interchange_control_number, remit.transaction_control_number, remit.payer.id,
+                          remit.payment_date.isoformat(), str(remit.total_payment), source, now))
+        for seq, c in enumerate(remit.claims, 1):
+            row = db.execute("SELECT paid, patient_responsibility FROM claims WHERE claim_id = ?",
+                             (c.claim_id,)).fetchone()
+            outcome = _outcome(c)
+            matched = row is not None
+            db.execute("INSERT INTO claim_payments VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                       key + (seq, c.claim_id, int(matched), c.status_code, outcome, str(c.charge), str(c.paid),
+                              str(c.patient_responsibility or 0), c.payer_claim_number, _adj_json(c.adjustments)))
+            result.outcomes[outcome if matched else "unknown claim"] += 1
+            if not matched:
+                result.unknown_claims.append(c.claim_id)
+            else:
+                result.claims_matched += 1
+                paid = Decimal(row[0]) + c.paid
+                pr = Decimal(row[1]) + (c.patient_responsibility or 0)
+                db.execute(
+                    "UPDATE claims SET status = ?, paid = ?, patient_responsibility = ?,"
+                    " payer_claim_number = COALESCE(?, payer_claim_number), updated_at = ? WHERE claim_id = ?",
+                    (outcome, str(paid), str(pr), c.payer_claim_number, now, c.claim_id))
+            for lseq, s in enumerate(c.services, 1):
+                sid = s.line_control_number
+                line = None
+                if matched and sid:
+                    line = db.execute("SELECT paid FROM claim_lines WHERE service_id = ? AND claim_id = ?",
+                                      (sid, c.claim_id)).fetchone()
+                db.execute("INSERT INTO line_payments VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                           key + (seq, lseq, c.claim_id, sid, int(line is not None), s.procedure_code, str(s.charge),
+                                  str(s.paid), _adj_json(s.adjustments)))
+                if line is None:
+                    result.unmatched_lines += 1
+                    continue
+                line_status = "reversed" if c.status_code == "22" else ("paid" if s.paid > 0 else "denied")
+                db.execute("UPDATE claim_lines SET paid = ?, status = ? WHERE service_id = ?",
+                           (str(Decimal(line[0]) + s.paid), line_status, sid))
+        for seq, p in enumerate(remit.provider_adjustments, 1):
+            claim_id = None
+            if p.reference_id:
+                hit = db.execute("SELECT claim_id FROM claims WHERE payer_claim_number = ? OR claim_id = ?",
+                                 (p.reference_id, p.reference_id)).fetchone()
+                claim_id = hit[0] if hit else None
+            db.execute("INSERT INTO provider_adjustments VALUES (?,?,?,?,?,?,?,?)",
+                       key + (seq, p.provider_id, p.reason, p.reference_id, str(p.amount), claim_id))
+    result.applied = 1
+    return result
+
+
+def apply_all(ledger: Ledger, remits: Iterable[Remittance], *, source: str = "") -> ApplyResult:
+    total = ApplyResult()
+    for r in remits:
+        one = apply_remittance(ledger, r, source=source)
+        total.applied += one.applied
+        total.already_applied += one.already_applied
+        total.claims_matched += one.claims_matched
+        total.unknown_claims += one.unknown_claims
+        total.unmatched_lines += one.unmatched_lines
+        for k, v in one.outcomes.items():
+            total.outcomes[k] += v
+    return total
+
+
+# -- reports --------------------------------------------------------------------------------
+
+def outstanding(ledger: Ledger, today: dt.date | None = None) -> list[dict]:
+    """Claims sent with no remittance yet (or only acknowledged), oldest first, with age in days."""
+    today = today or dt.date.today()
+    rows = ledger.db.execute(
+        "SELECT claim_id, payer_key, cbo_key, total_charge, created_at, status, ack_status FROM claims"
+        " WHERE status IN ('submitted', 'accepted') ORDER BY created_at, claim_id").fetchall()
+    return [{"claim_id": r[0], "payer": r[1], "cbo": r[2], "charge": r[3], "submitted": r[4][:10],
+             "age_days": (today - dt.date.fromisoformat(r[4][:10])).days, "status": r[5], "ack_status": r[6] or ""}
+            for r in rows]
+
+
+def denials(ledger: Ledger) -> list[dict]:
+    """Denied and reduced amounts by CAS group and reason (claim and line level), largest first."""
+    ensure_schema(ledger)
+    totals: dict[tuple[str, str], list] = {}
+    for (adj,) in ledger.db.execute(
+            "SELECT adjustments FROM claim_payments UNION ALL SELECT adjustments FROM line_payments"):
+        for group, reason, amount in json.loads(adj):
+            t = totals.setdefault((group, reason), [0, Decimal(0)])
+            t[0] += 1
+            t[1] += Decimal(amount)
+    from .codes import describe
+
+    out = [{"group": g, "reason": r, "description": describe("carc", r), "count": n, "amount": str(a)}
+           for (g, r), (n, a) in totals.items()]
+    return sorted(out, key=lambda d: -Decimal(d["amount"]))
+
+
+def disbursement(ledger: Ledger, config: NLEConfig) -> list[dict]:
+    """What the NLE owes each CBO, per payer: paid on its lines, minus the network's
+    administrative fee (payer's ``admin_fee_percent``), minus provider-level adjustments (PLB)
+    traced to one of its claims. PLBs that trace to no claim stay with the network."""
+    ensure_schema(ledger)
+    paid: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for cbo, payer, amount in ledger.db.execute(
+            "SELECT l.cbo_key, c.payer_key, l.paid FROM claim_lines l JOIN claims c USING (claim_id)"):
+        paid[(cbo, payer)] += Decimal(amount)
+    plb: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for cbo, payer, amount in ledger.db.execute(
+            "SELECT c.cbo_key, c.payer_key, p.amount FROM provider_adjustments p JOIN claims c USING (claim_id)"):
+        plb[(cbo, payer)] += Decimal(amount)
+    out = []
+    for key in sorted(set(paid) | set(plb)):
+        cbo, payer = key
+        pct = config.payers[payer].admin_fee_percent if payer in config.payers else Decimal(0)
+        gross = paid.get(key, Decimal(0))
+        fee = (gross * pct / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+        adj = plb.get(key, Decimal(0))
+        out.append({"cbo": cbo, "payer": payer, "paid": str(gross), "admin_fee_percent": str(pct),
+                    "admin_fee": str(fee), "provider_adjustments": str(adj), "owed": str(gross - fee - adj)})
+    return out
+
+
+def network_adjustments(ledger: Ledger) -> list[dict]:
+    ensure_schema(ledger)
+    return [{"reason": r, "reference_id": ref or "", "amount": a} for r, ref, a in ledger.db.execute(
+        "SELECT reason, reference_id, amount FROM provider_adjustments WHERE claim_id IS NULL")]

@@ -1,0 +1,166 @@
+"""Reconciliation scenarios, with remittances built by hand and amounts worked out by hand."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+
+from sdohedi import reconcile as rec
+from sdohedi.ledger import Ledger
+from sdohedi.models.config import load_config
+from sdohedi.models.remit import (
+    Adjustment, ClaimPayment, Payee, Payer, ProviderAdjustment, Remittance, ServicePayment,
+)
+from sdohedi.pipeline.encode import encode
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = load_config(ROOT / "fixtures" / "nle.toml")
+COLUMNS = ["service_id", "member_id", "member_last_name", "member_first_name", "member_birth_date", "member_sex",
+           "member_address", "member_city", "member_state", "member_zip", "payer", "cbo", "service_date",
+           "procedure_code", "modifiers", "units", "minutes", "diagnosis_codes", "place_of_service", "charge",
+           "prior_auth"]
+
+
+def row(sid, member, cbo, code, mods, units, day):
+    return dict(service_id=sid, member_id=member, member_last_name="DOE", member_first_name="JO",
+                member_birth_date="1960-01-01", member_sex="F", member_address="2 ELM ST", member_city="BEND",
+                member_state="OR", member_zip="97701", payer="cascade", cbo=cbo, service_date=day,
+                procedure_code=code, modifiers=mods, units=units, minutes="", diagnosis_codes="Z59.41",
+                place_of_service="12", charge="", prior_auth="")
+
+
+@pytest.fixture
+def ledger(tmp_path):
+    # Fees from fixtures/nle.toml (cascade): S5170:U6 10.25, T2003 28.00, T1016 21.40
+    rows = [row("A1", "M1", "meals", "S5170", "U6", "4", "2026-09-02"),   # 41.00
+            row("A2", "M1", "meals", "S5170", "U6", "2", "2026-09-03"),   # 20.50 -> claim A: 61.50
+            row("B1", "M2", "rides", "T2003", "", "2", "2026-09-04"),     # claim B: 56.00
+            row("C1", "M3", "casemgmt", "T1016", "", "3", "2026-09-05"),  # claim C: 64.20
+            row("E1", "M4", "meals", "S5170", "U6", "1", "2026-09-06")]   # claim E: 10.25 (never paid)
+    with open(tmp_path / "log.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=COLUMNS)
+        w.writeheader()
+        w.writerows(rows)
+    lg = Ledger(tmp_path / "l.sqlite")
+    summary = encode([tmp_path / "log.csv"], CONFIG, out_dir=tmp_path / "out", ledger=lg, today=dt.date(2026, 11, 1))
+    assert summary.billed_rows == 5
+    yield lg
+    lg.close()
+
+
+def claim_of(lg: Ledger, service_id: str) -> str:
+    return lg.db.execute("SELECT claim_id FROM claim_lines WHERE service_id = ?", (service_id,)).fetchone()[0]
+
+
+def remit(trace: str, total: str, claims, plb=()) -> Remittance:
+    return Remittance(
+        interchange_control_number="000000900", interchange_sender_id="CMHP1", interchange_receiver_id="HARBORNLE",
+        group_control_number="900", application_sender="CMHP1", application_receiver="HARBORNLE",
+        version="005010X221A1", transaction_control_number="0001", handling_code="I", total_payment=D(total),
+        credit_debit="C", payment_method="ACH", payment_date=dt.date(2026, 10, 20), trace_number=trace,
+        trace_payer_id="1930000000", payer=Payer(name="CASCADE MEDICAID HEALTH PLAN"),
+        payee=Payee(name="HARBOR COMMUNITY CARE NETWORK", id_qualifier="XX", id="1234567893"),
+        claims=list(claims), provider_adjustments=list(plb))
+
+
+def svc(sid, code, charge, paid, adj=()):
+    return ServicePayment(qualifier="HC", procedure_code=code, charge=D(charge), paid=D(paid),
+                          line_control_number=sid, adjustments=[Adjustment(group=g, reason=r, amount=D(a)) for g, r, a in adj])
+
+
+def test_paid_partial_denied_and_disbursement(ledger):
+    a, b, c = claim_of(ledger, "A1"), claim_of(ledger, "B1"), claim_of(ledger, "C1")
+    r = remit("EFT1001", "100.00", [
+        # A paid in full under contract: 61.50 - CO-45 1.50 = 60.00
+        ClaimPayment(claim_id=a, status_code="1", charge=D("61.50"), paid=D("60.00"), payer_claim_number="ICN-A",
+                     services=[svc("A1", "S5170", "41.00", "40.00", [("CO", "45", "1.00")]),
+                               svc("A2", "S5170", "20.50", "20.00", [("CO", "45", "0.50")])]),
+        # B partial: 56.00 - PR-3 copay 16.00 = 40.00
+        ClaimPayment(claim_id=b, status_code="1", charge=D("56.00"), paid=D("40.00"), patient_responsibility=D("16.00"),
+                     payer_claim_number="ICN-B", services=[svc("B1", "T2003", "56.00", "40.00", [("PR", "3", "16.00")])]),
+        # C denied: no prior authorization
+        ClaimPayment(claim_id=c, status_code="4", charge=D("64.20"), paid=D("0"), payer_claim_number="ICN-C",
+                     adjustments=[Adjustment(group="CO", reason="197", amount=D("64.20"))],
+                     services=[svc("C1", "T1016", "64.20", "0")]),
+    ])
+    result = rec.apply_remittance(ledger, r)
+    assert dict(result.outcomes) == {"paid": 1, "partial": 1, "denied": 1}
+    status = dict(ledger.db.execute("SELECT claim_id, status FROM claims"))
+    assert (status[a], status[b], status[c]) == ("paid", "partial", "denied")
+    assert ledger.db.execute("SELECT patient_responsibility, payer_claim_number FROM claims WHERE claim_id = ?",
+                             (b,)).fetchone() == ("16.00", "ICN-B")
+    denials = {(d["group"], d["reason"]): d for d in rec.denials(ledger)}
+    assert denials[("CO", "197")]["amount"] == "64.20"
+    assert "authorization" in denials[("CO", "197")]["description"].lower()
+    owed = {(o["cbo"], o["payer"]): o for o in rec.disbursement(ledger, CONFIG)}
+    # meals: 60.00 paid, 8% fee 4.80 -> 55.20; rides: 40.00, fee 3.20 -> 36.80; casemgmt: 0
+    assert owed[("meals", "cascade")]["owed"] == "55.20"
+    assert owed[("rides", "cascade")]["owed"] == "36.80"
+    assert D(owed[("casemgmt", "cascade")]["owed"]) == 0
+    out = [o["claim_id"] for o in rec.outstanding(ledger, dt.date(2026, 11, 1))]
+    assert out == [claim_of(ledger, "E1")]
+
+
+def test_same_835_twice_does_not_double_count(ledger):
+    a = claim_of(ledger, "A1")
+    r = remit("EFT2002", "60.00", [ClaimPayment(claim_id=a, status_code="1", charge=D("61.50"), paid=D("60.00"),
+                                                services=[svc("A1", "S5170", "41.00", "40.00"),
+                                                          svc("A2", "S5170", "20.50", "20.00")])])
+    assert rec.apply_remittance(ledger, r).applied == 1
+    again = rec.apply_remittance(ledger, r)
+    assert again.applied == 0 and again.already_applied == 1
+    assert ledger.db.execute("SELECT paid FROM claims WHERE claim_id = ?", (a,)).fetchone() == ("60.00",)
+    assert sum(D(p) for (p,) in ledger.db.execute("SELECT paid FROM claim_lines WHERE claim_id = ?", (a,))) == D("60.00")
+
+
+def test_reversal_then_repayment(ledger):
+    b = claim_of(ledger, "B1")
+    first = remit("EFT3001", "56.00", [ClaimPayment(claim_id=b, status_code="1", charge=D("56.00"), paid=D("56.00"),
+                                                    payer_claim_number="ICN-B1",
+                                                    services=[svc("B1", "T2003", "56.00", "56.00")])])
+    reversal = remit("EFT3002", "-56.00", [ClaimPayment(claim_id=b, status_code="22", charge=D("-56.00"),
+                                                        paid=D("-56.00"), payer_claim_number="ICN-B1",
+                                                        services=[svc("B1", "T2003", "-56.00", "-56.00")])])
+    repay = remit("EFT3003", "50.00", [ClaimPayment(claim_id=b, status_code="1", charge=D("56.00"), paid=D("50.00"),
+                                                    payer_claim_number="ICN-B2",
+                                                    adjustments=[Adjustment(group="CO", reason="45", amount=D("6"))],
+                                                    services=[svc("B1", "T2003", "56.00", "50.00")])])
+    rec.apply_all(ledger, [first])
+    rec.apply_all(ledger, [reversal])
+    assert ledger.db.execute("SELECT status, paid FROM claims WHERE claim_id = ?", (b,)).fetchone() == ("reversed", "0.00")
+    rec.apply_all(ledger, [repay])
+    assert ledger.db.execute("SELECT status, paid, payer_claim_number FROM claims WHERE claim_id = ?",
+                             (b,)).fetchone() == ("paid", "50.00", "ICN-B2")
+    owed = {(o["cbo"], o["payer"]): o for o in rec.disbursement(ledger, CONFIG)}
+    assert owed[("rides", "cascade")]["owed"] == "46.00"  # 50.00 - 8% (4.00)
+
+
+def test_plb_interest_and_recoupment(ledger):
+    a = claim_of(ledger, "A1")
+    pay = remit("EFT4001", "61.50", [ClaimPayment(claim_id=a, status_code="1", charge=D("61.50"), paid=D("61.50"),
+                                                  payer_claim_number="ICN-A9",
+                                                  services=[svc("A1", "S5170", "41.00", "41.00"),
+                                                            svc("A2", "S5170", "20.50", "20.50")])])
+    # next check: recoup 20.50 overpaid on claim A (WO, positive: reduces the check), pay 1.25 interest (L6, negative)
+    plb = remit("EFT4002", "-19.25", [], plb=[
+        ProviderAdjustment(provider_id="1234567893", fiscal_period_date=dt.date(2026, 12, 31), reason="WO",
+                           reference_id="ICN-A9", amount=D("20.50")),
+        ProviderAdjustment(provider_id="1234567893", fiscal_period_date=dt.date(2026, 12, 31), reason="L6",
+                           amount=D("-1.25")),
+    ])
+    rec.apply_all(ledger, [pay, plb])
+    owed = {(o["cbo"], o["payer"]): o for o in rec.disbursement(ledger, CONFIG)}
+    # meals: 61.50 paid, fee 8% = 4.92, recoupment 20.50 traced to claim A -> 36.08
+    assert owed[("meals", "cascade")] ["owed"] == "36.08"
+    assert rec.network_adjustments(ledger) == [{"reason": "L6", "reference_id": "", "amount": "-1.25"}]
+
+
+def test_unknown_claim_is_reported_not_applied(ledger):
+    r = remit("EFT5001", "10.00", [ClaimPayment(claim_id="NOT-OURS-1", status_code="1", charge=D("10"), paid=D("10"))])
+    result = rec.apply_remittance(ledger, r)
+    assert result.unknown_claims == ["NOT-OURS-1"] and result.claims_matched == 0
+    assert ledger.db.execute("SELECT matched FROM claim_payments").fetchone() == (0,)
