@@ -4,6 +4,10 @@ It hands out control numbers (never reused, also across concurrent runs: reserva
 ``BEGIN IMMEDIATE`` transactions, which SQLite serializes between processes), records every
 interchange, transaction, claim and service line, and every output file with its sha256.
 The database file holds PHI (member ids) and is created with mode 0600.
+
+Backends: this SQLite ledger is the default; ``sdohedi.ledger_pg.PgLedger`` keeps the same
+tables in PostgreSQL for several drivers or hosts. ``open_ledger(spec)`` picks one by the spec
+(``postgresql://...`` or a file path). Both offer the methods of :class:`LedgerBackend`.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, Protocol
 
 DEFAULT_LEDGER = Path("sdohedi-ledger.sqlite")
 
@@ -49,8 +54,39 @@ def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
+class LedgerBackend(Protocol):
+    """What the encode engines need of a ledger (SQLite ``Ledger`` or PostgreSQL ``PgLedger``)."""
+
+    def close(self) -> None: ...
+    def transaction(self, immediate: bool = True) -> Any: ...
+    def reserve(self, name: str, count: int = 1, *, maximum: int = 999_999_999) -> range: ...
+    def reserve_many(self, requests: list[tuple[str, int, int]]) -> list[range]: ...
+    def billed(self, service_ids: Iterable[str]) -> dict[str, str]: ...
+    def claim(self, claim_id: str) -> Any: ...
+    def record_claims(self, claims: list[tuple], lines: list[tuple], *, replacing: bool = False) -> None: ...
+    def record_interchange(self, *, sender_id: str, isa13: int, receiver_id: str, gs06: int, payer_key: str,
+                           path: str, sha256: str, size: int, claims: int, lines: int, total_charge: str,
+                           st02s: list[str]) -> None: ...
+
+
+def is_postgres_url(spec: str | Path) -> bool:
+    return str(spec).startswith(("postgresql://", "postgres://"))
+
+
+def open_ledger(spec: str | Path = DEFAULT_LEDGER, *, readonly: bool = False):
+    """A PostgreSQL ledger for a ``postgresql://`` URL, else the SQLite ledger at that path."""
+    if is_postgres_url(spec):
+        from .ledger_pg import PgLedger
+
+        return PgLedger(str(spec), readonly=readonly)
+    return Ledger(spec, readonly=readonly)
+
+
 class Ledger:
     def __init__(self, path: str | Path = DEFAULT_LEDGER, *, readonly: bool = False) -> None:
+        if is_postgres_url(path):
+            raise ValueError("a postgresql:// ledger is opened with sdohedi.ledger.open_ledger (or PgLedger), "
+                             "not the SQLite Ledger")
         self.path = Path(path)
         if readonly:
             if not self.path.exists():
@@ -101,6 +137,19 @@ class Ledger:
         if end > maximum:
             raise OverflowError(f"control number counter {name} is exhausted")
         return range(end - count + 1, end + 1)
+
+    def reserve_many(self, requests: list[tuple[str, int, int]]) -> list[range]:
+        """Reserve several blocks, ``(name, count, maximum)`` each, in one transaction: all or none."""
+        out = []
+        with self.transaction():
+            for name, count, maximum in requests:
+                self.db.execute("INSERT OR IGNORE INTO counters(name, value) VALUES (?, 0)", (name,))
+                (end,) = self.db.execute("UPDATE counters SET value = value + ? WHERE name = ? RETURNING value",
+                                         (count, name)).fetchone()
+                if end > maximum:
+                    raise OverflowError(f"control number counter {name} is exhausted")
+                out.append(range(end - count + 1, end + 1))
+        return out
 
     # -- billing ---------------------------------------------------------------------------
     def billed(self, service_ids: Iterable[str]) -> dict[str, str]:

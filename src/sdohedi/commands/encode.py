@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..ledger import DEFAULT_LEDGER, Ledger
+from ..ledger import DEFAULT_LEDGER, is_postgres_url, open_ledger
 from ..models.config import ConfigError, load_config
 from ..pipeline.encode import encode
 from ..pipeline.ingest import IngestError
@@ -21,11 +21,18 @@ from ..x12 import X12Error
 @click.option("--out", "out_dir", default="outbox", show_default=True, type=click.Path(file_okay=False),
               help="Folder for <payer>-<ISA13>.837 files and rejects.csv.")
 @click.option("--ledger", "ledger_path", default=str(DEFAULT_LEDGER), show_default=True,
-              help="SQLite ledger of control numbers, claims and files.")
+              help="Ledger of control numbers, claims and files: a SQLite file, or a postgresql:// URL "
+                   "(several drivers or hosts; needs sdohedi[postgres]).")
 @click.option("--dry-run", is_flag=True, help="Check and price only: write no file, reserve no number.")
 @click.option("--resubmit", is_flag=True, help="Bill already-billed service_ids again as replacement claims (freq 7).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def command(service_logs, config_path, out_dir, ledger_path, dry_run, resubmit, fmt):
+@click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True,
+              help="local: this process. spark: Apache Spark (needs sdohedi[spark]); the same files for the "
+                   "same input, numbers and --max-lines-per-file.")
+@click.option("--max-lines-per-file", type=click.IntRange(min=1), default=None,
+              help="Split a payer's claims into interchanges of at most this many lines (whole claim groups). "
+                   "Default: one file per payer (local), 100,000 lines (spark).")
+def command(service_logs, config_path, out_dir, ledger_path, dry_run, resubmit, fmt, engine, max_lines_per_file):
     """Encode SERVICE_LOGS (CSV, JSON Lines or Parquet) into payer-ready 837P files.
 
     Exit status: 0 every row billed; 1 some rows rejected (see rejects.csv); 2 nothing could be done.
@@ -37,23 +44,12 @@ def command(service_logs, config_path, out_dir, ledger_path, dry_run, resubmit, 
         sys.exit(2)
     ledger = None
     try:
-        ledger = Ledger(ledger_path, readonly=dry_run)
-        progress = None
-        bar = None
-        if sys.stderr.isatty() and fmt == "text":
-            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-            bar = Progress(SpinnerColumn(), TextColumn("reading rows: {task.completed:,}"), TimeElapsedColumn(),
-                           transient=True)
-            task = bar.add_task("rows", total=None)
-            bar.start()
-            progress = lambda n: bar.advance(task, n)  # noqa: E731
-        try:
-            summary = encode(service_logs, config, out_dir=out_dir, ledger=ledger, dry_run=dry_run,
-                             resubmit=resubmit, progress=progress)
-        finally:
-            if bar:
-                bar.stop()
+        ledger = _open(ledger_path, dry_run)
+        if engine == "spark":
+            summary = _encode_spark(service_logs, config, out_dir, ledger, dry_run, resubmit, max_lines_per_file)
+        else:
+            summary = _encode_local(service_logs, config, out_dir, ledger, dry_run, resubmit, fmt,
+                                    max_lines_per_file)
     except IngestError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
@@ -71,6 +67,51 @@ def command(service_logs, config_path, out_dir, ledger_path, dry_run, resubmit, 
     if summary.rows == 0 or (summary.billed_rows == 0 and summary.rejected_rows == 0):
         sys.exit(2)
     sys.exit(1 if summary.rejected_rows else 0)
+
+
+def _open(ledger_path: str, dry_run: bool):
+    if not is_postgres_url(ledger_path):
+        return open_ledger(ledger_path, readonly=dry_run)
+    try:
+        return open_ledger(ledger_path, readonly=dry_run)
+    except Exception as exc:  # psycopg's errors; the URL (it may hold a password) is not repeated
+        click.echo(f"error: cannot open the PostgreSQL ledger ({type(exc).__name__}: "
+                   f"{str(exc).splitlines()[0] if str(exc) else 'no detail'})", err=True)
+        sys.exit(2)
+
+
+def _encode_spark(service_logs, config, out_dir, ledger, dry_run, resubmit, max_lines_per_file):
+    try:
+        from ..spark import DEFAULT_MAX_LINES_PER_FILE, encode_837p, local_session, read_service_logs
+    except ImportError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    for path in service_logs:  # as the local engine says it, before Spark starts
+        if "://" not in path and not Path(path).is_file():
+            raise IngestError(f"{path}: cannot read (No such file or directory)")
+    spark = local_session("sdohedi-encode")
+    df = read_service_logs(spark, service_logs)
+    return encode_837p(df, str(Path(out_dir).absolute()), config, ledger, dry_run=dry_run, resubmit=resubmit,
+                       max_lines_per_file=max_lines_per_file or DEFAULT_MAX_LINES_PER_FILE)
+
+
+def _encode_local(service_logs, config, out_dir, ledger, dry_run, resubmit, fmt, max_lines_per_file):
+    progress = None
+    bar = None
+    if sys.stderr.isatty() and fmt == "text":
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        bar = Progress(SpinnerColumn(), TextColumn("reading rows: {task.completed:,}"), TimeElapsedColumn(),
+                       transient=True)
+        task = bar.add_task("rows", total=None)
+        bar.start()
+        progress = lambda n: bar.advance(task, n)  # noqa: E731
+    try:
+        return encode(service_logs, config, out_dir=out_dir, ledger=ledger, dry_run=dry_run,
+                      resubmit=resubmit, progress=progress, max_lines_per_file=max_lines_per_file)
+    finally:
+        if bar:
+            bar.stop()
 
 
 def _print_summary(summary) -> None:

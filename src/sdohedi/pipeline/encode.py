@@ -2,10 +2,14 @@
 
 Order of work, chosen so a crash loses nothing and never reuses a control number:
 1. read and check every row (rejects stream to a temp file), spill good lines to a sorted store;
-2. per payer: reserve ISA13/GS06 and a block of claim ids (committed at once, never reused);
-   then, in one ledger transaction, write the interchange to a 0600 temp file while recording
-   its claims and lines, fsync, rename into place, commit. A crash before the rename leaves no
-   file and no record; the numbers reserved stay burned.
+2. per file unit (one payer, see ``units``): reserve ISA13/GS06 and a block of claim ids
+   (committed at once, never reused); then, in one ledger transaction, write the interchange to
+   a 0600 temp file while recording its claims and lines, fsync, rename into place, commit. A
+   crash before the rename leaves no file and no record; the numbers reserved stay burned.
+
+``write_unit`` writes one unit from its sorted lines and control numbers; the Spark engine
+(``sdohedi.spark``) calls the same function on its executors, so both engines write the same
+bytes for the same input, control numbers and timestamp.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from .files import HashingFile
 from .grouping import BuiltClaim, Parties, build_claims
 from .ingest import L, Reject, RowChecker, read_rows
 from .sorting import ExternalSorter
+from .units import GROUP_FIELDS, UnitNumbers, split_sorted, unit_sizes
 
 LEDGER_CHECK_BATCH = 5000
 
@@ -123,7 +128,10 @@ def encode(
     timestamp: dt.datetime | None = None,
     progress: Callable[[int], None] | None = None,
     run_size: int = 200_000,
+    max_lines_per_file: int | None = None,
 ) -> EncodeSummary:
+    """Encode service logs. ``max_lines_per_file`` splits a payer's lines into several
+    interchanges of at most that many lines (at claim-group boundaries, see ``units``)."""
     summary = EncodeSummary(dry_run=dry_run)
     out = Path(out_dir) if out_dir is not None else None
     if out is not None and not dry_run:
@@ -135,19 +143,15 @@ def encode(
         lines_per_payer: Counter = Counter()
         seen: dict[str, int] = {}
         pending: list[tuple] = []
+        payer_claim_numbers: dict[str, str] = {}
 
         def flush_pending() -> None:
             billed = ledger.billed(line[L["service_id"]] for line in pending) if ledger else {}
             for line in pending:
-                sid = line[L["service_id"]]
-                original = billed.get(sid)
-                if original is not None:
-                    if not resubmit:
-                        rejects(Reject(line[L["row_number"]], sid, "service_id",
-                                       f"duplicate: service_id already billed on claim {original} "
-                                       "(use --resubmit for a replacement claim)", line[L["file"]]))
-                        continue
-                    line = line[:L["replaces"]] + (original,) + line[L["replaces"] + 1:]
+                line = admit_line(line, billed, resubmit=resubmit, ledger=ledger, icns=payer_claim_numbers,
+                                  reject=rejects)
+                if line is None:
+                    continue
                 sorter.add(line)
                 lines_per_payer[line[0]] += 1
             pending.clear()
@@ -165,8 +169,7 @@ def encode(
                 sid = result[L["service_id"]]
                 first = seen.get(sid)
                 if first is not None:
-                    rejects(Reject(n, sid, "service_id", f"duplicate service_id in this run (first seen on row {first})",
-                                   name))
+                    rejects(duplicate_in_run(n, sid, first, name))
                     continue
                 seen[sid] = n
                 pending.append(result)
@@ -177,15 +180,15 @@ def encode(
         if progress:
             progress(summary.rows % 10_000)
 
-        payer_claim_numbers: dict[str, str] = {}
+        plan = _plan(sorter, lines_per_payer, max_lines_per_file)
         parties = Parties(config)
-        for payer_key, payer_lines in itertools.groupby(sorter, key=lambda ln: ln[0]):
-            if resubmit and ledger is not None:
-                payer_lines = _with_icns(payer_lines, ledger, payer_claim_numbers, rejects)
-            output = _write_payer(payer_key, payer_lines, lines_per_payer[payer_key], config, parties, out, ledger,
-                                  dry_run, rejects, payer_claim_numbers, timestamp)
-            summary.outputs.append(output)
-            summary.billed_rows += output.lines
+        lines = iter(sorter)
+        for payer_key in sorted(plan):
+            for unit_lines, n_lines in zip(split_sorted(lines, plan[payer_key]), plan[payer_key]):
+                output = _write_payer(payer_key, unit_lines, n_lines, config, parties, out, ledger,
+                                      dry_run, rejects, payer_claim_numbers, timestamp)
+                summary.outputs.append(output)
+                summary.billed_rows += output.lines
         summary.rejects_path = rejects.finish()
         return summary
     except BaseException:
@@ -195,65 +198,145 @@ def encode(
         sorter.close()
 
 
-def _with_icns(lines, ledger: Ledger, icns: dict[str, str], rejects) -> Iterable[tuple]:
-    """Resubmitted lines need the payer's claim number of the claim they replace (REF*F8)."""
-    for line in lines:
-        original = line[L["replaces"]]
-        if original and original not in icns:
-            row = ledger.claim(original)
-            if row is None or not row["payer_claim_number"]:
-                rejects(Reject(line[L["row_number"]], line[L["service_id"]], "service_id",
-                               f"cannot resubmit: no payer claim number on record for claim {original} "
-                               "(apply its 277CA or 835 first)", line[L["file"]]))
-                continue
-            icns[original] = row["payer_claim_number"]
-        yield line
+def duplicate_in_run(row_number: int, service_id: str, first_row: int, file: str) -> Reject:
+    return Reject(row_number, service_id, "service_id",
+                  f"duplicate service_id in this run (first seen on row {first_row})", file)
 
 
-def _write_payer(payer_key, lines, n_lines, config: NLEConfig, parties: Parties, out: Path | None,
-                 ledger: Ledger | None, dry_run: bool, rejects, icns, timestamp) -> PayerOutput:
+def duplicate_in_ledger(line: tuple, original: str) -> Reject:
+    return Reject(line[L["row_number"]], line[L["service_id"]], "service_id",
+                  f"duplicate: service_id already billed on claim {original} "
+                  "(use --resubmit for a replacement claim)", line[L["file"]])
+
+
+def no_payer_claim_number(line: tuple, original: str) -> Reject:
+    return Reject(line[L["row_number"]], line[L["service_id"]], "service_id",
+                  f"cannot resubmit: no payer claim number on record for claim {original} "
+                  "(apply its 277CA or 835 first)", line[L["file"]])
+
+
+def admit_line(line: tuple, billed: dict[str, str], *, resubmit: bool, ledger: Ledger | None,
+               icns: dict[str, str], reject: Callable[[Reject], None]) -> tuple | None:
+    """A checked line against the ledger: a service_id already billed is a duplicate, or with
+    ``resubmit`` a replacement of its claim (which needs the payer's claim number, REF*F8)."""
+    original = billed.get(line[L["service_id"]])
+    if original is None:
+        return line
+    if not resubmit:
+        reject(duplicate_in_ledger(line, original))
+        return None
+    if original not in icns:
+        row = ledger.claim(original) if ledger is not None else None
+        if row is None or not row["payer_claim_number"]:
+            reject(no_payer_claim_number(line, original))
+            return None
+        icns[original] = row["payer_claim_number"]
+    return line[:L["replaces"]] + (original,) + line[L["replaces"] + 1:]
+
+
+def _plan(sorter: ExternalSorter, lines_per_payer: Counter, max_lines: int | None) -> dict[str, list[int]]:
+    """Line counts of each payer's units. With a limit, one pass over the sorted lines measures groups."""
+    if max_lines is None:
+        return {payer: [n] for payer, n in lines_per_payer.items() if n}
+    group_sizes: dict[str, list[int]] = {}
+    key = None
+    for line in sorter:
+        k = line[:len(GROUP_FIELDS)]
+        if k != key:
+            group_sizes.setdefault(k[0], []).append(0)
+            key = k
+        group_sizes[k[0]][-1] += 1
+    return {payer: unit_sizes(sizes, max_lines) for payer, sizes in group_sizes.items()}
+
+
+def _parties_of(config: NLEConfig, payer_key: str) -> tuple[Submitter, Receiver, EnvelopeInfo]:
     ic = config.interchange
     payer = config.payers[payer_key]
-    sender = ic.sender_id
     submitter = Submitter(name=ic.submitter_name, id=ic.submitter_id or ic.sender_id, contact_name=ic.contact_name,
                           phone=ic.phone, email=ic.email)
     receiver = Receiver(name=payer.receiver_name or payer.name, id=payer.receiver_id)
-    envelope = EnvelopeInfo(sender_id=sender, receiver_id=payer.receiver_id, sender_qualifier=ic.sender_qualifier,
+    envelope = EnvelopeInfo(sender_id=ic.sender_id, receiver_id=payer.receiver_id, sender_qualifier=ic.sender_qualifier,
                             receiver_qualifier=payer.receiver_qualifier, usage=ic.usage)
-    live = ledger is not None and not dry_run and out is not None
-    if live:
-        isa13 = ledger.reserve(f"isa13:{sender}")[0]
-        gs06 = ledger.reserve(f"gs06:{sender}")[0]
-        ids = iter(ledger.reserve("claim_id", n_lines, maximum=10**10 - 1))
-    else:
-        isa13 = gs06 = 1
-        ids = itertools.count(1)
+    return submitter, receiver, envelope
+
+
+def unit_file_name(payer_key: str, isa13: int) -> str:
+    return f"{payer_key}-{isa13:09d}.837"
+
+
+def write_unit(
+    lines: Iterable[tuple],
+    *,
+    payer_key: str,
+    config: NLEConfig,
+    parties: Parties,
+    numbers: UnitNumbers,
+    write: Callable[[str], object],
+    timestamp: dt.datetime | None,
+    reject: Callable[[Reject], None],
+    payer_claim_numbers: dict[str, str],
+    record: Callable[[tuple, list[tuple]], None] | None = None,
+):
+    """Write one interchange (one unit) from its sorted lines. ``record(claim_row, line_rows)`` is
+    called for each claim before it is written, with the rows the ledger keeps for it (see
+    ``Ledger.record_claims``). Returns the writer's ``WriteResult``."""
+    ic = config.interchange
+    sender = ic.sender_id
+    submitter, receiver, envelope = _parties_of(config, payer_key)
+    isa13, gs06 = numbers.isa13, numbers.gs06
+    ids = itertools.count(numbers.first_claim_number)
     prefix = ic.claim_id_prefix
 
     def next_claim_id(_payer: str) -> str:
         return f"{prefix}{next(ids):010d}"
 
-    claim_rows: list[tuple] = []
-    line_rows: list[tuple] = []
-    tx_numbers: list[str] = []
-    stats = {"claims": 0}
-
-    def record(built_claims: Iterable[BuiltClaim]):
-        """Pass claims to the writer while batching their ledger rows (same transaction)."""
+    def recorded(built_claims: Iterable[BuiltClaim]):
+        n = 0
         for b in built_claims:
             c = b.claim
-            st02 = f"{stats['claims'] // 5000 + 1:04d}"
-            stats["claims"] += 1
+            st02 = f"{n // 5000 + 1:04d}"  # the writer starts a new ST every 5,000 claims
+            n += 1
             dates = [ln.service_date for ln in c.lines]
-            claim_rows.append((c.claim_id, b.payer_key, b.cbo_key, b.member_id, sender, isa13, gs06, st02,
-                               c.frequency, b.replaces or None, str(c.total_charge), min(dates).isoformat(),
-                               max(dates).isoformat()))
-            for i, ln in enumerate(c.lines, 1):
-                line_rows.append((ln.line_control_number, c.claim_id, i, b.cbo_key, ln.procedure_code,
-                                  ":".join(ln.modifiers), str(ln.units), str(ln.charge), ln.service_date.isoformat()))
-            if live and len(line_rows) >= 5000:
-                _flush_records()
+            claim_row = (c.claim_id, b.payer_key, b.cbo_key, b.member_id, sender, isa13, gs06, st02,
+                         c.frequency, b.replaces or None, str(c.total_charge), min(dates).isoformat(),
+                         max(dates).isoformat())
+            line_rows = [(ln.line_control_number, c.claim_id, i, b.cbo_key, ln.procedure_code, ":".join(ln.modifiers),
+                          str(ln.units), str(ln.charge), ln.service_date.isoformat())
+                         for i, ln in enumerate(c.lines, 1)]
+            record(claim_row, line_rows)
             yield c
+
+    claims = build_claims(lines, parties, next_claim_id, max_lines=ic.max_lines_per_claim, reject=reject,
+                          payer_claim_numbers=payer_claim_numbers)
+    claims = recorded(claims) if record is not None else (b.claim for b in claims)
+    return write_837p(claims, write, submitter=submitter, receiver=receiver, envelope=envelope,
+                      interchange_control_number=isa13, group_control_number=gs06,
+                      transaction_type=ic.transaction_type, timestamp=timestamp)
+
+
+def _write_payer(payer_key, lines, n_lines, config: NLEConfig, parties: Parties, out: Path | None,
+                 ledger: Ledger | None, dry_run: bool, rejects, icns, timestamp) -> PayerOutput:
+    """One unit of one payer: reserve its numbers, write it and record it in one transaction."""
+    ic = config.interchange
+    payer = config.payers[payer_key]
+    sender = ic.sender_id
+    live = ledger is not None and not dry_run and out is not None
+    if live:
+        isa13 = ledger.reserve(f"isa13:{sender}")[0]
+        gs06 = ledger.reserve(f"gs06:{sender}")[0]
+        first = ledger.reserve("claim_id", n_lines, maximum=10**10 - 1).start
+    else:
+        isa13 = gs06 = first = 1
+    numbers = UnitNumbers(isa13, gs06, first, n_lines)
+    claim_rows: list[tuple] = []
+    line_rows: list[tuple] = []
+
+    def record(claim_row: tuple, lines_of_claim: list[tuple]) -> None:
+        """Batch the ledger rows; they go in with the file, in the same transaction."""
+        claim_rows.append(claim_row)
+        line_rows.extend(lines_of_claim)
+        if len(line_rows) >= 5000:
+            _flush_records()
 
     def _flush_records():
         replacing = any(r[9] for r in claim_rows)
@@ -261,19 +344,17 @@ def _write_payer(payer_key, lines, n_lines, config: NLEConfig, parties: Parties,
         claim_rows.clear()
         line_rows.clear()
 
-    claims_iter = record(build_claims(lines, parties, next_claim_id, max_lines=ic.max_lines_per_claim,
-                                      reject=rejects, payer_claim_numbers=icns))
-    common = dict(submitter=submitter, receiver=receiver, envelope=envelope, interchange_control_number=isa13,
-                  group_control_number=gs06, transaction_type=ic.transaction_type, timestamp=timestamp)
+    common = dict(payer_key=payer_key, config=config, parties=parties, numbers=numbers, timestamp=timestamp,
+                  reject=rejects, payer_claim_numbers=icns)
     if not live:
-        result = write_837p(claims_iter, lambda s: None, **common)
+        result = write_unit(lines, write=lambda s: None, **common)
         return PayerOutput(payer_key, None, None, result.claims, result.lines, result.total_charge)
 
-    path = out / f"{payer_key}-{isa13:09d}.837"
+    path = out / unit_file_name(payer_key, isa13)
     sink = HashingFile(path)
     try:
         with ledger.transaction():
-            result = write_837p(claims_iter, sink, **common)
+            result = write_unit(lines, write=sink, record=record, **common)
             if claim_rows or line_rows:
                 _flush_records()
             tx_numbers = result.transaction_control_numbers

@@ -31,9 +31,9 @@ class HashingFile:
     """A ``write`` callable for the X12 writers: buffers text, writes ASCII bytes to a 0600 temp
     file and hashes them on the way. ``commit()`` fsyncs and renames into place."""
 
-    def __init__(self, path: str | Path, buffer_size: int = 1 << 16) -> None:
+    def __init__(self, path: str | Path, buffer_size: int = 1 << 16, *, tmp: str | Path | None = None) -> None:
         self.path = Path(path)
-        self.tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        self.tmp = Path(tmp) if tmp is not None else self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         self._fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         self._parts: list[str] = []
         self._pending = 0

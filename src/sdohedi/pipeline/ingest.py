@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
 import re
 from collections.abc import Iterator
@@ -49,25 +50,34 @@ class IngestError(Exception):
     """The input cannot be read at all (exit status 2)."""
 
 
-def read_rows(path: str | Path) -> Iterator[tuple[int, dict]]:
-    """(row number, raw dict) for each row. CSV row numbers count the header as row 1."""
+def read_rows(path: str | Path, data: bytes | None = None) -> Iterator[tuple[int, dict]]:
+    """(row number, raw dict) for each row. CSV row numbers count the header as row 1.
+
+    With ``data`` the file's bytes are read from memory (``path`` then only names the file and
+    its format): the Spark engine reads whole files this way, with the same results."""
     path = Path(path)
     suffix = path.suffix.lower()
     try:
         if suffix in (".jsonl", ".ndjson"):
-            yield from _read_jsonl(path)
+            yield from _read_jsonl(path, data)
         elif suffix == ".parquet":
-            yield from _read_parquet(path)
+            yield from _read_parquet(path, data)
         else:
-            yield from _read_csv(path)
+            yield from _read_csv(path, data)
     except OSError as exc:
         raise IngestError(f"{path}: cannot read ({exc.strerror or exc})") from None
     except UnicodeDecodeError:
         raise IngestError(f"{path}: not UTF-8 text") from None
 
 
-def _read_csv(path: Path) -> Iterator[tuple[int, dict]]:
-    with open(path, newline="", encoding="utf-8-sig") as f:
+def _open_text(path: Path, data: bytes | None, encoding: str, newline: str | None):
+    if data is None:
+        return open(path, newline=newline, encoding=encoding)
+    return io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline=newline)
+
+
+def _read_csv(path: Path, data: bytes | None = None) -> Iterator[tuple[int, dict]]:
+    with _open_text(path, data, "utf-8-sig", "") as f:
         reader = csv.reader(f)
         header = next(reader, None)
         if header is None:
@@ -86,8 +96,8 @@ def _read_csv(path: Path) -> Iterator[tuple[int, dict]]:
             yield n, dict(zip(header, values))
 
 
-def _read_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
-    with open(path, encoding="utf-8") as f:
+def _read_jsonl(path: Path, data: bytes | None = None) -> Iterator[tuple[int, dict]]:
+    with _open_text(path, data, "utf-8", None) as f:
         for n, line in enumerate(f, 1):
             if not line.strip():
                 continue
@@ -102,13 +112,13 @@ def _read_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
             yield n, obj
 
 
-def _read_parquet(path: Path) -> Iterator[tuple[int, dict]]:
+def _read_parquet(path: Path, data: bytes | None = None) -> Iterator[tuple[int, dict]]:
     try:
         import pyarrow.parquet as pq
     except ImportError:
         raise IngestError(f"{path}: reading Parquet needs pyarrow (pip install 'sdohedi[parquet]')") from None
     try:
-        pf = pq.ParquetFile(path)
+        pf = pq.ParquetFile(path if data is None else io.BytesIO(data))
     except Exception as exc:  # pyarrow raises several types for a bad file
         raise IngestError(f"{path}: not a readable Parquet file ({type(exc).__name__})") from None
     n = 0

@@ -1,7 +1,8 @@
 """External merge sort of line tuples: memory stays bounded whatever the input size.
 
 Lines are kept in memory up to ``run_size``; beyond that, each run is sorted and spilled to a
-0600 temp file (pickled in blocks) and the runs are merged lazily with ``heapq.merge``.
+0600 temp file (pickled in blocks) and the runs are merged lazily with ``heapq.merge``. The
+sorter can be iterated more than once (not concurrently).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class ExternalSorter:
 
     @staticmethod
     def _read_run(f) -> Iterator[tuple]:
+        f.seek(0)  # each iteration reads every run from its start: the sorted lines can be read twice
         load = pickle.Unpickler(f).load
         while True:
             try:
