@@ -16,7 +16,9 @@ from .errors import X12SyntaxError
 
 _BOM = "\xef\xbb\xbf"  # UTF-8 byte-order mark, as latin-1 decoding shows it
 _WS = " \t\r\n\x0b\x0c"
-MAX_SEGMENT_LENGTH = 1 << 20  # refuse pathological input instead of buffering forever
+MAX_SEGMENT_LENGTH = 1 << 20
+_KNOWN_IDS: set[str] = set()  # segment ids already checked: most streams use a few dozen
+_tuple_new = tuple.__new__  # builds a Segment without the NamedTuple's Python-level __new__  # refuse pathological input instead of buffering forever
 
 
 class Segment(NamedTuple):
@@ -37,9 +39,14 @@ class Segment(NamedTuple):
 
 class Tokenizer:
     """Incremental tokenizer. ``feed(chunk)`` returns the segments completed by that chunk;
-    ``close()`` checks that the stream did not end inside a segment."""
+    ``close()`` checks that the stream did not end inside a segment.
 
-    def __init__(self) -> None:
+    ``strict=False`` yields segments whose identifier is malformed instead of raising, so
+    that a validator can report them where they are and carry on.
+    """
+
+    def __init__(self, *, strict: bool = True) -> None:
+        self._strict = strict
         self._buf = ""
         self._delims: Delimiters | None = None
         self._position = 0
@@ -119,35 +126,44 @@ class Tokenizer:
                     raise X12SyntaxError("segment longer than 1 MiB: no terminator found", rule="segment-length",
                                          position=self._position + 1)
                 return out
-            pieces = buf[:end].split(term)
+            text = buf[:end]
+            pieces = text.split(term)
+            if "\n" in text or "\r" in text:  # CR/LF after terminators: the common pretty-printed form
+                pieces = [p.strip("\r\n") for p in pieces]
             self._buf = buf[end + 1:]
             sep = d.element
             pos = self._position
+            known = _KNOWN_IDS
+            new = _tuple_new
+            append = out.append
             for i, piece in enumerate(pieces):
-                if piece[:1] in _WS or piece[-1:] in "\r\n":
-                    piece = piece.strip("\r\n\t ")
-                    if not piece:
-                        continue
-                if piece.startswith("IEA") and piece[3:4] == sep:
-                    pos += 1
-                    out.append(Segment(pos, piece.split(sep)))
-                    # The next ISA may declare other delimiters: re-read them from there.
-                    rest = term.join(pieces[i + 1:])
-                    self._buf = (rest + term + self._buf) if i + 1 < len(pieces) else self._buf
-                    self._delims = None
-                    break
+                if not piece:
+                    continue
                 els = piece.split(sep)
                 sid = els[0]
-                if not (2 <= len(sid) <= 3 and sid.isalnum() and sid.isascii()):
-                    self._position = pos
-                    raise X12SyntaxError(
-                        "segment identifier must be 2-3 letters or digits", rule="segment-id", position=pos + 1,
-                    )
+                if sid not in known:
+                    if sid.strip(_WS) != sid:  # other whitespace between segments: tolerated
+                        piece = piece.strip(_WS)
+                        if not piece:
+                            continue
+                        els = piece.split(sep)
+                        sid = els[0]
+                    if 2 <= len(sid) <= 3 and sid.isalnum() and sid.isascii():
+                        if len(known) < 4096:
+                            known.add(sid)
+                    elif self._strict:
+                        self._position = pos
+                        raise X12SyntaxError(
+                            "segment identifier must be 2-3 letters or digits", rule="segment-id", position=pos + 1,
+                        )
                 pos += 1
-                out.append(Segment(pos, els))
-            else:
-                self._position = pos
-                continue
+                append(new(Segment, (pos, els)))
+                if sid == "IEA":
+                    # The next ISA may declare other delimiters: re-read them from there.
+                    if i + 1 < len(pieces):
+                        self._buf = term.join(pieces[i + 1:]) + term + self._buf
+                    self._delims = None
+                    break
             self._position = pos
 
 
