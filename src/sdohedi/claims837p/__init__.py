@@ -1,5 +1,11 @@
-"""005010X222A1 professional claims: writer (and reader, its mirror image)."""
+"""005010X222A1 professional claims: writer and reader, its mirror image."""
 
+from .reader import (
+    ClaimNotRead, InterchangeHeader, Reader837P, read_837p, read_837p_file,
+)
 from .writer import MAX_CLAIMS_PER_TRANSACTION, VERSION, EnvelopeInfo, WriteResult, format_amount, write_837p
 
-__all__ = ["MAX_CLAIMS_PER_TRANSACTION", "VERSION", "EnvelopeInfo", "WriteResult", "format_amount", "write_837p"]
+__all__ = [
+    "MAX_CLAIMS_PER_TRANSACTION", "VERSION", "ClaimNotRead", "EnvelopeInfo", "InterchangeHeader", "Reader837P",
+    "WriteResult", "format_amount", "read_837p", "read_837p_file", "write_837p",
+]

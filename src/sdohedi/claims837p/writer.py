@@ -6,6 +6,9 @@ payer share their HL loops (at most 100 claims per subscriber HL, per the TR3); 
 set holds at most 5,000 claims (the TR3's recommendation) and a new ST begins after that. All
 counts (HL ids, SE01, GE01, IEA01) are computed. The same claims and control numbers always
 give the same bytes.
+
+Whatever the models hold is written, so that reading the output back with ``Reader837P``
+gives equal models. A claim read leniently (non-empty ``Claim.deviations``) is refused.
 """
 
 from __future__ import annotations
@@ -80,13 +83,19 @@ def _billing_provider_block(bp: BillingProvider, hl: int) -> str:
     out = f"HL*{hl}**20*1~\n"
     if bp.taxonomy:
         out += f"PRV*BI*PXC*{bp.taxonomy}~\n"
-    if bp.npi:
-        out += f"NM1*85*2*{bp.name}*****XX*{bp.npi}~\n"
-    else:
-        out += f"NM1*85*2*{bp.name}~\n"
+    out += _provider_name("85", bp)
     out += _address(bp.address)
-    out += f"REF*EI*{bp.tax_id}~\n"
+    out += f"REF*{bp.tax_id_qualifier}*{bp.tax_id}~\n"
     return out
+
+
+def _provider_name(qualifier: str, p: BillingProvider | RenderingProvider) -> str:
+    """NM1 of a provider: person (NM103 last, NM104 first) or organization, then XX/NPI when known."""
+    if p.entity_type == "1":
+        nm1 = f"NM1*{qualifier}*1*{p.name}*{p.first_name or ''}"
+        return nm1 + f"****XX*{p.npi}~\n" if p.npi else nm1.rstrip("*") + "~\n"
+    nm1 = f"NM1*{qualifier}*2*{p.name}"
+    return nm1 + f"*****XX*{p.npi}~\n" if p.npi else nm1 + "~\n"
 
 
 def _person_name(qualifier: str, p) -> str:
@@ -103,10 +112,11 @@ def _subscriber_block(bp: BillingProvider, sub: Subscriber, patient: Patient | N
            f"SBR*{sub.payer_responsibility}*{rel}*******{payer.claim_filing_indicator}~\n"
            f"{_person_name('IL', sub)}****MI*{sub.member_id}~\n")
     out += _address(sub.address)
-    out += f"DMG*D8*{_date(sub.birth_date)}*{sub.sex}~\n"
-    out += f"NM1*PR*2*{payer.name}*****PI*{payer.payer_id}~\n"
+    if sub.birth_date is not None:  # situational when the patient is someone else
+        out += f"DMG*D8*{_date(sub.birth_date)}*{sub.sex}~\n"
+    out += f"NM1*PR*2*{payer.name}*****{payer.payer_id_qualifier}*{payer.payer_id}~\n"
     if bp.payer_assigned_id:
-        out += f"REF*G2*{bp.payer_assigned_id}~\n"
+        out += f"REF*{bp.payer_assigned_id_qualifier}*{bp.payer_assigned_id}~\n"
     if patient is None:
         return out, 1
     out += (f"HL*{hl + 1}*{hl}*23*0~\n"
@@ -118,33 +128,40 @@ def _subscriber_block(bp: BillingProvider, sub: Subscriber, patient: Patient | N
 
 
 def _rendering_block(rp: RenderingProvider) -> str:
-    if rp.entity_type == "1":
-        nm1 = f"NM1*82*1*{rp.name}*{rp.first_name or ''}"
-        return (nm1 + f"****XX*{rp.npi}~\n" if rp.npi else nm1.rstrip("*") + "~\n") + _rendering_tail(rp)
-    else:
-        nm1 = f"NM1*82*2*{rp.name}"
-    return (nm1 + f"*****XX*{rp.npi}~\n" if rp.npi else nm1 + "~\n") + _rendering_tail(rp)
-
-
-def _rendering_tail(rp: RenderingProvider) -> str:
-    out = f"PRV*PE*PXC*{rp.taxonomy}~\n"
+    """2310B, or 2420A on a line: NM1*82, PRV*PE when the taxonomy is known, REF secondary id."""
+    out = _provider_name("82", rp)
+    if rp.taxonomy:
+        out += f"PRV*PE*PXC*{rp.taxonomy}~\n"
     if rp.secondary_id:
-        out += f"REF*G2*{rp.secondary_id}~\n"
+        out += f"REF*{rp.secondary_id_qualifier}*{rp.secondary_id}~\n"
     return out
 
 
-def _claim_block(c: Claim, rendering: str) -> str:
+def _claim_block(c: Claim, rendering: str) -> tuple[str, int]:
+    """The claim's segments and how many there are (the caller checks the count: a value
+    holding a terminator would change it)."""
     dx = c.diagnoses
-    hi = "HI*ABK:" + dx[0]
-    for code in dx[1:]:
-        hi += "*ABF:" + code
-    out = (f"CLM*{c.claim_id}*{format_amount(c.total_charge)}***{c.place_of_service}:B:{c.frequency}*Y*A*Y*Y~\n")
+    if c.diagnosis_code_qualifier == "ABK":
+        hi = "HI*ABK:" + dx[0]
+        for code in dx[1:]:
+            hi += "*ABF:" + code
+    else:
+        hi = "HI*BK:" + dx[0]
+        for code in dx[1:]:
+            hi += "*BF:" + code
+    out = (f"CLM*{c.claim_id}*{format_amount(c.total_charge)}***{c.place_of_service}:B:{c.frequency}"
+           f"*{c.provider_signature}*{c.assignment_participation}*{c.benefits_assignment}*{c.release_of_information}~\n")
+    segments = 2 + rendering.count("~")
     if c.prior_authorization:
         out += f"REF*G1*{c.prior_authorization}~\n"
+        segments += 1
     if c.payer_claim_number:
         out += f"REF*F8*{c.payer_claim_number}~\n"
+        segments += 1
     out += hi + "~\n" + rendering
     parts = [out]
+    last_rp = None
+    line_rendering = ""
     for n, ln in enumerate(c.lines, 1):
         proc = ln.procedure_code
         if ln.modifiers:
@@ -154,9 +171,21 @@ def _claim_block(c: Claim, rendering: str) -> str:
         dtp = (f"DTP*472*RD8*{_date(ln.service_date)}-{_date(ln.service_date_end)}"
                if ln.service_date_end and ln.service_date_end != ln.service_date
                else f"DTP*472*D8*{_date(ln.service_date)}")
-        parts.append(f"LX*{n}~\nSV1*HC:{proc}*{format_amount(ln.charge)}*UN*{format_amount(ln.units)}*{pos}**{ptr}~\n"
-                     f"{dtp}~\nREF*6R*{ln.line_control_number}~\n")
-    return "".join(parts)
+        text = (f"LX*{n}~\nSV1*HC:{proc}*{format_amount(ln.charge)}*{ln.unit_basis}*{format_amount(ln.units)}*{pos}**"
+                f"{ptr}~\n{dtp}~\n")
+        segments += 3
+        if ln.line_control_number is not None:
+            text += f"REF*6R*{ln.line_control_number}~\n"
+            segments += 1
+        rp = ln.rendering_provider
+        if rp is not None:
+            if rp is not last_rp:
+                line_rendering = _rendering_block(rp)
+                last_rp = rp
+            text += line_rendering
+            segments += line_rendering.count("~")
+        parts.append(text)
+    return "".join(parts), segments
 
 
 def _check_block(text: str, what: str) -> None:
@@ -202,7 +231,10 @@ def write_837p(
     per = ""
     if submitter.contact_name or submitter.phone or submitter.email:
         per = f"PER*IC*{submitter.contact_name or ''}"
-        per += f"*TE*{submitter.phone}" if submitter.phone else f"*EM*{submitter.email}"
+        if submitter.phone:
+            per += f"*TE*{submitter.phone}"
+        if submitter.email:
+            per += f"*EM*{submitter.email}"
         per += "~\n"
     parties = (f"NM1*41*2*{submitter.name}*****46*{submitter.id}~\n{per}"
                f"NM1*40*2*{receiver.name}*****46*{receiver.id}~\n")
@@ -220,6 +252,9 @@ def write_837p(
     n_claims = n_lines = 0
 
     for claim in claims:
+        if claim.deviations:
+            raise X12ValueError(f"claim #{n_claims + 1} was read leniently and breaks {', '.join(claim.deviations)}:"
+                                " it cannot be written", rule="lenient-claim", segment="CLM")
         if tx is None or claims_in_tx >= max_claims_per_transaction:
             if tx is not None:
                 tx.close()
@@ -254,10 +289,9 @@ def write_837p(
         if rp is not last_rp:
             rendering = _rendering_block(rp) if rp is not None else ""
             last_rp = rp
-        block = _claim_block(claim, rendering)
+        block, expected = _claim_block(claim, rendering)
         nseg = block.count("~")
-        if _UNSAFE.search(block) or block.count("\n") != nseg or nseg != 4 * len(claim.lines) + 2 + rendering.count("~") + (
-                claim.prior_authorization is not None) + (claim.payer_claim_number is not None):
+        if _UNSAFE.search(block) or block.count("\n") != nseg or nseg != expected:
             _check_block(block, f"claim #{n_claims + 1}")
             raise X12ValueError(f"claim #{n_claims + 1} holds a segment terminator inside a value",
                                 rule="delimiter-in-value", segment="CLM")

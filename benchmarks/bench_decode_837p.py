@@ -1,0 +1,243 @@
+#!/usr/bin/env python
+"""Throughput and memory of the streaming 837P reader (``Reader837P``).
+
+    python benchmarks/bench_decode_837p.py                 # 10 MB and 50 MB files, median of 3 runs
+    python benchmarks/bench_decode_837p.py --sizes 10      # MB of 837P to generate and decode
+    python benchmarks/bench_decode_837p.py --quick         # 2 MB, 1 run (CI smoke test)
+    python benchmarks/bench_decode_837p.py --lenient       # the same with Reader837P(lenient=True)
+
+What is measured
+  * Input: an 837P file written by ``write_837p`` from the claim pool of
+    benchmarks/bench_write_837p.py (3 lines per claim, members with 1-130 claims, every 5th a
+    dependent patient HL 23, 5 rendering providers, 5,000 claims per ST), cycled until the file
+    has the asked size, with a unique claim id per claim. Generated once per size into a temp
+    folder (not timed).
+  * ``read_837p_file``: decode the whole file in 1 MiB chunks into ``Claim`` models (each
+    claim is dropped once counted, as a streaming consumer would).
+  * ``x12.Tokenizer`` only: the shared tokenizer over the same file (segments, no claims), for
+    scale.
+  Each row runs in its own subprocess. "peak RSS" is its ``ru_maxrss`` (imports included: pydantic
+  builds its validators then); "RSS reading" is the highest resident size (VmRSS) sampled about
+  every MB while decoding, "growth" that minus the resident size after imports. Flat memory
+  means "RSS reading" does not grow with the input size. Times are wall clock (and CPU time of the
+  process, which a busy machine disturbs less). The machine's load average and a fixed
+  pure-Python calibration loop are printed so that numbers from different machines can be
+  compared. The script checks that every claim written was read, and that the first 2,000 are
+  equal to the claims written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+TARGET_MB_S = 20.0
+RSS_FLAT_MB = 20.0
+CHECK_CLAIMS = 2000
+
+
+def _maxrss_mb() -> float:
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / (1 << 20) if sys.platform == "darwin" else rss / 1024  # bytes on macOS, KiB elsewhere
+
+
+def _current_rss_mb() -> float:
+    """Resident set size now (Linux /proc); the peak so far where that is not available."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return _maxrss_mb()
+
+
+def _claims(n: int):
+    """n distinct claims (unique ids), cycled lazily from the writer benchmark's pool."""
+    sys.path.insert(0, str(HERE))
+    from bench_write_837p import build_pool
+
+    pool = build_pool()
+    for i in range(n):
+        c = pool[i % len(pool)]
+        yield c.model_copy(update={"claim_id": f"D{i:011d}"}) if i >= len(pool) else c
+
+
+def generate(path: Path, megabytes: float) -> tuple[int, int]:
+    """Write an 837P of about ``megabytes`` MB; returns (claims, bytes)."""
+    sys.path.insert(0, str(HERE))
+    from bench_write_837p import parties
+    from sdohedi.claims837p import write_837p
+
+    submitter, receiver, envelope = parties()
+    per_claim = 430  # bytes, about, for the pool's 3-line claims
+    n = max(1, int(megabytes * 1e6 / per_claim))
+    with open(path, "w", encoding="ascii", newline="") as f:
+        result = write_837p(_claims(n), f.write, submitter=submitter, receiver=receiver, envelope=envelope,
+                            interchange_control_number=1, group_control_number=1,
+                            timestamp=dt.datetime(2026, 11, 2, 9, 30))
+    return result.claims, path.stat().st_size
+
+
+def calibration() -> float:
+    """CPU seconds of a fixed pure-Python loop (about 0.04 s on an idle x86 core of the 2020s)."""
+    t = time.process_time()
+    x = 0
+    for _ in range(1_000_000):
+        x += len("abc")
+    return time.process_time() - t
+
+
+# --------------------------------------------------------------------------------------------
+# Child: one configuration, in its own process
+# --------------------------------------------------------------------------------------------
+
+def child(args) -> None:
+    from sdohedi.claims837p import read_837p_file
+    from sdohedi.x12 import Tokenizer
+
+    path = Path(args.file)
+    import gc
+
+    gc.collect()
+    baseline = _current_rss_mb()  # after imports; the peak is compared with this
+    walls, cpus, claims = [], [], 0
+    sampled = baseline  # highest resident size seen after a 1 MiB chunk
+    for _ in range(args.reps):
+        w0, c0 = time.perf_counter(), time.process_time()
+        if args.child == "decode":
+            claims = 0
+            for _claim in read_837p_file(path, lenient=args.lenient):
+                claims += 1
+                if claims % 2000 == 0:  # about every 1 MB
+                    sampled = max(sampled, _current_rss_mb())
+        else:
+            tok = Tokenizer()
+            claims = 0
+            with open(path, "rb") as f:
+                while chunk := f.read(1 << 20):
+                    claims += len(tok.feed(chunk))
+                    sampled = max(sampled, _current_rss_mb())
+            claims += len(tok.close())
+        walls.append(time.perf_counter() - w0)
+        cpus.append(time.process_time() - c0)
+    print(json.dumps({"config": args.child, "items": claims, "bytes": path.stat().st_size, "walls": walls,
+                      "cpus": cpus, "baseline_rss_mb": baseline, "peak_rss_mb": _maxrss_mb(),
+                      "sampled_rss_mb": sampled}))
+
+
+def spawn(config: str, path: Path, reps: int, lenient: bool) -> dict:
+    cmd = [sys.executable, os.path.abspath(__file__), "--child", config, "--file", str(path), "--reps", str(reps)]
+    if lenient:
+        cmd.append("--lenient")
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stderr)
+        raise SystemExit(f"child {config} failed (exit {proc.returncode})")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def verify(path: Path, expected_claims: int, lenient: bool) -> bool:
+    """Every claim written is read, and the first CHECK_CLAIMS equal the claims written."""
+    from sdohedi.claims837p import read_837p_file
+
+    written = _claims(expected_claims)
+    n = 0
+    for got in read_837p_file(path, lenient=lenient):
+        if n < CHECK_CLAIMS and got != next(written):
+            print(f"ERROR: claim #{n + 1} read back differs from the claim written")
+            return False
+        n += 1
+    if n != expected_claims:
+        print(f"ERROR: {n} claims read, {expected_claims} written")
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------------------------
+# Parent
+# --------------------------------------------------------------------------------------------
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--sizes", default="10,50", help="comma-separated MB of 837P to decode (default 10,50)")
+    p.add_argument("--reps", type=int, default=3, help="runs per size; the median is reported (default 3)")
+    p.add_argument("--quick", action="store_true", help="2 MB, 1 run (CI smoke test)")
+    p.add_argument("--lenient", action="store_true", help="decode with Reader837P(lenient=True)")
+    p.add_argument("--no-tokenizer", action="store_true", help="skip the x12.Tokenizer reference rows")
+    p.add_argument("--child", choices=["decode", "tokenize"], help=argparse.SUPPRESS)
+    p.add_argument("--file", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.child:
+        child(args)
+        return 0
+    if args.quick:
+        args.sizes, args.reps = "2", 1
+    sizes = [float(s) for s in args.sizes.split(",")]
+
+    import pydantic
+
+    now = dt.datetime.now().astimezone()
+    print("sdohedi 837P reader benchmark (benchmarks/bench_decode_837p.py)")
+    print(f"date:     {now:%Y-%m-%d %H:%M:%S %Z}")
+    print(f"python:   {platform.python_implementation()} {sys.version.split()[0]} ({platform.platform()}, "
+          f"{os.cpu_count()} CPUs); pydantic {pydantic.VERSION}")
+    load = os.getloadavg()
+    print(f"machine:  load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; calibration loop "
+          f"{calibration():.3f} CPU s (about 0.04 s on an idle machine: higher means a slower or busier one)")
+    print(f"mode:     {'lenient' if args.lenient else 'strict'}; MB = 10^6 bytes; median of {args.reps} run(s); "
+          "peak RSS = ru_maxrss of a separate subprocess per row\n")
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench837p-") as tmp:
+        for size in sizes:
+            path = Path(tmp) / f"claims-{size:g}MB.837"
+            n, nbytes = generate(path, size)
+            ok = verify(path, n, args.lenient)
+            print(f"input {size:g} MB: {nbytes / 1e6:.1f} MB, {n:,} claims written by write_837p; "
+                  f"read back: {'all claims, first ' + format(min(n, CHECK_CLAIMS), ',') + ' equal' if ok else 'FAILED'}")
+            if not ok:
+                return 1
+            rows.append((size, spawn("decode", path, args.reps, args.lenient)))
+            if not args.no_tokenizer:
+                rows.append((size, spawn("tokenize", path, args.reps, args.lenient)))
+    print(f"\n{'configuration':<28}{'input MB':>9}{'claims':>10}{'MB/s wall':>11}{'MB/s CPU':>10}"
+          f"{'claims/s':>11}{'median s':>10}{'peak RSS MB':>13}{'RSS reading MB':>16}{'growth MB':>11}")
+    decode_rows = []
+    for size, r in rows:
+        wall, cpu = statistics.median(r["walls"]), statistics.median(r["cpus"])
+        mb = r["bytes"] / 1e6
+        label = "read_837p_file" if r["config"] == "decode" else "x12.Tokenizer only"
+        count = f"{r['items']:>10,}" if r["config"] == "decode" else f"{'-':>10}"
+        per_s = f"{r['items'] / wall:>11,.0f}" if r["config"] == "decode" else f"{'-':>11}"
+        print(f"{label:<28}{mb:>9.1f}{count}{mb / wall:>11.1f}{mb / cpu:>10.1f}{per_s}{wall:>10.3f}"
+              f"{r['peak_rss_mb']:>13.1f}{r['sampled_rss_mb']:>16.1f}"
+              f"{r['sampled_rss_mb'] - r['baseline_rss_mb']:>11.1f}")
+        if r["config"] == "decode":
+            decode_rows.append((mb / wall, mb / cpu, r["sampled_rss_mb"]))
+    best_wall = min(w for w, _, _ in decode_rows)
+    best_cpu = min(c for _, c, _ in decode_rows)
+    print(f"\ndecode throughput (slowest size): {best_wall:.1f} MB/s wall, {best_cpu:.1f} MB/s CPU "
+          f"(target >= {TARGET_MB_S:.0f} MB/s: {'MET' if best_wall >= TARGET_MB_S else 'NOT MET'} wall, "
+          f"{'MET' if best_cpu >= TARGET_MB_S else 'NOT MET'} CPU)")
+    if len(decode_rows) > 1:
+        peaks = [peak for _, _, peak in decode_rows]
+        spread = max(peaks) - min(peaks)
+        print(f"RSS while reading, spread {sizes[0]:g} MB -> {sizes[-1]:g} MB: {spread:.1f} MB "
+              f"(target: flat within {RSS_FLAT_MB:.0f} MB: {'MET' if spread <= RSS_FLAT_MB else 'NOT MET'})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1515 @@
+"""Streaming, sans-I/O 005010X222A1 reader: the mirror image of :func:`write_837p`.
+
+::
+
+    reader = Reader837P()
+    for chunk in chunks:                  # bytes cut anywhere
+        for claim in reader.feed(chunk):  # each Claim as soon as it is complete
+            ...
+    reader.close()                        # the stream must not end inside a segment or envelope
+    reader.errors                         # what could not be read, each an X12Error naming where
+
+A claim is complete when the next CLM, HL or SE arrives, so only the claim being read (and
+the HL loops above it) is held: memory does not grow with the stream. A stream may hold
+several ISA, several GS per ISA, several ST per GS, several claims per subscriber HL, and
+patient HLs (23). ``reader.header`` is the :class:`InterchangeHeader` (ISA/GS/ST control
+numbers, BHT, submitter, receiver) of the transaction set being read;
+``feed_with_headers`` pairs every claim with the header of its own transaction set.
+``read_837p_file(path)`` reads a file in 1 MiB chunks.
+
+**What is read.** Every field the models hold: billing provider (2000A PRV*BI, 2010AA, its
+secondary id from 2010BB REF*G2/LU), subscriber (SBR01, 2010BA name, member id, N3/N4, DMG),
+payer (2010BB, SBR09), patient (2000C/2010CA), the claim (CLM01/02/05/06-09, REF*G1, REF*F8,
+the diagnosis HI with ABK/ABF or ICD-9 BK/BF), the rendering provider (2310B), and each line
+(SV1 with SV103 UN or MJ, SV105, SV107, DTP*472 D8 or RD8, REF*6R, 2420A). What the TR3 allows
+but the models do not keep is read past without a finding: pay-to loops, payer addresses,
+other HI segments, CR1/CRC/PWK/NTE, 2310A/C-F, COB loops 2320/2330, 2410 drug (NDC) data,
+2420B-H, 2430, 2440, NM1 middle names and suffixes. A 2420A equal to the claim's 2310B is read
+as no 2420A (the TR3 says to send it only when it differs). A one-day RD8 is a single date.
+An EIN or SSN written with dashes (``10-1234567``) is read as its nine digits.
+
+**Strict and lenient.** By default (``lenient=False``) a claim must be one our writer could
+write: the models' validation is the rule. Files from others, the TR3's own examples among
+them, break some rules the models hold: rules of ours (CLM01 <= 20 characters, which the TR3
+advises and receivers need keep no longer; frequency 1, 7 or 8, the codes we send; REF*6R <=
+30 characters and unique) and rules the TR3 states but its syntax does not check (the NPI
+check digit, NUCC taxonomy codes, a street address rather than a PO box in 2010AA).
+``Reader837P(lenient=True)`` accepts those within the TR3's own limits (CLM01 <= 38, any
+one-character frequency code, REF02 <= 50, taxonomy of 10 letters or digits), names them in
+``Claim.deviations``, and ``write_837p`` refuses such a claim. Nothing else is relaxed in
+either mode: 50 lines, 12 diagnoses, CLM02 = sum of SV102, the TR3's situational rules
+(subscriber DMG and N3/N4 when the subscriber is the patient, REF*F8 with 7/8) hold always.
+
+**Errors.** A claim that cannot be read (a value the models refuse, a required segment
+missing, a segment out of place, an HL loop above it unreadable) is skipped: a
+:class:`ClaimNotRead` naming the claim's ordinal, segment position, segment and element joins
+``reader.errors`` and reading goes on. Trailer counts and control numbers that do not match
+(SE, GE, IEA) and a header that does not fit the models join ``errors`` too. A stream that
+cannot be read further raises: :class:`X12SyntaxError` (not X12, truncated) or
+:class:`X12EnvelopeError` (envelopes out of order, not an 837P 005010X222A1 group or set).
+The reader is then finished and every later call raises the same error; when the call that
+hit it had completed claims, it returns them and the next call raises. Messages never hold
+element values (names, ids and dates may be PHI), only positions, segment and element names
+and the rule.
+
+**Speed** (benchmarks/bench_decode_837p.py). Segments are cut a chunk at a time with
+``str.split``; the segments of a service line (LX, SV1, DTP, REF*6R), HI and the 2310B/2420A
+are dispatched on their first characters and looked up whole, so they are split into elements
+only the first time a text is seen (bounded caches). Each line becomes its ``ServiceLine``'s
+field dict as it is read (a copy of its SV1's template). Claims, lines, subscribers, patients
+and addresses whose every value passes this module's own checks (each narrower than the
+model's rule: see the Text checks, tested against ``Text`` itself) are built without pydantic,
+the way ``model_construct`` would; anything else goes through full pydantic validation, which
+then decides and says what is wrong. Billing providers, payers and rendering providers are
+validated once per distinct value. The round-trip properties in
+tests/claims837p/test_reader_properties.py re-validate every claim the reader returns. The
+cyclic garbage collector is paused while a chunk is read (nothing built here forms a cycle;
+about 18 % faster) and restored afterwards.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import itertools
+import re
+from collections.abc import Callable, Iterable, Iterator
+from decimal import Decimal
+from os import PathLike
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from ..models.claim import (
+    FREQUENCIES, MAX_CLAIM_ID, MAX_DIAGNOSES, MAX_LINE_CONTROL_NUMBER, MAX_LINES_PER_CLAIM, Address,
+    BillingProvider, Claim, Patient, Payer, Receiver, RenderingProvider, ServiceLine, Submitter, Subscriber,
+)
+from ..models.fields import ICD9_PATTERN, ICD10_PATTERN, LENIENT_CONTEXT, X12_TEXT_PATTERN
+from ..x12 import Delimiters, X12EnvelopeError, X12Error, X12SyntaxError, X12ValueError
+from ..x12.delimiters import ISA_LENGTH
+from .writer import VERSION
+
+CHUNK_SIZE = 1 << 20
+MAX_SEGMENT_LENGTH = 1 << 20  # refuse pathological input instead of buffering forever
+# Distinct SV1/DTP/HI texts, amounts and dates kept, each cache cleared when full: a few MB at
+# most (an SV1 entry, with its template dict, is about 1 KB), so memory stays flat.
+_CACHE_LIMIT = 4096
+_WS = " \t\r\n\x0b\x0c"
+_PADDING = _WS + "\x00\x1a"  # NUL / ^Z padding is common at file ends
+_BOM = "\xef\xbb\xbf"  # UTF-8 byte-order mark, as latin-1 decoding shows it
+
+# Where in the transaction set we are: decides what an NM1, N3, REF, PRV, DTP... belongs to.
+(OUTSIDE, HEADER, BILLING, PAY_TO, SUBSCRIBER, PAYER, PATIENT, CLAIM, RENDERING, CLAIM_OTHER, COB, LINE,
+ LINE_RENDERING, LINE_OTHER, UNUSABLE_HL) = range(15)
+_CLAIM_STATES = frozenset({CLAIM, RENDERING, CLAIM_OTHER, COB, LINE, LINE_RENDERING, LINE_OTHER})
+_SECONDARY_ID_QUALIFIERS = frozenset({"0B", "1G", "G2", "LU"})
+
+
+def _fullmatch(pattern: str) -> Callable[[str], Any]:
+    """``re.fullmatch`` of a model's ``^...$`` pattern (Python's ``$`` would also take a final newline)."""
+    return re.compile(pattern.removeprefix("^").removesuffix("$")).fullmatch
+
+
+# Shapes the fast path accepts without asking pydantic: each is narrower than (or equal to)
+# what the models accept, so a value that passes is one the models would take unchanged.
+# Text(n) accepts, unchanged, exactly the strings of 1..n characters of X12_TEXT_PATTERN's class
+# that do not begin or end with a blank (pydantic strips blanks first): one regex per length.
+_TEXT_CLASS = "".join(re.escape(c) for c in map(chr, range(128)) if re.fullmatch(X12_TEXT_PATTERN, c))
+_EDGE_CLASS = _TEXT_CLASS.replace(" ", "")
+
+
+def _text_check(max_length: int, min_length: int = 1) -> Callable[[str], Any]:
+    inner = f"[{_TEXT_CLASS}]{{{max(0, min_length - 2)},{max_length - 2}}}"
+    optional = "?" if min_length == 1 else ""
+    return re.compile(f"[{_EDGE_CLASS}](?:{inner}[{_EDGE_CLASS}]){optional}").fullmatch
+
+
+_CLAIM_ID_OK = _text_check(MAX_CLAIM_ID)
+_LINE_CONTROL_NUMBER_OK = _text_check(MAX_LINE_CONTROL_NUMBER)
+_TEXT_50_OK = _text_check(50)
+_NAME_OK = _text_check(60)  # NM103
+_FIRST_NAME_OK = _text_check(35)  # NM104
+_MEMBER_ID_OK = _text_check(80, 2)
+_STREET_OK = _text_check(55)  # N301, N302
+_CITY_OK = _text_check(30, 2)  # N401
+_STATE = re.compile(r"[A-Z]{2}").fullmatch
+_ZIP = re.compile(r"[0-9]{5}(?:[0-9]{4})?").fullmatch
+_RESPONSIBILITY = frozenset("ABCDEFGHPSTU")  # SBR01
+_RELATIONSHIPS = frozenset({"01", "19", "20", "21", "39", "40", "53", "G8"})  # PAT01
+_SEXES = frozenset("MFU")
+_NUMBER = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)").fullmatch  # X12 'R': no exponent, no '+'
+_PLAIN_MONEY = re.compile(r"[0-9]{1,15}(?:\.[0-9]{1,2})?").fullmatch  # Money: >= 0, 18 digits, 2 places
+_PLAIN_QUANTITY = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,3})?").fullmatch  # Quantity: 15 digits, 3 places
+_PROCEDURE = re.compile(r"[A-Z0-9]{5}").fullmatch
+_MODIFIER = re.compile(r"[A-Z0-9]{2}").fullmatch
+_PLACE = re.compile(r"[0-9]{2}").fullmatch
+_D8 = re.compile(r"[0-9]{8}").fullmatch
+_DASHED_EIN = re.compile(r"[0-9]{2}-[0-9]{7}").fullmatch
+_DASHED_SSN = re.compile(r"[0-9]{3}-[0-9]{2}-[0-9]{4}").fullmatch
+_DX = {"ABK": ("ABF", _fullmatch(ICD10_PATTERN)), "BK": ("BF", _fullmatch(ICD9_PATTERN))}
+_POINTERS = {str(i): i for i in range(1, MAX_DIAGNOSES + 1)}
+_ZERO = Decimal(0)
+_LENIENT_HINT = " (a lenient read accepts this: Reader837P(lenient=True), sdohedi decode --lenient)"
+_IGNORED = "ignored"  # a cached parse of a segment the reader does not keep (compared by identity)
+_PLACES = frozenset(f"{n:02d}" for n in range(100))  # what PlaceOfService (two digits) takes
+_INDICATORS = frozenset((a, b, c, d) for a in "NY" for b in "ABC" for c in "NWY" for d in "IY")  # CLM06-09
+
+# Model fields as the TR3 names them, for messages.
+_X12_NAMES = {
+    "claim_id": "CLM01", "total_charge": "CLM02", "place_of_service": "CLM05-1/SV105", "frequency": "CLM05-3",
+    "provider_signature": "CLM06", "assignment_participation": "CLM07", "benefits_assignment": "CLM08",
+    "release_of_information": "CLM09", "payer_claim_number": "REF*F8", "prior_authorization": "REF*G1",
+    "diagnoses": "HI", "diagnosis_code_qualifier": "HI01-1", "lines": "2400", "rendering_provider": "NM1*82",
+    "procedure_code": "SV101-2", "modifiers": "SV101-3..6", "charge": "SV102", "unit_basis": "SV103",
+    "units": "SV104", "diagnosis_pointers": "SV107", "service_date": "DTP*472", "service_date_end": "DTP*472",
+    "line_control_number": "REF*6R", "entity_type": "NM102", "name": "NM103", "last_name": "NM103",
+    "first_name": "NM104", "npi": "NM109", "member_id": "NM109", "payer_id": "NM109", "tax_id": "REF02",
+    "taxonomy": "PRV03", "address": "N3/N4", "line1": "N301", "line2": "N302", "city": "N401", "state": "N402",
+    "zip": "N403", "payer_assigned_id": "2010BB REF02", "birth_date": "DMG02", "sex": "DMG03",
+    "relationship": "PAT01", "claim_filing_indicator": "SBR09", "payer_responsibility": "SBR01",
+    "secondary_id": "REF02", "id": "NM109", "phone": "PER", "email": "PER",
+}
+
+
+class ClaimNotRead(X12Error):
+    """One claim was skipped. ``claim_ordinal`` counts claims (CLM segments) from 1 in the
+    stream; ``claim_position`` is its CLM's segment position (``position`` is where the
+    problem is)."""
+
+    def __init__(self, message: str, *, claim_ordinal: int, claim_position: int, **where: Any) -> None:
+        self.claim_ordinal = claim_ordinal
+        self.claim_position = claim_position
+        super().__init__(f"claim #{claim_ordinal} (CLM at segment #{claim_position}) not read: {message}", **where)
+
+
+class InterchangeHeader(BaseModel):
+    """The envelope and header of one transaction set: ISA, GS, ST, BHT, 1000A and 1000B.
+
+    ``submitter`` / ``receiver`` are None when 1000A / 1000B do not fit the models (the
+    reason is in ``Reader837P.errors``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sender_qualifier: str  # ISA05
+    sender_id: str  # ISA06, without its padding
+    receiver_qualifier: str  # ISA07
+    receiver_id: str  # ISA08
+    interchange_control_number: str  # ISA13
+    usage: str  # ISA15: P production, T test
+    application_sender: str  # GS02
+    application_receiver: str  # GS03
+    group_control_number: str  # GS06
+    version: str  # GS08
+    transaction_control_number: str  # ST02
+    purpose: str  # BHT02: 00 original, 18 reissue
+    reference_id: str  # BHT03
+    created_date: dt.date | None  # BHT04
+    created_time: str  # BHT05: HHMM, HHMMSS or HHMMSSDD
+    transaction_type: str  # BHT06: CH claim, RP encounter reporting, 31 subrogation demand
+    submitter: Submitter | None
+    receiver: Receiver | None
+
+
+class _NotRead(Exception):
+    """Internal: why a claim or an HL loop cannot be read, and where."""
+
+    def __init__(self, message: str, position: int, segment: str | None = None, element: int | None = None,
+                 component: int | None = None, rule: str = "claim-value") -> None:
+        super().__init__(message)
+        self.message = message
+        self.where = dict(position=position, segment=segment, element=element, component=component, rule=rule)
+
+
+def _maker(cls: type) -> Callable[[dict], Any]:
+    """What ``model_construct`` does, at a fraction of its cost: the values must be complete
+    and already checked (the fast path below guarantees both). All objects of a class share
+    one fields-set; the models are frozen, so nothing adds to it."""
+    fields_set = set(cls.model_fields)
+    new = object.__new__
+    set_slot = object.__setattr__
+
+    def make(values: dict) -> Any:
+        obj = new(cls)
+        set_slot(obj, "__dict__", values)
+        set_slot(obj, "__pydantic_fields_set__", fields_set)
+        set_slot(obj, "__pydantic_extra__", None)
+        set_slot(obj, "__pydantic_private__", None)
+        return obj
+
+    return make
+
+
+_make_claim = _maker(Claim)
+_make_address = _maker(Address)
+_make_subscriber = _maker(Subscriber)
+_make_patient = _maker(Patient)
+_LINE_FIELDS = set(ServiceLine.model_fields)  # shared, as in _maker
+
+
+def _explain(exc: ValidationError, limit: int = 3) -> str:
+    """pydantic's errors as 'where: what', without the input values (they may be PHI)."""
+    parts = []
+    for err in exc.errors(include_url=False, include_input=False, include_context=False)[:limit]:
+        where = []
+        loc = err["loc"]
+        for i, item in enumerate(loc):
+            if isinstance(item, int):
+                where.append(f"#{item + 1}" if i and loc[i - 1] != "lines" else f"line {item + 1}")
+            elif item in _X12_NAMES:
+                where.append(f"{_X12_NAMES[item]} ({item})")
+            else:
+                where.append(str(item))
+        parts.append(f"{' '.join(where) or 'claim'}: {err['msg']}")
+    more = len(exc.errors()) - limit
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
+def _element(els: list[str], i: int) -> str:
+    return els[i] if i < len(els) else ""
+
+
+def _optional(value: str) -> str | None:
+    return value if value else None
+
+
+def _tax_id(value: str) -> str:
+    """An EIN or SSN printed with dashes is the same nine digits."""
+    if _DASHED_EIN(value) or _DASHED_SSN(value):
+        return value.replace("-", "")
+    return value
+
+
+class _Segments:
+    """Cuts latin-1 text into segment strings, a whole chunk at a time, reading the
+    delimiters from every ISA (an interchange may use other delimiters than the last).
+
+    Same contract as ``sdohedi.x12.Tokenizer`` without a ``Segment`` per segment (the shared
+    tokenizer alone runs at about the speed of this whole reader). remit835's SegmentSplitter
+    does the same for the 835; the two belong together in ``sdohedi.x12``.
+    """
+
+    def __init__(self) -> None:
+        self._buf = ""
+        self.delimiters: Delimiters | None = None
+        self._started = False
+        self.count = 0  # segments handed out
+
+    def feed(self, text: str, final: bool) -> list[tuple[Delimiters, list[str]]]:
+        self._buf += text
+        out: list[tuple[Delimiters, list[str]]] = []
+        while True:
+            if self.delimiters is None and not self._start_interchange(final):
+                break
+            d = self.delimiters
+            assert d is not None
+            term = d.segment
+            buf = self._buf
+            iea = self._find_iea(buf, d.element, term)
+            if iea >= 0:
+                end = buf.find(term, iea)
+                if end >= 0:  # the interchange ends here; the next ISA may declare other delimiters
+                    self._buf = buf[end + 1:]
+                    self._cut(buf[:end], d, out)
+                    self.delimiters = None
+                    continue
+            end = buf.rfind(term)
+            if end < 0:
+                if len(buf) > MAX_SEGMENT_LENGTH:
+                    raise X12SyntaxError("segment longer than 1 MiB: no terminator found", rule="segment-length",
+                                         position=self.count + 1)
+                break
+            self._buf = buf[end + 1:]
+            self._cut(buf[:end], d, out)
+            break
+        if final:
+            rest = self._buf.strip(_PADDING)
+            self._buf = ""
+            if rest:
+                raise X12SyntaxError("stream ends inside a segment (no segment terminator)", rule="truncated",
+                                     position=self.count + 1)
+            if not self._started:
+                raise X12SyntaxError("no ISA segment found: not an X12 interchange", rule="isa-missing", position=1)
+        return out
+
+    def _start_interchange(self, final: bool) -> bool:
+        """Read the delimiters of the ISA at the head of the buffer; False when more data is needed."""
+        buf = self._buf.lstrip(_WS)
+        if not self._started and buf[:3] == _BOM[:len(buf[:3])]:
+            if len(buf) < len(_BOM) and not final:
+                self._buf = buf
+                return False
+            if buf.startswith(_BOM):
+                buf = buf[len(_BOM):].lstrip(_WS)
+        self._buf = buf
+        if not buf.strip(_PADDING):
+            return False
+        if not "ISA".startswith(buf[:3]) or (len(buf) >= 3 and not buf.startswith("ISA")):
+            raise X12SyntaxError("expected an ISA segment", rule="isa-missing", position=self.count + 1)
+        if len(buf) < ISA_LENGTH:
+            if final:
+                raise X12SyntaxError("ISA segment is truncated", rule="isa-fixed-length", position=self.count + 1)
+            return False
+        self.delimiters = Delimiters.from_isa(buf[:ISA_LENGTH], position=self.count + 1)
+        self._started = True
+        return True
+
+    @staticmethod
+    def _find_iea(text: str, sep: str, term: str) -> int:
+        """Start of an IEA segment in ``text`` (or -1): 'IEA' + separator right after a
+        terminator (blanks allowed between) or at the start of the text."""
+        needle = "IEA" + sep
+        i = text.find(needle)
+        while i >= 0:
+            k = i
+            while k > 0 and text[k - 1] in _WS:
+                k -= 1
+            if k == 0 or text[k - 1] == term:
+                return i
+            i = text.find(needle, i + 1)
+        return -1
+
+    def _cut(self, region: str, d: Delimiters, out: list[tuple[Delimiters, list[str]]]) -> None:
+        # X12 values may not hold CR or LF; removing them in bulk is far cheaper than per segment.
+        for line_break in "\r\n":
+            if line_break in region and line_break not in d.all:
+                region = region.replace(line_break, "")
+        pieces = region.split(d.segment)
+        if "" in pieces:
+            pieces = [p for p in pieces if p]
+        if pieces:
+            self.count += len(pieces)
+            out.append((d, pieces))
+
+
+class _Billing:
+    """2000A/2010AA as read; the models are built when a claim needs them."""
+
+    __slots__ = ("hl_id", "position", "values", "problem", "built")
+
+    def __init__(self, hl_id: str, position: int) -> None:
+        self.hl_id = hl_id
+        self.position = position
+        self.values: dict[str, Any] = {}
+        self.problem: _NotRead | None = None
+        self.built: dict[tuple, Any] = {}  # 2010BB secondary id -> (BillingProvider, clean) or _NotRead
+
+
+class _Member:
+    """2000B/2010BA/2010BB (subscriber and payer) or 2000C/2010CA (patient) as read."""
+
+    __slots__ = ("hl_id", "position", "values", "payer", "secondary_id", "problem", "built", "billing", "parties")
+
+    def __init__(self, hl_id: str, position: int, billing: _Billing | None) -> None:
+        self.hl_id = hl_id
+        self.position = position
+        self.billing = billing
+        self.values: dict[str, Any] = {}
+        self.payer: dict[str, Any] = {}
+        self.secondary_id: tuple[str, str] | None = None  # 2010BB REF*G2/LU: the billing provider's
+        self.problem: _NotRead | None = None
+        self.built: Any = None  # (model, clean) or _NotRead
+        self.parties: Any = None  # what the claims under this HL share, once built (or why not)
+
+
+class _Claim:
+    """2300 and its 2400 lines as read. Each line already is the field dict of its
+    ``ServiceLine`` (a copy of its SV1's template), so no value is converted twice. What most
+    claims never set stays a class attribute (no slots: a new claim sets 9 attributes, not 22)."""
+
+    hi: tuple | None = None  # (qualifier, codes, clean) of the diagnosis HI
+    prior_authorization: str | None = None
+    payer_claim_number: str | None = None
+    rendering: list | None = None  # [NM1 text, PRV*PE text, REF text, element separator]
+    line_renderings: dict[int, list] | None = None  # line index -> its 2420A, as ``rendering``
+    awaiting_sv1 = False  # an LX whose SV1 has not come yet
+    dated = 0  # lines that have their DTP*472
+    total = _ZERO  # sum of SV102
+    top_pointer = 0  # highest SV107 pointer
+    clean = True  # every value so far has a shape the fast path takes
+    problem: _NotRead | None = None
+
+    def __init__(self, ordinal: int, position: int, clm: list[str], comp: str, billing: _Billing | None,
+                 subscriber: _Member | None, patient: _Member | None) -> None:
+        self.ordinal = ordinal
+        self.position = position
+        self.clm = clm
+        self.clm05 = _element(clm, 5).split(comp)  # place of service : B : frequency
+        self.lines: list[dict] = []
+        self.line_positions: list[int] = []  # of the LX segments
+        self.billing = billing
+        self.subscriber = subscriber
+        self.patient = patient
+
+
+class Reader837P:
+    """Incremental 837P reader. See the module docstring for modes and the error contract."""
+
+    def __init__(self, *, lenient: bool = False) -> None:
+        self.lenient = lenient
+        self._context = LENIENT_CONTEXT if lenient else None
+        self.errors: list[X12Error] = []
+        self._claims_before_error: list[int] = []
+        self.header: InterchangeHeader | None = None
+        self.claims_read = 0
+        self.claims_not_read = 0
+        self.transactions = 0
+        self._segments = _Segments()
+        self._out: list[Claim] = []
+        self._out_headers: list[tuple[int, InterchangeHeader | None]] = []  # (index in _out, header from there)
+        self._pairing: list[tuple[int, InterchangeHeader | None]] = []
+        self._last_header: InterchangeHeader | None = None
+        self._failed: X12Error | None = None
+        self._closed = False
+        self._position = 0
+        self._state = OUTSIDE
+        # envelopes
+        self._isa: list[str] | None = None
+        self._gs: list[str] | None = None
+        self._st: list[str] | None = None
+        self._st_position = 0
+        self._groups = 0
+        self._sets = 0
+        self._bht: list[str] = []
+        self._submitter: list[str] | None = None
+        self._submitter_per: list[str] | None = None
+        self._receiver: list[str] | None = None
+        # loops
+        self._billing: _Billing | None = None
+        self._subscriber: _Member | None = None
+        self._patient: _Member | None = None
+        self._claim: _Claim | None = None
+        self._line: dict | None = None
+        self._unusable_hl: _NotRead | None = None
+        self._claim_ordinal = 0
+        # caches of parsed texts and built parties
+        self._sv1: dict[str, Any] = {}
+        self._dtp: dict[str, Any] = {}
+        self._hi: dict[str, Any] = {}
+        self._dates: dict[str, dt.date | None] = {}
+        self._amounts: dict[str, Decimal] = {}
+        self._payers: dict[tuple, Any] = {}
+        self._renderers: dict[tuple, Any] = {}
+
+    # ---------------------------------------------------------------------------------- API
+
+    def feed(self, chunk: bytes) -> list[Claim]:
+        """The claims completed by ``chunk``."""
+        if self._failed is not None:
+            raise self._failed
+        if self._closed:
+            raise X12SyntaxError("data fed after close()", rule="stream-closed")
+        # latin-1 maps every byte to one character: no decode errors, no lost bytes; the
+        # models refuse what is not printable ASCII.
+        self._run(chunk.decode("latin-1"), final=False)
+        return self._take_claims()
+
+    def feed_with_headers(self, chunk: bytes) -> list[tuple[InterchangeHeader, Claim]]:
+        """Like :meth:`feed`, each claim with the header of its transaction set."""
+        header = self._last_header  # of the last claim returned: a change is recorded where it happens
+        return self._pair(self.feed(chunk), header)
+
+    def close(self) -> list[Claim]:
+        """Check that the stream ended at the end of an interchange. Returns [] (every
+        complete claim has been returned by ``feed``) or raises."""
+        if self._failed is not None:
+            raise self._failed
+        if self._closed:
+            return []
+        self._closed = True
+        self._run("", final=True)
+        if self._failed is None and self._isa is not None:
+            self._failed = X12EnvelopeError("stream ends inside an interchange (no IEA)", rule="truncated",
+                                            segment="IEA", position=self._position + 1)
+        out = self._take_claims()
+        if self._failed is not None and not out:
+            raise self._failed
+        return out
+
+    def close_with_headers(self) -> list[tuple[InterchangeHeader, Claim]]:
+        header = self._last_header
+        return self._pair(self.close(), header)
+
+    def _take_claims(self) -> list[Claim]:
+        out, self._out = self._out, []
+        self._pairing, self._out_headers = self._out_headers, []
+        return out
+
+    def _pair(self, claims: list[Claim], header: InterchangeHeader | None) -> list[tuple[InterchangeHeader, Claim]]:
+        """Each claim with its header: ``header`` (that of the last claim returned before) until
+        the first change point recorded while reading."""
+        changes = dict(self._pairing)
+        pairs = []
+        for k, claim in enumerate(claims):
+            header = changes.get(k, header)
+            pairs.append((header, claim))
+        return pairs
+
+    def take_errors(self) -> list[X12Error]:
+        """The errors collected so far, removed from ``errors`` (keeps memory flat on long streams)."""
+        return [error for _, error in self._take_errors_in_order()]
+
+    def _error(self, error: X12Error) -> None:
+        self.errors.append(error)
+        self._claims_before_error.append(self.claims_read)
+
+    def _take_errors_in_order(self) -> list[tuple[int, X12Error]]:
+        """(claims returned before it, error) pairs, removed from ``errors``."""
+        marks = self._claims_before_error
+        if len(marks) != len(self.errors):  # ``errors`` was changed by hand: order unknown
+            marks = [self.claims_read] * len(self.errors)
+        out = list(zip(marks, self.errors))
+        self.errors, self._claims_before_error = [], []
+        return out
+
+    # ------------------------------------------------------------------------------ driving
+
+    def _run(self, text: str, final: bool) -> None:
+        gc_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            for delimiters, pieces in self._segments.feed(text, final):
+                self._read(delimiters, pieces)
+        except X12Error as exc:
+            self._failed = exc
+            if not self._out:
+                raise
+        finally:
+            if gc_enabled:
+                gc.enable()
+
+    def _fatal_envelope(self, message: str, segment: str, position: int, element: int | None = None,
+                        rule: str = "envelope-nesting") -> X12EnvelopeError:
+        return X12EnvelopeError(message, rule=rule, segment=segment, position=position, element=element)
+
+    # --------------------------------------------------------------------------- the loop
+
+    def _read(self, d: Delimiters, pieces: list[str]) -> None:
+        sep = d.element
+        comp = d.component
+        pos = self._position
+        state = self._state
+        claim = self._claim
+        line = self._line  # the field dict of the line being read, once its SV1 is in
+        sv1_cache = self._sv1
+        dtp_cache = self._dtp
+        hi_cache = self._hi
+        lx, hi = "LX" + sep, "HI" + sep
+        ref_6r, nm1_82, prv_pe = f"REF{sep}6R{sep}", f"NM1{sep}82{sep}", f"PRV{sep}PE{sep}"
+        try:
+            for s in pieces:
+                pos += 1
+                head = s[:3]
+                # The four segments of a service line come first, dispatched on their first
+                # characters: SV1 and DTP texts repeat and are looked up whole, LX needs no
+                # element, so none of them is split unless it is new.
+                if head == "DTP":
+                    if state == LINE and line is not None:
+                        dates = dtp_cache.get(s)
+                        if dates is None:
+                            dates = self._parse_dtp(s.split(sep))
+                            if len(dtp_cache) >= _CACHE_LIMIT:
+                                dtp_cache.clear()
+                            dtp_cache[s] = dates
+                        if dates is _IGNORED:
+                            pass
+                        elif dates.__class__ is tuple:
+                            if line["service_date"] is not None:
+                                self._claim_problem(claim, "a second DTP*472 in the line", pos, "DTP")
+                            else:
+                                line["service_date"], line["service_date_end"], ok = dates
+                                claim.dated += 1
+                                if not ok:
+                                    claim.clean = False
+                        else:
+                            self._claim_problem(claim, dates, pos, "DTP", 3)
+                    continue
+                if head == "SV1":
+                    if state == LINE and line is None:
+                        entry = sv1_cache.get(s)
+                        if entry is None:
+                            entry = self._parse_sv1(s.split(sep), comp)
+                            if len(sv1_cache) >= _CACHE_LIMIT:
+                                sv1_cache.clear()
+                            sv1_cache[s] = entry
+                        template = entry[0]
+                        if entry is _IGNORED:
+                            pass
+                        elif template.__class__ is dict:
+                            line = template.copy()
+                            claim.lines.append(line)
+                            claim.awaiting_sv1 = False
+                            claim.total += entry[3]
+                            if not entry[1]:
+                                claim.clean = False
+                            if entry[2] > claim.top_pointer:
+                                claim.top_pointer = entry[2]
+                        else:
+                            self._claim_problem(claim, template, pos, "SV1", entry[1], entry[2])
+                    elif claim is not None and state in _CLAIM_STATES and s.split(sep, 1)[0] == "SV1":
+                        self._claim_problem(claim, "SV1 out of place (one per LX)", pos, "SV1")
+                    continue
+                if head == lx:
+                    if claim is not None and state in _CLAIM_STATES:
+                        line = None
+                        if claim.awaiting_sv1:
+                            self._claim_problem(claim, "a service line (LX) without SV1", claim.line_positions[-1],
+                                                "LX", rule="required-segment")
+                        if len(claim.line_positions) >= MAX_LINES_PER_CLAIM:
+                            self._claim_problem(claim, f"more than {MAX_LINES_PER_CLAIM} service lines", pos, "LX",
+                                                rule="line-count")
+                            state = LINE_OTHER  # the rest of this line is read past, not kept
+                        else:
+                            claim.line_positions.append(pos)
+                            claim.awaiting_sv1 = True
+                            state = LINE
+                    else:
+                        state = self._orphan(state, "LX (2400) outside a claim", pos, "LX")
+                    continue
+                # The claim's own repeating segments: a 2310B/2420A (NM1, PRV, REF) is kept as
+                # its texts and built once per distinct texts; REF*6R needs only its value.
+                if head == "REF":
+                    if state == LINE:
+                        if s.startswith(ref_6r) and line is not None and line["line_control_number"] is None:
+                            value = s[7:]
+                            if sep in value:
+                                value = value.split(sep, 1)[0]
+                            line["line_control_number"] = value
+                            if not _LINE_CONTROL_NUMBER_OK(value):
+                                claim.clean = False
+                        continue
+                    if state == RENDERING or state == LINE_RENDERING:
+                        raw = claim.rendering if state == RENDERING else claim.line_renderings[len(claim.lines) - 1]
+                        if raw[2] is None and s[3:4] == sep and s[6:7] == sep and s[4:6] in _SECONDARY_ID_QUALIFIERS:
+                            raw[2] = s
+                        continue
+                elif head == "NM1":
+                    if state in (CLAIM, RENDERING, CLAIM_OTHER):
+                        if s.startswith(nm1_82):
+                            if claim.rendering is not None:
+                                self._claim_problem(claim, "a second rendering provider (2310B)", pos, "NM1")
+                            claim.rendering = [s, None, None, sep]
+                            state = RENDERING
+                        else:
+                            state = CLAIM_OTHER
+                        continue
+                    if state in (LINE, LINE_RENDERING, LINE_OTHER):
+                        index = len(claim.lines) - 1
+                        if (state == LINE and line is not None and s.startswith(nm1_82)
+                                and (claim.line_renderings is None or index not in claim.line_renderings)):
+                            if claim.line_renderings is None:
+                                claim.line_renderings = {}
+                            claim.line_renderings[index] = [s, None, None, sep]
+                            state = LINE_RENDERING
+                        else:
+                            state = LINE_OTHER
+                        continue
+                    if state == COB:
+                        continue
+                elif head == "PRV":
+                    if state == RENDERING or state == LINE_RENDERING:
+                        raw = claim.rendering if state == RENDERING else claim.line_renderings[len(claim.lines) - 1]
+                        if raw[1] is None and s.startswith(prv_pe):
+                            raw[1] = s
+                        continue
+                elif head == hi:
+                    if state == CLAIM:
+                        parsed = hi_cache.get(s)
+                        if parsed is not None and parsed[0] in _DX and claim.hi is None:
+                            claim.hi = parsed
+                        else:
+                            self._read_hi(claim, s, sep, comp, pos)
+                    continue
+                els = s.split(sep)
+                sid = els[0]
+                if sid == "REF":
+                    qualifier = els[1] if len(els) > 1 else ""
+                    if state == CLAIM:
+                        if qualifier == "G1" and claim.prior_authorization is None:
+                            claim.prior_authorization = _element(els, 2)
+                        elif qualifier == "F8" and claim.payer_claim_number is None:
+                            claim.payer_claim_number = _element(els, 2)
+                    elif state == BILLING:
+                        if qualifier in ("EI", "SY") and "tax_id" not in self._billing.values:
+                            self._billing.values["tax_id"] = _tax_id(_element(els, 2))
+                            self._billing.values["tax_id_qualifier"] = qualifier
+                    elif state == PAYER:
+                        if qualifier in ("G2", "LU") and self._subscriber.secondary_id is None:
+                            self._subscriber.secondary_id = (_element(els, 2), qualifier)
+                elif sid == "NM1":
+                    state = self._party_name(state, els[1] if len(els) > 1 else "", els, pos)
+                elif sid == "CLM":
+                    if claim is not None:
+                        self._finish(claim)
+                    line = None
+                    if state == OUTSIDE:
+                        raise self._fatal_envelope("CLM outside a transaction set", "CLM", pos)
+                    self._claim_ordinal += 1
+                    claim = _Claim(self._claim_ordinal, pos, els, comp, self._billing, self._subscriber,
+                                   self._patient)
+                    if self._unusable_hl is not None or self._subscriber is None:
+                        claim.problem = self._unusable_hl or _NotRead(
+                            "CLM before any subscriber HL (22)", pos, "CLM", rule="hl-structure")
+                    state = CLAIM
+                elif sid == "HL":
+                    if claim is not None:
+                        self._finish(claim)
+                        claim = line = None
+                    state = self._start_hl(state, els, pos)
+                elif sid == "PRV":
+                    qualifier = els[1] if len(els) > 1 else ""
+                    if state == BILLING and qualifier == "BI" and "name" not in self._billing.values:
+                        self._billing.values["taxonomy"] = _element(els, 3) or None
+                elif sid == "SBR":
+                    if state in (CLAIM, RENDERING, CLAIM_OTHER, COB):
+                        state = COB  # 2320: other subscriber information, not kept
+                    elif state == SUBSCRIBER and "payer_responsibility" not in self._subscriber.values:
+                        self._subscriber.values["payer_responsibility"] = _element(els, 1)
+                        self._subscriber.payer["claim_filing_indicator"] = _element(els, 9)
+                elif sid in ("N3", "N4"):
+                    if state in (BILLING, SUBSCRIBER, PATIENT):
+                        self._address(state, sid, els)
+                elif sid == "DMG":
+                    if state in (SUBSCRIBER, PATIENT):
+                        self._demographics(state, els, pos)
+                elif sid == "PAT":
+                    if state == PATIENT and "relationship" not in self._patient.values:
+                        self._patient.values["relationship"] = _element(els, 1)
+                elif sid == "SE":
+                    if claim is not None:
+                        self._finish(claim)
+                        claim = line = None
+                    state = self._end_transaction(state, els, pos)
+                elif sid == "ST":
+                    state = self._start_transaction(state, els, pos)
+                elif sid == "BHT":
+                    if state == HEADER:
+                        self._bht = els
+                elif sid == "PER":
+                    if state == HEADER and self._submitter is not None and self._submitter_per is None:
+                        self._submitter_per = els
+                elif sid == "GS":
+                    self._start_group(state, els, pos)
+                elif sid == "GE":
+                    self._end_group(state, els, pos)
+                elif sid == "ISA":
+                    self._start_interchange(els, pos)
+                elif sid == "IEA":
+                    self._end_interchange(els, pos)
+                elif sid[:1] in _WS and sid.strip(_WS):
+                    # blanks before a segment id: read it again without them
+                    self._position = pos - 1
+                    self._state, self._claim, self._line = state, claim, line
+                    self._read(d, [s.lstrip(_WS)])
+                    pos, state, claim, line = self._position, self._state, self._claim, self._line
+                elif state == OUTSIDE and self._isa is None:
+                    raise X12EnvelopeError("segment outside an interchange", rule="envelope-nesting",
+                                           segment=sid[:3] if sid.isalnum() else None, position=pos)
+                # any other segment is one the TR3 allows that the models do not keep
+        finally:
+            self._position = pos
+            self._state = state
+            self._claim = claim
+            self._line = line
+
+    # ------------------------------------------------------------------------- envelopes
+
+    def _start_interchange(self, els: list[str], pos: int) -> None:
+        if self._isa is not None:
+            raise self._fatal_envelope("ISA before the IEA of the previous interchange", "ISA", pos)
+        self._isa = els
+        self._groups = 0
+
+    def _end_interchange(self, els: list[str], pos: int) -> None:
+        if self._isa is None or self._gs is not None:
+            raise self._fatal_envelope("IEA outside an interchange or before GE", "IEA", pos)
+        if _element(els, 1) != str(self._groups):
+            self._error(X12EnvelopeError("IEA01 does not count the interchange's functional groups",
+                                                rule="trailer-count", segment="IEA", element=1, position=pos))
+        if _element(els, 2) != _element(self._isa, 13):
+            self._error(X12EnvelopeError("IEA02 does not match ISA13", rule="control-number-match",
+                                                segment="IEA", element=2, position=pos))
+        self._isa = None
+
+    def _start_group(self, state: int, els: list[str], pos: int) -> None:
+        if self._isa is None or self._gs is not None or state != OUTSIDE:
+            raise self._fatal_envelope("GS outside an interchange, or before the previous GE or SE", "GS", pos)
+        if _element(els, 1) != "HC":
+            raise self._fatal_envelope("GS01 must be HC: this functional group holds no health care claims", "GS",
+                                       pos, 1, rule="functional-group")
+        if _element(els, 8) != VERSION:
+            raise self._fatal_envelope(f"GS08 must be {VERSION} (837 professional)", "GS", pos, 8,
+                                       rule="implementation-guide")
+        self._gs = els
+        self._sets = 0
+
+    def _end_group(self, state: int, els: list[str], pos: int) -> None:
+        if self._gs is None or state != OUTSIDE:
+            raise self._fatal_envelope("GE outside a functional group or before SE", "GE", pos)
+        if _element(els, 1) != str(self._sets):
+            self._error(X12EnvelopeError("GE01 does not count the group's transaction sets",
+                                                rule="trailer-count", segment="GE", element=1, position=pos))
+        if _element(els, 2) != _element(self._gs, 6):
+            self._error(X12EnvelopeError("GE02 does not match GS06", rule="control-number-match",
+                                                segment="GE", element=2, position=pos))
+        self._gs = None
+        self._groups += 1
+
+    def _start_transaction(self, state: int, els: list[str], pos: int) -> int:
+        if self._gs is None or state != OUTSIDE:
+            raise self._fatal_envelope("ST outside a functional group or before the previous SE", "ST", pos)
+        if _element(els, 1) != "837":
+            raise self._fatal_envelope("ST01 must be 837", "ST", pos, 1, rule="transaction-set")
+        if _element(els, 3) not in ("", VERSION):
+            raise self._fatal_envelope(f"ST03 must be {VERSION} (837 professional)", "ST", pos, 3,
+                                       rule="implementation-guide")
+        self._st = els
+        self._st_position = pos
+        self._bht = []
+        self._submitter = self._submitter_per = self._receiver = None
+        self.header = None
+        self._billing = self._subscriber = self._patient = None
+        self._unusable_hl = None
+        return HEADER
+
+    def _end_transaction(self, state: int, els: list[str], pos: int) -> int:
+        if state == OUTSIDE or self._st is None:
+            raise self._fatal_envelope("SE without ST", "SE", pos)
+        if state == HEADER and self.header is None:
+            self._make_header(pos)
+        if _element(els, 1) != str(pos - self._st_position + 1):
+            self._error(X12EnvelopeError("SE01 does not count the transaction set's segments",
+                                                rule="trailer-count", segment="SE", element=1, position=pos))
+        if _element(els, 2) != _element(self._st, 2):
+            self._error(X12EnvelopeError("SE02 does not match ST02", rule="control-number-match",
+                                                segment="SE", element=2, position=pos))
+        self._st = None
+        self._sets += 1
+        self.transactions += 1
+        self._billing = self._subscriber = self._patient = None
+        return OUTSIDE
+
+    def _make_header(self, pos: int) -> None:
+        isa, gs, st, bht = self._isa or [], self._gs or [], self._st or [], self._bht
+        created = bht[4] if len(bht) > 4 else ""
+        created_date = self._date(created) if _D8(created) else None
+        if created and created_date is None:
+            self._error(X12ValueError("BHT04 is not a date (CCYYMMDD)", rule="header", segment="BHT",
+                                             element=4, position=self._st_position + 1))
+        submitter = receiver = None
+        if self._submitter is not None:
+            values: dict[str, Any] = {"name": _element(self._submitter, 3), "id": _element(self._submitter, 9)}
+            per = self._submitter_per or []
+            if per:
+                values["contact_name"] = _optional(_element(per, 2))
+            for i in (3, 5, 7):
+                kind, number = _element(per, i), _element(per, i + 1)
+                if kind == "TE" and "phone" not in values:
+                    values["phone"] = number
+                elif kind == "EM" and "email" not in values:
+                    values["email"] = number
+            try:
+                submitter = Submitter.model_validate(values)
+            except ValidationError as exc:
+                self._error(X12ValueError(f"1000A submitter not read: {_explain(exc)}", rule="header",
+                                                 segment="NM1", position=pos))
+        else:
+            self._error(X12ValueError("1000A submitter (NM1*41) missing", rule="header", segment="NM1",
+                                             position=pos))
+        if self._receiver is not None:
+            try:
+                receiver = Receiver.model_validate({"name": _element(self._receiver, 3),
+                                                    "id": _element(self._receiver, 9)})
+            except ValidationError as exc:
+                self._error(X12ValueError(f"1000B receiver not read: {_explain(exc)}", rule="header",
+                                                 segment="NM1", position=pos))
+        else:
+            self._error(X12ValueError("1000B receiver (NM1*40) missing", rule="header", segment="NM1",
+                                             position=pos))
+        self.header = InterchangeHeader(
+            sender_qualifier=_element(isa, 5), sender_id=_element(isa, 6).strip(),
+            receiver_qualifier=_element(isa, 7), receiver_id=_element(isa, 8).strip(),
+            interchange_control_number=_element(isa, 13), usage=_element(isa, 15),
+            application_sender=_element(gs, 2), application_receiver=_element(gs, 3),
+            group_control_number=_element(gs, 6), version=_element(gs, 8),
+            transaction_control_number=_element(st, 2), purpose=_element(bht, 2), reference_id=_element(bht, 3),
+            created_date=created_date, created_time=_element(bht, 5), transaction_type=_element(bht, 6),
+            submitter=submitter, receiver=receiver,
+        )
+
+    # ------------------------------------------------------------------------- HL loops
+
+    def _start_hl(self, state: int, els: list[str], pos: int) -> int:
+        if state == OUTSIDE:
+            raise self._fatal_envelope("HL outside a transaction set", "HL", pos)
+        if self.header is None:
+            self._make_header(pos)
+        hl_id, parent, level = _element(els, 1), _element(els, 2), _element(els, 3)
+        self._unusable_hl = None
+        if level == "20":
+            self._billing = _Billing(hl_id, pos)
+            if parent:
+                self._billing.problem = _NotRead("the billing provider HL (20) has a parent (HL02)", pos, "HL", 2,
+                                                 rule="hl-structure")
+            self._subscriber = self._patient = None
+            return BILLING
+        if level == "22":
+            billing = self._billing
+            self._subscriber = _Member(hl_id, pos, billing)
+            self._patient = None
+            if billing is None or parent != billing.hl_id:
+                self._subscriber.problem = _NotRead(
+                    "HL02 of the subscriber HL (22) is not the billing provider HL above it", pos, "HL", 2,
+                    rule="hl-structure")
+            return SUBSCRIBER
+        if level == "23":
+            subscriber = self._subscriber
+            self._patient = _Member(hl_id, pos, self._billing)
+            if subscriber is None or parent != subscriber.hl_id:
+                self._patient.problem = _NotRead("HL02 of the patient HL (23) is not the subscriber HL above it",
+                                                 pos, "HL", 2, rule="hl-structure")
+            return PATIENT
+        self._unusable_hl = _NotRead("HL03 must be 20, 22 or 23 in an 837P", pos, "HL", 3, rule="hl-structure")
+        return UNUSABLE_HL
+
+    def _party_name(self, state: int, qualifier: str, els: list[str], pos: int) -> int:
+        """NM1 outside claims: 1000A/B, 2010AA/AB/AC, 2010BA/BB, 2010CA."""
+        if state == HEADER:
+            if qualifier == "41" and self._submitter is None:
+                self._submitter = els
+            elif qualifier == "40" and self._receiver is None:
+                self._receiver = els
+            return HEADER
+        if state in (BILLING, PAY_TO):
+            billing = self._billing
+            if qualifier == "85" and "name" not in billing.values:
+                v = billing.values
+                v["entity_type"] = _element(els, 2)
+                v["name"] = _element(els, 3)
+                v["first_name"] = _optional(_element(els, 4))
+                v["npi"] = self._npi(els, pos, billing)
+                return BILLING
+            return PAY_TO  # 2010AB pay-to address, 2010AC pay-to plan: not kept
+        if state in (SUBSCRIBER, PAYER):
+            member = self._subscriber
+            if qualifier == "IL" and "member_id" not in member.values:
+                if _element(els, 2) != "1":
+                    member.problem = member.problem or _NotRead(
+                        "a non-person subscriber (2010BA NM102 = 2) is not read", pos, "NM1", 2, rule="unsupported")
+                if _element(els, 8) != "MI":
+                    member.problem = member.problem or _NotRead("2010BA NM108 must be MI (member id)", pos, "NM1", 8)
+                v = member.values
+                v["last_name"] = _element(els, 3)
+                v["first_name"] = _optional(_element(els, 4))
+                v["member_id"] = _element(els, 9)
+                return SUBSCRIBER
+            if qualifier == "PR" and "payer_id" not in member.payer:
+                p = member.payer
+                p["name"] = _element(els, 3)
+                p["payer_id_qualifier"] = _element(els, 8)
+                p["payer_id"] = _element(els, 9)
+                return PAYER
+            return state
+        if state == PATIENT:
+            if qualifier == "QC" and "last_name" not in self._patient.values:
+                v = self._patient.values
+                v["last_name"] = _element(els, 3)
+                v["first_name"] = _optional(_element(els, 4))
+            return PATIENT
+        return state
+
+    def _npi(self, els: list[str], pos: int, owner: _Billing) -> str | None:
+        if not _element(els, 8):
+            return None
+        if els[8] != "XX":
+            owner.problem = owner.problem or _NotRead("NM108 must be XX (NPI) when an identifier is sent", pos,
+                                                      "NM1", 8)
+        return _element(els, 9) or None
+
+    def _address(self, state: int, sid: str, els: list[str]) -> None:
+        record = self._billing if state == BILLING else self._subscriber if state == SUBSCRIBER else self._patient
+        address = record.values.setdefault("address", {})
+        if sid == "N3":
+            if "line1" not in address:
+                address["line1"] = _element(els, 1)
+                address["line2"] = _optional(_element(els, 2))
+        elif "city" not in address:
+            address["city"] = _element(els, 1)
+            address["state"] = _element(els, 2)
+            address["zip"] = _element(els, 3)
+
+    def _demographics(self, state: int, els: list[str], pos: int) -> None:
+        member = self._subscriber if state == SUBSCRIBER else self._patient
+        if "birth_date" in member.values:
+            return
+        if _element(els, 1) != "D8":
+            member.problem = member.problem or _NotRead("DMG01 must be D8", pos, "DMG", 1)
+        birth = _element(els, 2)
+        date = self._date(birth) if _D8(birth) else None
+        if date is None:
+            member.problem = member.problem or _NotRead("DMG02 is not a date (CCYYMMDD)", pos, "DMG", 2)
+        member.values["birth_date"] = date
+        member.values["sex"] = _element(els, 3)
+
+    # ----------------------------------------------------------------------------- claims
+
+    def _claim_problem(self, claim: _Claim | None, message: str, pos: int, segment: str,
+                       element: int | None = None, component: int | None = None, rule: str = "claim-value") -> None:
+        if claim is not None and claim.problem is None:
+            claim.problem = _NotRead(message, pos, segment, element, component, rule)
+
+    def _orphan(self, state: int, message: str, pos: int, segment: str) -> int:
+        """A claim segment with no claim to go to: reported once, then read past up to the next CLM or HL."""
+        if state != UNUSABLE_HL and self._st is not None:
+            self._error(X12EnvelopeError(message, rule="segment-order", segment=segment, position=pos))
+        return UNUSABLE_HL if state != OUTSIDE else OUTSIDE
+
+    def _read_hi(self, claim: _Claim, s: str, sep: str, comp: str, pos: int) -> None:
+        parsed = self._hi.get(s)
+        if parsed is None:
+            parsed = self._parse_hi(s.split(sep), comp)
+            if len(self._hi) >= _CACHE_LIMIT:
+                self._hi.clear()
+            self._hi[s] = parsed
+        if parsed == ():
+            return  # an HI of another kind (anesthesia, conditions...): not kept
+        if parsed[0] in _DX:
+            if claim.hi is not None:
+                self._claim_problem(claim, "a second diagnosis HI", pos, "HI")
+            else:
+                claim.hi = parsed
+        else:
+            message, element, component = parsed
+            self._claim_problem(claim, message, pos, "HI", element, component)
+
+    @staticmethod
+    def _parse_hi(els: list[str], comp: str) -> tuple:
+        """('ABK'|'BK', codes, clean) for a diagnosis HI; () for another HI; or (message, element, component)."""
+        first = _element(els, 1).split(comp)
+        qualifier = first[0]
+        if qualifier not in _DX:
+            if qualifier in ("ABF", "BF"):
+                return ("HI01-1 must be ABK or BK (the principal diagnosis)", 1, 1)
+            return ()
+        if len(els) > MAX_DIAGNOSES + 1:
+            return (f"more than {MAX_DIAGNOSES} diagnoses", MAX_DIAGNOSES + 1, None)
+        follow, code_ok = _DX[qualifier]
+        codes = []
+        for i in range(1, len(els)):
+            if not els[i]:
+                continue
+            parts = els[i].split(comp)
+            if i > 1 and parts[0] != follow:
+                return (f"HI{i:02d}-1 must be {follow} after {qualifier}", i, 1)
+            code = parts[1] if len(parts) > 1 else ""
+            if not code:
+                return (f"HI{i:02d}-2 (diagnosis code) is missing", i, 2)
+            codes.append(code)
+        clean = len(set(codes)) == len(codes) and all(code_ok(c) for c in codes)
+        return (qualifier, tuple(codes), clean)
+
+    def _parse_sv1(self, els: list[str], comp: str) -> tuple:
+        """(template, clean, highest pointer, charge), the template being the line's field dict
+        with the SV1 values in; or (message, element, component) when a value cannot be a
+        number, a pointer or a HCPCS code."""
+        if els[0] != "SV1":
+            return _IGNORED  # a longer, unknown segment id that begins with SV1
+        composite = _element(els, 1).split(comp)
+        if composite[0] != "HC":
+            return ("SV101-1 must be HC: only HCPCS/CPT procedure codes are read", 1, 1)
+        procedure = composite[1] if len(composite) > 1 else ""
+        modifiers = tuple(m for m in composite[2:6] if m)
+        charge_text, basis, units_text = _element(els, 2), _element(els, 3), _element(els, 4)
+        if not _NUMBER(charge_text):
+            return ("SV102 (charge) is not a number", 2, None)
+        if not _NUMBER(units_text):
+            return ("SV104 (units) is not a number", 4, None)
+        charge, units = Decimal(charge_text), Decimal(units_text)
+        place = _element(els, 5) or None
+        pointer_texts = _element(els, 7).split(comp)
+        if not all(p.isdigit() and p.isascii() and len(p) <= 2 for p in pointer_texts):
+            return ("SV107 (diagnosis pointers) must be numbers 1-12", 7, None)
+        pointers = tuple(int(p) for p in pointer_texts)
+        clean = bool(
+            _PROCEDURE(procedure) and all(_MODIFIER(m) for m in modifiers) and _PLAIN_MONEY(charge_text)
+            and basis in ("UN", "MJ") and _PLAIN_QUANTITY(units_text) and units > _ZERO
+            and (place is None or _PLACE(place)) and 1 <= len(pointers) <= 4
+            and all(p in _POINTERS for p in pointer_texts) and len(set(pointers)) == len(pointers)
+        )
+        template = {
+            "procedure_code": procedure, "modifiers": modifiers, "charge": charge, "unit_basis": basis,
+            "units": units, "service_date": None, "service_date_end": None, "diagnosis_pointers": pointers,
+            "line_control_number": None, "place_of_service": place, "rendering_provider": None,
+        }
+        return (template, clean, max(pointers), charge)
+
+    def _parse_dtp(self, els: list[str]) -> tuple | str:
+        """(first date, last date or None, clean), a message, or _IGNORED for a DTP other than 472."""
+        if els[0] != "DTP" or len(els) < 4 or els[1] != "472":
+            return _IGNORED
+        fmt, text = els[2], els[3]
+        if fmt == "D8":
+            day = self._date(text) if _D8(text) else None
+            if day is None:
+                return "DTP03 is not a date (CCYYMMDD)"
+            return (day, None, True)
+        if fmt == "RD8":
+            first, _, last = text.partition("-")
+            start = self._date(first) if _D8(first) else None
+            end = self._date(last) if _D8(last) else None
+            if start is None or end is None:
+                return "DTP03 is not a date range (CCYYMMDD-CCYYMMDD)"
+            if end == start:
+                return (start, None, True)
+            return (start, end, end > start)
+        return "DTP02 must be D8 or RD8"
+
+    def _date(self, text: str) -> dt.date | None:
+        cache = self._dates
+        if text in cache:
+            return cache[text]
+        try:
+            value = dt.date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+        except ValueError:
+            value = None
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()
+        cache[text] = value
+        return value
+
+    # ----------------------------------------------------------------- building the models
+
+    def _validate(self, cls: type, values: dict, position: int, what: str) -> tuple[Any, bool]:
+        """(model, clean): clean when it passes strict validation. Raises _NotRead."""
+        try:
+            return cls.model_validate(values), True
+        except ValidationError as exc:
+            strict_error = exc
+        try:
+            model = cls.model_validate(values, context=LENIENT_CONTEXT)
+        except ValidationError as exc:
+            raise _NotRead(f"{what}: {_explain(exc)}", position, rule="loop-value") from None
+        if not self.lenient:
+            raise _NotRead(f"{what}: {_explain(strict_error)}{_LENIENT_HINT}", position, rule="loop-value")
+        return model, False
+
+    def _parties(self, rec: _Claim) -> tuple:
+        """(billing provider, subscriber, payer, patient, clean), built once per HL loop."""
+        member = rec.patient or rec.subscriber
+        if member is None:
+            raise _NotRead("CLM before any subscriber HL (22)", rec.position, "CLM", rule="hl-structure")
+        parties = member.parties
+        if parties is None:
+            try:
+                subscriber, clean = self._member(rec.subscriber, Subscriber, "subscriber (2010BA)")
+                bp, ok = self._billing_provider(rec.subscriber)
+                clean = clean and ok
+                payer, ok = self._payer(rec.subscriber)
+                clean = clean and ok
+                patient = None
+                if rec.patient is not None:
+                    patient, ok = self._member(rec.patient, Patient, "patient (2010CA)")
+                    clean = clean and ok
+                # the subscriber who is the patient needs N3/N4 and DMG: else pydantic says so
+                clean = clean and (patient is not None
+                                   or (subscriber.address is not None and subscriber.birth_date is not None))
+                parties = (bp, subscriber, payer, patient, clean)
+            except _NotRead as exc:
+                parties = exc
+            member.parties = parties
+        if parties.__class__ is _NotRead:
+            raise parties
+        return parties
+
+    def _billing_provider(self, subscriber: _Member) -> tuple[BillingProvider, bool]:
+        billing = subscriber.billing
+        if billing is None:
+            raise _NotRead("no billing provider HL (20) above the claim", subscriber.position, "HL",
+                           rule="hl-structure")
+        if billing.problem is not None:
+            raise billing.problem
+        secondary = subscriber.secondary_id
+        built = billing.built.get(secondary)
+        if built is None:
+            values = dict(billing.values)
+            if "address" in values:
+                values["address"] = dict(values["address"])
+            if secondary is not None:
+                values["payer_assigned_id"], values["payer_assigned_id_qualifier"] = secondary
+            try:
+                built = self._validate(BillingProvider, values, billing.position,
+                                       f"billing provider (2010AA, HL at segment #{billing.position})")
+            except _NotRead as exc:
+                built = exc
+            if len(billing.built) >= 64:  # one per distinct 2010BB secondary id: a handful in practice
+                billing.built.clear()
+            billing.built[secondary] = built
+        if built.__class__ is _NotRead:
+            raise built
+        return built
+
+    def _member(self, member: _Member, cls: type, what: str) -> tuple[Any, bool]:
+        if member.problem is not None:
+            raise member.problem
+        if cls is Subscriber and "payer_responsibility" not in member.values:
+            member.problem = _NotRead("the subscriber HL (22) has no SBR", member.position, "SBR",
+                                      rule="required-segment")
+            raise member.problem
+        if member.built is None:
+            fast = _fast_member(cls, member.values)
+            if fast is not None:
+                member.built = (fast, True)
+            else:
+                try:
+                    member.built = self._validate(cls, member.values, member.position,
+                                                  f"{what}, HL at segment #{member.position}")
+                except _NotRead as exc:
+                    member.built = exc
+        if member.built.__class__ is _NotRead:
+            raise member.built
+        return member.built
+
+    def _payer(self, member: _Member) -> tuple[Payer, bool]:
+        key = tuple(member.payer.items())
+        built = self._payers.get(key)
+        if built is None:
+            try:
+                built = self._validate(Payer, member.payer, member.position,
+                                       f"payer (2010BB, HL at segment #{member.position})")
+            except _NotRead as exc:
+                built = exc
+            if len(self._payers) >= 1024:
+                self._payers.clear()
+            self._payers[key] = built
+        if built.__class__ is _NotRead:
+            raise built
+        return built
+
+    def _rendering_provider(self, raw: list, position: int, what: str) -> tuple[RenderingProvider, bool]:
+        """2310B or 2420A from [NM1 text, PRV*PE text, REF text, element separator]."""
+        key = tuple(raw)
+        built = self._renderers.get(key)
+        if built is None:
+            nm1_text, prv_text, ref_text, sep = raw
+            nm1 = nm1_text.split(sep)
+            try:
+                if _element(nm1, 8) not in ("", "XX"):
+                    raise _NotRead(f"{what}: NM108 must be XX (NPI) when an identifier is sent", position, "NM1", 8)
+                values = {
+                    "entity_type": _element(nm1, 2), "name": _element(nm1, 3),
+                    "first_name": _optional(_element(nm1, 4)), "npi": _optional(_element(nm1, 9)),
+                    "taxonomy": _element(prv_text.split(sep), 3) or None if prv_text else None,
+                }
+                if ref_text is not None:
+                    ref = ref_text.split(sep)
+                    values["secondary_id_qualifier"], values["secondary_id"] = ref[1], _element(ref, 2)
+                built = self._validate(RenderingProvider, values, position, what)
+            except _NotRead as exc:
+                built = exc
+            if len(self._renderers) >= 1024:
+                self._renderers.clear()
+            self._renderers[key] = built
+        if built.__class__ is _NotRead:
+            raise built
+        return built
+
+    def _finish(self, rec: _Claim) -> None:
+        try:
+            claim = self._build(rec)
+        except _NotRead as exc:
+            self.claims_not_read += 1
+            self._error(ClaimNotRead(exc.message, claim_ordinal=rec.ordinal, claim_position=rec.position,
+                                            **exc.where))
+            return
+        self.claims_read += 1
+        out = self._out
+        if self.header is not self._last_header:
+            self._out_headers.append((len(out), self.header))
+            self._last_header = self.header
+        out.append(claim)
+
+    def _build(self, rec: _Claim) -> Claim:
+        if rec.problem is not None:
+            raise rec.problem
+        position = rec.position
+        member = rec.patient or rec.subscriber
+        parties = member.parties if member is not None else None
+        if parties is None or parties.__class__ is _NotRead:
+            parties = self._parties(rec)
+        bp, subscriber, payer, patient, clean = parties
+        rendering = None
+        if rec.rendering is not None:
+            built = self._renderers.get(tuple(rec.rendering))
+            if built is None or built.__class__ is _NotRead:
+                built = self._rendering_provider(rec.rendering, position, "rendering provider (2310B)")
+            rendering, ok = built
+            clean = clean and ok
+        if rec.hi is None:
+            raise _NotRead("the diagnosis HI (ABK or BK) is missing", position, "HI", rule="required-segment")
+        qualifier, diagnoses, ok = rec.hi
+        lines = rec.lines
+        if rec.awaiting_sv1:
+            raise _NotRead("a service line (LX) without SV1", rec.line_positions[-1], "LX", rule="required-segment")
+        if not lines:
+            raise _NotRead("the claim has no service line (LX/SV1)", position, "LX", rule="required-segment")
+        if rec.dated != len(lines):
+            k = next(k for k, line in enumerate(lines) if line["service_date"] is None)
+            raise _NotRead(f"line {k + 1}: DTP*472 (service date) is missing", rec.line_positions[k], "LX",
+                           rule="required-segment")
+        if rec.line_renderings is not None:
+            for k, raw in rec.line_renderings.items():
+                line_rendering, rp_ok = self._rendering_provider(raw, rec.line_positions[k],
+                                                                 f"line {k + 1} rendering provider (2420A)")
+                if line_rendering != rendering:  # sent only when it differs from 2310B: else it is 2310B
+                    lines[k]["rendering_provider"] = line_rendering
+                    clean = clean and rp_ok
+
+        clm = rec.clm
+        if len(clm) < 10:
+            clm = clm + [""] * (10 - len(clm))
+        claim_id, total_text = clm[1], clm[2]
+        total = self._amounts.get(total_text)  # only plain amounts are kept there
+        plain = total is not None
+        if not plain:
+            if not _NUMBER(total_text):
+                raise _NotRead("CLM02 (total charge) is not a number", position, "CLM", 2)
+            total = Decimal(total_text)
+            plain = _PLAIN_MONEY(total_text) is not None
+            if plain and len(self._amounts) < _CACHE_LIMIT:
+                self._amounts[total_text] = total
+        clm05 = rec.clm05
+        place = clm05[0]
+        if len(clm05) < 2 or clm05[1] != "B":
+            raise _NotRead("CLM05-2 must be B (place of service codes)", position, "CLM", 5, 2)
+        frequency = clm05[2] if len(clm05) > 2 else ""
+        indicators = (clm[6], clm[7], clm[8], clm[9])
+        prior_authorization, payer_claim_number = rec.prior_authorization, rec.payer_claim_number
+        if (clean and ok and rec.clean and plain and total == rec.total and place in _PLACES
+                and _CLAIM_ID_OK(claim_id) and frequency in FREQUENCIES
+                and (frequency == "1") == (payer_claim_number is None)
+                and indicators in _INDICATORS and rec.top_pointer <= len(diagnoses)
+                and (prior_authorization is None or _TEXT_50_OK(prior_authorization))
+                and (payer_claim_number is None or _TEXT_50_OK(payer_claim_number))
+                and (len(lines) == 1 or self._control_numbers_unique(lines))):
+            return _make_claim({
+                "claim_id": claim_id, "frequency": frequency, "payer_claim_number": payer_claim_number,
+                "place_of_service": place, "diagnosis_code_qualifier": qualifier, "diagnoses": diagnoses,
+                "prior_authorization": prior_authorization, "total_charge": total,
+                "lines": self._make_lines(lines), "billing_provider": bp, "subscriber": subscriber,
+                "patient": patient, "payer": payer, "rendering_provider": rendering,
+                "provider_signature": indicators[0], "assignment_participation": indicators[1],
+                "benefits_assignment": indicators[2], "release_of_information": indicators[3], "deviations": (),
+            })
+        # Something unusual: pydantic decides, and says what is wrong.
+        data = {
+            "claim_id": claim_id, "frequency": frequency, "payer_claim_number": payer_claim_number,
+            "place_of_service": place, "diagnosis_code_qualifier": qualifier, "diagnoses": diagnoses,
+            "prior_authorization": prior_authorization, "total_charge": total, "lines": lines,
+            "billing_provider": bp, "subscriber": subscriber, "patient": patient, "payer": payer,
+            "rendering_provider": rendering, "provider_signature": indicators[0],
+            "assignment_participation": indicators[1], "benefits_assignment": indicators[2],
+            "release_of_information": indicators[3],
+        }
+        try:
+            return Claim.model_validate(data, context=self._context)
+        except ValidationError as exc:
+            hint = ""
+            if not self.lenient:
+                try:
+                    Claim.model_validate(data, context=LENIENT_CONTEXT)
+                    hint = _LENIENT_HINT
+                except ValidationError:
+                    pass
+            raise _NotRead(_explain(exc) + hint, position, "CLM") from None
+
+    @staticmethod
+    def _make_lines(lines: list[dict], new=object.__new__, set_slot=object.__setattr__, cls=ServiceLine,
+                    fields_set=_LINE_FIELDS) -> tuple[ServiceLine, ...]:
+        """_maker's work for every line of a claim, in one frame (a line costs 5 C calls, no more)."""
+        made = []
+        for values in lines:
+            obj = new(cls)
+            set_slot(obj, "__dict__", values)
+            set_slot(obj, "__pydantic_fields_set__", fields_set)
+            set_slot(obj, "__pydantic_extra__", None)
+            set_slot(obj, "__pydantic_private__", None)
+            made.append(obj)
+        return tuple(made)
+
+    @staticmethod
+    def _control_numbers_unique(lines: list[dict]) -> bool:
+        """REF*6R unique within the claim (each was checked against Text(30) as it was read)."""
+        numbers = [n for line in lines if (n := line["line_control_number"]) is not None]
+        return len(set(numbers)) == len(numbers)
+
+
+def _fast_address(v: dict | None) -> Address | None:
+    """The Address pydantic would build from ``v`` when every value already has its final
+    shape (see the Text checks above); None when pydantic must decide."""
+    if (v is not None and len(v) == 5 and _STREET_OK(v["line1"]) and (v["line2"] is None or _STREET_OK(v["line2"]))
+            and _CITY_OK(v["city"]) and _STATE(v["state"]) and _ZIP(v["zip"])):
+        return _make_address(dict(v))
+    return None
+
+
+def _fast_member(cls: type, v: dict) -> Subscriber | Patient | None:
+    """The Subscriber or Patient pydantic would build from ``v`` (Person: DMG both or neither),
+    or None when pydantic must decide (it then also says what is wrong)."""
+    last, first, birth, sex = v.get("last_name"), v.get("first_name"), v.get("birth_date"), v.get("sex")
+    if last is None or not _NAME_OK(last) or (first is not None and not _FIRST_NAME_OK(first)):
+        return None
+    if (birth is None) != (sex is None) or (sex is not None and sex not in _SEXES):
+        return None
+    address = None
+    if "address" in v:
+        address = _fast_address(v["address"])
+        if address is None:
+            return None
+    if cls is Subscriber:
+        member_id, responsibility = v.get("member_id"), v.get("payer_responsibility")
+        if member_id is None or not _MEMBER_ID_OK(member_id) or responsibility not in _RESPONSIBILITY:
+            return None
+        return _make_subscriber({"last_name": last, "first_name": first, "birth_date": birth, "sex": sex,
+                                 "address": address, "member_id": member_id,
+                                 "payer_responsibility": responsibility})
+    relationship = v.get("relationship")
+    if birth is None or address is None or relationship not in _RELATIONSHIPS:
+        return None
+    return _make_patient({"last_name": last, "first_name": first, "birth_date": birth, "sex": sex,
+                          "address": address, "relationship": relationship})
+
+
+def read_837p(chunks: Iterable[bytes], *, lenient: bool = False,
+              on_error: Callable[[X12Error], None] | None = None) -> Iterator[Claim]:
+    """The claims of a stream of byte chunks, in order. Each error collected in
+    ``Reader837P.errors`` goes to ``on_error`` where it happened in the stream; without
+    ``on_error`` the first one is raised, right after the claims before it. A stream that
+    cannot be read further raises (see ``Reader837P``)."""
+    reader = Reader837P(lenient=lenient)
+
+    def report(error: X12Error) -> None:
+        if on_error is None:
+            raise error
+        on_error(error)
+
+    for chunk in itertools.chain(chunks, [None]):
+        try:
+            claims = reader.feed(chunk) if chunk is not None else reader.close()
+        except X12Error:
+            for _, error in reader._take_errors_in_order():  # found before the fatal one
+                report(error)
+            raise
+        start = reader.claims_read - len(claims)  # claims returned before this batch
+        k = 0
+        for claims_before, error in reader._take_errors_in_order():
+            while start + k < claims_before and k < len(claims):
+                yield claims[k]
+                k += 1
+            report(error)
+        yield from claims[k:]
+
+
+def read_837p_file(path: str | PathLike[str], *, lenient: bool = False,
+                   on_error: Callable[[X12Error], None] | None = None) -> Iterator[Claim]:
+    """The claims of an 837P file, read in 1 MiB chunks (see :func:`read_837p`)."""
+    with open(path, "rb") as f:
+        yield from read_837p(iter(lambda: f.read(CHUNK_SIZE), b""), lenient=lenient, on_error=on_error)

@@ -1,0 +1,76 @@
+"""``sdohedi decode``: read an 837P back into claims, one JSON object per line."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from ..claims837p.reader import CHUNK_SIZE, Reader837P
+from ..pipeline.files import atomic_text_file
+from ..x12 import X12Error
+
+
+class _Unreadable(Exception):
+    """Nothing could be read: abort the output file (atomic_text_file removes it)."""
+
+
+@click.command("decode")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
+              help="JSON Lines file to write: one claim per line (mode 0600, replaced atomically).")
+@click.option("--lenient", is_flag=True,
+              help="Also read claims that break rules files from others often break, within the TR3's own "
+                   "limits: NPI check digits, NUCC taxonomy shape, a PO box as 2010AA address, CLM01 over 20 "
+                   "characters, frequency other than 1/7/8, REF*6R over 30 characters or repeated. Each such "
+                   "claim lists them in 'deviations'; the 837P writer refuses it.")
+def command(file, out_path, lenient):
+    """Decode the 837P (005010X222A1) claims in FILE to JSON Lines.
+
+    Each line is one claim with its billing provider, subscriber, patient, payer, rendering
+    provider and service lines. Claims that cannot be read are named on stderr by segment
+    position (no values are shown: they may be PHI).
+
+    Exit status: 0 every claim read; 1 some claims, envelopes or headers could not be read
+    (the others are written); 2 the file could not be read at all (no output is written).
+    """
+    reader = Reader837P(lenient=lenient)
+    written = 0
+    problems = 0
+    fatal: X12Error | None = None
+
+    def report() -> int:
+        errors = reader.take_errors()
+        for error in errors:
+            click.echo(f"{file}: {error}", err=True)
+        return len(errors)
+
+    try:
+        with open(file, "rb") as source, atomic_text_file(out_path) as out:
+            try:
+                for chunk in iter(lambda: source.read(CHUNK_SIZE), b""):
+                    for claim in reader.feed(chunk):
+                        out.write(json.dumps(claim.model_dump(mode="json"), separators=(",", ":")) + "\n")
+                        written += 1
+                    problems += report()
+                reader.close()
+            except X12Error as exc:
+                fatal = exc
+            problems += report()
+            if fatal is not None and written == 0:
+                raise _Unreadable
+    except _Unreadable:
+        click.echo(f"{file}: error: {fatal}", err=True)
+        click.echo(f"{file}: not readable as an 837P; nothing written", err=True)
+        sys.exit(2)
+    except OSError as exc:
+        click.echo(f"error: {exc.filename or file}: {exc.strerror or exc}", err=True)
+        sys.exit(2)
+    if fatal is not None:
+        click.echo(f"{file}: error: {fatal} (claims after this point were not read)", err=True)
+        problems += 1
+    mode = " (lenient)" if lenient else ""
+    click.echo(f"{written} claims read{mode} from {reader.transactions} transaction sets -> {out_path}"
+               + (f"; {reader.claims_not_read} claims not read, {problems} problems (see stderr)" if problems else ""))
+    sys.exit(1 if problems else 0)
