@@ -66,8 +66,8 @@ def _outcome(c: ClaimPayment) -> str:
         return "reversed"
     if c.status_code == "4" or (c.status_code in PROCESSED and c.paid == 0):
         return "denied"
-    adjustments = c.all_adjustments() if callable(getattr(c, "all_adjustments", None)) else c.adjustments
-    non_contractual = sum((a.amount for a in adjustments if a.group != "CO"), Decimal(0))
+    # claim- and line-level CAS: a line's OA/PI/PR leaves money unpaid as much as the claim's
+    non_contractual = sum((a.amount for a in c.all_adjustments if a.group != "CO"), Decimal(0))
     if c.paid > 0 and non_contractual == 0 and not (c.patient_responsibility or 0):
         return "paid"
     return "partial"

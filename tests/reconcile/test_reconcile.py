@@ -164,3 +164,10 @@ def test_unknown_claim_is_reported_not_applied(ledger):
     result = rec.apply_remittance(ledger, r)
     assert result.unknown_claims == ["NOT-OURS-1"] and result.claims_matched == 0
     assert ledger.db.execute("SELECT matched FROM claim_payments").fetchone() == (0,)
+
+
+def test_line_level_oa_makes_the_claim_partial(ledger):
+    c = claim_of(ledger, "C1")
+    r = remit("EFT6001", "54.20", [ClaimPayment(claim_id=c, status_code="1", charge=D("64.20"), paid=D("54.20"),
+                                                services=[svc("C1", "T1016", "64.20", "54.20", [("OA", "23", "10.00")])])])
+    assert dict(rec.apply_remittance(ledger, r).outcomes) == {"partial": 1}

@@ -13,16 +13,17 @@ so findings can point at it. They are provenance, not value: equality ignores th
 remittance read back from what the writer wrote equals the one that was written.
 
 The parser builds these models without re-validating (it checks values itself, see
-``sdohedi.remit835.parser``); constructing them yourself validates types as usual.
-Fields that may hold protected health information (names and member ids in NM1 segments)
-are left out of ``repr`` so that a model printed into a log does not leak them.
+``sdohedi.remit835.parser``); constructing them yourself validates types as usual. Either
+way they behave the same (equality, dumps, copies, pickling).
+Fields that may hold protected health information (names and ids in NM1 segments, REF
+values) are left out of ``repr`` so that a model printed into a log does not leak them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -50,16 +51,30 @@ class RemitModel(BaseModel):
     def __hash__(self) -> int:  # consistent with __eq__; models holding lists are unhashable
         return hash(tuple(v for k, v in self.__dict__.items() if k not in PROVENANCE_FIELDS))
 
+    def __getattr__(self, name: str) -> Any:
+        # The 835 parser builds these models by setting __dict__ alone (see
+        # sdohedi.remit835.parser._maker): pydantic's three bookkeeping slots are then unset,
+        # and read here as what model_construct would have put in them. Objects built the
+        # usual way have the slots set and never come here for them.
+        if name == "__pydantic_extra__" or name == "__pydantic_private__":
+            return None
+        if name == "__pydantic_fields_set__":
+            return set(type(self).model_fields)
+        return super().__getattr__(name)  # type: ignore[misc]
+
 
 # --------------------------------------------------------------------------------------------
 # Small qualified values (REF, DTM, AMT, QTY, LQ, PER communication numbers)
 # --------------------------------------------------------------------------------------------
 
 class Reference(RemitModel):
-    """REF: a qualifier (REF01, e.g. 1B, G2, EV) and an identifier (REF02)."""
+    """REF: a qualifier (REF01, e.g. 1B, G2, EV) and an identifier (REF02).
+
+    Left out of ``repr``: claim-level REFs may carry a member id (1W) or an SSN (SY).
+    """
 
     qualifier: str
-    value: str
+    value: str = Field(repr=False)
 
 
 class QualifiedDate(RemitModel):

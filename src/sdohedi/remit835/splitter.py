@@ -1,12 +1,17 @@
-"""Cut a byte stream into segments (lists of element strings), a whole chunk at a time.
+"""Cut a byte stream into segments, a whole chunk at a time.
 
 Same contract as :class:`sdohedi.x12.Tokenizer` (delimiters read from every ISA, chunks cut
-anywhere, whitespace between segments ignored, memory bounded by the longest segment) but
-built for throughput: a chunk is split with ``str.split`` in bulk, with no per-segment
-object other than the list of elements. The shared tokenizer spends about 2.5 µs per segment
-(a NamedTuple and a Python-level loop per segment), which caps it near 10 MB/s; this one
-runs near the speed of a bare ``split``. Segment ids are not checked here: the parser
-dispatches on them and checks the ones it does not know.
+anywhere, line breaks between segments ignored, memory bounded by the longest segment) but
+built for throughput: a chunk is cut with one ``str.split`` and handed over as a list of
+segment strings, together with the delimiters they use; the caller splits each segment into
+elements as it reads it, so no per-segment object outlives its use. The shared tokenizer
+builds a ``Segment`` tuple per segment in a Python loop, about 2.5 µs each, which caps it
+near 10 MB/s; this runs near the speed of a bare ``split``.
+
+CR and LF are removed from the text of an interchange (unless one of them is a delimiter):
+X12 values may not hold them, and removing them in bulk is far cheaper than stripping every
+segment. Other blanks before a segment id are left for the caller (the parser strips them
+when an id is not one it knows). Segment ids are not checked here.
 """
 
 from __future__ import annotations
@@ -34,12 +39,14 @@ class SegmentSplitter:
     def delimiters(self) -> Delimiters | None:
         return self._delims
 
-    def feed(self, chunk: bytes) -> list[list[str]]:
+    def feed(self, chunk: bytes) -> list[tuple[Delimiters, list[str]]]:
+        """Segments completed by ``chunk``, as (delimiters, segment strings) batches: one batch
+        per interchange the chunk touches, usually exactly one."""
         # latin-1 maps every byte to one character: no decode errors, no lost bytes.
         self._buf += chunk.decode("latin-1")
         return self._drain(final=False)
 
-    def close(self) -> list[list[str]]:
+    def close(self) -> list[tuple[Delimiters, list[str]]]:
         out = self._drain(final=True)
         rest = self._buf.strip(_PADDING)
         self._buf = ""
@@ -84,27 +91,28 @@ class SegmentSplitter:
         i = text.find(needle)
         while i >= 0:
             k = i
-            while k > 0 and text[k - 1] in _WS:
+            while k > 0 and text[k - 1] in _WS and text[k - 1] != term:  # the terminator may be a line break
                 k -= 1
             if k == 0 or text[k - 1] == term:
                 return i
             i = text.find(needle, i + 1)
         return -1
 
-    def _split(self, region: str, out: list[list[str]]) -> None:
+    def _split(self, region: str, out: list[tuple[Delimiters, list[str]]]) -> None:
         d = self._delims
         assert d is not None
-        sep = d.element
+        for line_break in "\r\n":
+            if line_break in region and line_break not in d.all:
+                region = region.replace(line_break, "")
         pieces = region.split(d.segment)
-        if "\n" in region or "\r" in region or "\t" in region:
-            segs = [q.split(sep) for p in pieces if (q := p.strip(_WS))]
-        else:
-            segs = [p.split(sep) for p in pieces if p]
-        self.count += len(segs)
-        out.extend(segs)
+        if "" in pieces:  # doubled terminators, or nothing but line breaks between two
+            pieces = [p for p in pieces if p]
+        if pieces:
+            self.count += len(pieces)
+            out.append((d, pieces))
 
-    def _drain(self, final: bool) -> list[list[str]]:
-        out: list[list[str]] = []
+    def _drain(self, final: bool) -> list[tuple[Delimiters, list[str]]]:
+        out: list[tuple[Delimiters, list[str]]] = []
         while True:
             if self._delims is None and not self._start_interchange(final):
                 return out

@@ -159,12 +159,13 @@ class FunctionalGroup:
         ic.writer.segment("GS", functional_id, sender_code, receiver_code, ts.strftime("%Y%m%d"),
                           ts.strftime("%H%M"), str(control_number), "X", version)
 
-    def transaction(self, transaction_set: str, control_number: int) -> "Transaction":
+    def transaction(self, transaction_set: str, control_number: int, *,
+                    implementation_reference: bool = True) -> "Transaction":
         if self._open_tx is not None:
             raise X12EnvelopeError("a transaction set is already open", rule="envelope-nesting", segment="ST")
         if not 1 <= control_number <= 999_999_999:
             raise X12EnvelopeError("ST02 must be 4-9 digits", rule="control-number", segment="ST", element=2)
-        tx = Transaction(self, transaction_set, control_number)
+        tx = Transaction(self, transaction_set, control_number, implementation_reference=implementation_reference)
         self._open_tx = tx
         return tx
 
@@ -180,12 +181,15 @@ class FunctionalGroup:
 class Transaction:
     """ST...SE. SE01 counts ST and SE and everything between; it is computed here."""
 
-    def __init__(self, group: FunctionalGroup, transaction_set: str, control_number: int) -> None:
+    def __init__(self, group: FunctionalGroup, transaction_set: str, control_number: int, *,
+                 implementation_reference: bool = True) -> None:
         self.group = group
         self.writer = group.interchange.writer
         self.control_number = f"{control_number:04d}"
         self._start = self.writer.count
-        self.writer.segment("ST", transaction_set, self.control_number, group.version)
+        # ST03 echoes GS08; some guides mark it Not Used (835 005010X221A1), so it can be left out.
+        version = group.version if implementation_reference else ""
+        self.writer.segment("ST", transaction_set, self.control_number, version)
 
     def segment(self, segment_id: str, *elements: Element) -> None:
         self.writer.segment(segment_id, *elements)

@@ -1,0 +1,136 @@
+"""A documented payer simulator: adjudicate 837P claims against a fee schedule, giving 835s.
+
+Rules (per service line, in this order):
+1. a procedure code that is not in the fee schedule is not covered: denied, CO-96 for the charge;
+2. a code listed in ``prior_auth_required`` on a claim without REF*G1: denied, CO-197;
+3. allowed = min(charge, fee x units); the charge above it is CO-45;
+4. units above ``unit_limits[code]``: allowed falls to min(charge, fee x limit) and the
+   difference is CO-119 (benefit maximum reached);
+5. a configured ``copays[code]`` is the patient's: PR-3 = min(copay, allowed);
+6. paid = allowed - copay. Every line balances: charge - sum(CAS) = paid.
+A claim is CLP02 1 (processed as primary) when anything was allowed, 4 (denied) otherwise;
+CLP03 = sum of charges, CLP04 = sum paid, CLP05 = sum PR; CLP07 is a payer claim number made
+from the 835's control numbers. BPR02 = sum CLP04 (no PLB), so the 835 balances.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from collections.abc import Iterable
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .models.claim import Claim
+from .models.config import ConfigError
+from .models.remit import (
+    Address, Adjustment, ClaimPayment, Payee, Payer, Reference, Remittance, ServicePayment,
+)
+
+CENT = Decimal("0.01")
+
+
+class PayerRules(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    payer_id: str = Field(min_length=2, max_length=15)  # ISA06 / GS02 of the 835 and 999 we send
+    tax_id: str = Field(pattern=r"^[0-9]{9}$")  # TRN03 = "1" + TIN
+    address: dict[str, str]  # line1, city, state, zip (1000A N3/N4 are required)
+    fee_schedule: dict[str, Decimal]
+    prior_auth_required: list[str] = Field(default_factory=list)
+    unit_limits: dict[str, Decimal] = Field(default_factory=dict)
+    copays: dict[str, Decimal] = Field(default_factory=dict)
+    payment_method: str = Field(default="ACH", pattern=r"^(ACH|CHK|BOP|FWT)$")
+
+    def fee(self, code: str, modifiers: Iterable[str]) -> Decimal | None:
+        mods = tuple(modifiers)
+        for key in ((code + ":" + ":".join(mods)) if mods else None, code):
+            if key and key in self.fee_schedule:
+                return self.fee_schedule[key]
+        return None
+
+
+def load_rules(path: str | Path) -> PayerRules:
+    try:
+        with open(path, "rb") as f:
+            raw = tomllib.load(f)
+        return PayerRules.model_validate(raw.get("payer", raw))
+    except OSError as exc:
+        raise ConfigError(str(path), [("(file)", exc.strerror or str(exc))]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), [("(syntax)", str(exc))]) from None
+    except ValidationError as exc:
+        raise ConfigError(str(path), [(".".join(map(str, e["loc"])), e["msg"]) for e in exc.errors()]) from None
+
+
+def _money(x: Decimal) -> Decimal:
+    return x.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def adjudicate_claim(claim: Claim, rules: PayerRules, payer_claim_number: str) -> ClaimPayment:
+    services = []
+    claim_cas: list[Adjustment] = []
+    for line in claim.lines:
+        charge = line.charge
+        adj: list[Adjustment] = []
+        fee = rules.fee(line.procedure_code, line.modifiers)
+        if fee is None:
+            adj.append(Adjustment(group="CO", reason="96", amount=charge))
+            paid = Decimal(0)
+        elif line.procedure_code in rules.prior_auth_required and not claim.prior_authorization:
+            adj.append(Adjustment(group="CO", reason="197", amount=charge))
+            paid = Decimal(0)
+        else:
+            full = min(charge, _money(fee * line.units))
+            allowed = full
+            limit = rules.unit_limits.get(line.procedure_code)
+            if limit is not None and line.units > limit:
+                allowed = min(charge, _money(fee * limit))
+            if charge - full:
+                adj.append(Adjustment(group="CO", reason="45", amount=charge - full))
+            if full - allowed:
+                adj.append(Adjustment(group="CO", reason="119", amount=full - allowed))
+            copay = min(rules.copays.get(line.procedure_code, Decimal(0)), allowed)
+            if copay:
+                adj.append(Adjustment(group="PR", reason="3", amount=copay))
+            paid = allowed - copay
+        services.append(ServicePayment(
+            qualifier="HC", procedure_code=line.procedure_code, modifiers=list(line.modifiers), charge=charge,
+            paid=paid, units=line.units, service_date=line.service_date, adjustments=adj,
+            line_control_number=line.line_control_number,
+        ))
+    paid = sum((s.paid for s in services), Decimal(0))
+    pr = sum((a.amount for s in services for a in s.adjustments if a.group == "PR"), Decimal(0))
+    allowed_any = any(s.paid > 0 or any(a.group == "PR" for a in s.adjustments) for s in services)
+    return ClaimPayment(
+        claim_id=claim.claim_id, status_code="1" if allowed_any else "4", charge=claim.total_charge, paid=paid,
+        patient_responsibility=pr, filing_indicator=claim.payer.claim_filing_indicator,
+        payer_claim_number=payer_claim_number, frequency=claim.frequency, adjustments=claim_cas, services=services,
+    )
+
+
+def adjudicate(claims: Iterable[Claim], rules: PayerRules, *, payee_name: str, payee_npi: str | None,
+               payee_tax_id: str | None, receiver_id: str, control_number: int, payment_date: dt.date) -> Remittance:
+    """One 835 transaction paying ``claims`` (all to one payee)."""
+    payments = [adjudicate_claim(c, rules, f"{control_number:09d}{n:05d}") for n, c in enumerate(claims, 1)]
+    total = sum((p.paid for p in payments), Decimal(0))
+    a = rules.address
+    payee = (Payee(name=payee_name, id_qualifier="XX", id=payee_npi) if payee_npi
+             else Payee(name=payee_name, id_qualifier="FI", id=payee_tax_id or "000000000"))
+    return Remittance(
+        interchange_control_number=f"{control_number:09d}", interchange_sender_id=rules.payer_id,
+        interchange_receiver_id=receiver_id, group_control_number=str(control_number),
+        application_sender=rules.payer_id, application_receiver=receiver_id, version="005010X221A1",
+        transaction_control_number="0001", handling_code="I" if total > 0 else "H", total_payment=total,
+        credit_debit="C", payment_method=rules.payment_method if total > 0 else "NON", payment_date=payment_date,
+        trace_number=f"{control_number:09d}", trace_payer_id="1" + rules.tax_id,
+        payer=Payer(name=rules.name, address=Address(line1=a["line1"], city=a["city"], state=a["state"],
+                                                     postal_code=a["zip"]),
+                    references=[]),
+        payee=payee if not payee_tax_id or not payee_npi else payee.model_copy(
+            update={"references": [Reference(qualifier="TJ", value=payee_tax_id)]}),
+        claims=payments,
+    )

@@ -1,0 +1,83 @@
+"""``sdohedi remit``: read 835 remittances into a table of payments.
+
+    sdohedi remit ERA1.835 ERA2.835 --out payments.csv          # one row per service payment
+    sdohedi remit ERA*.835 --out claims.parquet --claims         # one row per claim
+
+The format comes from the extension (.csv, .jsonl, .parquet). Every file is read even when
+another fails. Findings (trailer counts, unknown segments, balancing) and errors go to stderr
+with the file name and where in it (segment position, envelope control numbers), never with
+names or member ids. Exit status: 0 everything read and balanced, 1 findings or files that
+failed (the output still holds everything that was read), 2 nothing could be read (no output
+written).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..models.remit import Finding
+from ..remit835 import balance_findings, parse_835_file
+from ..remit835.export import ExportError, row_writer
+from ..remit835.rows import (
+    CLAIM_COLUMNS, DATE_COLUMNS, MONEY_COLUMNS, QUANTITY_COLUMNS, SERVICE_COLUMNS, claim_rows, service_rows,
+)
+from ..x12 import X12Error
+
+
+def _report(file: str, finding: Finding) -> None:
+    click.echo(f"{file}: {finding}", err=True)
+
+
+@click.command("remit")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Output file: .csv, .jsonl or .parquet (written atomically, mode 0600).")
+@click.option("--claims", "per_claim", is_flag=True, help="One row per claim instead of one per service payment.")
+@click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True,
+              help="spark: read the files on Apache Spark (sdohedi[spark]) into a Parquet folder, same table.")
+def command(files: tuple[Path, ...], out_path: Path, per_claim: bool, engine: str = "local") -> None:
+    """Read 835 remittance files (ERA) into one table of payments."""
+    if engine == "spark":
+        from ..spark.cli import remit_spark
+
+        raise SystemExit(remit_spark(files, out_path, per_claim))
+    columns = CLAIM_COLUMNS if per_claim else SERVICE_COLUMNS
+    to_rows = claim_rows if per_claim else service_rows
+    findings = failures = remittances = 0
+    try:
+        with row_writer(out_path, columns, money=MONEY_COLUMNS, quantities=QUANTITY_COLUMNS,
+                        dates=DATE_COLUMNS) as sink:
+            for path in files:
+                name = str(path)
+                envelope_findings: list[Finding] = []
+                read_here = 0
+                try:
+                    for remittance in parse_835_file(path, findings=envelope_findings):
+                        read_here += 1
+                        for finding in remittance.findings + balance_findings(remittance):
+                            _report(name, finding)
+                            findings += 1
+                        sink.write(to_rows(remittance, name))
+                except X12Error as exc:
+                    failures += 1
+                    click.echo(f"{name}: error: {exc}" + (f" (after {read_here} transaction sets)" if read_here
+                                                           else ""), err=True)
+                except OSError as exc:
+                    failures += 1
+                    click.echo(f"{name}: cannot read: {exc.strerror or exc}", err=True)
+                for finding in envelope_findings:
+                    _report(name, finding)
+                    findings += 1
+                remittances += read_here
+            if failures == len(files) and not remittances:
+                click.echo("nothing could be read; no output written", err=True)
+                raise SystemExit(2)
+            sink.commit()
+    except ExportError as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from None
+    click.echo(f"{remittances} transaction sets from {len(files) - failures} of {len(files)} files; "
+               f"{sink.rows} rows written to {out_path}", err=True)
+    raise SystemExit(1 if findings or failures else 0)

@@ -1,0 +1,10 @@
+"""835 (005010X221A1) remittances: streaming parser, balancing rules, writer."""
+
+from .balance import balance_findings
+from .errors import Remit835Error
+from .files import atomic_write
+from .parser import Parser835, parse_835, parse_835_file
+from .writer import write_835
+
+__all__ = ["Parser835", "Remit835Error", "atomic_write", "balance_findings", "parse_835", "parse_835_file",
+           "write_835"]
