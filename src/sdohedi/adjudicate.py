@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .models.claim import Claim
 from .models.config import ConfigError
 from .models.remit import (
-    Address, Adjustment, ClaimPayment, Payee, Payer, Reference, Remittance, ServicePayment,
+    Address, Adjustment, ClaimPayment, Communication, Contact, PartyName, Payee, Payer, Reference, Remittance, ServicePayment,
 )
 
 CENT = Decimal("0.01")
@@ -44,6 +44,8 @@ class PayerRules(BaseModel):
     unit_limits: dict[str, Decimal] = Field(default_factory=dict)
     copays: dict[str, Decimal] = Field(default_factory=dict)
     payment_method: str = Field(default="ACH", pattern=r"^(ACH|CHK|BOP|FWT)$")
+    contact_name: str = "PROVIDER SERVICES"  # 1000A PER*BL (required)
+    contact_phone: str = Field(default="8005550100", pattern=r"^[0-9]{10}$")
 
     def fee(self, code: str, modifiers: Iterable[str]) -> Decimal | None:
         mods = tuple(modifiers)
@@ -105,8 +107,11 @@ def adjudicate_claim(claim: Claim, rules: PayerRules, payer_claim_number: str) -
     paid = sum((s.paid for s in services), Decimal(0))
     pr = sum((a.amount for s in services for a in s.adjustments if a.group == "PR"), Decimal(0))
     allowed_any = any(s.paid > 0 or any(a.group == "PR" for a in s.adjustments) for s in services)
+    person = claim.patient or claim.subscriber
+    patient = PartyName(entity_code="QC", entity_type="1", last_name=person.last_name, first_name=person.first_name,
+                        id_qualifier="MI", identifier=claim.subscriber.member_id)
     return ClaimPayment(
-        claim_id=claim.claim_id, status_code="1" if allowed_any else "4", charge=claim.total_charge, paid=paid,
+        patient=patient, claim_id=claim.claim_id, status_code="1" if allowed_any else "4", charge=claim.total_charge, paid=paid,
         patient_responsibility=pr, filing_indicator=claim.payer.claim_filing_indicator,
         payer_claim_number=payer_claim_number, frequency=claim.frequency, adjustments=claim_cas, services=services,
     )
@@ -129,7 +134,8 @@ def adjudicate(claims: Iterable[Claim], rules: PayerRules, *, payee_name: str, p
         trace_number=f"{control_number:09d}", trace_payer_id="1" + rules.tax_id,
         payer=Payer(name=rules.name, address=Address(line1=a["line1"], city=a["city"], state=a["state"],
                                                      postal_code=a["zip"]),
-                    references=[]),
+                    contacts=[Contact(function="BL", name=rules.contact_name,
+                                      communications=[Communication(qualifier="TE", number=rules.contact_phone)])]),
         payee=payee if not payee_tax_id or not payee_npi else payee.model_copy(
             update={"references": [Reference(qualifier="TJ", value=payee_tax_id)]}),
         claims=payments,

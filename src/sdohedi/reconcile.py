@@ -205,8 +205,9 @@ def disbursement(ledger: Ledger, config: NLEConfig) -> list[dict]:
         gross = paid.get(key, Decimal(0))
         fee = (gross * pct / 100).quantize(CENT, rounding=ROUND_HALF_UP)
         adj = plb.get(key, Decimal(0))
-        out.append({"cbo": cbo, "payer": payer, "paid": str(gross), "admin_fee_percent": str(pct),
-                    "admin_fee": str(fee), "provider_adjustments": str(adj), "owed": str(gross - fee - adj)})
+        out.append({"cbo": cbo, "payer": payer, "paid": str(gross.quantize(CENT)), "admin_fee_percent": str(pct),
+                    "admin_fee": str(fee), "provider_adjustments": str(adj.quantize(CENT)),
+                    "owed": str((gross - fee - adj).quantize(CENT))})
     return out
 
 
