@@ -22,12 +22,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-TABLES_VERSION = 3  # bump when the compiled layout changes, to invalidate pickles
+TABLES_VERSION = 8  # bump when the compiled layout changes, to invalidate pickles
 MAXINT = 2147483647  # what pyx12 uses for ">1"
-
-# Element kinds, for quick dispatch in the element checks.
-K_AN, K_ID, K_NUM, K_DEC, K_DATE, K_TIME, K_OTHER = range(7)
-_KINDS = {"AN": K_AN, "ID": K_ID, "R": K_DEC, "DT": K_DATE, "TM": K_TIME}
 
 
 class GuideUnavailable(RuntimeError):
@@ -47,15 +43,10 @@ class ElementRule:
     codes: frozenset[str]
     external: str | None  # id of a codes.xml list (or "pos", answered by our own table)
     pattern: re.Pattern[str] | None
-    kind: int
     in_composite: bool = False
     composite_usage: str = ""
     codes_fit_length: bool = True  # every listed code already satisfies min/max length
     first_code: str = ""  # first code in map order (pyx12 names same-position namesakes after it)
-
-    @property
-    def has_codes(self) -> bool:
-        return bool(self.codes) or self.external is not None
 
 
 @dataclass(slots=True, eq=False)
@@ -82,11 +73,7 @@ class SegmentNode:
     syntax: tuple[tuple[str, tuple[int, ...]], ...]
     key: tuple[int, int | None, frozenset[str]] | None  # (element, component, codes) that identify it
     coded: tuple[tuple[int, int | None, frozenset[str]], ...]  # every coded element (for disambiguation)
-
-    @property
-    def loop_id(self) -> str | None:
-        """The TR3 loop this segment sits in ('2010AA'), or None in headers and envelopes."""
-        return self.parent.report_id
+    loop_id: str | None = None  # the TR3 loop it sits in ('2010AA'); None in headers and envelopes
 
     def is_match(self, els: list[str], comp: str) -> bool:
         if els[0] != self.id:
@@ -152,15 +139,31 @@ class Guide:
     root: LoopNode
     segments: list[SegmentNode]
     key_locations: dict[str, tuple[tuple[int, int | None], ...]]  # segment id -> where its qualifiers are
+    single_keys: dict[str, tuple[int, bool]]  # segment id -> (element, is first component) when it has one key
     loops_by_path: dict[str, LoopNode]
     segments_by_path: dict[str, SegmentNode]
     known_segment_ids: frozenset[str]
-    transitions: dict = field(default_factory=dict)  # memo filled by the walker (never pickled)
+    # Filled while validating, never pickled: per node index, the walker's plans by segment id
+    # (then by qualifier value), and the generated fast element checks (see ``fast``).
+    transitions: list = field(default_factory=list)
+    fast: list = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._fresh_memos()
+
+    def _fresh_memos(self) -> None:
+        self.transitions = [{} for _ in self.segments]
+        self.fast = [None] * len(self.segments)
 
     def __getstate__(self):
         state = dict(self.__dict__)
-        state["transitions"] = {}
+        state["transitions"] = []
+        state["fast"] = []
         return state
+
+    def __setstate__(self, state) -> None:
+        self.__dict__.update(state)
+        self._fresh_memos()
 
     def segment(self, path: str) -> SegmentNode:
         return self.segments_by_path[path]
@@ -260,13 +263,10 @@ class _Compiler:
             ordered = [(c.text or "") for c in vc.iterfind("code")]
         codes = frozenset(ordered)
         regex = e.findtext("regex")
-        kind = K_NUM if dtype and dtype[0] == "N" else _KINDS.get(dtype, K_OTHER)
-        if dtype in ("D8", "D6", "DT"):
-            kind = K_DATE
         rule = ElementRule(
             seq=int(_text(e, "seq")), refdes=e.get("xid") or "", name=_text(e, "name") or "",
             usage=_text(e, "usage") or "S", data_ele=data_ele, data_type=dtype, min_len=mn, max_len=mx,
-            codes=codes, external=external, pattern=re.compile(regex, re.S) if regex else None, kind=kind,
+            codes=codes, external=external, pattern=re.compile(regex, re.S) if regex else None,
             in_composite=in_composite, composite_usage=composite_usage,
         )
         rule.codes_fit_length = all(mn <= len(c) <= mx for c in codes)
@@ -290,7 +290,7 @@ class _Compiler:
         n = max(children) if children else 0
         # Maps number every position; a gap would be a map bug, filled so indexing stays 1:1.
         elements = tuple(children.get(i) or ElementRule(i, f"{s.get('xid')}{i:02d}", "", "N", "", "AN", 1, 999999,
-                                                        frozenset(), None, None, K_AN) for i in range(1, n + 1))
+                                                        frozenset(), None, None) for i in range(1, n + 1))
         syntax = []
         for syn in s.iterfind("syntax"):
             t = (syn.text or "").strip()
@@ -336,6 +336,9 @@ class _Compiler:
                         pos=0, max_repeat=1, type=None, path="/", parent=None, is_root=True)
         self.fill(root_elem, root)
         _assign_paths(root)
+        _separate_namesakes(self.segments)
+        for s in self.segments:
+            s.loop_id = s.parent.report_id
         segs_by_path = {}
         for s in self.segments:
             segs_by_path.setdefault(s.path, s)
@@ -343,6 +346,8 @@ class _Compiler:
             name=self.name, transaction=root.id if self.name != "x12.control.00501.xml" else "control",
             title=root.name, root=root, segments=self.segments,
             key_locations={k: tuple(sorted(v, key=lambda t: (t[0], t[1] or 0))) for k, v in self.key_locations.items()},
+            single_keys={k: (next(iter(v))[0], next(iter(v))[1] is not None) for k, v in self.key_locations.items()
+                         if len(v) == 1 and next(iter(v))[1] in (None, 1)},
             loops_by_path={lp.path: lp for lp in self.loops}, segments_by_path=segs_by_path,
             known_segment_ids=frozenset(s.id for s in self.segments),
         )
@@ -414,6 +419,17 @@ def _assign_paths(loop: LoopNode) -> None:
                         suffix = f"[{key.first_code}]"
                 n.path = f"{base}/{n.id}{suffix}"
     loop.descendant_loops = tuple(_loop_paths(loop))
+
+
+def _separate_namesakes(segments: list[SegmentNode]) -> None:
+    """Give two nodes that pyx12 would count under one path (the 999 map's two 2100 CTX
+    segments, whose qualifier is not an ID element) counters of their own. Deliberate
+    difference: pyx12 reports the second CTX as over its maximum use."""
+    seen: set[str] = set()
+    for s in segments:
+        if s.path in seen:
+            s.path = f"{s.path}#{s.idx}"
+        seen.add(s.path)
 
 
 def _loop_paths(loop: LoopNode):

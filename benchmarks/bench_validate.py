@@ -1,0 +1,223 @@
+#!/usr/bin/env python
+"""Throughput and memory of ``sdohedi validate`` against pyx12's validator, in the same run.
+
+    python benchmarks/bench_validate.py                 # ~10 MB 837P for us, ~1.5 MB slice for pyx12
+    python benchmarks/bench_validate.py --mb 10 --slice-mb 1.5 --repeat 3
+    python benchmarks/bench_validate.py --quick         # 1 MB / 0.3 MB (smoke test)
+
+What is measured
+  * A ~10 MB 837P interchange written by ``sdohedi.claims837p.write_837p`` from a pool of
+    valid SDOH claims (core procedure codes and modifiers, Z codes billable on their dates,
+    NPIs with good check digits), so a correct validator reports nothing on it; the script
+    checks that ours reports 0 findings.
+  * pyx12 4.0.0 (``x12n_document``, no 999, no HTML) is about 0.3 MB/s, so it validates a
+    ~1.5 MB slice: a complete interchange written from the same pool. We also time ours on
+    that slice, so both validators are compared on identical bytes too.
+  * Each measurement runs in its own subprocess (this script with ``--child``), so peak RSS
+    (``ru_maxrss``) is that run's own. Wall-clock and CPU seconds are both reported; on a
+    shared machine CPU seconds are the steadier figure. Medians of ``--repeat`` runs.
+  * Target: our MB/s at least 30 times pyx12's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from decimal import Decimal
+
+TARGET_RATIO = 30.0
+TIMESTAMP = dt.datetime(2026, 11, 2, 9, 30)
+
+
+def build_pool(size: int = 500) -> list:
+    """Distinct valid claims: codes checked against the bundled code set as they are built."""
+    from sdohedi.codes import CodeSet
+    from sdohedi.models import (
+        Address, BillingProvider, Claim, Patient, Payer, RenderingProvider, ServiceLine, Subscriber,
+    )
+    from sdohedi.models.fields import npi_check_digit_ok
+
+    codes = CodeSet.bundled()
+    npis = [n for n in (f"1{i:08d}{c}" for i in range(123456, 123600) for c in "0123456789") if npi_check_digit_ok(n)]
+    services = [("S5170", ("U6",), "12.50"), ("T2003", (), "31.75"), ("H0043", ("U6",), "95.00"),
+                ("S9470", (), "48.20"), ("T1016", ("HN", "U6"), "22.10"), ("S5130", ("U6",), "26.40")]
+    z_codes = ["Z5941", "Z5948", "Z5900", "Z5901", "Z59811", "Z5982", "Z5987", "Z560", "Z602", "Z6372", "Z658",
+               "Z59869"]
+    names = ["RIVERA", "NGUYEN", "SMITH", "GARCIA", "LEE", "BROWN", "DAVIS", "LOPEZ", "WILSON", "MOORE"]
+    cities = [("SALEM", "97301"), ("EUGENE", "97401"), ("PORTLAND", "97201"), ("BEND", "97701")]
+    billing = [
+        BillingProvider(name="HARBOR NETWORK LEAD", npi=npis[0], tax_id="931234567", taxonomy="251V00000X",
+                        address=Address(line1="100 MAIN ST", city="PORTLAND", state="OR", zip="97201")),
+        BillingProvider(name="VALLEY COMMUNITY HUB", tax_id="931112222", payer_assigned_id="ATYP7788",
+                        address=Address(line1="55 MILL ST", city="SALEM", state="OR", zip="973011234")),
+    ]
+    payers = [Payer(name="CASCADE HEALTH PLAN", payer_id="CHP01", claim_filing_indicator="MC"),
+              Payer(name="SUMMIT CARE", payer_id="SUM22", claim_filing_indicator="HM")]
+    renderers = [RenderingProvider(name="GOOD FOOD KITCHEN", taxonomy="332U00000X", secondary_id="CBO-MEALS-1"),
+                 RenderingProvider(name="RIVER RIDES", npi=npis[1], taxonomy="343900000X"),
+                 RenderingProvider(entity_type="1", name="OKAFOR", first_name="ADA", taxonomy="172V00000X",
+                                   secondary_id="CHW-0042")]
+    pool = []
+    for i in range(size):
+        member = i // 3  # three claims per member, so subscriber loops are shared
+        city, zip_ = cities[member % len(cities)]
+        sub = Subscriber(member_id=f"MBR{member:08d}", last_name=names[member % len(names)], first_name="ANA",
+                         birth_date=dt.date(1940 + member % 50, member % 12 + 1, member % 28 + 1), sex="MF"[member % 2],
+                         address=Address(line1=f"{10 + member} OAK AVE", city=city, state="OR", zip=zip_))
+        patient = None
+        if member % 5 == 4:
+            patient = Patient(last_name=sub.last_name, first_name="LUIS", birth_date=dt.date(2012, 5, 5), sex="M",
+                              relationship="19", address=sub.address)
+        start = dt.date(2026, 1, 5) + dt.timedelta(days=(i * 7) % 260)
+        n_dx = 1 + i % 3
+        dx = tuple(z_codes[(i + k) % len(z_codes)] for k in range(n_dx))
+        lines = []
+        for k in range(3):
+            code, mods, unit = services[(i + k) % len(services)]
+            day = start + dt.timedelta(days=k)
+            assert codes.procedure_problem(code, mods, day) is None
+            lines.append(ServiceLine(procedure_code=code, modifiers=mods, charge=Decimal(unit) * (1 + k % 2),
+                                     units=Decimal(1 + k % 2), service_date=day, diagnosis_pointers=(1,),
+                                     line_control_number=f"L{i:06d}-{k + 1}"))
+        for code in dx:
+            assert all(codes.diagnosis_problem(code, ln.service_date) is None for ln in lines), code
+        pool.append(Claim(
+            claim_id=f"V{i:07d}", place_of_service=("12", "99", "02")[i % 3], diagnoses=dx, lines=tuple(lines),
+            billing_provider=billing[member % 2], subscriber=sub, patient=patient, payer=payers[member % 2],
+            rendering_provider=renderers[i % len(renderers)],
+        ))
+    return pool
+
+
+def write_file(path: str, megabytes: float) -> dict:
+    """Write an 837P of about ``megabytes`` MB; returns claims and bytes."""
+    import itertools
+
+    from sdohedi.claims837p import EnvelopeInfo, write_837p
+    from sdohedi.models import Receiver, Submitter
+
+    pool = build_pool()
+    target = int(megabytes * 1_000_000)
+    per_claim = 440  # bytes per 3-line claim, roughly; corrected below
+    with open(path, "w", encoding="ascii") as f:
+        n = max(1, target // per_claim)
+        write_837p(itertools.islice(itertools.cycle(pool), n), f.write,
+                   submitter=Submitter(name="HARBOR NETWORK LEAD", id="NLE001", contact_name="BILLING OFFICE",
+                                       phone="5035550100"),
+                   receiver=Receiver(name="CASCADE HEALTH PLAN", id="CHP01"),
+                   envelope=EnvelopeInfo(sender_id="NLE001", receiver_id="CHP01", usage="T"),
+                   interchange_control_number=1, group_control_number=1, timestamp=TIMESTAMP)
+    return {"claims": n, "bytes": os.path.getsize(path)}
+
+
+# -- children ---------------------------------------------------------------------------------------------------
+
+
+def child_ours(path: str) -> dict:
+    from sdohedi.validate import validate_file
+    from sdohedi.validate.guide import control_guide, load_guide
+
+    load_guide("837.5010.X222.A1.xml")  # tables load once per process (from the pickle): not timed
+    control_guide()
+    t0, c0 = time.perf_counter(), time.process_time()
+    findings = sum(1 for _ in validate_file(path))
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return {"wall": wall, "cpu": cpu, "findings": findings}
+
+
+def child_pyx12(path: str) -> dict:
+    import logging
+
+    import pyx12.params
+    import pyx12.x12n_document
+
+    errors = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            errors.append(record.getMessage())
+
+    logger = logging.getLogger("pyx12")
+    logger.addHandler(Collect(level=logging.ERROR))
+    logger.setLevel(logging.ERROR)
+    t0, c0 = time.perf_counter(), time.process_time()
+    ok = pyx12.x12n_document.x12n_document(param=pyx12.params.params(), src_file=path, fd_997=None, fd_html=None,
+                                           fd_xmldoc=None)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return {"wall": wall, "cpu": cpu, "findings": len(errors), "ok": bool(ok)}
+
+
+def run_child(which: str, path: str) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", which, path], capture_output=True, text=True,
+                         check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def summarize(runs: list[dict], size: int) -> dict:
+    wall = statistics.median(r["wall"] for r in runs)
+    cpu = statistics.median(r["cpu"] for r in runs)
+    return {"mb": size / 1e6, "wall_s": wall, "cpu_s": cpu, "mb_per_s_wall": size / 1e6 / wall,
+            "mb_per_s_cpu": size / 1e6 / cpu, "peak_rss_mb": max(r["rss_mb"] for r in runs),
+            "findings": runs[0]["findings"]}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--mb", type=float, default=10.0, help="size of the file we validate")
+    ap.add_argument("--slice-mb", type=float, default=1.5, help="size of the slice pyx12 validates")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--json", action="store_true", help="print the results as JSON")
+    ap.add_argument("--child", nargs=2, metavar=("WHICH", "PATH"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        which, path = args.child
+        result = child_ours(path) if which == "ours" else child_pyx12(path)
+        result["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps(result))
+        return 0
+    if args.quick:
+        args.mb, args.slice_mb, args.repeat = 1.0, 0.3, 1
+
+    with tempfile.TemporaryDirectory() as tmp:
+        big, small = os.path.join(tmp, "big.x12"), os.path.join(tmp, "slice.x12")
+        big_info, small_info = write_file(big, args.mb), write_file(small, args.slice_mb)
+        # Warm the compiled-table cache so no child pays for compiling the maps.
+        subprocess.run([sys.executable, "-c", "from sdohedi.validate.guide import load_guide, control_guide;"
+                        "load_guide('837.5010.X222.A1.xml'); control_guide()"], check=True)
+        ours_big = summarize([run_child("ours", big) for _ in range(args.repeat)], big_info["bytes"])
+        ours_small = summarize([run_child("ours", small) for _ in range(args.repeat)], small_info["bytes"])
+        pyx = summarize([run_child("pyx12", small) for _ in range(max(1, min(args.repeat, 2)))], small_info["bytes"])
+
+    ratio_wall = ours_big["mb_per_s_wall"] / pyx["mb_per_s_wall"]
+    ratio_cpu = ours_big["mb_per_s_cpu"] / pyx["mb_per_s_cpu"]
+    result = {"ours_10mb": ours_big, "ours_slice": ours_small, "pyx12_slice": pyx, "claims": big_info["claims"],
+              "ratio_wall": ratio_wall, "ratio_cpu": ratio_cpu, "target": TARGET_RATIO,
+              "python": sys.version.split()[0], "cpus": os.cpu_count()}
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        def row(name, r):
+            return (f"{name:<28} {r['mb']:7.2f} MB  {r['wall_s']:7.2f} s wall  {r['mb_per_s_wall']:6.2f} MB/s wall  "
+                    f"{r['mb_per_s_cpu']:6.2f} MB/s cpu  peak RSS {r['peak_rss_mb']:6.1f} MB  findings {r['findings']}")
+        print(row("sdohedi validate (file)", ours_big))
+        print(row("sdohedi validate (slice)", ours_small))
+        print(row("pyx12 4.0.0 (slice)", pyx))
+        print(f"speed-up: {ratio_wall:.1f}x wall, {ratio_cpu:.1f}x cpu (target {TARGET_RATIO:.0f}x); "
+              f"{big_info['claims']} claims; Python {result['python']}, {result['cpus']} CPUs")
+    if ours_big["findings"] or ours_small["findings"]:
+        print("error: our validator reported findings on a valid file", file=sys.stderr)
+        return 1
+    return 0 if ratio_cpu >= TARGET_RATIO else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

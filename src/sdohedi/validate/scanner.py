@@ -1,0 +1,141 @@
+"""The validator's segment scanner: ``x12.Tokenizer`` semantics, built for the hot loop.
+
+It cuts the stream as :class:`sdohedi.x12.Tokenizer` does (delimiters read from each ISA, a
+UTF-8 byte-order mark and line breaks between segments ignored, the same errors for a missing
+or broken ISA and a truncated stream) with three differences the validator needs:
+
+- a malformed segment identifier is not an error here: the validator reports it where it is
+  and carries on;
+- spaces and tabs just before a segment terminator are kept: they are part of the last
+  element (the tokenizer drops them when a line break follows), and an error there;
+- segments come in batches of raw strings (``Batch``), not one object per segment: at a few
+  hundred thousand segments per second the allocation matters, and the validator splits
+  each segment itself.
+
+``tests/validate/test_scanner.py`` checks that it yields the tokenizer's segments on every
+corpus file, however the bytes are chunked.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from ..x12.delimiters import ISA_LENGTH, Delimiters
+from ..x12.errors import X12SyntaxError
+from ..x12.tokenizer import MAX_SEGMENT_LENGTH
+
+_BOM = "\xef\xbb\xbf"  # UTF-8 byte-order mark, as latin-1 decoding shows it
+_WS = " \t\r\n\x0b\x0c"
+_STRIP = "\r\n\t "
+_CRLF = "\r\n"
+_PADDING = _WS + "\x00\x1a"  # NUL/^Z padding is common at file ends
+
+
+class Batch(NamedTuple):
+    """Consecutive segments of one interchange: the first has ordinal ``start + 1``."""
+
+    start: int
+    delimiters: Delimiters
+    segments: list[str]  # raw segment text, terminator and surrounding line breaks removed
+
+
+class Scanner:
+    def __init__(self) -> None:
+        self._buf = ""
+        self._delims: Delimiters | None = None
+        self._iea = ""
+        self._position = 0
+        self._started = False
+
+    @property
+    def position(self) -> int:
+        """Ordinal of the last segment handed out."""
+        return self._position
+
+    def feed(self, chunk: bytes) -> list[Batch]:
+        # latin-1 maps every byte to one character: no decode errors, no lost bytes; the
+        # validator decides which characters are allowed.
+        self._buf += chunk.decode("latin-1")
+        return self._drain(final=False)
+
+    def close(self) -> list[Batch]:
+        out = self._drain(final=True)
+        if self._buf.strip(_PADDING):
+            raise X12SyntaxError("stream ends inside a segment (no segment terminator)", rule="truncated",
+                                 position=self._position + 1)
+        if not self._started:
+            raise X12SyntaxError("no ISA segment found: not an X12 interchange", rule="isa-missing", position=1)
+        self._buf = ""
+        return out
+
+    def _start_interchange(self, final: bool) -> bool:
+        buf = self._buf.lstrip(_WS)
+        if not self._started:
+            if buf.startswith(_BOM):
+                buf = buf[3:].lstrip(_WS)
+            elif buf and _BOM.startswith(buf) and not final:
+                self._buf = buf
+                return False
+        self._buf = buf
+        if len(buf) < ISA_LENGTH:
+            if (final or (buf[:3] and not "ISA".startswith(buf[:3]))) and buf.strip(_PADDING):
+                if buf.startswith("ISA"):
+                    raise X12SyntaxError("ISA segment is truncated", rule="isa-fixed-length",
+                                         position=self._position + 1)
+                raise X12SyntaxError("expected an ISA segment", rule="isa-missing", position=self._position + 1)
+            return False
+        d = Delimiters.from_isa(buf[:ISA_LENGTH], position=self._position + 1)
+        self._delims = d
+        self._iea = "IEA" + d.element
+        self._started = True
+        return True
+
+    def _find_iea(self, buf: str, end: int) -> int:
+        """Offset of the terminator of the first IEA segment before ``end``, or -1.
+
+        An IEA segment starts the buffer or follows a terminator, with line breaks between them
+        allowed; "IEA*" elsewhere is data. ``str.find`` keeps this at memory speed.
+        """
+        term = self._delims.segment
+        k = buf.find(self._iea, 0, end)
+        while k >= 0:
+            j = k
+            while j > 0 and buf[j - 1] in _STRIP:
+                j -= 1
+            if j == 0 or buf[j - 1] == term:
+                stop = buf.find(term, k)
+                return stop if 0 <= stop <= end else -1
+            k = buf.find(self._iea, k + 1, end)
+        return -1
+
+    def _drain(self, final: bool) -> list[Batch]:
+        out: list[Batch] = []
+        while True:
+            if self._delims is None and not self._start_interchange(final):
+                return out
+            d = self._delims
+            term = d.segment
+            buf = self._buf
+            end = buf.rfind(term)
+            if end < 0:
+                if len(buf) > MAX_SEGMENT_LENGTH:
+                    raise X12SyntaxError("segment longer than 1 MiB: no terminator found", rule="segment-length",
+                                         position=self._position + 1)
+                return out
+            iea_end = self._find_iea(buf, end)
+            closes = iea_end >= 0
+            if closes:
+                end = iea_end
+            text = buf[:end]
+            self._buf = buf[end + 1:]
+            # Line breaks and indentation around segments go; a space before the terminator stays
+            # (it belongs to the last element, where it is an error the validator reports).
+            pieces = [p.lstrip(_STRIP).rstrip(_CRLF) if p[:1] in _WS or p[-1:] in _CRLF else p
+                      for p in text.split(term)]
+            if "" in pieces:
+                pieces = [p for p in pieces if p]
+            out.append(Batch(self._position, d, pieces))
+            self._position += len(pieces)
+            if not closes:
+                return out
+            self._delims = None  # the next ISA may declare other delimiters

@@ -1,0 +1,80 @@
+"""Streaming: findings arrive while the stream is read, and memory does not grow with it."""
+
+import itertools
+import tracemalloc
+
+from factories import ENVELOPE, RECEIVER, SUBMITTER, TIMESTAMP, claim, meal_line
+from sdohedi.claims837p import write_837p
+from sdohedi.validate import Validator, validate_stream
+from validate_helpers import render
+
+
+def claim_stream(n):
+    pool = [claim(f"S{i:05d}", lines=[meal_line(k, 1 + (i + k) % 28) for k in range(1 + i % 4)]) for i in range(40)]
+    for i, c in enumerate(itertools.islice(itertools.cycle(pool), n)):
+        yield c.model_copy(update={"claim_id": f"S{i:07d}"})
+
+
+def validate_generated(n_claims: int) -> tuple[int, int, int]:
+    """Write n claims and validate them as they are written, 64 KB at a time; (peak bytes, findings, size)."""
+    v = Validator()
+    buffer: list[str] = []
+    size = [0, 0]
+    findings = []
+
+    def write(text: str) -> None:
+        buffer.append(text)
+        size[0] += len(text)
+        if size[0] - size[1] > 1 << 16:
+            findings.extend(v.feed("".join(buffer).encode()))
+            buffer.clear()
+            size[1] = size[0]
+
+    tracemalloc.start()
+    write_837p(claim_stream(n_claims), write, submitter=SUBMITTER, receiver=RECEIVER, envelope=ENVELOPE,
+               interchange_control_number=7, group_control_number=7, timestamp=TIMESTAMP)
+    findings.extend(v.feed("".join(buffer).encode()))
+    findings.extend(v.close())
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak, len(findings), size[0]
+
+
+def test_memory_does_not_grow_with_the_stream():
+    validate_generated(40)  # first use loads code sets and compiled tables: not what is measured
+    small_peak, small_findings, small_size = validate_generated(400)
+    big_peak, big_findings, big_size = validate_generated(3_200)
+    assert small_findings == big_findings == 0
+    assert big_size > 7 * small_size
+    # Eight times the input, about the same peak (the memo tables and one claim at a time).
+    assert big_peak < small_peak * 1.5 + 256 * 1024, (small_peak, big_peak)
+
+
+def test_findings_arrive_before_the_end_of_the_stream():
+    text = render([claim("C1"), claim("C2")] + [claim(f"X{i}") for i in range(60)])
+    data = text.replace("CLM*C1*50*", "CLM*C1*51*").encode()
+    v = Validator()
+    half = len(data) // 2
+    early = v.feed(data[:half])
+    assert [f.rule for f in early] == ["clm02-balance"]
+    assert v.feed(data[half:]) + v.close() == []
+
+
+def test_validate_stream_takes_any_chunking():
+    text = render([claim(f"C{i}") for i in range(5)]).replace("*12:B:1*", "*30:B:1*")
+    whole = [f.model_dump() for f in validate_stream([text.encode()])]
+    bytewise = [f.model_dump() for f in validate_stream(bytes([b]) for b in text.encode())]
+    assert whole == bytewise and len(whole) == 5
+
+
+def test_non_printable_bytes_are_checked_even_in_big_chunks():
+    text = render([claim()])
+    data = text.replace("GOOD FOOD KITCHEN", "GOOD F\x01OD KITCHEN").encode()
+    findings = list(validate_stream([data]))
+    assert [(f.rule, f.location.segment, f.location.element) for f in findings] == [("control-character", "NM1", 3)]
+    data = text.replace("GOOD FOOD KITCHEN", "GOOD F\nOOD KITCHEN").encode()
+    findings = list(validate_stream([data[:100], data[100:]]))
+    assert [(f.rule, f.location.segment) for f in findings] == [("control-character", "NM1")]
+    data = text.replace("GOOD FOOD KITCHEN", "GOOD FÖOD KITCHEN").encode("latin-1")
+    findings = list(validate_stream([data]))
+    assert [(f.rule, f.location.element) for f in findings] == [("invalid-character", 3)]
