@@ -50,7 +50,7 @@ renderers = st.one_of(
     st.builds(RenderingProvider, entity_type=st.just("1"), name=text(), first_name=text(1, 10),
               npi=st.none() | st.sampled_from(VALID_NPIS), taxonomy=st.just("172V00000X"), secondary_id=ids),
 )
-DX = ["Z5941", "Z5948", "Z5900", "Z59811", "Z5982", "Z59869", "Z6020", "Z560", "Z554", "Z6372", "Z658", "Z5987"]
+DX = ["Z5941", "Z5948", "Z5900", "Z59811", "Z5982", "Z59869", "Z602", "Z560", "Z554", "Z6372", "Z658", "Z5987"]
 
 
 @st.composite
