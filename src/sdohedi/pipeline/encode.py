@@ -127,7 +127,7 @@ def encode(
     today: dt.date | None = None,
     timestamp: dt.datetime | None = None,
     progress: Callable[[int], None] | None = None,
-    run_size: int = 200_000,
+    run_size: int = 50_000,
     max_lines_per_file: int | None = None,
 ) -> EncodeSummary:
     """Encode service logs. ``max_lines_per_file`` splits a payer's lines into several

@@ -16,7 +16,7 @@ _BLOCK = 4096
 
 
 class ExternalSorter:
-    def __init__(self, run_size: int = 200_000, tmpdir: str | None = None) -> None:
+    def __init__(self, run_size: int = 50_000, tmpdir: str | None = None) -> None:
         self.run_size = run_size
         self.tmpdir = tmpdir
         self._buf: list[tuple] = []
@@ -32,10 +32,11 @@ class ExternalSorter:
     def _spill(self) -> None:
         self._buf.sort()
         f = tempfile.TemporaryFile(dir=self.tmpdir)  # created 0600 and unlinked at once: PHI never lingers
-        dump = pickle.Pickler(f, protocol=pickle.HIGHEST_PROTOCOL).dump
         buf = self._buf
+        # One pickle per block: a shared Pickler/Unpickler memo would keep every line of the
+        # run alive while it is merged, and memory would grow with the input.
         for i in range(0, len(buf), _BLOCK):
-            dump(buf[i:i + _BLOCK])
+            pickle.dump(buf[i:i + _BLOCK], f, protocol=pickle.HIGHEST_PROTOCOL)
         f.seek(0)
         self._runs.append(f)
         self._buf = []
@@ -43,10 +44,9 @@ class ExternalSorter:
     @staticmethod
     def _read_run(f) -> Iterator[tuple]:
         f.seek(0)  # each iteration reads every run from its start: the sorted lines can be read twice
-        load = pickle.Unpickler(f).load
         while True:
             try:
-                block = load()
+                block = pickle.load(f)
             except EOFError:
                 return
             yield from block
