@@ -101,8 +101,8 @@ def build_pool(size: int = POOL_SIZE, *, shared_parties: bool = False, seed: int
                 ("H0043", ("U8",), Decimal("95.00")), ("S9470", (), Decimal("48.20")),
                 ("T1016", ("HN", "U6"), Decimal("22.10")), ("H2014", (), Decimal("17.00")),
                 ("A0090", (), Decimal("0.62")), ("S5130", ("U7",), Decimal("26.40"))]
-    z_codes = ["Z5941", "Z59869", "Z5900", "Z5901", "Z591", "Z5948", "Z550", "Z560", "Z602", "Z6372", "Z5982",
-               "Z5986", "Z590", "Z599", "E119", "I10"]
+    z_codes = ["Z5941", "Z59869", "Z5900", "Z5901", "Z5910", "Z5948", "Z550", "Z560", "Z602", "Z6372", "Z5982",
+               "Z59868", "Z5902", "Z599", "E119", "I10"]
 
     def address(i: int):
         city, zip_ = cities[i % len(cities)]
