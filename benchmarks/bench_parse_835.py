@@ -191,7 +191,7 @@ def run_parse(path: str, balance: bool = False) -> dict:
 
 
 def run_splitter(path: str) -> dict:
-    from sdohedi.remit835.splitter import SegmentSplitter
+    from sdohedi.x12.splitter import SegmentSplitter
 
     s = SegmentSplitter()
     n = 0
@@ -243,7 +243,7 @@ KINDS = {
 
 def child(kind: str, path: str) -> None:
     if kind != "split ceiling":  # imports are not part of what is timed
-        import sdohedi.remit835.splitter  # noqa: F401
+        import sdohedi.x12.splitter  # noqa: F401
         import sdohedi.x12  # noqa: F401
     start, cpu_start = time.perf_counter(), time.process_time()
     info = KINDS[kind](path)

@@ -85,18 +85,14 @@ from ..models.claim import (
     BillingProvider, Claim, Patient, Payer, Receiver, RenderingProvider, ServiceLine, Submitter, Subscriber,
 )
 from ..models.fields import ICD9_PATTERN, ICD10_PATTERN, LENIENT_CONTEXT, X12_TEXT_PATTERN
-from ..x12 import Delimiters, X12EnvelopeError, X12Error, X12SyntaxError, X12ValueError
-from ..x12.delimiters import ISA_LENGTH
+from ..x12 import Delimiters, SegmentSplitter, X12EnvelopeError, X12Error, X12SyntaxError, X12ValueError
 from .writer import VERSION
 
 CHUNK_SIZE = 1 << 20
-MAX_SEGMENT_LENGTH = 1 << 20  # refuse pathological input instead of buffering forever
 # Distinct SV1/DTP/HI texts, amounts and dates kept, each cache cleared when full: a few MB at
 # most (an SV1 entry, with its template dict, is about 1 KB), so memory stays flat.
 _CACHE_LIMIT = 4096
 _WS = " \t\r\n\x0b\x0c"
-_PADDING = _WS + "\x00\x1a"  # NUL / ^Z padding is common at file ends
-_BOM = "\xef\xbb\xbf"  # UTF-8 byte-order mark, as latin-1 decoding shows it
 
 # Where in the transaction set we are: decides what an NM1, N3, REF, PRV, DTP... belongs to.
 (OUTSIDE, HEADER, BILLING, PAY_TO, SUBSCRIBER, PAYER, PATIENT, CLAIM, RENDERING, CLAIM_OTHER, COB, LINE,
@@ -279,108 +275,6 @@ def _tax_id(value: str) -> str:
     return value
 
 
-class _Segments:
-    """Cuts latin-1 text into segment strings, a whole chunk at a time, reading the
-    delimiters from every ISA (an interchange may use other delimiters than the last).
-
-    Same contract as ``sdohedi.x12.Tokenizer`` without a ``Segment`` per segment (the shared
-    tokenizer alone runs at about the speed of this whole reader). remit835's SegmentSplitter
-    does the same for the 835; the two belong together in ``sdohedi.x12``.
-    """
-
-    def __init__(self) -> None:
-        self._buf = ""
-        self.delimiters: Delimiters | None = None
-        self._started = False
-        self.count = 0  # segments handed out
-
-    def feed(self, text: str, final: bool) -> list[tuple[Delimiters, list[str]]]:
-        self._buf += text
-        out: list[tuple[Delimiters, list[str]]] = []
-        while True:
-            if self.delimiters is None and not self._start_interchange(final):
-                break
-            d = self.delimiters
-            assert d is not None
-            term = d.segment
-            buf = self._buf
-            iea = self._find_iea(buf, d.element, term)
-            if iea >= 0:
-                end = buf.find(term, iea)
-                if end >= 0:  # the interchange ends here; the next ISA may declare other delimiters
-                    self._buf = buf[end + 1:]
-                    self._cut(buf[:end], d, out)
-                    self.delimiters = None
-                    continue
-            end = buf.rfind(term)
-            if end < 0:
-                if len(buf) > MAX_SEGMENT_LENGTH:
-                    raise X12SyntaxError("segment longer than 1 MiB: no terminator found", rule="segment-length",
-                                         position=self.count + 1)
-                break
-            self._buf = buf[end + 1:]
-            self._cut(buf[:end], d, out)
-            break
-        if final:
-            rest = self._buf.strip(_PADDING)
-            self._buf = ""
-            if rest:
-                raise X12SyntaxError("stream ends inside a segment (no segment terminator)", rule="truncated",
-                                     position=self.count + 1)
-            if not self._started:
-                raise X12SyntaxError("no ISA segment found: not an X12 interchange", rule="isa-missing", position=1)
-        return out
-
-    def _start_interchange(self, final: bool) -> bool:
-        """Read the delimiters of the ISA at the head of the buffer; False when more data is needed."""
-        buf = self._buf.lstrip(_WS)
-        if not self._started and buf[:3] == _BOM[:len(buf[:3])]:
-            if len(buf) < len(_BOM) and not final:
-                self._buf = buf
-                return False
-            if buf.startswith(_BOM):
-                buf = buf[len(_BOM):].lstrip(_WS)
-        self._buf = buf
-        if not buf.strip(_PADDING):
-            return False
-        if not "ISA".startswith(buf[:3]) or (len(buf) >= 3 and not buf.startswith("ISA")):
-            raise X12SyntaxError("expected an ISA segment", rule="isa-missing", position=self.count + 1)
-        if len(buf) < ISA_LENGTH:
-            if final:
-                raise X12SyntaxError("ISA segment is truncated", rule="isa-fixed-length", position=self.count + 1)
-            return False
-        self.delimiters = Delimiters.from_isa(buf[:ISA_LENGTH], position=self.count + 1)
-        self._started = True
-        return True
-
-    @staticmethod
-    def _find_iea(text: str, sep: str, term: str) -> int:
-        """Start of an IEA segment in ``text`` (or -1): 'IEA' + separator right after a
-        terminator (blanks allowed between) or at the start of the text."""
-        needle = "IEA" + sep
-        i = text.find(needle)
-        while i >= 0:
-            k = i
-            while k > 0 and text[k - 1] in _WS:
-                k -= 1
-            if k == 0 or text[k - 1] == term:
-                return i
-            i = text.find(needle, i + 1)
-        return -1
-
-    def _cut(self, region: str, d: Delimiters, out: list[tuple[Delimiters, list[str]]]) -> None:
-        # X12 values may not hold CR or LF; removing them in bulk is far cheaper than per segment.
-        for line_break in "\r\n":
-            if line_break in region and line_break not in d.all:
-                region = region.replace(line_break, "")
-        pieces = region.split(d.segment)
-        if "" in pieces:
-            pieces = [p for p in pieces if p]
-        if pieces:
-            self.count += len(pieces)
-            out.append((d, pieces))
-
-
 class _Billing:
     """2000A/2010AA as read; the models are built when a claim needs them."""
 
@@ -453,7 +347,7 @@ class Reader837P:
         self.claims_read = 0
         self.claims_not_read = 0
         self.transactions = 0
-        self._segments = _Segments()
+        self._segments = SegmentSplitter()
         self._out: list[Claim] = []
         self._out_headers: list[tuple[int, InterchangeHeader | None]] = []  # (index in _out, header from there)
         self._pairing: list[tuple[int, InterchangeHeader | None]] = []
@@ -498,9 +392,9 @@ class Reader837P:
             raise self._failed
         if self._closed:
             raise X12SyntaxError("data fed after close()", rule="stream-closed")
-        # latin-1 maps every byte to one character: no decode errors, no lost bytes; the
-        # models refuse what is not printable ASCII.
-        self._run(chunk.decode("latin-1"), final=False)
+        # The splitter decodes latin-1 (every byte one character, nothing lost); the models
+        # refuse what is not printable ASCII.
+        self._run(self._segments.feed, chunk)
         return self._take_claims()
 
     def feed_with_headers(self, chunk: bytes) -> list[tuple[InterchangeHeader, Claim]]:
@@ -516,7 +410,7 @@ class Reader837P:
         if self._closed:
             return []
         self._closed = True
-        self._run("", final=True)
+        self._run(self._segments.close)
         if self._failed is None and self._isa is not None:
             self._failed = X12EnvelopeError("stream ends inside an interchange (no IEA)", rule="truncated",
                                             segment="IEA", position=self._position + 1)
@@ -563,11 +457,11 @@ class Reader837P:
 
     # ------------------------------------------------------------------------------ driving
 
-    def _run(self, text: str, final: bool) -> None:
+    def _run(self, split, *chunk: bytes) -> None:
         gc_enabled = gc.isenabled()
         gc.disable()
         try:
-            for delimiters, pieces in self._segments.feed(text, final):
+            for delimiters, pieces in split(*chunk):
                 self._read(delimiters, pieces)
         except X12Error as exc:
             self._failed = exc

@@ -44,7 +44,7 @@ from ..models.remit import (
 )
 from ..x12 import X12Error, X12SyntaxError
 from .errors import Remit835Error
-from .splitter import SegmentSplitter
+from ..x12.splitter import SegmentSplitter
 
 CHUNK_SIZE = 1 << 20
 VERSION = "005010X221A1"

@@ -2,12 +2,13 @@
 
 from .delimiters import DEFAULT_DELIMITERS, Delimiters
 from .errors import X12EnvelopeError, X12Error, X12SyntaxError, X12ValueError
+from .splitter import SegmentSplitter
 from .text import TextPolicy, UnrepresentableText, to_x12_text
 from .tokenizer import Segment, Tokenizer, iter_segments, read_chunks
 from .writer import FunctionalGroup, Interchange, SegmentWriter, Transaction
 
 __all__ = [
-    "DEFAULT_DELIMITERS", "Delimiters", "FunctionalGroup", "Interchange", "Segment", "SegmentWriter",
+    "DEFAULT_DELIMITERS", "Delimiters", "FunctionalGroup", "Interchange", "Segment", "SegmentSplitter", "SegmentWriter",
     "TextPolicy", "Tokenizer", "Transaction", "UnrepresentableText", "X12EnvelopeError", "X12Error",
     "X12SyntaxError", "X12ValueError", "iter_segments", "read_chunks", "to_x12_text",
 ]

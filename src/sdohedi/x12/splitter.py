@@ -2,7 +2,7 @@
 
 Same contract as :class:`sdohedi.x12.Tokenizer` (delimiters read from every ISA, chunks cut
 anywhere, line breaks between segments ignored, memory bounded by the longest segment) but
-built for throughput: a chunk is cut with one ``str.split`` and handed over as a list of
+built for throughput (the 835 parser and the 837P reader use it): a chunk is cut with one ``str.split`` and handed over as a list of
 segment strings, together with the delimiters they use; the caller splits each segment into
 elements as it reads it, so no per-segment object outlives its use. The shared tokenizer
 builds a ``Segment`` tuple per segment in a Python loop, about 2.5 µs each, which caps it
@@ -16,8 +16,8 @@ when an id is not one it knows). Segment ids are not checked here.
 
 from __future__ import annotations
 
-from ..x12 import Delimiters, X12SyntaxError
-from ..x12.delimiters import ISA_LENGTH
+from .delimiters import ISA_LENGTH, Delimiters
+from .errors import X12SyntaxError
 
 _BOM = "\xef\xbb\xbf"  # UTF-8 byte-order mark, as latin-1 decoding shows it
 _WS = " \t\r\n\x0b\x0c"
