@@ -4,27 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager as ContextManager
 from pathlib import Path
 from typing import IO
 
+from ..files import atomic_write
 
-@contextmanager
-def atomic_text_file(path: str | Path, *, newline: str | None = "") -> Iterator[IO[str]]:
-    """Yield a text file; on success it replaces ``path`` atomically, on error it is removed."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+
+def atomic_text_file(path: str | Path, *, newline: str | None = "") -> ContextManager[IO[str]]:
+    """A UTF-8 text file that replaces ``path`` atomically on success (see ``sdohedi.files``)."""
+    return atomic_write(path, "w", encoding="utf-8", newline=newline)
 
 
 class HashingFile:

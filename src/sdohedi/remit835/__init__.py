@@ -2,7 +2,7 @@
 
 from .balance import balance_findings
 from .errors import Remit835Error
-from .files import atomic_write
+from ..files import atomic_write
 from .parser import Parser835, parse_835, parse_835_file
 from .writer import write_835
 

@@ -1,4 +1,8 @@
-"""Write a file so that readers see either the old content or the new, never half of it."""
+"""Write a file so that readers see either the old content or the new, never half of it.
+
+Every file sdohedi writes goes through here (or through ``pipeline.files.HashingFile`` for
+837P interchanges, which also hashes what it writes): mode 0600, temp file beside the target,
+fsync, rename."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-FILE_MODE = 0o600  # remittance exports hold PHI: owner read/write only
+FILE_MODE = 0o600  # our outputs hold PHI: owner read/write only
 
 
 @contextlib.contextmanager
