@@ -15,16 +15,13 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from pyx12_oracle import assert_pyx12_clean
 from sdohedi.ledger import Ledger
 from sdohedi.models.config import load_config
+from sdohedi.models.service_row import COLUMNS
 from sdohedi.pipeline import encode as encode_module
 from sdohedi.pipeline.encode import encode
 from sdohedi.x12 import iter_segments
 
 CONFIG = load_config(Path(__file__).resolve().parents[2] / "fixtures" / "nle.toml")
 TODAY = dt.date(2026, 11, 1)
-COLUMNS = ["service_id", "member_id", "member_last_name", "member_first_name", "member_birth_date", "member_sex",
-           "member_address", "member_city", "member_state", "member_zip", "payer", "cbo", "service_date",
-           "procedure_code", "modifiers", "units", "minutes", "diagnosis_codes", "place_of_service", "charge",
-           "prior_auth"]
 # (payer, cbo, code, modifiers, fee per unit) — fees copied by hand from fixtures/nle.toml
 SERVICES = [("cascade", "meals", "S5170", "U6", Decimal("10.25")), ("cascade", "rides", "T2003", "", Decimal("28.00")),
             ("cascade", "casemgmt", "T1016", "", Decimal("21.40")), ("summit", "meals", "S5170", "", Decimal("11.00")),

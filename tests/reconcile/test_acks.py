@@ -11,14 +11,11 @@ import pytest
 from sdohedi.acks import apply_277ca, apply_999
 from sdohedi.ledger import Ledger
 from sdohedi.models.config import load_config
+from sdohedi.models.service_row import COLUMNS
 from sdohedi.pipeline.encode import encode
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = load_config(ROOT / "fixtures" / "nle.toml")
-COLUMNS = ["service_id", "member_id", "member_last_name", "member_first_name", "member_birth_date", "member_sex",
-           "member_address", "member_city", "member_state", "member_zip", "payer", "cbo", "service_date",
-           "procedure_code", "modifiers", "units", "minutes", "diagnosis_codes", "place_of_service", "charge",
-           "prior_auth"]
 ISA = "ISA*00*          *00*          *ZZ*CMHP1          *ZZ*HARBORNLE      *261102*1200*^*00501*000000077*0*T*:~"
 
 

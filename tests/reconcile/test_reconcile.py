@@ -12,6 +12,7 @@ import pytest
 from sdohedi import reconcile as rec
 from sdohedi.ledger import Ledger
 from sdohedi.models.config import load_config
+from sdohedi.models.service_row import COLUMNS
 from sdohedi.models.remit import (
     Adjustment, ClaimPayment, Payee, Payer, ProviderAdjustment, Remittance, ServicePayment,
 )
@@ -19,10 +20,6 @@ from sdohedi.pipeline.encode import encode
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = load_config(ROOT / "fixtures" / "nle.toml")
-COLUMNS = ["service_id", "member_id", "member_last_name", "member_first_name", "member_birth_date", "member_sex",
-           "member_address", "member_city", "member_state", "member_zip", "payer", "cbo", "service_date",
-           "procedure_code", "modifiers", "units", "minutes", "diagnosis_codes", "place_of_service", "charge",
-           "prior_auth"]
 
 
 def row(sid, member, cbo, code, mods, units, day):
