@@ -18,7 +18,6 @@ from ..models.config import NLEConfig
 from .ingest import L, Reject
 
 _KEY = slice(0, 6)  # payer, member, cbo, period, prior_auth, replaces
-P = L
 
 
 @dataclass
@@ -69,8 +68,8 @@ def build_claims(
                 yield from _emit(group, parties, subscriber, next_claim_id, max_lines, reject, payer_claim_numbers)
             key = k
             group = []
-            mk = (line[P["member_id"]], line[P["last_name"]], line[P["first_name"]], line[P["birth_date"]],
-                  line[P["sex"]], line[P["address"]], line[P["city"]], line[P["state"]], line[P["zip"]])
+            mk = (line[L["member_id"]], line[L["last_name"]], line[L["first_name"]], line[L["birth_date"]],
+                  line[L["sex"]], line[L["address"]], line[L["city"]], line[L["state"]], line[L["zip"]])
             if mk != last_member_key:
                 last_member_key = mk
                 subscriber = _subscriber(line)
@@ -82,14 +81,14 @@ def build_claims(
 def _subscriber(line: tuple) -> Subscriber | Reject:
     try:
         return Subscriber(
-            member_id=line[P["member_id"]], last_name=line[P["last_name"]], first_name=line[P["first_name"]] or None,
-            birth_date=dt.date.fromisoformat(line[P["birth_date"]]), sex=line[P["sex"]],
-            address=Address(line1=line[P["address"]], city=line[P["city"]], state=line[P["state"]], zip=line[P["zip"]]),
+            member_id=line[L["member_id"]], last_name=line[L["last_name"]], first_name=line[L["first_name"]] or None,
+            birth_date=dt.date.fromisoformat(line[L["birth_date"]]), sex=line[L["sex"]],
+            address=Address(line1=line[L["address"]], city=line[L["city"]], state=line[L["state"]], zip=line[L["zip"]]),
         )
     except ValidationError as exc:
         err = exc.errors(include_input=False, include_url=False)[0]
-        return Reject(line[P["row_number"]], line[P["service_id"]], "member_" + str(err["loc"][-1]), err["msg"],
-                      line[P["file"]])
+        return Reject(line[L["row_number"]], line[L["service_id"]], "member_" + str(err["loc"][-1]), err["msg"],
+                      line[L["file"]])
 
 
 def _chunks(group: list[tuple], max_lines: int) -> Iterator[tuple[list[tuple], list[str]]]:
@@ -97,7 +96,7 @@ def _chunks(group: list[tuple], max_lines: int) -> Iterator[tuple[list[tuple], l
     chunk: list[tuple] = []
     dx: list[str] = []
     for line in group:
-        codes = line[P["diagnoses"]].split(";")[:4]  # a line points at up to 4 diagnoses
+        codes = line[L["diagnoses"]].split(";")[:4]  # a line points at up to 4 diagnoses
         new = [c for c in codes if c not in dx]
         if chunk and (len(chunk) >= max_lines or len(dx) + len(new) > 12):
             yield chunk, dx
@@ -113,31 +112,31 @@ def _emit(group, parties, subscriber, next_claim_id, max_lines, reject, payer_cl
     first = group[0]
     if isinstance(subscriber, Reject):
         for line in group:
-            reject(Reject(line[P["row_number"]], line[P["service_id"]], subscriber.column, subscriber.reason,
-                          line[P["file"]]))
+            reject(Reject(line[L["row_number"]], line[L["service_id"]], subscriber.column, subscriber.reason,
+                          line[L["file"]]))
         return
-    payer_key, cbo_key, replaces = first[P["payer"]], first[P["cbo"]], first[P["replaces"]]
+    payer_key, cbo_key, replaces = first[L["payer"]], first[L["cbo"]], first[L["replaces"]]
     for chunk, dx in _chunks(group, max_lines):
         index = {code: i for i, code in enumerate(dx, 1)}
         try:
             lines = tuple(
                 ServiceLine(
-                    procedure_code=ln[P["procedure_code"]],
-                    modifiers=tuple(ln[P["modifiers"]].split(":")) if ln[P["modifiers"]] else (),
-                    charge=Decimal(ln[P["charge"]]), units=Decimal(ln[P["units"]]),
-                    service_date=dt.date.fromisoformat(ln[P["service_date"]]),
-                    diagnosis_pointers=tuple(index[c] for c in ln[P["diagnoses"]].split(";")[:4]),
-                    line_control_number=ln[P["service_id"]],
-                    place_of_service=None if ln[P["place_of_service"]] == first[P["place_of_service"]]
-                    else ln[P["place_of_service"]],
+                    procedure_code=ln[L["procedure_code"]],
+                    modifiers=tuple(ln[L["modifiers"]].split(":")) if ln[L["modifiers"]] else (),
+                    charge=Decimal(ln[L["charge"]]), units=Decimal(ln[L["units"]]),
+                    service_date=dt.date.fromisoformat(ln[L["service_date"]]),
+                    diagnosis_pointers=tuple(index[c] for c in ln[L["diagnoses"]].split(";")[:4]),
+                    line_control_number=ln[L["service_id"]],
+                    place_of_service=None if ln[L["place_of_service"]] == first[L["place_of_service"]]
+                    else ln[L["place_of_service"]],
                 )
                 for ln in chunk
             )
             claim = Claim(
                 claim_id=next_claim_id(payer_key), frequency="7" if replaces else "1",
                 payer_claim_number=(payer_claim_numbers or {}).get(replaces) if replaces else None,
-                place_of_service=first[P["place_of_service"]], diagnoses=tuple(dx),
-                prior_authorization=first[P["prior_auth"]] or None, lines=lines,
+                place_of_service=first[L["place_of_service"]], diagnoses=tuple(dx),
+                prior_authorization=first[L["prior_auth"]] or None, lines=lines,
                 billing_provider=parties.billing[payer_key], subscriber=subscriber, payer=parties.payers[payer_key],
                 rendering_provider=parties.cbos[cbo_key],
             )
@@ -145,7 +144,7 @@ def _emit(group, parties, subscriber, next_claim_id, max_lines, reject, payer_cl
             err = exc.errors(include_input=False, include_url=False)[0]
             where = ".".join(str(p) for p in err["loc"])
             for ln in chunk:
-                reject(Reject(ln[P["row_number"]], ln[P["service_id"]], "(claim)",
-                              f"claim cannot be built: {where}: {err['msg']}", ln[P["file"]]))
+                reject(Reject(ln[L["row_number"]], ln[L["service_id"]], "(claim)",
+                              f"claim cannot be built: {where}: {err['msg']}", ln[L["file"]]))
             continue
-        yield BuiltClaim(claim, payer_key, cbo_key, first[P["member_id"]], replaces, chunk)
+        yield BuiltClaim(claim, payer_key, cbo_key, first[L["member_id"]], replaces, chunk)

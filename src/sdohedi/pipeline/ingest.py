@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from ..codes import CodeSet, place_of_service_ok
 from ..models.config import NLEConfig
-from ..models.service_row import COLUMNS, ServiceRecord
+from ..models.service_row import ServiceRecord
 from ..x12.text import UnrepresentableText, to_x12_text
 from .pricing import fee_for, minutes_to_units, price
 
