@@ -33,6 +33,7 @@ from .fields import (
 MAX_LINES_PER_CLAIM = 50
 MAX_DIAGNOSES = 12
 MAX_CLAIM_ID = 20  # CLM01: the TR3 allows 38, but receivers need keep only 20
+MAX_TOTAL_CHARGE = Decimal(10) ** 16  # Money: 18 digits, 2 after the point
 MAX_LINE_CONTROL_NUMBER = 30  # REF*6R: the TR3 allows 50 in REF02, but 30 for a line item control number
 FREQUENCIES = ("1", "7", "8")  # CLM05-3 we write: original, replacement, void
 _ICD10 = re.compile(ICD10_PATTERN)
@@ -276,6 +277,9 @@ class Claim(_Model):
     def _check(self, info: ValidationInfo) -> "Claim":
         total = sum((ln.charge for ln in self.lines), Decimal(0))
         if self.total_charge is None:
+            if total >= MAX_TOTAL_CHARGE:  # computed, so the field's own Money limit never saw it
+                raise ValueError("CLM02 total_charge (the sum of line charges) must have at most 16 digits "
+                                 "before the decimal point")
             object.__setattr__(self, "total_charge", total)
         elif self.total_charge != total:
             raise ValueError(f"CLM02 total_charge {self.total_charge} must equal the sum of line charges {total}")

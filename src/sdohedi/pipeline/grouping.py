@@ -1,6 +1,13 @@
 """Sorted lines -> claims: one per payer x member x CBO x period (month or day), split at the
 line limit and at 12 diagnoses. Party models are built once and shared, so the writer's
-HL grouping compares by identity."""
+HL grouping compares by identity.
+
+Every value of a line was checked when its row was read (``ingest.RowChecker``), so claims are
+built without validating them again (``unchecked_maker``): validation cost more than all the
+rest of ``encode``. The first claim of each payer x CBO pair is still built by the validating
+constructor, so a rule that depends on the parties (NPI check digits, taxonomy, a P.O. box
+billing address) fails as before; a claim whose values could break a model limit that the row
+checks do not cover (its total charge) goes the validating way too, and is rejected there."""
 
 from __future__ import annotations
 
@@ -12,12 +19,21 @@ from decimal import Decimal
 from pydantic import ValidationError
 
 from ..models.claim import (
-    Address, BillingProvider, Claim, Payer, RenderingProvider, ServiceLine, Subscriber,
+    MAX_TOTAL_CHARGE, Address, BillingProvider, Claim, Payer, RenderingProvider, ServiceLine, Subscriber,
 )
 from ..models.config import NLEConfig
+from ..models.construct import field_template, unchecked_maker
 from .ingest import L, Reject
 
 _KEY = slice(0, 6)  # payer, member, cbo, period, prior_auth, replaces
+_CACHE_LIMIT = 1 << 16
+_make_line = unchecked_maker(ServiceLine)
+_make_claim = unchecked_maker(Claim)
+_LINE_TEMPLATE = field_template(ServiceLine)
+_CLAIM_TEMPLATE = field_template(Claim, deviations=())
+_PROCEDURE, _MODIFIERS, _UNITS, _CHARGE, _DIAGNOSES, _POS, _DATE, _SERVICE_ID = (
+    L["procedure_code"], L["modifiers"], L["units"], L["charge"], L["diagnoses"], L["place_of_service"],
+    L["service_date"], L["service_id"])
 
 
 @dataclass
@@ -61,11 +77,13 @@ def build_claims(
     subscriber = None
     group: list[tuple] = []
     key = None
+    values = _Values()
     for line in lines:
         k = line[_KEY]
         if k != key:
             if group:
-                yield from _emit(group, parties, subscriber, next_claim_id, max_lines, reject, payer_claim_numbers)
+                yield from _emit(group, parties, subscriber, next_claim_id, max_lines, reject, payer_claim_numbers,
+                                 values)
             key = k
             group = []
             mk = (line[L["member_id"]], line[L["last_name"]], line[L["first_name"]], line[L["birth_date"]],
@@ -75,7 +93,33 @@ def build_claims(
                 subscriber = _subscriber(line)
         group.append(line)
     if group:
-        yield from _emit(group, parties, subscriber, next_claim_id, max_lines, reject, payer_claim_numbers)
+        yield from _emit(group, parties, subscriber, next_claim_id, max_lines, reject, payer_claim_numbers, values)
+
+
+class _Values:
+    """Per-run caches: line values repeat (charges, units, dates), and which payer x CBO pairs
+    already had a claim pass full validation."""
+
+    def __init__(self) -> None:
+        self.decimals: dict[str, Decimal] = {}
+        self.dates: dict[str, dt.date] = {}
+        self.validated_pairs: set[tuple[str, str]] = set()
+
+    def decimal(self, text: str) -> Decimal:
+        value = self.decimals.get(text)
+        if value is None:
+            if len(self.decimals) >= _CACHE_LIMIT:
+                self.decimals.clear()
+            value = self.decimals[text] = Decimal(text)
+        return value
+
+    def date(self, text: str) -> dt.date:
+        value = self.dates.get(text)
+        if value is None:
+            if len(self.dates) >= _CACHE_LIMIT:
+                self.dates.clear()
+            value = self.dates[text] = dt.date.fromisoformat(text)
+        return value
 
 
 def _subscriber(line: tuple) -> Subscriber | Reject:
@@ -108,7 +152,7 @@ def _chunks(group: list[tuple], max_lines: int) -> Iterator[tuple[list[tuple], l
         yield chunk, dx
 
 
-def _emit(group, parties, subscriber, next_claim_id, max_lines, reject, payer_claim_numbers):
+def _emit(group, parties, subscriber, next_claim_id, max_lines, reject, payer_claim_numbers, values: _Values):
     first = group[0]
     if isinstance(subscriber, Reject):
         for line in group:
@@ -116,35 +160,89 @@ def _emit(group, parties, subscriber, next_claim_id, max_lines, reject, payer_cl
                           line[L["file"]]))
         return
     payer_key, cbo_key, replaces = first[L["payer"]], first[L["cbo"]], first[L["replaces"]]
+    payer_claim_number = (payer_claim_numbers or {}).get(replaces) if replaces else None
+    pair = (payer_key, cbo_key)
     for chunk, dx in _chunks(group, max_lines):
-        index = {code: i for i, code in enumerate(dx, 1)}
-        try:
-            lines = tuple(
-                ServiceLine(
-                    procedure_code=ln[L["procedure_code"]],
-                    modifiers=tuple(ln[L["modifiers"]].split(":")) if ln[L["modifiers"]] else (),
-                    charge=Decimal(ln[L["charge"]]), units=Decimal(ln[L["units"]]),
-                    service_date=dt.date.fromisoformat(ln[L["service_date"]]),
-                    diagnosis_pointers=tuple(index[c] for c in ln[L["diagnoses"]].split(";")[:4]),
-                    line_control_number=ln[L["service_id"]],
-                    place_of_service=None if ln[L["place_of_service"]] == first[L["place_of_service"]]
-                    else ln[L["place_of_service"]],
-                )
-                for ln in chunk
-            )
-            claim = Claim(
-                claim_id=next_claim_id(payer_key), frequency="7" if replaces else "1",
-                payer_claim_number=(payer_claim_numbers or {}).get(replaces) if replaces else None,
-                place_of_service=first[L["place_of_service"]], diagnoses=tuple(dx),
-                prior_authorization=first[L["prior_auth"]] or None, lines=lines,
-                billing_provider=parties.billing[payer_key], subscriber=subscriber, payer=parties.payers[payer_key],
-                rendering_provider=parties.cbos[cbo_key],
-            )
-        except ValidationError as exc:
-            err = exc.errors(include_input=False, include_url=False)[0]
-            where = ".".join(str(p) for p in err["loc"])
-            for ln in chunk:
-                reject(Reject(ln[L["row_number"]], ln[L["service_id"]], "(claim)",
-                              f"claim cannot be built: {where}: {err['msg']}", ln[L["file"]]))
-            continue
+        claim_id = next_claim_id(payer_key)
+        claim = None
+        if pair in values.validated_pairs and (payer_claim_number or not replaces):
+            claim = _unchecked_claim(chunk, dx, claim_id, payer_claim_number, subscriber, parties, values)
+        if claim is None:
+            try:
+                claim = _validated_claim(chunk, dx, claim_id, payer_claim_number, subscriber, parties)
+            except ValidationError as exc:
+                err = exc.errors(include_input=False, include_url=False)[0]
+                where = ".".join(str(p) for p in err["loc"])
+                for ln in chunk:
+                    reject(Reject(ln[L["row_number"]], ln[L["service_id"]], "(claim)",
+                                  f"claim cannot be built: {where}: {err['msg']}", ln[L["file"]]))
+                continue
+            values.validated_pairs.add(pair)
         yield BuiltClaim(claim, payer_key, cbo_key, first[L["member_id"]], replaces, chunk)
+
+
+def _validated_claim(chunk, dx, claim_id, payer_claim_number, subscriber, parties) -> Claim:
+    first = chunk[0]
+    payer_key, replaces = first[L["payer"]], first[L["replaces"]]
+    index = {code: i for i, code in enumerate(dx, 1)}
+    lines = tuple(
+        ServiceLine(
+            procedure_code=ln[_PROCEDURE],
+            modifiers=tuple(ln[_MODIFIERS].split(":")) if ln[_MODIFIERS] else (),
+            charge=Decimal(ln[_CHARGE]), units=Decimal(ln[_UNITS]),
+            service_date=dt.date.fromisoformat(ln[_DATE]),
+            diagnosis_pointers=tuple(index[c] for c in ln[_DIAGNOSES].split(";")[:4]),
+            line_control_number=ln[_SERVICE_ID],
+            place_of_service=None if ln[_POS] == first[_POS] else ln[_POS],
+        )
+        for ln in chunk
+    )
+    return Claim(
+        claim_id=claim_id, frequency="7" if replaces else "1", payer_claim_number=payer_claim_number,
+        place_of_service=first[_POS], diagnoses=tuple(dx), prior_authorization=first[L["prior_auth"]] or None,
+        lines=lines, billing_provider=parties.billing[payer_key], subscriber=subscriber,
+        payer=parties.payers[payer_key], rendering_provider=parties.cbos[first[L["cbo"]]],
+    )
+
+
+def _unchecked_claim(chunk, dx, claim_id, payer_claim_number, subscriber, parties, values: _Values) -> Claim | None:
+    """The claim ``_validated_claim`` builds, from checked values, without validation; None
+    when its total could break the Money limit (the validating way then decides)."""
+    first = chunk[0]
+    index = {code: i for i, code in enumerate(dx, 1)}
+    first_pos = first[_POS]
+    decimal = values.decimal
+    date = values.date
+    lines = []
+    total = Decimal(0)
+    for ln in chunk:
+        v = _LINE_TEMPLATE.copy()
+        v["procedure_code"] = ln[_PROCEDURE]
+        modifiers = ln[_MODIFIERS]
+        v["modifiers"] = tuple(modifiers.split(":")) if modifiers else ()
+        v["charge"] = charge = decimal(ln[_CHARGE])
+        total += charge
+        v["units"] = decimal(ln[_UNITS])
+        v["service_date"] = date(ln[_DATE])
+        v["diagnosis_pointers"] = tuple(index[c] for c in ln[_DIAGNOSES].split(";")[:4])
+        v["line_control_number"] = ln[_SERVICE_ID]
+        pos = ln[_POS]
+        v["place_of_service"] = None if pos == first_pos else pos
+        lines.append(_make_line(v))
+    if total >= MAX_TOTAL_CHARGE:
+        return None
+    payer_key, replaces = first[L["payer"]], first[L["replaces"]]
+    c = _CLAIM_TEMPLATE.copy()
+    c["claim_id"] = claim_id
+    c["frequency"] = "7" if replaces else "1"
+    c["payer_claim_number"] = payer_claim_number
+    c["place_of_service"] = first_pos
+    c["diagnoses"] = tuple(dx)
+    c["prior_authorization"] = first[L["prior_auth"]] or None
+    c["total_charge"] = total
+    c["lines"] = tuple(lines)
+    c["billing_provider"] = parties.billing[payer_key]
+    c["subscriber"] = subscriber
+    c["payer"] = parties.payers[payer_key]
+    c["rendering_provider"] = parties.cbos[first[L["cbo"]]]
+    return _make_claim(c)
