@@ -147,6 +147,7 @@ class RowChecker:
         }
         self.policy = config.interchange.text_policy
         self.by_day = config.interchange.grouping == "day"
+        self._fast = _FastRows(self)
 
     def _text(self, value: str | None) -> str:
         """Free text (names, addresses): transliterate per policy; delimiters become spaces."""
@@ -170,6 +171,15 @@ class RowChecker:
         return value
 
     def check(self, row_number: int, raw: dict, file: str = "") -> tuple | Reject:
+        """The checked, priced line of a raw row, or the first rule it breaks."""
+        line = self._fast.check(row_number, raw, file)
+        if line is not None:
+            return line
+        return self.check_thoroughly(row_number, raw, file)
+
+    def check_thoroughly(self, row_number: int, raw: dict, file: str = "") -> tuple | Reject:
+        """``check`` by the model (``ServiceRecord``) and the rules one by one: the reference for
+        the fast path (``_FastRows``) and the way every row it is unsure of goes."""
         sid = str(raw.get("service_id", "") or "").strip()
         if "__error__" in raw:
             return Reject(row_number, sid, "(row)", raw["__error__"])
@@ -271,3 +281,203 @@ class RowChecker:
             last, first, rec.member_birth_date.isoformat(), rec.member_sex, address, city, rec.member_state,
             rec.member_zip, file,
         )
+
+
+# --------------------------------------------------------------------------------------------
+# The fast path: most rows of a log are plain text (CSV strings in the usual formats) and
+# repeat their member, their codes and their dates. ``_FastRows`` accepts such rows with
+# plain string checks and caches, and gives up (None) on anything else, which then goes
+# through ``RowChecker.check_thoroughly``: the model and the rules one by one, which also
+# word every reject. So a row the fast path accepts gives exactly the line the thorough check
+# gives (a property test holds them equal), and rejects are worded in one place only.
+# --------------------------------------------------------------------------------------------
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+_STATE = re.compile(r"[A-Z]{2}\Z")
+_ZIP = re.compile(r"[0-9]{5}(?:[0-9]{4})?\Z")
+_PROCEDURE = re.compile(r"[A-Z0-9]{5}\Z")
+_MODIFIER = re.compile(r"[A-Z0-9]{2}\Z")
+_DIAGNOSIS = re.compile(r"[A-Z][0-9][0-9A-Z](?:\.?[0-9A-Z]{1,4})?\Z")
+_POS = re.compile(r"[0-9]{2}\Z")
+_UNITS = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,3})?\Z")  # Decimal, <= 15 digits, <= 3 decimals
+_MINUTES = re.compile(r"[0-9]{1,9}\Z")
+_CHARGE = re.compile(r"[0-9]{1,16}(?:\.[0-9]{1,2})?\Z")  # Decimal, <= 18 digits, <= 2 decimals
+_CACHE_LIMIT = 1 << 16
+
+
+class _FastRows:
+    """See the comment above. Caches are per run and bounded."""
+
+    _MEMBER_COLUMNS = ("member_id", "member_last_name", "member_first_name", "member_birth_date", "member_sex",
+                       "member_address", "member_city", "member_state", "member_zip")
+
+    def __init__(self, checker: RowChecker) -> None:
+        self.checker = checker
+        self.members: dict[tuple, tuple | None] = {}
+        self.services: dict[tuple, tuple | None] = {}
+        self.diagnoses: dict[tuple, str | None] = {}
+        self.quantities: dict[tuple, tuple | None] = {}
+
+    @staticmethod
+    def _put(cache: dict, key, value):
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()
+        cache[key] = value
+        return value
+
+    def check(self, row_number: int, raw: dict, file: str) -> tuple | None:
+        try:
+            member_key = (raw["member_id"], raw["member_last_name"], raw["member_first_name"],
+                          raw["member_birth_date"], raw["member_sex"], raw["member_address"], raw["member_city"],
+                          raw["member_state"], raw["member_zip"])
+            sid = raw["service_id"]
+            payer_key = raw["payer"]
+            cbo = raw["cbo"]
+            day_text = raw["service_date"]
+            code = raw["procedure_code"]
+            modifiers = raw["modifiers"]
+            units_text = raw["units"]
+            minutes_text = raw["minutes"]
+            dx_text = raw["diagnosis_codes"]
+            pos = raw["place_of_service"]
+            charge_text = raw["charge"]
+            auth = raw["prior_auth"]
+        except KeyError:  # optional columns absent, or a row error: the thorough check decides
+            return None
+        if type(sid) is not str or type(auth) is not str:
+            return None
+        member = self.members.get(member_key, False)
+        if member is False:
+            member = self._put(self.members, member_key, self._member(member_key))
+        if member is None:
+            return None
+        sid = sid.strip()
+        if not 0 < len(sid) <= 30 or not _IDENT.match(sid):
+            return None
+        auth = auth.strip()
+        if auth and (len(auth) > 50 or not _IDENT.match(auth)):
+            return None
+        service = self.services.get((payer_key, cbo, code, modifiers, day_text), False)
+        if service is False:
+            service = self._put(self.services, (payer_key, cbo, code, modifiers, day_text),
+                                self._service(payer_key, cbo, code, modifiers, day_text))
+        if service is None:
+            return None
+        payer, cbo, code, joined_modifiers, day, period, proc, mods = service
+        if member[9] > day:  # born after the service
+            return None
+        dx = self.diagnoses.get((dx_text, day_text), False)
+        if dx is False:
+            dx = self._put(self.diagnoses, (dx_text, day_text), self._diagnoses(dx_text, day))
+        if dx is None or type(pos) is not str:
+            return None
+        pos = pos.strip()
+        if not _POS.match(pos) or not place_of_service_ok(pos):
+            return None
+        quantity_key = (payer, code, joined_modifiers, units_text, minutes_text, charge_text)
+        quantity = self.quantities.get(quantity_key, False)
+        if quantity is False:
+            quantity = self._put(self.quantities, quantity_key,
+                                 self._quantity(payer, proc, mods, units_text, minutes_text, charge_text))
+        if quantity is None:
+            return None
+        member_id, last, first, birth, sex, address, city, state, zip_code, _ = member
+        return (payer, member_id, cbo, period, auth, "", day_text, sid, row_number, code, joined_modifiers,
+                quantity[0], quantity[1], dx, pos, last, first, birth, sex, address, city, state, zip_code, file)
+
+    def _member(self, values: tuple) -> tuple | None:
+        """The member's cleaned fields and birth date, or None when any of them needs a closer look."""
+        if any(type(v) is not str for v in values):
+            return None
+        member_id, last, first, birth_text, sex, address, city, state, zip_code = (v.strip() for v in values)
+        if sex not in ("M", "F", "U") or sex != values[4] or not _ISO_DATE.match(values[3]):
+            return None
+        if not (2 <= len(member_id) <= 80 and 1 <= len(last) <= 60 and len(first) <= 35
+                and 1 <= len(address) <= 55 and 2 <= len(city) <= 30):
+            return None
+        if not _STATE.match(state) or not _ZIP.match(zip_code) or not _IDENT.match(member_id):
+            return None
+        try:
+            birth = dt.date.fromisoformat(birth_text)
+            text = self.checker._text
+            last, first, address, city = text(last), text(first), text(address), text(city)
+        except (ValueError, UnrepresentableText):
+            return None
+        if not last or not address or len(city) < 2 or birth.year < 1900:
+            return None
+        return member_id, last, first, birth_text, sex, address, city, state, zip_code, birth
+
+    def _service(self, payer_key, cbo, code, modifiers, day_text) -> tuple | None:
+        """Payer, CBO, procedure, modifiers and date checked together (they decide billability)."""
+        checker = self.checker
+        if any(type(v) is not str for v in (payer_key, cbo, code, modifiers, day_text)):
+            return None
+        payer_key, cbo, code = payer_key.strip(), cbo.strip(), code.strip()
+        if payer_key not in checker.config.payers or cbo not in checker.config.cbos or not _PROCEDURE.match(code):
+            return None
+        if not _ISO_DATE.match(day_text):
+            return None
+        try:
+            day = dt.date.fromisoformat(day_text)
+        except ValueError:
+            return None
+        if day > checker.today or day < ICD10_START:
+            return None
+        mods = tuple(m.strip().upper() for m in modifiers.split(":") if m.strip())
+        if len(mods) > 4 or len(set(mods)) != len(mods) or not all(_MODIFIER.match(m) for m in mods):
+            return None
+        codes = checker.codes[payer_key]
+        if code not in codes.procedures or codes.procedure_problem(code, mods, day):
+            return None
+        period = day_text if checker.by_day else day_text[:7]
+        return payer_key, cbo, code, ":".join(mods), day, period, codes.procedures[code], mods
+
+    def _diagnoses(self, dx_text, day: dt.date) -> str | None:
+        if type(dx_text) is not str:
+            return None
+        codes = self.checker.base
+        dx: list[str] = []
+        for code in dx_text.split(";"):
+            code = code.strip().upper()
+            if not code:
+                continue
+            if not _DIAGNOSIS.match(code) or codes.diagnosis_problem(code, day):
+                return None
+            key = code.replace(".", "")
+            if key not in dx:
+                dx.append(key)
+        return ";".join(dx) if dx else None
+
+    def _quantity(self, payer_key, proc, mods, units_text, minutes_text, charge_text) -> tuple | None:
+        """(units, charge) as the line carries them (strings), or None."""
+        if any(type(v) is not str for v in (units_text, minutes_text, charge_text)):
+            return None
+        units_text, minutes_text, charge_text = units_text.strip(), minutes_text.strip(), charge_text.strip()
+        # The model reads all three even when one decides: each must be well formed.
+        if ((units_text and not _UNITS.match(units_text)) or (minutes_text and not _MINUTES.match(minutes_text))
+                or (charge_text and not _CHARGE.match(charge_text))):
+            return None
+        payer = self.checker.config.payers[payer_key]
+        if units_text:
+            units = Decimal(units_text)
+            if units <= 0:
+                return None
+        elif minutes_text:
+            if proc.unit_minutes is None:
+                return None
+            n = minutes_to_units(int(minutes_text), proc.unit_minutes, payer.unit_rounding)
+            if n <= 0:
+                return None
+            units = Decimal(n)
+        else:
+            return None
+        if charge_text:
+            charge = Decimal(charge_text)
+        else:
+            fee = fee_for(payer.fee_schedule, proc.code, mods)
+            if fee is None:
+                return None
+            charge = price(fee, units)
+        if charge <= 0:
+            return None
+        return str(units), str(charge)
