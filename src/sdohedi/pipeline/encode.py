@@ -35,6 +35,8 @@ from .sorting import ExternalSorter
 from .units import GROUP_FIELDS, UnitNumbers, split_sorted, unit_sizes
 
 LEDGER_CHECK_BATCH = 5000
+_SERVICE_ID, _PROCEDURE, _MODIFIERS, _UNITS, _CHARGE, _DATE = (
+    L["service_id"], L["procedure_code"], L["modifiers"], L["units"], L["charge"], L["service_date"])
 
 
 @dataclass
@@ -294,15 +296,17 @@ def write_unit(
         n = 0
         for b in built_claims:
             c = b.claim
+            claim_id = c.claim_id
+            cbo = b.cbo_key
             st02 = f"{n // 5000 + 1:04d}"  # the writer starts a new ST every 5,000 claims
             n += 1
-            dates = [ln.service_date for ln in c.lines]
-            claim_row = (c.claim_id, b.payer_key, b.cbo_key, b.member_id, sender, isa13, gs06, st02,
-                         c.frequency, b.replaces or None, str(c.total_charge), min(dates).isoformat(),
-                         max(dates).isoformat())
-            line_rows = [(ln.line_control_number, c.claim_id, i, b.cbo_key, ln.procedure_code, ":".join(ln.modifiers),
-                          str(ln.units), str(ln.charge), ln.service_date.isoformat())
-                         for i, ln in enumerate(c.lines, 1)]
+            # The ledger keeps the line's own text (ISO dates sort as dates), in the claim's order.
+            dates = [ln[_DATE] for ln in b.lines]
+            claim_row = (claim_id, b.payer_key, cbo, b.member_id, sender, isa13, gs06, st02,
+                         c.frequency, b.replaces or None, str(c.total_charge), min(dates), max(dates))
+            line_rows = [(ln[_SERVICE_ID], claim_id, i, cbo, ln[_PROCEDURE], ln[_MODIFIERS], ln[_UNITS],
+                          ln[_CHARGE], ln[_DATE])
+                         for i, ln in enumerate(b.lines, 1)]
             record(claim_row, line_rows)
             yield c
 
