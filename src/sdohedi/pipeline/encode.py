@@ -31,12 +31,14 @@ from ..models.config import NLEConfig
 from .files import HashingFile
 from .grouping import BuiltClaim, Parties, build_claims
 from .ingest import L, Reject, RowChecker, read_rows
+from .seen import SeenIds
 from .sorting import ExternalSorter
 from .units import GROUP_FIELDS, UnitNumbers, split_sorted, unit_sizes
 
 LEDGER_CHECK_BATCH = 5000
-_SERVICE_ID, _PROCEDURE, _MODIFIERS, _UNITS, _CHARGE, _DATE = (
-    L["service_id"], L["procedure_code"], L["modifiers"], L["units"], L["charge"], L["service_date"])
+_SERVICE_ID, _PROCEDURE, _MODIFIERS, _UNITS, _CHARGE, _DATE, _ROW, _FILE = (
+    L["service_id"], L["procedure_code"], L["modifiers"], L["units"], L["charge"], L["service_date"],
+    L["row_number"], L["file"])
 
 
 @dataclass
@@ -141,15 +143,23 @@ def encode(
     checker = RowChecker(config, today=today)
     rejects = _Rejects(None if dry_run else out, summary)
     sorter = ExternalSorter(run_size=run_size)
+    seen = SeenIds()
     try:
         lines_per_payer: Counter = Counter()
-        seen: dict[str, int] = {}
         pending: list[tuple] = []
         payer_claim_numbers: dict[str, str] = {}
 
         def flush_pending() -> None:
-            billed = ledger.billed(line[L["service_id"]] for line in pending) if ledger else {}
-            for line in pending:
+            # A service_id taken earlier in this run first, then one the ledger has billed.
+            firsts = seen.add_batch([(line[_SERVICE_ID], line[_ROW]) for line in pending])
+            fresh = []
+            for line, first in zip(pending, firsts):
+                if first is None:
+                    fresh.append(line)
+                else:
+                    rejects(duplicate_in_run(line[_ROW], line[_SERVICE_ID], first, line[_FILE]))
+            billed = ledger.billed(line[_SERVICE_ID] for line in fresh) if ledger else {}
+            for line in fresh:
                 line = admit_line(line, billed, resubmit=resubmit, ledger=ledger, icns=payer_claim_numbers,
                                   reject=rejects)
                 if line is None:
@@ -168,17 +178,11 @@ def encode(
                 if isinstance(result, Reject):
                     rejects(Reject(result.row_number, result.service_id, result.column, result.reason, name))
                     continue
-                sid = result[L["service_id"]]
-                first = seen.get(sid)
-                if first is not None:
-                    rejects(duplicate_in_run(n, sid, first, name))
-                    continue
-                seen[sid] = n
                 pending.append(result)
                 if len(pending) >= LEDGER_CHECK_BATCH:
                     flush_pending()
         flush_pending()
-        del seen
+        seen.close()
         if progress:
             progress(summary.rows % 10_000)
 
@@ -198,6 +202,7 @@ def encode(
         raise
     finally:
         sorter.close()
+        seen.close()
 
 
 def duplicate_in_run(row_number: int, service_id: str, first_row: int, file: str) -> Reject:

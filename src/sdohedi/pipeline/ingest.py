@@ -302,14 +302,14 @@ _POS = re.compile(r"[0-9]{2}\Z")
 _UNITS = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,3})?\Z")  # Decimal, <= 15 digits, <= 3 decimals
 _MINUTES = re.compile(r"[0-9]{1,9}\Z")
 _CHARGE = re.compile(r"[0-9]{1,16}(?:\.[0-9]{1,2})?\Z")  # Decimal, <= 18 digits, <= 2 decimals
-_CACHE_LIMIT = 1 << 16
+# Entries per cache, so memory stays flat (a member entry is about 1 KB). Logs list a member's
+# services together, so even small caches hit nearly always.
+_MEMBER_CACHE = 4096
+_CACHE_LIMIT = 16384
 
 
 class _FastRows:
     """See the comment above. Caches are per run and bounded."""
-
-    _MEMBER_COLUMNS = ("member_id", "member_last_name", "member_first_name", "member_birth_date", "member_sex",
-                       "member_address", "member_city", "member_state", "member_zip")
 
     def __init__(self, checker: RowChecker) -> None:
         self.checker = checker
@@ -319,8 +319,8 @@ class _FastRows:
         self.quantities: dict[tuple, tuple | None] = {}
 
     @staticmethod
-    def _put(cache: dict, key, value):
-        if len(cache) >= _CACHE_LIMIT:
+    def _put(cache: dict, key, value, limit: int = _CACHE_LIMIT):
+        if len(cache) >= limit:
             cache.clear()
         cache[key] = value
         return value
@@ -348,7 +348,7 @@ class _FastRows:
             return None
         member = self.members.get(member_key, False)
         if member is False:
-            member = self._put(self.members, member_key, self._member(member_key))
+            member = self._put(self.members, member_key, self._member(member_key), _MEMBER_CACHE)
         if member is None:
             return None
         sid = sid.strip()
