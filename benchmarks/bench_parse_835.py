@@ -5,6 +5,7 @@
     python benchmarks/bench_parse_835.py --sizes 10      # only the 10 MB file
     python benchmarks/bench_parse_835.py --quick         # 1 MB, 1 run (smoke test)
     python benchmarks/bench_parse_835.py --runs 5 --claims-per-payment 500
+    python benchmarks/bench_parse_835.py --big-st 20000   # also one ST/SE of 20,000 claims
 
 What is measured (each configuration in its own subprocess, so ``ru_maxrss`` is its own), as
 wall-clock and as CPU time of the process (the CPU figure is the steadier one on a shared
@@ -14,6 +15,8 @@ machine):
     posting job would do after storing it. The claims and lines are counted and CLP04 summed
     so nothing is left unbuilt.
   * ``parse + balance``: the same, plus ``balance_findings`` on every remittance.
+  * ``claim by claim``: ``Parser835.feed_claims``, every claim dropped as it comes (with
+    ``stream_balance_findings``): memory bounded by one claim instead of one ST/SE.
   * ``splitter only``: the parser's ``SegmentSplitter`` (segments as lists of strings, no models).
   * ``x12.Tokenizer``: the shared tokenizer (segments as ``Segment`` tuples), for comparison.
   * ``split ceiling``: read 1 MiB chunks, ``split('~')`` then ``split('*')``, keep nothing.
@@ -25,6 +28,9 @@ the way a payer sends one 835 per check or EFT), every claim with 3 social-care 
 lines (S5170/T1016/T2003 with modifiers, DTM*472, CAS, REF*6R, AMT*B6, some LQ), a patient
 and rendering-provider NM1, a statement period, and some claim-level CAS. A pool of distinct
 payments is cycled until the file reaches the requested size.
+
+``--big-st N`` adds a file of one payment of N claims (one ST/SE, about 490 bytes a claim),
+the case where reading whole remittances holds the whole file: peak RSS of both modes.
 """
 
 from __future__ import annotations
@@ -118,8 +124,15 @@ def build_payment(k: int, claims_per_payment: int):
     )
 
 
+def file_name(megabytes: float, claims_per_payment: int) -> str:
+    if megabytes <= 0:  # one ST/SE
+        return f"remit-1st-{claims_per_payment}claims.835"
+    return f"remit-{megabytes:g}MB-{claims_per_payment}cpp.835"
+
+
 def file_for(cache_dir: Path, megabytes: float, claims_per_payment: int) -> Path:
-    path = cache_dir / f"remit-{megabytes:g}MB-{claims_per_payment}cpp.835"
+    """The cached input; ``megabytes`` 0 means one payment of ``claims_per_payment`` claims."""
+    path = cache_dir / file_name(megabytes, claims_per_payment)
     if not path.exists():
         # In a child: a parent that grew while generating would pass its peak RSS on to every
         # child it starts (Linux keeps ru_maxrss across fork and exec).
@@ -131,10 +144,10 @@ def file_for(cache_dir: Path, megabytes: float, claims_per_payment: int) -> Path
 def generate(cache_dir: Path, megabytes: float, claims_per_payment: int) -> Path:
     from sdohedi.remit835 import write_835
 
-    path = cache_dir / f"remit-{megabytes:g}MB-{claims_per_payment}cpp.835"
+    path = cache_dir / file_name(megabytes, claims_per_payment)
     cache_dir.mkdir(parents=True, exist_ok=True)
-    pool = [build_payment(k, claims_per_payment) for k in range(POOL)]
-    target = int(megabytes * 1_000_000)
+    pool = [build_payment(k, claims_per_payment) for k in range(POOL if megabytes > 0 else 1)]
+    target = int(megabytes * 1_000_000) if megabytes > 0 else 1
     written = 0
 
     def payments():
@@ -190,6 +203,31 @@ def run_parse(path: str, balance: bool = False) -> dict:
     return {"claims": claims, "lines": lines, "paid": str(paid), "findings": findings}
 
 
+def run_claims(path: str) -> dict:
+    from sdohedi.models.remit import RemittanceClaim
+    from sdohedi.remit835 import Parser835, stream_balance_findings
+
+    parser = Parser835()
+    claims = lines = findings = 0
+    paid = Decimal(0)
+
+    def take(items) -> None:
+        nonlocal claims, lines, paid, findings
+        for item in items:
+            if isinstance(item, RemittanceClaim):
+                claims += 1
+                lines += len(item.claim.services)
+                paid += item.claim.paid
+            else:
+                findings += len(item.remittance.findings)
+            findings += len(stream_balance_findings(item))
+
+    for chunk in _chunks(path):
+        take(parser.feed_claims(chunk))
+    take(parser.close_claims())
+    return {"claims": claims, "lines": lines, "paid": str(paid), "findings": findings}
+
+
 def run_splitter(path: str) -> dict:
     from sdohedi.x12.splitter import SegmentSplitter
 
@@ -234,6 +272,7 @@ def run_baseline(path: str) -> dict:
 KINDS = {
     "parse to models": lambda p: run_parse(p),
     "parse + balance": lambda p: run_parse(p, balance=True),
+    "claim by claim": run_claims,
     "splitter only": run_splitter,
     "x12.Tokenizer": run_tokenizer,
     "split ceiling": run_ceiling,
@@ -274,6 +313,8 @@ def main() -> None:
     ap.add_argument("--claims-per-payment", type=int, default=200)
     ap.add_argument("--cache-dir", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "sdohedi-bench")
     ap.add_argument("--quick", action="store_true", help="1 MB, 1 run")
+    ap.add_argument("--big-st", type=int, default=0, metavar="CLAIMS",
+                    help="also a file of one ST/SE with this many claims (e.g. 20000)")
     ap.add_argument("--child", nargs=2, metavar=("KIND", "FILE"), help=argparse.SUPPRESS)
     ap.add_argument("--child-generate", nargs=3, metavar=("DIR", "MB", "CPP"), help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -293,7 +334,8 @@ def main() -> None:
         mb = path.stat().st_size / 1e6
         print(f"\n{path.name}: {mb:.1f} MB")
         print(f"  {'what':<18} {'MB/s':>8} {'seconds':>8} {'CPU MB/s':>9} {'CPU s':>7} {'peak RSS MB':>12}  detail")
-        kinds = list(KINDS) if size == args.sizes[0] else ["parse to models", "split ceiling", "python + imports"]
+        kinds = list(KINDS) if size == args.sizes[0] else ["parse to models", "claim by claim", "split ceiling",
+                                                           "python + imports"]
         for kind in kinds:
             r = measure(kind, path, 1 if kind == "python + imports" else args.runs)
             detail = {k: v for k, v in r.items()
@@ -301,6 +343,19 @@ def main() -> None:
             if kind == "python + imports":
                 print(f"  {kind:<18} {'':>8} {'':>8} {'':>9} {'':>7} {r['rss_mb']:12.1f}")
                 continue
+            print(f"  {kind:<18} {r['mb_per_s']:8.1f} {r['seconds']:8.3f} {r['cpu_mb_per_s']:9.1f} "
+                  f"{r['cpu_seconds']:7.3f} {r['rss_mb']:12.1f}  {json.dumps(detail)}")
+    if args.big_st:
+        path = file_for(args.cache_dir, 0, args.big_st)
+        print(f"\n{path.name}: {path.stat().st_size / 1e6:.1f} MB, one ST/SE of {args.big_st} claims")
+        print(f"  {'what':<18} {'MB/s':>8} {'seconds':>8} {'CPU MB/s':>9} {'CPU s':>7} {'peak RSS MB':>12}  detail")
+        for kind in ("parse to models", "claim by claim", "python + imports"):
+            r = measure(kind, path, 1 if kind == "python + imports" else args.runs)
+            if kind == "python + imports":
+                print(f"  {kind:<18} {'':>8} {'':>8} {'':>9} {'':>7} {r['rss_mb']:12.1f}")
+                continue
+            detail = {k: v for k, v in r.items()
+                      if k not in ("seconds", "cpu_seconds", "mb_per_s", "cpu_mb_per_s", "rss_mb")}
             print(f"  {kind:<18} {r['mb_per_s']:8.1f} {r['seconds']:8.3f} {r['cpu_mb_per_s']:9.1f} "
                   f"{r['cpu_seconds']:7.3f} {r['rss_mb']:12.1f}  {json.dumps(detail)}")
 

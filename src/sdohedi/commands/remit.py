@@ -17,11 +17,12 @@ from pathlib import Path
 
 import click
 
-from ..models.remit import Finding
-from ..remit835 import balance_findings, parse_835_file
+from ..models.remit import Finding, RemittanceClaim
+from ..remit835 import claim_balance_findings, iter_835_claims, transaction_balance_findings
 from ..remit835.export import ExportError, row_writer
 from ..remit835.rows import (
-    CLAIM_COLUMNS, DATE_COLUMNS, MONEY_COLUMNS, QUANTITY_COLUMNS, SERVICE_COLUMNS, claim_rows, service_rows,
+    CLAIM_COLUMNS, DATE_COLUMNS, MONEY_COLUMNS, QUANTITY_COLUMNS, SERVICE_COLUMNS, claim_row, claim_service_rows,
+    payment_row,
 )
 from ..x12 import X12Error
 
@@ -44,7 +45,6 @@ def command(files: tuple[Path, ...], out_path: Path, per_claim: bool, engine: st
 
         raise SystemExit(remit_spark(files, out_path, per_claim))
     columns = CLAIM_COLUMNS if per_claim else SERVICE_COLUMNS
-    to_rows = claim_rows if per_claim else service_rows
     findings = failures = remittances = 0
     try:
         with row_writer(out_path, columns, money=MONEY_COLUMNS, quantities=QUANTITY_COLUMNS,
@@ -53,18 +53,46 @@ def command(files: tuple[Path, ...], out_path: Path, per_claim: bool, engine: st
                 name = str(path)
                 envelope_findings: list[Finding] = []
                 read_here = 0
+                # Claim by claim, so memory is bounded by one claim however big an ST/SE is.
+                # A transaction set still goes in whole or not at all: its rows are dropped
+                # (rollback) and its findings never reported when it fails before its SE,
+                # as when whole remittances were read.
+                sink.savepoint()
+                pending: list[str] = []  # balancing findings of the open transaction, as printed
+                payment = columns_of_payment = None
                 try:
-                    for remittance in parse_835_file(path, findings=envelope_findings):
+                    for item in iter_835_claims(path, findings=envelope_findings):
+                        if isinstance(item, RemittanceClaim):
+                            if item.payment is not payment:
+                                payment = item.payment
+                                columns_of_payment = payment_row(payment, name)
+                            claim = item.claim
+                            if per_claim:
+                                sink.write((claim_row(columns_of_payment, claim),))
+                            else:
+                                sink.write(claim_service_rows(columns_of_payment, claim))
+                            pending += [str(f) for f in claim_balance_findings(claim, payment)]
+                            continue
                         read_here += 1
-                        for finding in remittance.findings + balance_findings(remittance):
+                        remittance = item.remittance
+                        balance = transaction_balance_findings(remittance, item.claims_paid)
+                        # Same order as for a whole remittance: the parser's, then the balancing.
+                        for finding in remittance.findings:
                             _report(name, finding)
-                            findings += 1
-                        sink.write(to_rows(remittance, name))
+                        for line in pending:
+                            click.echo(f"{name}: {line}", err=True)
+                        for finding in balance:
+                            _report(name, finding)
+                        findings += len(remittance.findings) + len(pending) + len(balance)
+                        pending = []
+                        sink.savepoint()
                 except X12Error as exc:
+                    sink.rollback()
                     failures += 1
                     click.echo(f"{name}: error: {exc}" + (f" (after {read_here} transaction sets)" if read_here
                                                            else ""), err=True)
                 except OSError as exc:
+                    sink.rollback()
                     failures += 1
                     click.echo(f"{name}: cannot read: {exc.strerror or exc}", err=True)
                 for finding in envelope_findings:

@@ -444,9 +444,38 @@ class Remittance(RemitModel):
         return sum((p.amount for p in self.provider_adjustments), Decimal(0))
 
 
+class RemittanceClaim(RemitModel):
+    """One claim of a transaction set read claim by claim (``Parser835.feed_claims``), as its
+    CLP loop completes, with the payment it belongs to.
+
+    ``payment`` is the transaction's header as read before its first claim (envelope, BPR,
+    TRN, CUR, REF, DTM, payer and payee); it is the same object for every claim of the
+    transaction, and its ``claims``, ``provider_adjustments`` and ``findings`` are empty: PLB
+    and the trailer come with the :class:`RemittanceEnd`. A claim is final when yielded, but
+    the transaction is not: a posting job should commit its claims at the ``RemittanceEnd``.
+    """
+
+    payment: Remittance
+    claim: ClaimPayment
+
+
+class RemittanceEnd(RemitModel):
+    """The end (SE) of a transaction set read claim by claim.
+
+    ``remittance`` is the whole transaction except its claims (``claims`` is empty): header,
+    provider adjustments (PLB) and the parser's findings for this ST/SE. ``claim_count`` and
+    ``claims_paid`` (sum of CLP04) are what the claims yielded before it add up to, for the
+    transaction balance (see ``sdohedi.remit835.balance.transaction_balance_findings``).
+    """
+
+    remittance: Remittance
+    claim_count: int
+    claims_paid: Decimal
+
+
 __all__ = [
     "ADJUSTMENT_GROUPS", "Address", "Adjustment", "ClaimPayment", "Communication", "Contact", "Finding",
     "OutpatientAdjudication", "PartyName", "Payee", "Payer", "ProcedureId", "ProviderAdjustment",
-    "QualifiedAmount", "QualifiedDate", "QualifiedQuantity", "Reference", "Remark", "Remittance", "RemitModel",
-    "ServicePayment",
+    "QualifiedAmount", "QualifiedDate", "QualifiedQuantity", "Reference", "Remark", "Remittance", "RemittanceClaim",
+    "RemittanceEnd", "RemitModel", "ServicePayment",
 ]

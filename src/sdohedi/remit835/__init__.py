@@ -1,10 +1,13 @@
 """835 (005010X221A1) remittances: streaming parser, balancing rules, writer."""
 
-from .balance import balance_findings
+from .balance import (
+    balance_findings, claim_balance_findings, stream_balance_findings, transaction_balance_findings,
+)
 from .errors import Remit835Error
 from ..files import atomic_write
-from .parser import Parser835, parse_835, parse_835_file
+from .parser import Parser835, iter_835_claims, parse_835, parse_835_claims, parse_835_file
 from .writer import write_835
 
-__all__ = ["Parser835", "Remit835Error", "atomic_write", "balance_findings", "parse_835", "parse_835_file",
-           "write_835"]
+__all__ = ["Parser835", "Remit835Error", "atomic_write", "balance_findings", "claim_balance_findings",
+           "iter_835_claims", "parse_835", "parse_835_claims", "parse_835_file", "stream_balance_findings",
+           "transaction_balance_findings", "write_835"]

@@ -11,13 +11,19 @@ Per the balancing rules of the 005010X221A1 TR3:
 Also: CAS01 must be CO, OA, PI or PR; 5010 dropped the CR group (corrections are a CLP02 = 22
 reversal plus a new claim). Nothing here raises: a remittance that does not balance is still
 a remittance that was received, and the findings say where and by how much.
+
+A remittance read claim by claim (``Parser835.feed_claims``) is checked the same way with
+:func:`stream_balance_findings` on each item: the transaction rule then uses the running sum
+of CLP04 that ``RemittanceEnd`` carries.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from ..models.remit import ADJUSTMENT_GROUPS, Adjustment, Finding, Remittance
+from ..models.remit import (
+    ADJUSTMENT_GROUPS, Adjustment, ClaimPayment, Finding, Remittance, RemittanceClaim, RemittanceEnd,
+)
 
 _ZERO = Decimal(0)
 
@@ -28,8 +34,17 @@ def _sum(values) -> Decimal:
 
 def balance_findings(remittance: Remittance) -> list[Finding]:
     """Every balancing rule the remittance breaks (empty when it balances)."""
-    envelope = {"isa13": remittance.interchange_control_number, "gs06": remittance.group_control_number,
-                "st02": remittance.transaction_control_number}
+    findings: list[Finding] = []
+    for claim in remittance.claims:
+        findings += claim_balance_findings(claim, remittance)
+    return findings + transaction_balance_findings(remittance, remittance.claims_paid)
+
+
+def claim_balance_findings(claim: ClaimPayment, payment: Remittance) -> list[Finding]:
+    """The line and claim rules (and CAS groups) for one claim; ``payment`` (the remittance or
+    just its header, as in ``RemittanceClaim.payment``) gives the envelope ids."""
+    envelope = {"isa13": payment.interchange_control_number, "gs06": payment.group_control_number,
+                "st02": payment.transaction_control_number}
     findings: list[Finding] = []
 
     def bad_groups(adjustments: list[Adjustment]) -> None:
@@ -40,34 +55,49 @@ def balance_findings(remittance: Remittance) -> list[Finding]:
                     message=f"CAS group {adj.group[:2]} is not one of CO, OA, PI, PR (CR was dropped in 5010)",
                     position=adj.position, segment="CAS", element=1, **envelope))
 
-    for claim in remittance.claims:
-        bad_groups(claim.adjustments)
-        line_adjustments = _ZERO
-        for svc in claim.services:
-            bad_groups(svc.adjustments)
-            adjusted = svc.adjustment_total
-            line_adjustments += adjusted
-            if svc.charge - adjusted != svc.paid:
-                findings.append(Finding(
-                    severity="error", rule="service-balance",
-                    message=(f"service line does not balance: charge {svc.charge} - adjustments {adjusted} = "
-                             f"{svc.charge - adjusted}, but paid (SVC03) is {svc.paid}"),
-                    position=svc.position, segment="SVC", element=3, **envelope))
-        adjusted = _sum(a.amount for a in claim.adjustments) + line_adjustments
-        if claim.charge - adjusted != claim.paid:
+    bad_groups(claim.adjustments)
+    line_adjustments = _ZERO
+    for svc in claim.services:
+        bad_groups(svc.adjustments)
+        adjusted = svc.adjustment_total
+        line_adjustments += adjusted
+        if svc.charge - adjusted != svc.paid:
             findings.append(Finding(
-                severity="error", rule="claim-balance",
-                message=(f"claim does not balance: charge {claim.charge} - adjustments {adjusted} = "
-                         f"{claim.charge - adjusted}, but paid (CLP04) is {claim.paid}"),
-                position=claim.position, segment="CLP", element=4, **envelope))
-
-    expected = remittance.claims_paid - remittance.provider_adjustment_total
-    actual = -remittance.total_payment if remittance.credit_debit == "D" else remittance.total_payment
-    if expected != actual:
+                severity="error", rule="service-balance",
+                message=(f"service line does not balance: charge {svc.charge} - adjustments {adjusted} = "
+                         f"{svc.charge - adjusted}, but paid (SVC03) is {svc.paid}"),
+                position=svc.position, segment="SVC", element=3, **envelope))
+    adjusted = _sum(a.amount for a in claim.adjustments) + line_adjustments
+    if claim.charge - adjusted != claim.paid:
         findings.append(Finding(
-            severity="error", rule="transaction-balance",
-            message=(f"payment does not balance: claims paid {remittance.claims_paid} - provider adjustments "
-                     f"{remittance.provider_adjustment_total} = {expected}, but BPR02 is {remittance.total_payment}"
-                     + (" (debit)" if remittance.credit_debit == "D" else "")),
-            position=remittance.payment_position, segment="BPR", element=2, **envelope))
+            severity="error", rule="claim-balance",
+            message=(f"claim does not balance: charge {claim.charge} - adjustments {adjusted} = "
+                     f"{claim.charge - adjusted}, but paid (CLP04) is {claim.paid}"),
+            position=claim.position, segment="CLP", element=4, **envelope))
     return findings
+
+
+def transaction_balance_findings(remittance: Remittance, claims_paid: Decimal) -> list[Finding]:
+    """BPR02 = sum of CLP04 - sum of PLB, with the CLP04 sum given: ``remittance.claims_paid``
+    for a whole remittance, ``RemittanceEnd.claims_paid`` when read claim by claim (where
+    ``remittance.claims`` is empty)."""
+    expected = claims_paid - remittance.provider_adjustment_total
+    actual = -remittance.total_payment if remittance.credit_debit == "D" else remittance.total_payment
+    if expected == actual:
+        return []
+    return [Finding(
+        severity="error", rule="transaction-balance",
+        message=(f"payment does not balance: claims paid {claims_paid} - provider adjustments "
+                 f"{remittance.provider_adjustment_total} = {expected}, but BPR02 is {remittance.total_payment}"
+                 + (" (debit)" if remittance.credit_debit == "D" else "")),
+        position=remittance.payment_position, segment="BPR", element=2, isa13=remittance.interchange_control_number,
+        gs06=remittance.group_control_number, st02=remittance.transaction_control_number)]
+
+
+def stream_balance_findings(item: RemittanceClaim | RemittanceEnd) -> list[Finding]:
+    """The balancing findings of one item of ``Parser835.feed_claims``: the claim's rules for a
+    claim, the transaction rule (by the running CLP04 sum) for an end. Over a whole stream,
+    the same findings in the same order as :func:`balance_findings` on every remittance."""
+    if isinstance(item, RemittanceClaim):
+        return claim_balance_findings(item.claim, item.payment)
+    return transaction_balance_findings(item.remittance, item.claims_paid)

@@ -2,6 +2,7 @@
 
 Rows are streamed: CSV and JSONL write each row as it comes, Parquet buffers
 ``PARQUET_BATCH_ROWS`` rows per row group, so memory stays flat however many files are read.
+A group of rows can be made all-or-nothing (:meth:`RowWriter.savepoint`, :meth:`RowWriter.rollback`).
 The file appears only when :meth:`RowWriter.commit` is called (atomically, mode 0600); on any
 error, or without a commit, nothing replaces the target.
 
@@ -16,6 +17,8 @@ import contextlib
 import csv
 import datetime as dt
 import json
+import pickle
+import tempfile
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -24,7 +27,7 @@ from typing import Any
 from ..files import atomic_write
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
-PARQUET_BATCH_ROWS = 50_000
+PARQUET_BATCH_ROWS = 20_000  # a row group; its values in memory cost about 25 MB
 
 
 class ExportError(Exception):
@@ -58,7 +61,15 @@ def _text(value: Any) -> Any:
 
 
 class RowWriter:
-    """Accepts rows (dicts keyed by ``columns``) and writes them in the format of ``path``."""
+    """Accepts rows (dicts keyed by ``columns``) and writes them in the format of ``path``.
+
+    :meth:`savepoint` and :meth:`rollback` make a group of rows all-or-nothing (the rows of
+    one 835 transaction set, read claim by claim): ``rollback`` drops every row written since
+    the last ``savepoint``; the next ``savepoint`` or ``commit`` keeps them. Memory stays
+    bounded however many rows the group holds: CSV and JSONL rows are already in the file (a
+    rollback truncates it), Parquet rows of an open group beyond a batch are spilled to an
+    anonymous temporary file until the group is kept.
+    """
 
     def __init__(self, path: Path, columns: list[str], *, money: frozenset[str] = frozenset(),
                  quantities: frozenset[str] = frozenset(), dates: frozenset[str] = frozenset()) -> None:
@@ -69,6 +80,7 @@ class RowWriter:
         self._types = (money, quantities, dates)
         self._stack = contextlib.ExitStack()
         self._committed = False
+        self._saved_rows: int | None = None  # self.rows at the last savepoint; None: no savepoint
         binary = self.format == "parquet"
         self._file = self._stack.enter_context(
             atomic_write(path, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8", "newline": ""})))
@@ -77,8 +89,14 @@ class RowWriter:
             self._csv = csv.writer(self._file)
             self._csv.writerow(columns)
         elif self.format == "parquet":
-            self._batch: list[dict[str, Any]] = []
+            # Column lists, not row dicts: a 50,000-row batch of dicts costs about 55 MB.
+            self._batch: list[list[Any]] = [[] for _ in columns]
+            self._batched = 0  # rows in self._batch
+            self._kept = 0  # of which the first ones are before the savepoint
+            self._spill: Any = None  # pickled column batches of the open group, oldest first
             self._parquet_writer = None
+            self._schema = None
+        self._offset = 0  # CSV/JSONL: file offset at the savepoint
 
     def _discard_unless_committed(self, exc_type, exc, tb) -> None:
         if not self._committed and exc_type is None:
@@ -97,45 +115,114 @@ class RowWriter:
                 write(json.dumps({c: _text(row.get(c)) for c in columns}, ensure_ascii=False) + "\n")
                 self.rows += 1
         else:
+            pairs = list(zip(self.columns, self._batch))
             for row in rows:
-                self._batch.append(row)
+                for c, values in pairs:
+                    values.append(row.get(c))
+                self._batched += 1
                 self.rows += 1
-                if len(self._batch) >= PARQUET_BATCH_ROWS:
-                    self._flush_parquet()
+                if self._batched >= PARQUET_BATCH_ROWS:
+                    self._make_room()
 
-    def _flush_parquet(self) -> None:
+    def savepoint(self) -> None:
+        """Keep every row written so far; rows written from now on go if :meth:`rollback` is called."""
+        if self.format == "parquet":
+            self._keep_open_group()
+        else:
+            self._file.flush()
+            self._offset = self._file.tell()
+        self._saved_rows = self.rows
+
+    def rollback(self) -> None:
+        """Drop every row written since the last :meth:`savepoint`."""
+        if self._saved_rows is None:
+            raise RuntimeError("rollback() without a savepoint()")
+        if self.format == "parquet":
+            if self._spill is not None:
+                self._spill.close()
+                self._spill = None
+            for values in self._batch:
+                del values[self._kept:]
+            self._batched = self._kept
+        else:
+            self._file.flush()
+            self._file.seek(self._offset)
+            self._file.truncate()
+        self.rows = self._saved_rows
+
+    # Parquet ------------------------------------------------------------------------------
+
+    def _make_room(self) -> None:
+        """The batch is full: write the rows before the savepoint, spill those after it."""
+        kept = self._batched if self._saved_rows is None else self._kept
+        if kept:
+            self._flush_parquet([values[:kept] for values in self._batch])
+            for values in self._batch:
+                del values[:kept]
+            self._batched -= kept
+            self._kept = 0
+        if self._batched >= PARQUET_BATCH_ROWS:  # one open group fills a whole batch
+            if self._spill is None:
+                self._spill = tempfile.TemporaryFile()
+            pickle.dump(self._batch, self._spill, protocol=pickle.HIGHEST_PROTOCOL)
+            for values in self._batch:  # in place: write() holds these lists
+                values.clear()
+            self._batched = 0
+
+    def _keep_open_group(self) -> None:
+        spill = self._spill
+        if spill is not None:  # it holds the oldest rows of the group: they go first
+            self._spill = None
+            with spill:
+                spill.seek(0)
+                while True:
+                    try:
+                        self._flush_parquet(pickle.load(spill))
+                    except EOFError:
+                        break
+        self._kept = self._batched
+
+    def _flush_parquet(self, batch: list[list[Any]]) -> None:
         pa = _pyarrow()
         import pyarrow.parquet as pq
 
-        money, quantities, dates = self._types
-        fields = []
-        for c in self.columns:
-            if c in money or c in quantities:
-                fields.append(pa.field(c, pa.decimal128(20, 4)))
-            elif c in dates:
-                fields.append(pa.field(c, pa.date32()))
-            else:
-                fields.append(pa.field(c, pa.string()))
-        schema = pa.schema(fields)
-        batch = self._batch
+        if self._schema is None:
+            money, quantities, dates = self._types
+            fields = []
+            for c in self.columns:
+                if c in money or c in quantities:
+                    fields.append(pa.field(c, pa.decimal128(20, 4)))
+                elif c in dates:
+                    fields.append(pa.field(c, pa.date32()))
+                else:
+                    fields.append(pa.field(c, pa.string()))
+            self._schema = pa.schema(fields)
+        schema = self._schema
         try:
-            table = pa.table({c: [row.get(c) for row in batch] for c in self.columns}, schema=schema)
+            table = pa.table(dict(zip(self.columns, batch)), schema=schema)
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
             raise ExportError(f"a value does not fit its Parquet column: {exc}") from None
         if self._parquet_writer is None:
             self._parquet_writer = self._stack.enter_context(pq.ParquetWriter(self._file, schema))
         self._parquet_writer.write_table(table)
-        self._batch = []
 
     def commit(self) -> None:
-        """Finish the file and move it into place."""
-        if self.format == "parquet" and (self._batch or self._parquet_writer is None):
-            self._flush_parquet()  # an empty result still gets a file with the schema
+        """Finish the file and move it into place (rows after the last savepoint are kept)."""
+        if self.format == "parquet":
+            self._keep_open_group()
+            if self._batched or self._parquet_writer is None:
+                self._flush_parquet(self._batch)  # an empty result still gets a file with the schema
+                for values in self._batch:
+                    values.clear()
+                self._batched = self._kept = 0
         self._committed = True
         self._stack.close()
 
     def abort(self) -> None:
         """Drop everything written so far; the target is left as it was."""
+        if self.format == "parquet" and self._spill is not None:
+            self._spill.close()
+            self._spill = None
         with contextlib.suppress(_Discard):
             self._stack.close()
 

@@ -4,6 +4,12 @@
 whose SE arrived in that chunk; only the transaction being read is held, so memory is
 bounded by the largest ST/SE, not by the stream. A stream may hold several ISA, GS and ST.
 
+``Parser835.feed_claims(chunk)`` (and :func:`iter_835_claims`) reads claim by claim instead,
+for jobs that do not need a whole remittance at once: each claim comes as soon as its CLP
+loop ends, as a :class:`RemittanceClaim` (the claim and the payment header it belongs to),
+and each SE as a :class:`RemittanceEnd` (PLB, findings, the count and CLP04 sum of the claims
+for the transaction balance). Memory is then bounded by one claim, whatever the ST/SE size.
+
 What goes wrong is reported in one of two ways:
 
 * recoverable problems are :class:`Finding` objects: trailer counts or control numbers that
@@ -40,7 +46,7 @@ from typing import Any
 from ..models.remit import (
     Address, Adjustment, ClaimPayment, Communication, Contact, Finding, OutpatientAdjudication, PartyName, Payee,
     Payer, ProcedureId, ProviderAdjustment, QualifiedAmount, QualifiedDate, QualifiedQuantity, Reference, Remark,
-    Remittance, ServicePayment,
+    Remittance, RemittanceClaim, RemittanceEnd, ServicePayment,
 )
 from ..x12 import X12Error, X12SyntaxError
 from .errors import Remit835Error
@@ -94,15 +100,15 @@ def _template(cls: type, **defaults: Any) -> dict[str, Any]:
 
 
 _make_claim = _maker(ClaimPayment)
-_make_name = _maker(PartyName)
 _make_reference = _maker(Reference)
-_make_date = _maker(QualifiedDate)
-_make_amount = _maker(QualifiedAmount)
 _make_quantity = _maker(QualifiedQuantity)
 _make_remark = _maker(Remark)
 _make_procedure = _maker(ProcedureId)
 _make_plb = _maker(ProviderAdjustment)
 _make_remittance = _maker(Remittance)
+_make_claim_event = _maker(RemittanceClaim)
+_make_end_event = _maker(RemittanceEnd)
+_ZERO = Decimal(0)
 _make_payer = _maker(Payer)
 _make_payee = _maker(Payee)
 _make_address = _maker(Address)
@@ -161,14 +167,56 @@ class Parser835:
         self._claim: dict | None = None
         self._service: dict | None = None
         self._header_number: str | None = None
+        # claim-by-claim mode (feed_claims): None until the first feed decides
+        self._streaming: bool | None = None
+        self._payment: Remittance | None = None  # header of the transaction, built at its first CLP
+        self._claim_count = 0
+        self._claims_paid = _ZERO
 
     # ---------------------------------------------------------------------------------------
     # public API
     # ---------------------------------------------------------------------------------------
 
     def feed(self, chunk: bytes) -> list[Remittance]:
+        """Every :class:`Remittance` whose SE is in ``chunk`` (whole transactions)."""
+        self._set_mode(False)
+        return self._feed(chunk)
+
+    def close(self) -> list[Remittance]:
+        """Read what is left and check that the stream ended where an interchange ends."""
+        self._set_mode(False)
+        return self._close()
+
+    def feed_claims(self, chunk: bytes) -> list[RemittanceClaim | RemittanceEnd]:
+        """Claim by claim: a :class:`RemittanceClaim` for every CLP loop that ``chunk``
+        completes and a :class:`RemittanceEnd` for every SE, in stream order.
+
+        Only the claim being read is held (not the transaction), so memory is bounded by one
+        claim plus what one chunk completes, however many claims an ST/SE holds. Claims,
+        findings and provider adjustments are equal to those of :meth:`feed`; errors are the
+        same too, except that a transaction without BPR/TRN/payer/payee fails at its first
+        CLP (where the header is needed) instead of at its SE. Claims yielded before an error
+        belong to a transaction that did not end: see :class:`RemittanceClaim`.
+        A parser reads in one mode: calling :meth:`feed` after this (or the reverse) raises.
+        """
+        self._set_mode(True)
+        return self._feed(chunk)
+
+    def close_claims(self) -> list[RemittanceClaim | RemittanceEnd]:
+        """:meth:`close` for :meth:`feed_claims`."""
+        self._set_mode(True)
+        return self._close()
+
+    def _set_mode(self, streaming: bool) -> None:
+        if self._streaming is None:
+            self._streaming = streaming
+        elif self._streaming != streaming:
+            raise RuntimeError("a Parser835 reads either by transaction (feed/close) or by claim "
+                               "(feed_claims/close_claims), not both")
+
+    def _feed(self, chunk: bytes) -> list:
         self._check_usable()
-        out: list[Remittance] = []
+        out: list = []
         collecting = gc.isenabled()
         gc.disable()
         try:
@@ -184,10 +232,9 @@ class Parser835:
                 gc.enable()
         return out
 
-    def close(self) -> list[Remittance]:
-        """Read what is left and check that the stream ended where an interchange ends."""
+    def _close(self) -> list:
         self._check_usable()
-        out: list[Remittance] = []
+        out: list = []
         try:
             for delimiters, pieces in self._splitter.close():
                 self._consume(pieces, delimiters.element, out)
@@ -301,6 +348,12 @@ class Parser835:
         new = _new_object
         set_slot = _set_slot
         adjustment_cls = Adjustment
+        # The frequent small models are built inline (object.__new__ + __dict__, as _maker):
+        # a call per object is about a tenth of what building one costs.
+        date_cls = QualifiedDate
+        reference_cls = Reference
+        amount_cls = QualifiedAmount
+        name_cls = PartyName
         pos = self._position
         ctx = self._ctx
         claim = self._claim
@@ -308,6 +361,7 @@ class Parser835:
         claim_adjustments = claim["adjustments"] if claim is not None else None
         service_adjustments = svc["adjustments"] if svc is not None else None
         component = self._component
+        streaming = self._streaming
         sid = ""
         try:
             for piece in pieces:
@@ -362,7 +416,9 @@ class Parser835:
                             self._finding("warning", "unexpected-qualifier",
                                           "service DTM qualifier is not 472, 150 or 151; skipped", pos, sid, 1)
                     elif ctx == CLAIM:
-                        claim["dates"].append(_make_date({"qualifier": qualifier, "date": day}))  # type: ignore[index]
+                        made = new(date_cls)
+                        set_slot(made, "__dict__", {"qualifier": qualifier, "date": day})
+                        claim["dates"].append(made)  # type: ignore[index]
                     elif ctx == HEADER and qualifier == "405":
                         self._tx["production_date"] = day  # type: ignore[index]
                     else:
@@ -422,11 +478,13 @@ class Parser835:
                         if qualifier == "6R":
                             svc["line_control_number"] = value  # type: ignore[index]
                         else:
-                            svc["references"].append(  # type: ignore[index]
-                                _make_reference({"qualifier": qualifier, "value": value}))
+                            made = new(reference_cls)
+                            set_slot(made, "__dict__", {"qualifier": qualifier, "value": value})
+                            svc["references"].append(made)  # type: ignore[index]
                     elif ctx == CLAIM:
-                        claim["references"].append(  # type: ignore[index]
-                            _make_reference({"qualifier": qualifier, "value": value}))
+                        made = new(reference_cls)
+                        set_slot(made, "__dict__", {"qualifier": qualifier, "value": value})
+                        claim["references"].append(made)  # type: ignore[index]
                     else:
                         self._position = pos
                         self._header_reference(qualifier, value, pos)
@@ -441,11 +499,13 @@ class Parser835:
                         if qualifier == "B6":
                             svc["allowed_amount"] = amount  # type: ignore[index]
                         else:
-                            svc["amounts"].append(  # type: ignore[index]
-                                _make_amount({"qualifier": qualifier, "amount": amount}))
+                            made = new(amount_cls)
+                            set_slot(made, "__dict__", {"qualifier": qualifier, "amount": amount})
+                            svc["amounts"].append(made)  # type: ignore[index]
                     elif ctx == CLAIM:
-                        claim["amounts"].append(  # type: ignore[index]
-                            _make_amount({"qualifier": qualifier, "amount": amount}))
+                        made = new(amount_cls)
+                        set_slot(made, "__dict__", {"qualifier": qualifier, "amount": amount})
+                        claim["amounts"].append(made)  # type: ignore[index]
                     else:
                         self._position = pos
                         self._unexpected(sid, pos)
@@ -462,11 +522,13 @@ class Parser835:
                     n = len(els)
                     if n < 10:
                         els += _PADDING[n:10]
-                    claim[field] = _make_name({  # type: ignore[index]
+                    made = new(name_cls)
+                    set_slot(made, "__dict__", {
                         "entity_code": els[1], "entity_type": els[2], "last_name": els[3] or None,
                         "first_name": els[4] or None, "middle_name": els[5] or None, "suffix": els[7] or None,
                         "id_qualifier": els[8] or None, "identifier": els[9] or None,
                     })
+                    claim[field] = made  # type: ignore[index]
                 elif sid == "CLP":
                     if ctx == OUTSIDE:
                         self._position = pos
@@ -514,6 +576,9 @@ class Parser835:
                     claim["services"] = []
                     claim["position"] = pos
                     svc = service_adjustments = None
+                    if streaming:
+                        self._position = pos
+                        self._start_claim(out)
                     self._tx["claims"].append(_make_claim(claim))  # type: ignore[index]
                     ctx = CLAIM
                 elif sid == "LQ":
@@ -532,6 +597,8 @@ class Parser835:
                     if not els[1]:
                         raise _missing(sid, pos, 1)
                     self._header_number = els[1]
+                    if streaming and claim is not None:
+                        self._end_claim(out)
                     claim = svc = claim_adjustments = service_adjustments = None
                     ctx = HEADER_NUMBER
                 elif sid == "QTY" and (ctx == SERVICE or ctx == CLAIM):
@@ -654,18 +721,18 @@ class Parser835:
         self._ctx = HEADER
         self._party = self._claim = self._service = None
         self._header_number = None
+        self._payment = None
+        self._claim_count = 0
+        self._claims_paid = _ZERO
 
     def _se_segment(self, els: list[str], pos: int, out: list[Remittance]) -> None:
         tx = self._tx
         if tx is None:
             raise Remit835Error("SE without ST", rule="envelope-nesting", segment="SE", position=pos)
+        if self._streaming:
+            self._end_claim(out)
         self._close_party()
-        for field, segment in (("total_payment", "BPR"), ("trace_number", "TRN"), ("payer", "N1"),
-                               ("payee", "N1")):
-            if tx[field] is None:
-                what = {"payer": "payer loop (N1*PR)", "payee": "payee loop (N1*PE)"}.get(field, segment)
-                raise Remit835Error(f"transaction set has no {what}", rule="required-segment", segment=segment,
-                                    position=pos)
+        self._check_header(tx, pos)
         count = pos - tx["position"] + 1
         declared = els[1] if len(els) > 1 else ""
         if not declared.isdigit() or int(declared) != count:
@@ -673,11 +740,54 @@ class Parser835:
                           f"has {count} segments", pos, "SE", 1)
         if (els[2] if len(els) > 2 else "") != tx["transaction_control_number"]:
             self._finding("error", "control-number-mismatch", "SE02 does not match ST02", pos, "SE", 2)
-        out.append(_make_remittance(tx))
+        remittance = _make_remittance(tx)
+        if self._streaming:
+            out.append(_make_end_event({"remittance": remittance, "claim_count": self._claim_count,
+                                        "claims_paid": self._claims_paid}))
+            self._payment = None
+            self._claim_count = 0
+            self._claims_paid = _ZERO
+        else:
+            out.append(remittance)
         self._tx = None
         self._ctx = OUTSIDE
         self._claim = self._service = None
         self._transactions += 1
+
+    @staticmethod
+    def _check_header(tx: dict, pos: int) -> None:
+        for field, segment in (("total_payment", "BPR"), ("trace_number", "TRN"), ("payer", "N1"),
+                               ("payee", "N1")):
+            if tx[field] is None:
+                what = {"payer": "payer loop (N1*PR)", "payee": "payee loop (N1*PE)"}.get(field, segment)
+                raise Remit835Error(f"transaction set has no {what}", rule="required-segment", segment=segment,
+                                    position=pos)
+
+    # claim by claim (feed_claims) -------------------------------------------------------------
+
+    def _start_claim(self, out: list) -> None:
+        """A CLP at ``self._position`` opens a claim: hand over the one it closes, and build
+        the payment header at the first one (nothing after the first CLP can change it)."""
+        self._end_claim(out)
+        if self._payment is None:
+            tx = self._tx
+            self._close_party()
+            self._check_header(tx, self._position)  # type: ignore[arg-type]
+            header = dict(tx)  # type: ignore[arg-type]
+            # The transaction's own lists keep filling; the header gets empty ones.
+            header["claims"] = []
+            header["provider_adjustments"] = []
+            header["findings"] = []
+            self._payment = _make_remittance(header)
+
+    def _end_claim(self, out: list) -> None:
+        """Hand over the open claim, if any (its CLP loop ends at LX, CLP, PLB or SE)."""
+        claims = self._tx["claims"]  # type: ignore[index]
+        if claims:
+            claim = claims.pop()  # in this mode the list holds only the open claim
+            self._claim_count += 1
+            self._claims_paid += claim.__dict__["paid"]
+            out.append(_make_claim_event({"payment": self._payment, "claim": claim}))
 
     def _ge_segment(self, els: list[str], pos: int, out: list[Remittance]) -> None:
         if self._gs is None or self._tx is not None:
@@ -875,6 +985,8 @@ class Parser835:
         if self._ctx < HEADER:
             self._unexpected("PLB", pos)
             return
+        if self._streaming:
+            self._end_claim(out)
         self._close_party()
         n = len(els)
         if n < 5 or not els[1]:
@@ -934,6 +1046,32 @@ def parse_835_file(path: str | PathLike[str], *, chunk_size: int = CHUNK_SIZE,
             while chunk := f.read(chunk_size):
                 yield from parser.feed(chunk)
             yield from parser.close()
+        finally:
+            if findings is not None:
+                findings.extend(parser.findings)
+
+
+def parse_835_claims(data: bytes, findings: list[Finding] | None = None) -> list[RemittanceClaim | RemittanceEnd]:
+    """:func:`parse_835`, claim by claim (see :meth:`Parser835.feed_claims`)."""
+    parser = Parser835()
+    out = parser.feed_claims(data)
+    out += parser.close_claims()
+    if findings is not None:
+        findings.extend(parser.findings)
+    return out
+
+
+def iter_835_claims(path: str | PathLike[str], *, chunk_size: int = CHUNK_SIZE,
+                    findings: list[Finding] | None = None) -> Iterator[RemittanceClaim | RemittanceEnd]:
+    """:func:`parse_835_file`, claim by claim: memory is bounded by one claim (and one chunk),
+    not by the largest ST/SE. Yields a :class:`RemittanceClaim` per CLP loop and a
+    :class:`RemittanceEnd` per SE (see :meth:`Parser835.feed_claims`)."""
+    parser = Parser835()
+    with open(path, "rb") as f:
+        try:
+            while chunk := f.read(chunk_size):
+                yield from parser.feed_claims(chunk)
+            yield from parser.close_claims()
         finally:
             if findings is not None:
                 findings.extend(parser.findings)

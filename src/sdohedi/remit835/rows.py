@@ -7,7 +7,8 @@ claim id (CLP01, the biller's own number) and the payer's claim number identify 
 Lists are joined into one cell: modifiers and remark codes with ``:``, adjustments as
 ``GROUP-REASON:AMOUNT`` joined with ``;`` (``CO-45:12.50;PR-3:5``), their descriptions with
 `` | ``. Amounts stay :class:`~decimal.Decimal` and dates :class:`datetime.date`; the
-exporters decide how to write them.
+exporters decide how to write them. The ``claim_*`` functions make the rows of one claim, for
+claims read one at a time (``Parser835.feed_claims``).
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ def adjustment_descriptions(adjustments: Sequence[Adjustment]) -> str:
     return " | ".join(a.description for a in adjustments)
 
 
-def _payment(remittance: Remittance, file: str) -> dict[str, Any]:
+def payment_row(remittance: Remittance, file: str) -> dict[str, Any]:
+    """The payment columns of every row of ``remittance`` (or of its header alone)."""
     return {
         "file": file, "isa13": remittance.interchange_control_number, "gs06": remittance.group_control_number,
         "st02": remittance.transaction_control_number, "trace_number": remittance.trace_number,
@@ -63,39 +65,49 @@ def _claim_context(claim: ClaimPayment) -> dict[str, Any]:
     }
 
 
+def claim_service_rows(payment: dict[str, Any], claim: ClaimPayment) -> Iterator[dict[str, Any]]:
+    """The :func:`service_rows` of one claim, given its :func:`payment_row`."""
+    context = payment | _claim_context(claim) | {
+        "claim_charge": claim.charge, "claim_paid": claim.paid,
+        "claim_adjustments": adjustment_codes(claim.adjustments),
+    }
+    if not claim.services:
+        yield context | _NO_LINE
+        return
+    for svc in claim.services:
+        yield context | {
+            "line_control_number": svc.line_control_number, "procedure_code": svc.procedure_code,
+            "modifiers": ":".join(svc.modifiers), "charge": svc.charge, "paid": svc.paid,
+            "allowed_amount": svc.allowed_amount, "units": svc.units, "service_date": svc.date,
+            "adjustments": adjustment_codes(svc.adjustments),
+            "adjustment_descriptions": adjustment_descriptions(svc.adjustments),
+            "remark_codes": ":".join(svc.remark_codes),
+        }
+
+
+def claim_row(payment: dict[str, Any], claim: ClaimPayment) -> dict[str, Any]:
+    """The :func:`claim_rows` row of one claim, given its :func:`payment_row`."""
+    adjustments = claim.all_adjustments
+    remarks = list(claim.outpatient.remark_codes) if claim.outpatient else []
+    for svc in claim.services:
+        remarks += [code for code in svc.remark_codes if code not in remarks]
+    return payment | _claim_context(claim) | {
+        "charge": claim.charge, "paid": claim.paid, "patient_responsibility": claim.patient_responsibility,
+        "filing_indicator": claim.filing_indicator, "service_lines": len(claim.services),
+        "adjustments": adjustment_codes(adjustments),
+        "adjustment_descriptions": adjustment_descriptions(adjustments), "remark_codes": ":".join(remarks),
+    }
+
+
 def service_rows(remittance: Remittance, file: str) -> Iterator[dict[str, Any]]:
     """One row per service payment; a claim without service lines gets one row with empty line cells."""
-    payment = _payment(remittance, file)
+    payment = payment_row(remittance, file)
     for claim in remittance.claims:
-        context = payment | _claim_context(claim) | {
-            "claim_charge": claim.charge, "claim_paid": claim.paid,
-            "claim_adjustments": adjustment_codes(claim.adjustments),
-        }
-        if not claim.services:
-            yield context | _NO_LINE
-            continue
-        for svc in claim.services:
-            yield context | {
-                "line_control_number": svc.line_control_number, "procedure_code": svc.procedure_code,
-                "modifiers": ":".join(svc.modifiers), "charge": svc.charge, "paid": svc.paid,
-                "allowed_amount": svc.allowed_amount, "units": svc.units, "service_date": svc.date,
-                "adjustments": adjustment_codes(svc.adjustments),
-                "adjustment_descriptions": adjustment_descriptions(svc.adjustments),
-                "remark_codes": ":".join(svc.remark_codes),
-            }
+        yield from claim_service_rows(payment, claim)
 
 
 def claim_rows(remittance: Remittance, file: str) -> Iterator[dict[str, Any]]:
     """One row per claim; adjustments are the claim's and all its lines', in file order."""
-    payment = _payment(remittance, file)
+    payment = payment_row(remittance, file)
     for claim in remittance.claims:
-        adjustments = claim.all_adjustments
-        remarks = list(claim.outpatient.remark_codes) if claim.outpatient else []
-        for svc in claim.services:
-            remarks += [code for code in svc.remark_codes if code not in remarks]
-        yield payment | _claim_context(claim) | {
-            "charge": claim.charge, "paid": claim.paid, "patient_responsibility": claim.patient_responsibility,
-            "filing_indicator": claim.filing_indicator, "service_lines": len(claim.services),
-            "adjustments": adjustment_codes(adjustments),
-            "adjustment_descriptions": adjustment_descriptions(adjustments), "remark_codes": ":".join(remarks),
-        }
+        yield claim_row(payment, claim)
