@@ -304,7 +304,8 @@ _MINUTES = re.compile(r"[0-9]{1,9}\Z")
 _CHARGE = re.compile(r"[0-9]{1,16}(?:\.[0-9]{1,2})?\Z")  # Decimal, <= 18 digits, <= 2 decimals
 # Entries per cache, so memory stays flat (a member entry is about 1 KB). Logs list a member's
 # services together, so even small caches hit nearly always.
-_MEMBER_CACHE = 4096
+_MEMBER_CACHE = 16384
+_SEXES = frozenset(("M", "F", "U"))
 _CACHE_LIMIT = 16384
 
 
@@ -314,6 +315,7 @@ class _FastRows:
     def __init__(self, checker: RowChecker) -> None:
         self.checker = checker
         self.members: dict[tuple, tuple | None] = {}
+        self.birth_dates: dict[str, dt.date] = {}
         self.services: dict[tuple, tuple | None] = {}
         self.diagnoses: dict[tuple, str | None] = {}
         self.quantities: dict[tuple, tuple | None] = {}
@@ -387,20 +389,26 @@ class _FastRows:
 
     def _member(self, values: tuple) -> tuple | None:
         """The member's cleaned fields and birth date, or None when any of them needs a closer look."""
-        if any(type(v) is not str for v in values):
-            return None
-        member_id, last, first, birth_text, sex, address, city, state, zip_code = (v.strip() for v in values)
-        if sex not in ("M", "F", "U") or sex != values[4] or not _ISO_DATE.match(values[3]):
-            return None
-        if not (2 <= len(member_id) <= 80 and 1 <= len(last) <= 60 and len(first) <= 35
-                and 1 <= len(address) <= 55 and 2 <= len(city) <= 30):
-            return None
-        if not _STATE.match(state) or not _ZIP.match(zip_code) or not _IDENT.match(member_id):
-            return None
         try:
-            birth = dt.date.fromisoformat(birth_text)
-            text = self.checker._text
-            last, first, address, city = text(last), text(first), text(address), text(city)
+            member_id, last, first, birth_text, sex, address, city, state, zip_code = (
+                values[0].strip(), values[1].strip(), values[2].strip(), values[3], values[4], values[5].strip(),
+                values[6].strip(), values[7].strip(), values[8].strip())
+        except AttributeError:  # not text (JSON numbers, Parquet dates): the model converts them
+            return None
+        if (sex not in _SEXES or type(birth_text) is not str or not _ISO_DATE.match(birth_text)
+                or not (2 <= len(member_id) <= 80 and 1 <= len(last) <= 60 and len(first) <= 35
+                        and 1 <= len(address) <= 55 and 2 <= len(city) <= 30)
+                or not _STATE.match(state) or not _ZIP.match(zip_code) or not _IDENT.match(member_id)):
+            return None
+        birth = self.birth_dates.get(birth_text)
+        try:
+            if birth is None:
+                birth = self._put(self.birth_dates, birth_text, dt.date.fromisoformat(birth_text))
+            # names and addresses: most are plain already (the check ``RowChecker._text`` starts with)
+            if not (_PLAIN_TEXT.match(last) and _PLAIN_TEXT.match(first) and _PLAIN_TEXT.match(address)
+                    and _PLAIN_TEXT.match(city)) or "  " in last + first + address + city:
+                text = self.checker._text
+                last, first, address, city = text(last), text(first), text(address), text(city)
         except (ValueError, UnrepresentableText):
             return None
         if not last or not address or len(city) < 2 or birth.year < 1900:
