@@ -44,8 +44,24 @@ def format_amount(value: Decimal) -> str:
     return text
 
 
+_DATES: dict[dt.date, str] = {}
+_POINTERS: dict[tuple[int, ...], str] = {}
+
+
 def _date(d: dt.date) -> str:
-    return d.isoformat().replace("-", "")
+    text = _DATES.get(d)
+    if text is None:
+        text = d.isoformat().replace("-", "")
+        if len(_DATES) < 65536:  # service dates repeat a lot; keep the cache bounded
+            _DATES[d] = text
+    return text
+
+
+def _pointers(pointers: tuple[int, ...]) -> str:
+    text = _POINTERS.get(pointers)
+    if text is None:
+        text = _POINTERS[pointers] = ":".join(map(str, pointers))  # at most 12*11*10*9 tuples
+    return text
 
 
 @dataclass(frozen=True)
@@ -166,10 +182,10 @@ def _claim_block(c: Claim, rendering: str) -> tuple[str, int]:
         proc = ln.procedure_code
         if ln.modifiers:
             proc += ":" + ":".join(ln.modifiers)
-        ptr = ":".join(map(str, ln.diagnosis_pointers))
+        ptr = _pointers(ln.diagnosis_pointers)
         pos = ln.place_of_service or ""
-        dtp = (f"DTP*472*RD8*{_date(ln.service_date)}-{_date(ln.service_date_end)}"
-               if ln.service_date_end and ln.service_date_end != ln.service_date
+        end = ln.service_date_end
+        dtp = (f"DTP*472*RD8*{_date(ln.service_date)}-{_date(end)}" if end and end != ln.service_date
                else f"DTP*472*D8*{_date(ln.service_date)}")
         text = (f"LX*{n}~\nSV1*HC:{proc}*{format_amount(ln.charge)}*{ln.unit_basis}*{format_amount(ln.units)}*{pos}**"
                 f"{ptr}~\n{dtp}~\n")
