@@ -7,7 +7,8 @@
 - A 277CA accepts a claim into adjudication (A1/A2: claim ``accepted``) or rejects it
   (A3/A6/A7/A8: ``rejected``, lines released, the STC codes kept for the CBO to correct);
   REF*1K, the payer's claim number, is stored for replacement and void claims (REF*F8).
-Applying the same acknowledgment twice leaves the ledger as after the first time.
+Applying the same acknowledgment twice leaves the ledger as after the first time. Either ledger
+(SQLite or PostgreSQL) runs the same SQL (``ledger.execute``, see ``sdohedi.ledger.Dialect``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from .ack999.reader import read_999
-from .ledger import Ledger
+from .ledger import SqlLedger
 from .reconcile import ApplyResult
 from .status277.reader import read_277ca
 
@@ -27,60 +28,64 @@ def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def _release_lines(ledger: Ledger, claim_id: str, now: str) -> None:
-    ledger.db.execute("INSERT INTO line_history(service_id, claim_id, replaced_at)"
-                      " SELECT service_id, claim_id, ? FROM claim_lines WHERE claim_id = ?", (now, claim_id))
-    ledger.db.execute("DELETE FROM claim_lines WHERE claim_id = ?", (claim_id,))
+def _release_lines(ledger: SqlLedger, claim_id: str, now: str) -> None:
+    ledger.execute("INSERT INTO line_history(service_id, claim_id, replaced_at)"
+                   " SELECT service_id, claim_id, ? FROM claim_lines WHERE claim_id = ?", (now, claim_id))
+    ledger.execute("DELETE FROM claim_lines WHERE claim_id = ?", (claim_id,))
 
 
-def apply_999(ledger: Ledger, chunks: Iterable[bytes]) -> ApplyResult:
+def apply_999(ledger: SqlLedger, chunks: Iterable[bytes]) -> ApplyResult:
     ack = read_999(chunks)
     result = ApplyResult()
     now = _now()
-    db = ledger.db
+    q = ledger.execute
     with ledger.transaction():
         for group in ack.groups:
-            hits = db.execute("SELECT sender_id, isa13 FROM interchanges WHERE gs06 = ?",
-                              (int(group.control_number) if group.control_number.isdigit() else -1,)).fetchall()
+            hits = sorted(q("SELECT sender_id, isa13 FROM interchanges WHERE gs06 = ?",
+                            (int(group.control_number) if group.control_number.isdigit() else -1,)).fetchall())
             if not hits:
                 result.outcomes["999 for unknown group"] += 1
                 continue
             for sender_id, isa13 in hits:
-                db.execute("UPDATE interchanges SET ack_status = ? WHERE sender_id = ? AND isa13 = ?",
-                           (group.status, sender_id, isa13))
+                q("UPDATE interchanges SET ack_status = ? WHERE sender_id = ? AND isa13 = ?",
+                  (group.status, sender_id, isa13))
                 acks = {t.control_number: t.status for t in group.transactions}
-                for (st02,) in db.execute("SELECT st02 FROM transactions WHERE sender_id = ? AND isa13 = ?",
-                                          (sender_id, isa13)).fetchall():
+                for (st02,) in sorted(q("SELECT st02 FROM transactions WHERE sender_id = ? AND isa13 = ?",
+                                        (sender_id, isa13)).fetchall()):
                     status = acks.get(st02) or ("R" if group.status == "R" else None)
                     if status is None:
                         continue
-                    db.execute("UPDATE transactions SET ack_status = ? WHERE sender_id = ? AND isa13 = ? AND st02 = ?",
-                               (status, sender_id, isa13, st02))
-                    claims = [c for (c,) in db.execute(
+                    q("UPDATE transactions SET ack_status = ? WHERE sender_id = ? AND isa13 = ? AND st02 = ?",
+                      (status, sender_id, isa13, st02))
+                    # locked as read: a remittance applied meanwhile (status paid, ...) is not undone
+                    claims = sorted(c for (c,) in q(
                         "SELECT claim_id FROM claims WHERE sender_id = ? AND isa13 = ? AND st02 = ?"
-                        " AND status IN ('submitted', 'accepted')", (sender_id, isa13, st02))]
+                        " AND status IN ('submitted', 'accepted')" + ledger.dialect.for_update,
+                        (sender_id, isa13, st02)).fetchall())
                     for claim_id in claims:
                         if status in REJECTED_999:
-                            db.execute("UPDATE claims SET status = 'rejected', ack_status = ?, ack_codes = ?,"
-                                       " updated_at = ? WHERE claim_id = ?", (f"999-{status}", "", now, claim_id))
+                            q("UPDATE claims SET status = 'rejected', ack_status = ?, ack_codes = ?,"
+                              " updated_at = ? WHERE claim_id = ?", (f"999-{status}", "", now, claim_id))
                             _release_lines(ledger, claim_id, now)
                             result.outcomes["rejected (999)"] += 1
                         else:
-                            db.execute("UPDATE claims SET ack_status = ?, updated_at = ? WHERE claim_id = ?",
-                                       (f"999-{status}", now, claim_id))
+                            q("UPDATE claims SET ack_status = ?, updated_at = ? WHERE claim_id = ?",
+                              (f"999-{status}", now, claim_id))
                             result.outcomes["accepted (999)"] += 1
     result.applied = 1
     return result
 
 
-def apply_277ca(ledger: Ledger, chunks: Iterable[bytes]) -> ApplyResult:
+def apply_277ca(ledger: SqlLedger, chunks: Iterable[bytes]) -> ApplyResult:
     report = read_277ca(chunks)
     result = ApplyResult()
     now = _now()
-    db = ledger.db
+    q = ledger.execute
     with ledger.transaction():
+        # each claim's status is read, then updated: hold its row meanwhile (PostgreSQL)
+        ledger.lock_claims(c.patient_control_number for c in report.claims)
         for c in report.claims:
-            row = db.execute("SELECT status FROM claims WHERE claim_id = ?", (c.patient_control_number,)).fetchone()
+            row = q("SELECT status FROM claims WHERE claim_id = ?", (c.patient_control_number,)).fetchone()
             if row is None:
                 result.unknown_claims.append(c.patient_control_number)
                 continue
@@ -88,16 +93,16 @@ def apply_277ca(ledger: Ledger, chunks: Iterable[bytes]) -> ApplyResult:
             codes = ";".join(f"{s.category}:{s.code or ''}:{s.entity or ''}" for r in c.reports for s in r.codes)
             status = c.status
             if status == "rejected" and row[0] in ("submitted", "accepted"):
-                db.execute("UPDATE claims SET status = 'rejected', ack_status = '277CA-rejected', ack_codes = ?,"
-                           " payer_claim_number = COALESCE(?, payer_claim_number), updated_at = ? WHERE claim_id = ?",
-                           (codes, c.payer_claim_number, now, c.patient_control_number))
+                q("UPDATE claims SET status = 'rejected', ack_status = '277CA-rejected', ack_codes = ?,"
+                  " payer_claim_number = COALESCE(?, payer_claim_number), updated_at = ? WHERE claim_id = ?",
+                  (codes, c.payer_claim_number, now, c.patient_control_number))
                 _release_lines(ledger, c.patient_control_number, now)
                 result.outcomes["rejected (277CA)"] += 1
             elif status == "accepted":
                 new_status = "accepted" if row[0] == "submitted" else row[0]
-                db.execute("UPDATE claims SET status = ?, ack_status = '277CA-accepted', ack_codes = ?,"
-                           " payer_claim_number = COALESCE(?, payer_claim_number), updated_at = ? WHERE claim_id = ?",
-                           (new_status, codes, c.payer_claim_number, now, c.patient_control_number))
+                q("UPDATE claims SET status = ?, ack_status = '277CA-accepted', ack_codes = ?,"
+                  " payer_claim_number = COALESCE(?, payer_claim_number), updated_at = ? WHERE claim_id = ?",
+                  (new_status, codes, c.payer_claim_number, now, c.patient_control_number))
                 result.outcomes["accepted (277CA)"] += 1
             else:
                 result.outcomes["other (277CA)"] += 1

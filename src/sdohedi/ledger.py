@@ -7,7 +7,9 @@ The database file holds PHI (member ids) and is created with mode 0600.
 
 Backends: this SQLite ledger is the default; ``sdohedi.ledger_pg.PgLedger`` keeps the same
 tables in PostgreSQL for several drivers or hosts. ``open_ledger(spec)`` picks one by the spec
-(``postgresql://...`` or a file path). Both offer the methods of :class:`LedgerBackend`.
+(``postgresql://...`` or a file path). Both offer the methods of :class:`LedgerBackend`, take their
+tables from one definition (``TABLES``, ``RECONCILE_TABLES``) and run the SQL of reconcile and
+acknowledgments as written once (:class:`Dialect`, ``execute``).
 """
 
 from __future__ import annotations
@@ -17,24 +19,30 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
 DEFAULT_LEDGER = Path("sdohedi-ledger.sqlite")
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+# The tables of both backends, written once in the SQL SQLite and PostgreSQL both run. ``{bigint}``
+# is the one difference: SQLite's INTEGER is 64-bit already, PostgreSQL's is 32-bit. Everything is
+# IF NOT EXISTS, so opening a ledger made by an older version adds the tables it lacks (reconcile's)
+# and changes nothing else. Amounts are TEXT (exact decimals) in both.
+TABLES = """
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value {bigint} NOT NULL);
 CREATE TABLE IF NOT EXISTS interchanges (
-    sender_id TEXT NOT NULL, isa13 INTEGER NOT NULL, receiver_id TEXT NOT NULL, gs06 INTEGER NOT NULL,
-    payer_key TEXT NOT NULL, path TEXT NOT NULL, sha256 TEXT NOT NULL, bytes INTEGER NOT NULL,
-    claims INTEGER NOT NULL, lines INTEGER NOT NULL, total_charge TEXT NOT NULL, created_at TEXT NOT NULL,
+    sender_id TEXT NOT NULL, isa13 {bigint} NOT NULL, receiver_id TEXT NOT NULL, gs06 {bigint} NOT NULL,
+    payer_key TEXT NOT NULL, path TEXT NOT NULL, sha256 TEXT NOT NULL, bytes {bigint} NOT NULL,
+    claims {bigint} NOT NULL, lines {bigint} NOT NULL, total_charge TEXT NOT NULL, created_at TEXT NOT NULL,
     ack_status TEXT, PRIMARY KEY (sender_id, isa13));
 CREATE TABLE IF NOT EXISTS transactions (
-    sender_id TEXT NOT NULL, isa13 INTEGER NOT NULL, gs06 INTEGER NOT NULL, st02 TEXT NOT NULL,
+    sender_id TEXT NOT NULL, isa13 {bigint} NOT NULL, gs06 {bigint} NOT NULL, st02 TEXT NOT NULL,
     ack_status TEXT, PRIMARY KEY (sender_id, isa13, st02));
 CREATE TABLE IF NOT EXISTS claims (
     claim_id TEXT PRIMARY KEY, payer_key TEXT NOT NULL, cbo_key TEXT NOT NULL, member_id TEXT NOT NULL,
-    sender_id TEXT NOT NULL, isa13 INTEGER NOT NULL, gs06 INTEGER NOT NULL, st02 TEXT NOT NULL,
+    sender_id TEXT NOT NULL, isa13 {bigint} NOT NULL, gs06 {bigint} NOT NULL, st02 TEXT NOT NULL,
     frequency TEXT NOT NULL, replaces TEXT, total_charge TEXT NOT NULL,
     first_service_date TEXT NOT NULL, last_service_date TEXT NOT NULL, created_at TEXT NOT NULL,
     status TEXT NOT NULL DEFAULT 'submitted', payer_claim_number TEXT, paid TEXT NOT NULL DEFAULT '0',
@@ -48,6 +56,62 @@ CREATE INDEX IF NOT EXISTS claim_lines_claim ON claim_lines(claim_id);
 CREATE TABLE IF NOT EXISTS line_history (
     service_id TEXT NOT NULL, claim_id TEXT NOT NULL, replaced_at TEXT NOT NULL);
 """
+# What ``sdohedi reconcile`` adds: applied 835s (keyed by trace, which makes applying idempotent),
+# their claim and line payments, and provider-level adjustments (PLB).
+RECONCILE_TABLES = """
+CREATE TABLE IF NOT EXISTS remittances (
+    trace_payer_id TEXT NOT NULL, trace_number TEXT NOT NULL, isa13 TEXT NOT NULL, st02 TEXT NOT NULL,
+    payer_id TEXT, payment_date TEXT, total_payment TEXT NOT NULL, source TEXT, applied_at TEXT NOT NULL,
+    PRIMARY KEY (trace_payer_id, trace_number));
+CREATE TABLE IF NOT EXISTS claim_payments (
+    trace_payer_id TEXT NOT NULL, trace_number TEXT NOT NULL, seq INTEGER NOT NULL, claim_id TEXT NOT NULL,
+    matched INTEGER NOT NULL, status_code TEXT NOT NULL, outcome TEXT NOT NULL, charge TEXT NOT NULL,
+    paid TEXT NOT NULL, patient_responsibility TEXT NOT NULL, payer_claim_number TEXT, adjustments TEXT NOT NULL,
+    PRIMARY KEY (trace_payer_id, trace_number, seq));
+CREATE TABLE IF NOT EXISTS line_payments (
+    trace_payer_id TEXT NOT NULL, trace_number TEXT NOT NULL, claim_seq INTEGER NOT NULL, line_seq INTEGER NOT NULL,
+    claim_id TEXT NOT NULL, service_id TEXT, matched INTEGER NOT NULL, procedure_code TEXT NOT NULL,
+    charge TEXT NOT NULL, paid TEXT NOT NULL, adjustments TEXT NOT NULL,
+    PRIMARY KEY (trace_payer_id, trace_number, claim_seq, line_seq));
+CREATE INDEX IF NOT EXISTS line_payments_service ON line_payments(service_id);
+CREATE TABLE IF NOT EXISTS provider_adjustments (
+    trace_payer_id TEXT NOT NULL, trace_number TEXT NOT NULL, seq INTEGER NOT NULL, provider_id TEXT,
+    reason TEXT NOT NULL, reference_id TEXT, amount TEXT NOT NULL, claim_id TEXT,
+    PRIMARY KEY (trace_payer_id, trace_number, seq));
+"""
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """What differs between the backends in the SQL that reconcile and acknowledgments share.
+
+    That SQL is written once, with ``?`` placeholders (so no literal ``?`` in it), in the subset both
+    run: upserts as ``INSERT ... ON CONFLICT (...) DO NOTHING`` (SQLite >= 3.24), ``JOIN ... USING``,
+    no ``ORDER BY`` on text whose order matters (PostgreSQL sorts by the database's collation: sort
+    in Python, by code point, as SQLite's BINARY does). ``ledger.execute`` adapts the placeholders.
+    """
+
+    name: str
+    bigint: str
+    # suffix of a SELECT whose rows are then updated: PostgreSQL locks them; SQLite's
+    # BEGIN IMMEDIATE has already serialized every writer
+    for_update: str
+
+    def schema(self) -> str:
+        return (TABLES + RECONCILE_TABLES).format(bigint=self.bigint)
+
+    def sql(self, text: str) -> str:
+        return _pyformat(text) if self.name == "postgresql" else text
+
+
+@lru_cache(maxsize=512)
+def _pyformat(text: str) -> str:
+    return text.replace("%", "%%").replace("?", "%s")
+
+
+SQLITE = Dialect("sqlite", bigint="INTEGER", for_update="")
+POSTGRESQL = Dialect("postgresql", bigint="BIGINT", for_update=" FOR UPDATE")
+SCHEMA = SQLITE.schema()
 
 
 def _now() -> str:
@@ -69,8 +133,29 @@ class LedgerBackend(Protocol):
                            st02s: list[str]) -> None: ...
 
 
+class SqlLedger(LedgerBackend, Protocol):
+    """What reconcile and acknowledgments need besides: the shared SQL (see :class:`Dialect`)."""
+
+    dialect: Dialect
+    readonly: bool
+
+    def execute(self, sql: str, params: tuple | list = ()) -> Any: ...
+    def create_tables(self) -> None: ...
+    def lock_claims(self, claim_ids: Iterable[str]) -> None: ...
+
+
 def is_postgres_url(spec: str | Path) -> bool:
     return str(spec).startswith(("postgresql://", "postgres://"))
+
+
+def ledger_exists(spec: str | Path) -> bool:
+    """Whether ``spec`` names a ledger that holds tables already (a file, or a database encode wrote to)."""
+    if is_postgres_url(spec):
+        from .ledger_pg import PgLedger
+
+        with PgLedger(str(spec), readonly=True) as ledger:
+            return not ledger.empty
+    return Path(spec).exists()
 
 
 def open_ledger(spec: str | Path = DEFAULT_LEDGER, *, readonly: bool = False):
@@ -83,11 +168,14 @@ def open_ledger(spec: str | Path = DEFAULT_LEDGER, *, readonly: bool = False):
 
 
 class Ledger:
+    dialect = SQLITE
+
     def __init__(self, path: str | Path = DEFAULT_LEDGER, *, readonly: bool = False) -> None:
         if is_postgres_url(path):
             raise ValueError("a postgresql:// ledger is opened with sdohedi.ledger.open_ledger (or PgLedger), "
                              "not the SQLite Ledger")
         self.path = Path(path)
+        self.readonly = readonly
         if readonly:
             if not self.path.exists():
                 self.db = sqlite3.connect(":memory:", isolation_level=None)
@@ -105,10 +193,21 @@ class Ledger:
             self.db.execute("PRAGMA synchronous = NORMAL")
         self.db.execute("PRAGMA busy_timeout = 300000")
         self.db.execute("PRAGMA foreign_keys = ON")
-        self.db.executescript(SCHEMA)
+        self.create_tables()
 
     def close(self) -> None:
         self.db.close()
+
+    def create_tables(self) -> None:
+        """Every table, reconcile's too (IF NOT EXISTS). Not inside a transaction: executescript commits."""
+        self.db.executescript(SCHEMA)
+
+    def execute(self, sql: str, params: tuple | list = ()) -> sqlite3.Cursor:
+        """Run SQL of the common subset (``?`` placeholders; see :class:`Dialect`)."""
+        return self.db.execute(sql, params)
+
+    def lock_claims(self, claim_ids: Iterable[str]) -> None:
+        """Nothing to do: ``transaction()`` (BEGIN IMMEDIATE) already holds the database's write lock."""
 
     def __enter__(self) -> "Ledger":
         return self

@@ -1,9 +1,12 @@
 """The ledger in PostgreSQL (psycopg 3), for several drivers or hosts sharing one ledger.
 
-Same tables and the same methods as the SQLite :class:`sdohedi.ledger.Ledger` (see
-``LedgerBackend``). Control numbers: a reservation increments its counter row with
-``UPDATE ... RETURNING`` inside a transaction; the row lock serializes concurrent reservations
-(any number of processes and hosts), so blocks never overlap and are never handed out again.
+Same tables (one definition, ``sdohedi.ledger.TABLES``) and the same methods as the SQLite
+:class:`sdohedi.ledger.Ledger` (see ``LedgerBackend`` and ``SqlLedger``): reconcile and
+acknowledgments run the same SQL on both, placeholders adapted by ``execute``.
+
+Control numbers: a reservation increments its counter row with ``UPDATE ... RETURNING`` inside a
+transaction; the row lock serializes concurrent reservations (any number of processes and hosts),
+so blocks never overlap and are never handed out again.
 ``reserve_many`` takes its counters in name order, so two runs never deadlock.
 
 Install with ``pip install 'sdohedi[postgres]'``. Open with ``PgLedger("postgresql://...")`` or
@@ -17,33 +20,9 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-PG_SCHEMA = """
-CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL);
-CREATE TABLE IF NOT EXISTS interchanges (
-    sender_id TEXT NOT NULL, isa13 BIGINT NOT NULL, receiver_id TEXT NOT NULL, gs06 BIGINT NOT NULL,
-    payer_key TEXT NOT NULL, path TEXT NOT NULL, sha256 TEXT NOT NULL, bytes BIGINT NOT NULL,
-    claims BIGINT NOT NULL, lines BIGINT NOT NULL, total_charge TEXT NOT NULL, created_at TEXT NOT NULL,
-    ack_status TEXT, PRIMARY KEY (sender_id, isa13));
-CREATE TABLE IF NOT EXISTS transactions (
-    sender_id TEXT NOT NULL, isa13 BIGINT NOT NULL, gs06 BIGINT NOT NULL, st02 TEXT NOT NULL,
-    ack_status TEXT, PRIMARY KEY (sender_id, isa13, st02));
-CREATE TABLE IF NOT EXISTS claims (
-    claim_id TEXT PRIMARY KEY, payer_key TEXT NOT NULL, cbo_key TEXT NOT NULL, member_id TEXT NOT NULL,
-    sender_id TEXT NOT NULL, isa13 BIGINT NOT NULL, gs06 BIGINT NOT NULL, st02 TEXT NOT NULL,
-    frequency TEXT NOT NULL, replaces TEXT, total_charge TEXT NOT NULL,
-    first_service_date TEXT NOT NULL, last_service_date TEXT NOT NULL, created_at TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT 'submitted', payer_claim_number TEXT, paid TEXT NOT NULL DEFAULT '0',
-    patient_responsibility TEXT NOT NULL DEFAULT '0', ack_status TEXT, ack_codes TEXT, updated_at TEXT);
-CREATE INDEX IF NOT EXISTS claims_payer ON claims(payer_key, status);
-CREATE TABLE IF NOT EXISTS claim_lines (
-    service_id TEXT PRIMARY KEY, claim_id TEXT NOT NULL REFERENCES claims(claim_id), line_number INTEGER NOT NULL,
-    cbo_key TEXT NOT NULL, procedure_code TEXT NOT NULL, modifiers TEXT NOT NULL, units TEXT NOT NULL,
-    charge TEXT NOT NULL, service_date TEXT NOT NULL, paid TEXT NOT NULL DEFAULT '0',
-    status TEXT NOT NULL DEFAULT 'submitted');
-CREATE INDEX IF NOT EXISTS claim_lines_claim ON claim_lines(claim_id);
-CREATE TABLE IF NOT EXISTS line_history (
-    service_id TEXT NOT NULL, claim_id TEXT NOT NULL, replaced_at TEXT NOT NULL);
-"""
+from .ledger import POSTGRESQL
+
+PG_SCHEMA = POSTGRESQL.schema()  # the SQLite ledger's tables, with BIGINT where SQLite's INTEGER is 64-bit
 _SCHEMA_LOCK = 0x5D0E_D1  # advisory lock key: one process creates the tables at a time
 
 
@@ -53,6 +32,8 @@ def _now() -> str:
 
 class PgLedger:
     """A ledger in PostgreSQL. ``db`` is the psycopg connection (autocommit outside ``transaction()``)."""
+
+    dialect = POSTGRESQL
 
     def __init__(self, url: str, *, readonly: bool = False, connect_timeout: int = 30) -> None:
         try:
@@ -68,12 +49,34 @@ class PgLedger:
             self._empty = not exists
             return
         self._empty = False
+        self.create_tables()
+
+    @property
+    def empty(self) -> bool:
+        """True when the database holds no ledger tables yet (seen only when opened read-only)."""
+        return self._empty
+
+    def close(self) -> None:
+        self.db.close()
+
+    def create_tables(self) -> None:
+        """Every table, reconcile's too (IF NOT EXISTS; one process at a time, or the catalog races)."""
         with self.db.transaction():
             self.db.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
             self.db.execute(PG_SCHEMA)
 
-    def close(self) -> None:
-        self.db.close()
+    def execute(self, sql: str, params: tuple | list = ()) -> Any:
+        """Run SQL of the common subset, ``?`` placeholders (see ``sdohedi.ledger.Dialect``)."""
+        return self.db.execute(POSTGRESQL.sql(sql), tuple(params))
+
+    def lock_claims(self, claim_ids: Iterable[str]) -> None:
+        """Lock these claims' rows for the open transaction, in one order (byte order, as Python sorts)
+        whatever order a remittance lists them in: two runs applying overlapping remittances never
+        deadlock, and neither loses the other's update of a claim's amounts."""
+        ids = sorted(set(claim_ids))
+        for i in range(0, len(ids), 10_000):
+            self.db.execute('SELECT claim_id FROM claims WHERE claim_id = ANY(%s) ORDER BY claim_id COLLATE "C"'
+                            " FOR UPDATE", (ids[i:i + 10_000],)).fetchall()
 
     def __enter__(self) -> "PgLedger":
         return self

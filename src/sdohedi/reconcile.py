@@ -10,6 +10,8 @@ Claim status after a remittance (the latest remittance for a claim wins, amounts
 - ``denied``: CLP02 = 4, or CLP04 = 0 on a processed claim;
 - ``reversed``: CLP02 = 22 (a reversal of a prior payment; its negative amounts net out);
 - CLP01 not in the ledger: recorded as ``unknown claim`` and reported.
+
+Works on either ledger (SQLite ``Ledger``, PostgreSQL ``PgLedger``) with one copy of the SQL.
 """
 
 from __future__ import annotations
@@ -21,34 +23,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from .ledger import Ledger
+from .ledger import RECONCILE_TABLES, SqlLedger
 from .models.config import NLEConfig
 from .models.remit import ClaimPayment, Remittance
 
 CENT = Decimal("0.01")
 PROCESSED = {"1", "2", "3", "19", "20", "21"}
-
-RECONCILE_SCHEMA = """
-CREATE TABLE IF NOT EXISTS remittances (
-    trace_payer_id TEXT NOT NULL, trace_number TEXT NOT NULL, isa13 TEXT NOT NULL, st02 TEXT NOT NULL,
-    payer_id TEXT, payment_date TEXT, total_payment TEXT NOT NULL, source TEXT, applied_at TEXT NOT NULL,
-    PRIMARY KEY (trace_payer_id, trace_number));
-CREATE TABLE IF NOT EXISTS claim_payments (
-    trace_payer_id TEXT NOT NULL, trace_number TEXT NOT NULL, seq INTEGER NOT NULL, claim_id TEXT NOT NULL,
-    matched INTEGER NOT NULL, status_code TEXT NOT NULL, outcome TEXT NOT NULL, charge TEXT NOT NULL,
-    paid TEXT NOT NULL, patient_responsibility TEXT NOT NULL, payer_claim_number TEXT, adjustments TEXT NOT NULL,
-    PRIMARY KEY (trace_payer_id, trace_number, seq));
-CREATE TABLE IF NOT EXISTS line_payments (
-    trace_payer_id TEXT NOT NULL, trace_number TEXT NOT NULL, claim_seq INTEGER NOT NULL, line_seq INTEGER NOT NULL,
-    claim_id TEXT NOT NULL, service_id TEXT, matched INTEGER NOT NULL, procedure_code TEXT NOT NULL,
-    charge TEXT NOT NULL, paid TEXT NOT NULL, adjustments TEXT NOT NULL,
-    PRIMARY KEY (trace_payer_id, trace_number, claim_seq, line_seq));
-CREATE INDEX IF NOT EXISTS line_payments_service ON line_payments(service_id);
-CREATE TABLE IF NOT EXISTS provider_adjustments (
-    trace_payer_id TEXT NOT NULL, trace_number TEXT NOT NULL, seq INTEGER NOT NULL, provider_id TEXT,
-    reason TEXT NOT NULL, reference_id TEXT, amount TEXT NOT NULL, claim_id TEXT,
-    PRIMARY KEY (trace_payer_id, trace_number, seq));
-"""
+RECONCILE_SCHEMA = RECONCILE_TABLES  # its name before the tables moved to sdohedi.ledger
 
 
 @dataclass
@@ -77,32 +58,43 @@ def _adj_json(adjustments) -> str:
     return json.dumps([[a.group, a.reason, str(a.amount)] for a in adjustments])
 
 
-def ensure_schema(ledger: Ledger) -> None:
-    ledger.db.executescript(RECONCILE_SCHEMA)
+def ensure_schema(ledger: SqlLedger) -> None:
+    """Reconcile's tables (``sdohedi.ledger.RECONCILE_TABLES``). Both ledgers already create them when
+    opened for writing, also on a ledger made before they existed; kept for callers of old."""
+    if not ledger.readonly:
+        ledger.create_tables()
 
 
-def apply_remittance(ledger: Ledger, remit: Remittance, *, source: str = "") -> ApplyResult:
-    """Apply one 835 transaction to the ledger in one SQLite transaction (idempotent)."""
-    ensure_schema(ledger)
+def apply_remittance(ledger: SqlLedger, remit: Remittance, *, source: str = "") -> ApplyResult:
+    """Apply one 835 transaction to the ledger in one database transaction (idempotent).
+
+    The same SQL runs on SQLite and PostgreSQL (``ledger.execute``, see ``sdohedi.ledger.Dialect``)."""
     result = ApplyResult()
     key = (remit.trace_payer_id, remit.trace_number)
-    db = ledger.db
+    q = ledger.execute
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     with ledger.transaction():
-        if db.execute("SELECT 1 FROM remittances WHERE trace_payer_id = ? AND trace_number = ?", key).fetchone():
+        # the trace row first: applying again (also concurrently, from another process, which waits
+        # on the key until this transaction ends) inserts nothing and stops here
+        cur = q("INSERT INTO remittances(trace_payer_id, trace_number, isa13, st02, payer_id, payment_date,"
+                " total_payment, source, applied_at) VALUES (?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT (trace_payer_id, trace_number) DO NOTHING",
+                key + (remit.interchange_control_number, remit.transaction_control_number, remit.payer.id,
+                       remit.payment_date.isoformat(), str(remit.total_payment), source, now))
+        if cur.rowcount == 0:
             result.already_applied = 1
             return result
-        db.execute("INSERT INTO remittances VALUES (?,?,?,?,?,?,?,?,?)",
-                   key + (remit.interchange_control_number, remit.transaction_control_number, remit.payer.id,
-                          remit.payment_date.isoformat(), str(remit.total_payment), source, now))
+        # amounts are read, added to in Python (exact decimals in TEXT) and written back
+        ledger.lock_claims(c.claim_id for c in remit.claims)
         for seq, c in enumerate(remit.claims, 1):
-            row = db.execute("SELECT paid, patient_responsibility FROM claims WHERE claim_id = ?",
-                             (c.claim_id,)).fetchone()
+            row = q("SELECT paid, patient_responsibility FROM claims WHERE claim_id = ?", (c.claim_id,)).fetchone()
             outcome = _outcome(c)
             matched = row is not None
-            db.execute("INSERT INTO claim_payments VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                       key + (seq, c.claim_id, int(matched), c.status_code, outcome, str(c.charge), str(c.paid),
-                              str(c.patient_responsibility or 0), c.payer_claim_number, _adj_json(c.adjustments)))
+            q("INSERT INTO claim_payments(trace_payer_id, trace_number, seq, claim_id, matched, status_code, outcome,"
+              " charge, paid, patient_responsibility, payer_claim_number, adjustments)"
+              " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+              key + (seq, c.claim_id, int(matched), c.status_code, outcome, str(c.charge), str(c.paid),
+                     str(c.patient_responsibility or 0), c.payer_claim_number, _adj_json(c.adjustments)))
             result.outcomes[outcome if matched else "unknown claim"] += 1
             if not matched:
                 result.unknown_claims.append(c.claim_id)
@@ -110,38 +102,41 @@ def apply_remittance(ledger: Ledger, remit: Remittance, *, source: str = "") -> 
                 result.claims_matched += 1
                 paid = Decimal(row[0]) + c.paid
                 pr = Decimal(row[1]) + (c.patient_responsibility or 0)
-                db.execute(
-                    "UPDATE claims SET status = ?, paid = ?, patient_responsibility = ?,"
-                    " payer_claim_number = COALESCE(?, payer_claim_number), updated_at = ? WHERE claim_id = ?",
-                    (outcome, str(paid), str(pr), c.payer_claim_number, now, c.claim_id))
+                q("UPDATE claims SET status = ?, paid = ?, patient_responsibility = ?,"
+                  " payer_claim_number = COALESCE(?, payer_claim_number), updated_at = ? WHERE claim_id = ?",
+                  (outcome, str(paid), str(pr), c.payer_claim_number, now, c.claim_id))
             for lseq, s in enumerate(c.services, 1):
                 sid = s.line_control_number
                 line = None
                 if matched and sid:
-                    line = db.execute("SELECT paid FROM claim_lines WHERE service_id = ? AND claim_id = ?",
-                                      (sid, c.claim_id)).fetchone()
-                db.execute("INSERT INTO line_payments VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                           key + (seq, lseq, c.claim_id, sid, int(line is not None), s.procedure_code, str(s.charge),
-                                  str(s.paid), _adj_json(s.adjustments)))
+                    line = q("SELECT paid FROM claim_lines WHERE service_id = ? AND claim_id = ?"
+                             + ledger.dialect.for_update, (sid, c.claim_id)).fetchone()
+                q("INSERT INTO line_payments(trace_payer_id, trace_number, claim_seq, line_seq, claim_id, service_id,"
+                  " matched, procedure_code, charge, paid, adjustments) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                  key + (seq, lseq, c.claim_id, sid, int(line is not None), s.procedure_code, str(s.charge),
+                         str(s.paid), _adj_json(s.adjustments)))
                 if line is None:
                     result.unmatched_lines += 1
                     continue
                 line_status = "reversed" if c.status_code == "22" else ("paid" if s.paid > 0 else "denied")
-                db.execute("UPDATE claim_lines SET paid = ?, status = ? WHERE service_id = ?",
-                           (str(Decimal(line[0]) + s.paid), line_status, sid))
+                q("UPDATE claim_lines SET paid = ?, status = ? WHERE service_id = ? AND claim_id = ?",
+                  (str(Decimal(line[0]) + s.paid), line_status, sid, c.claim_id))
         for seq, p in enumerate(remit.provider_adjustments, 1):
             claim_id = None
             if p.reference_id:
-                hit = db.execute("SELECT claim_id FROM claims WHERE payer_claim_number = ? OR claim_id = ?",
-                                 (p.reference_id, p.reference_id)).fetchone()
-                claim_id = hit[0] if hit else None
-            db.execute("INSERT INTO provider_adjustments VALUES (?,?,?,?,?,?,?,?)",
-                       key + (seq, p.provider_id, p.reason, p.reference_id, str(p.amount), claim_id))
+                hits = q("SELECT claim_id, created_at FROM claims WHERE payer_claim_number = ? OR claim_id = ?",
+                         (p.reference_id, p.reference_id)).fetchall()
+                # several claims can carry one payer claim number (an original and its replacement):
+                # the earliest, whichever order the backend returns them in
+                claim_id = min(hits, key=lambda h: (h[1], h[0]))[0] if hits else None
+            q("INSERT INTO provider_adjustments(trace_payer_id, trace_number, seq, provider_id, reason, reference_id,"
+              " amount, claim_id) VALUES (?,?,?,?,?,?,?,?)",
+              key + (seq, p.provider_id, p.reason, p.reference_id, str(p.amount), claim_id))
     result.applied = 1
     return result
 
 
-def apply_all(ledger: Ledger, remits: Iterable[Remittance], *, source: str = "") -> ApplyResult:
+def apply_all(ledger: SqlLedger, remits: Iterable[Remittance], *, source: str = "") -> ApplyResult:
     total = ApplyResult()
     for r in remits:
         one = apply_remittance(ledger, r, source=source)
@@ -156,23 +151,25 @@ def apply_all(ledger: Ledger, remits: Iterable[Remittance], *, source: str = "")
 
 
 # -- reports --------------------------------------------------------------------------------
+# Rows are ordered in Python, not by ORDER BY: PostgreSQL sorts text by the database's collation,
+# SQLite by code point; Python's str order is SQLite's, so both backends give the same reports.
 
-def outstanding(ledger: Ledger, today: dt.date | None = None) -> list[dict]:
+def outstanding(ledger: SqlLedger, today: dt.date | None = None) -> list[dict]:
     """Claims sent with no remittance yet (or only acknowledged), oldest first, with age in days."""
     today = today or dt.date.today()
-    rows = ledger.db.execute(
+    rows = sorted(ledger.execute(
         "SELECT claim_id, payer_key, cbo_key, total_charge, created_at, status, ack_status FROM claims"
-        " WHERE status IN ('submitted', 'accepted') ORDER BY created_at, claim_id").fetchall()
+        " WHERE status IN ('submitted', 'accepted')").fetchall(), key=lambda r: (r[4], r[0]))
     return [{"claim_id": r[0], "payer": r[1], "cbo": r[2], "charge": r[3], "submitted": r[4][:10],
              "age_days": (today - dt.date.fromisoformat(r[4][:10])).days, "status": r[5], "ack_status": r[6] or ""}
             for r in rows]
 
 
-def denials(ledger: Ledger) -> list[dict]:
-    """Denied and reduced amounts by CAS group and reason (claim and line level), largest first."""
-    ensure_schema(ledger)
+def denials(ledger: SqlLedger) -> list[dict]:
+    """Denied and reduced amounts by CAS group and reason (claim and line level), largest first
+    (equal amounts by group, then reason)."""
     totals: dict[tuple[str, str], list] = {}
-    for (adj,) in ledger.db.execute(
+    for (adj,) in ledger.execute(
             "SELECT adjustments FROM claim_payments UNION ALL SELECT adjustments FROM line_payments"):
         for group, reason, amount in json.loads(adj):
             t = totals.setdefault((group, reason), [0, Decimal(0)])
@@ -182,20 +179,19 @@ def denials(ledger: Ledger) -> list[dict]:
 
     out = [{"group": g, "reason": r, "description": describe("carc", r), "count": n, "amount": str(a)}
            for (g, r), (n, a) in totals.items()]
-    return sorted(out, key=lambda d: -Decimal(d["amount"]))
+    return sorted(out, key=lambda d: (-Decimal(d["amount"]), d["group"], d["reason"]))
 
 
-def disbursement(ledger: Ledger, config: NLEConfig) -> list[dict]:
+def disbursement(ledger: SqlLedger, config: NLEConfig) -> list[dict]:
     """What the NLE owes each CBO, per payer: paid on its lines, minus the network's
     administrative fee (payer's ``admin_fee_percent``), minus provider-level adjustments (PLB)
     traced to one of its claims. PLBs that trace to no claim stay with the network."""
-    ensure_schema(ledger)
     paid: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    for cbo, payer, amount in ledger.db.execute(
+    for cbo, payer, amount in ledger.execute(
             "SELECT l.cbo_key, c.payer_key, l.paid FROM claim_lines l JOIN claims c USING (claim_id)"):
         paid[(cbo, payer)] += Decimal(amount)
     plb: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    for cbo, payer, amount in ledger.db.execute(
+    for cbo, payer, amount in ledger.execute(
             "SELECT c.cbo_key, c.payer_key, p.amount FROM provider_adjustments p JOIN claims c USING (claim_id)"):
         plb[(cbo, payer)] += Decimal(amount)
     out = []
@@ -211,7 +207,10 @@ def disbursement(ledger: Ledger, config: NLEConfig) -> list[dict]:
     return out
 
 
-def network_adjustments(ledger: Ledger) -> list[dict]:
-    ensure_schema(ledger)
-    return [{"reason": r, "reference_id": ref or "", "amount": a} for r, ref, a in ledger.db.execute(
-        "SELECT reason, reference_id, amount FROM provider_adjustments WHERE claim_id IS NULL")]
+def network_adjustments(ledger: SqlLedger) -> list[dict]:
+    """Provider-level adjustments traced to no claim, in the order their remittances were applied."""
+    rows = sorted(ledger.execute(
+        "SELECT r.applied_at, p.trace_payer_id, p.trace_number, p.seq, p.reason, p.reference_id, p.amount"
+        " FROM provider_adjustments p JOIN remittances r USING (trace_payer_id, trace_number)"
+        " WHERE p.claim_id IS NULL").fetchall(), key=lambda r: r[:4])
+    return [{"reason": r, "reference_id": ref or "", "amount": a} for *_, r, ref, a in rows]

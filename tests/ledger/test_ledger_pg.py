@@ -136,3 +136,62 @@ def test_cli_encode_with_a_postgres_ledger(pg_url, tmp_path):
     bad = CliRunner().invoke(main, args[:-2] + ["--ledger", "postgresql://nobody:secret@127.0.0.1:1/x",
                                                 "--out", str(tmp_path / "c")])
     assert bad.exit_code == 2 and "secret" not in bad.output and "PostgreSQL ledger" in bad.output
+
+
+# -- one schema for both backends ---------------------------------------------------------------
+
+def _columns_sqlite(db) -> dict[str, list[tuple[str, bool]]]:
+    tables = [t for (t,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    # (name, not null): a PostgreSQL primary key is NOT NULL by itself; SQLite's, for its history, is not
+    return {t: [(c[1], bool(c[3] or c[5])) for c in db.execute(f"PRAGMA table_info({t})")] for t in tables}
+
+
+def test_both_backends_take_their_tables_from_one_definition(pg_url, tmp_path):
+    from sdohedi.ledger import POSTGRESQL, SQLITE, TABLES
+    from sdohedi.ledger_pg import PG_SCHEMA
+
+    assert PG_SCHEMA == POSTGRESQL.schema() and "BIGINT" in PG_SCHEMA and "BIGINT" not in SQLITE.schema()
+    assert SQLITE.schema().startswith(TABLES.format(bigint="INTEGER"))
+    with Ledger(tmp_path / "l.sqlite") as lite, open_ledger(pg_url) as pg:
+        want = _columns_sqlite(lite.db)
+        got: dict[str, list[tuple[str, bool]]] = {}
+        for table, column, nullable in pg.execute(
+                "SELECT table_name, column_name, is_nullable FROM information_schema.columns"
+                " WHERE table_schema = 'public' ORDER BY table_name, ordinal_position"):
+            got.setdefault(table, []).append((column, nullable == "NO"))
+        assert got == want
+        assert {"remittances", "claim_payments", "line_payments", "provider_adjustments"} <= set(want)
+
+
+def test_placeholders_are_adapted_for_postgres(pg_url):
+    from sdohedi.ledger import POSTGRESQL, SQLITE
+
+    sql = "SELECT 'a%' || ? WHERE ? LIKE 'x%'"
+    assert SQLITE.sql(sql) == sql
+    assert POSTGRESQL.sql(sql) == "SELECT 'a%%' || %s WHERE %s LIKE 'x%%'"
+    with open_ledger(pg_url) as ledger:
+        assert ledger.execute(sql, ("b", "xy")).fetchone() == ("a%b",)
+        assert ledger.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_ledgers_made_before_reconcile_tables_moved_gain_them_and_keep_their_rows(pg_url, tmp_path):
+    """A ledger that encode made with the tables of old (no reconcile tables), then reconciled."""
+    import sqlite3
+
+    from sdohedi import reconcile as rec
+    from sdohedi.ledger import POSTGRESQL, TABLES
+
+    old_sqlite = tmp_path / "old.sqlite"
+    with sqlite3.connect(old_sqlite) as db:
+        db.executescript(TABLES.format(bigint="INTEGER"))
+        db.execute("INSERT INTO counters VALUES ('claim_id', 41)")
+    import psycopg
+
+    with psycopg.connect(pg_url, autocommit=True) as db:
+        db.execute(TABLES.format(bigint=POSTGRESQL.bigint))
+        db.execute("INSERT INTO counters VALUES ('claim_id', 41)")
+    for spec in (old_sqlite, pg_url):
+        with open_ledger(spec) as ledger:
+            assert ledger.reserve("claim_id") == range(42, 43)  # the counter as it was
+            assert rec.denials(ledger) == [] and rec.network_adjustments(ledger) == []
+            assert ledger.execute("SELECT COUNT(*) FROM remittances").fetchone() == (0,)

@@ -2,71 +2,25 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from decimal import Decimal as D
-from pathlib import Path
 
 import pytest
 
+from pg_server import pg_server  # noqa: F401  (fixture: a real PostgreSQL on 127.0.0.1)
+from reconcile_support import BACKENDS, CONFIG, FIVE_ROWS, bill, claim_of, open_backend, remit, svc, write_rows
 from sdohedi import reconcile as rec
-from sdohedi.ledger import Ledger
-from sdohedi.models.config import load_config
-from sdohedi.models.service_row import COLUMNS
-from sdohedi.models.remit import (
-    Adjustment, ClaimPayment, Payee, Payer, ProviderAdjustment, Remittance, ServicePayment,
-)
-from sdohedi.pipeline.encode import encode
-
-ROOT = Path(__file__).resolve().parents[2]
-CONFIG = load_config(ROOT / "fixtures" / "nle.toml")
+from sdohedi.models.remit import Adjustment, ClaimPayment, ProviderAdjustment
 
 
-def row(sid, member, cbo, code, mods, units, day):
-    return dict(service_id=sid, member_id=member, member_last_name="DOE", member_first_name="JO",
-                member_birth_date="1960-01-01", member_sex="F", member_address="2 ELM ST", member_city="BEND",
-                member_state="OR", member_zip="97701", payer="cascade", cbo=cbo, service_date=day,
-                procedure_code=code, modifiers=mods, units=units, minutes="", diagnosis_codes="Z59.41",
-                place_of_service="12", charge="", prior_auth="")
-
-
-@pytest.fixture
-def ledger(tmp_path):
-    # Fees from fixtures/nle.toml (cascade): S5170:U6 10.25, T2003 28.00, T1016 21.40
-    rows = [row("A1", "M1", "meals", "S5170", "U6", "4", "2026-09-02"),   # 41.00
-            row("A2", "M1", "meals", "S5170", "U6", "2", "2026-09-03"),   # 20.50 -> claim A: 61.50
-            row("B1", "M2", "rides", "T2003", "", "2", "2026-09-04"),     # claim B: 56.00
-            row("C1", "M3", "casemgmt", "T1016", "", "3", "2026-09-05"),  # claim C: 64.20
-            row("E1", "M4", "meals", "S5170", "U6", "1", "2026-09-06")]   # claim E: 10.25 (never paid)
-    with open(tmp_path / "log.csv", "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=COLUMNS)
-        w.writeheader()
-        w.writerows(rows)
-    lg = Ledger(tmp_path / "l.sqlite")
-    summary = encode([tmp_path / "log.csv"], CONFIG, out_dir=tmp_path / "out", ledger=lg, today=dt.date(2026, 11, 1))
+@pytest.fixture(params=BACKENDS)
+def ledger(request, tmp_path):
+    """The five rows below billed into a new ledger: SQLite, then PostgreSQL (the same expectations)."""
+    lg = open_backend(request.param, request, tmp_path)
+    summary = bill(lg, write_rows(tmp_path / "log.csv", FIVE_ROWS), tmp_path / "out")
     assert summary.billed_rows == 5
     yield lg
     lg.close()
-
-
-def claim_of(lg: Ledger, service_id: str) -> str:
-    return lg.db.execute("SELECT claim_id FROM claim_lines WHERE service_id = ?", (service_id,)).fetchone()[0]
-
-
-def remit(trace: str, total: str, claims, plb=()) -> Remittance:
-    return Remittance(
-        interchange_control_number="000000900", interchange_sender_id="CMHP1", interchange_receiver_id="HARBORNLE",
-        group_control_number="900", application_sender="CMHP1", application_receiver="HARBORNLE",
-        version="005010X221A1", transaction_control_number="0001", handling_code="I", total_payment=D(total),
-        credit_debit="C", payment_method="ACH", payment_date=dt.date(2026, 10, 20), trace_number=trace,
-        trace_payer_id="1930000000", payer=Payer(name="CASCADE MEDICAID HEALTH PLAN"),
-        payee=Payee(name="HARBOR COMMUNITY CARE NETWORK", id_qualifier="XX", id="1234567893"),
-        claims=list(claims), provider_adjustments=list(plb))
-
-
-def svc(sid, code, charge, paid, adj=()):
-    return ServicePayment(qualifier="HC", procedure_code=code, charge=D(charge), paid=D(paid),
-                          line_control_number=sid, adjustments=[Adjustment(group=g, reason=r, amount=D(a)) for g, r, a in adj])
 
 
 def test_paid_partial_denied_and_disbursement(ledger):
@@ -86,9 +40,9 @@ def test_paid_partial_denied_and_disbursement(ledger):
     ])
     result = rec.apply_remittance(ledger, r)
     assert dict(result.outcomes) == {"paid": 1, "partial": 1, "denied": 1}
-    status = dict(ledger.db.execute("SELECT claim_id, status FROM claims"))
+    status = dict(ledger.execute("SELECT claim_id, status FROM claims"))
     assert (status[a], status[b], status[c]) == ("paid", "partial", "denied")
-    assert ledger.db.execute("SELECT patient_responsibility, payer_claim_number FROM claims WHERE claim_id = ?",
+    assert ledger.execute("SELECT patient_responsibility, payer_claim_number FROM claims WHERE claim_id = ?",
                              (b,)).fetchone() == ("16.00", "ICN-B")
     denials = {(d["group"], d["reason"]): d for d in rec.denials(ledger)}
     assert denials[("CO", "197")]["amount"] == "64.20"
@@ -110,8 +64,8 @@ def test_same_835_twice_does_not_double_count(ledger):
     assert rec.apply_remittance(ledger, r).applied == 1
     again = rec.apply_remittance(ledger, r)
     assert again.applied == 0 and again.already_applied == 1
-    assert ledger.db.execute("SELECT paid FROM claims WHERE claim_id = ?", (a,)).fetchone() == ("60.00",)
-    assert sum(D(p) for (p,) in ledger.db.execute("SELECT paid FROM claim_lines WHERE claim_id = ?", (a,))) == D("60.00")
+    assert ledger.execute("SELECT paid FROM claims WHERE claim_id = ?", (a,)).fetchone() == ("60.00",)
+    assert sum(D(p) for (p,) in ledger.execute("SELECT paid FROM claim_lines WHERE claim_id = ?", (a,))) == D("60.00")
 
 
 def test_reversal_then_repayment(ledger):
@@ -128,9 +82,9 @@ def test_reversal_then_repayment(ledger):
                                                     services=[svc("B1", "T2003", "56.00", "50.00")])])
     rec.apply_all(ledger, [first])
     rec.apply_all(ledger, [reversal])
-    assert ledger.db.execute("SELECT status, paid FROM claims WHERE claim_id = ?", (b,)).fetchone() == ("reversed", "0.00")
+    assert ledger.execute("SELECT status, paid FROM claims WHERE claim_id = ?", (b,)).fetchone() == ("reversed", "0.00")
     rec.apply_all(ledger, [repay])
-    assert ledger.db.execute("SELECT status, paid, payer_claim_number FROM claims WHERE claim_id = ?",
+    assert ledger.execute("SELECT status, paid, payer_claim_number FROM claims WHERE claim_id = ?",
                              (b,)).fetchone() == ("paid", "50.00", "ICN-B2")
     owed = {(o["cbo"], o["payer"]): o for o in rec.disbursement(ledger, CONFIG)}
     assert owed[("rides", "cascade")]["owed"] == "46.00"  # 50.00 - 8% (4.00)
@@ -160,7 +114,7 @@ def test_unknown_claim_is_reported_not_applied(ledger):
     r = remit("EFT5001", "10.00", [ClaimPayment(claim_id="NOT-OURS-1", status_code="1", charge=D("10"), paid=D("10"))])
     result = rec.apply_remittance(ledger, r)
     assert result.unknown_claims == ["NOT-OURS-1"] and result.claims_matched == 0
-    assert ledger.db.execute("SELECT matched FROM claim_payments").fetchone() == (0,)
+    assert ledger.execute("SELECT matched FROM claim_payments").fetchone() == (0,)
 
 
 def test_line_level_oa_makes_the_claim_partial(ledger):

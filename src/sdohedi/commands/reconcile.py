@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from ..ledger import DEFAULT_LEDGER, Ledger
+from ..ledger import DEFAULT_LEDGER, SqlLedger, is_postgres_url, ledger_exists, open_ledger
 from ..models.config import ConfigError, load_config
 from ..pipeline.files import atomic_text_file
 from .. import reconcile as rec
@@ -26,7 +26,9 @@ def _write_csv(path: Path, rows: list[dict], columns: list[str]) -> None:
 
 @click.command("reconcile")
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
-@click.option("--ledger", "ledger_path", default=str(DEFAULT_LEDGER), show_default=True)
+@click.option("--ledger", "ledger_path", default=str(DEFAULT_LEDGER), show_default=True,
+              help="The ledger sdohedi encode recorded into: a SQLite file, or a postgresql:// URL "
+                   "(needs sdohedi[postgres]).")
 @click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False),
               help="NLE config (for each payer's administrative fee).")
 @click.option("--reports", "reports_dir", default="reports", show_default=True, type=click.Path(file_okay=False),
@@ -45,14 +47,10 @@ def command(files, ledger_path, config_path, reports_dir, fmt):
     except ConfigError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    if not Path(ledger_path).exists():
-        click.echo(f"error: {ledger_path}: no such ledger (run sdohedi encode first)", err=True)
-        sys.exit(2)
     problems = 0
     read_ok = 0
     total = rec.ApplyResult()
-    with Ledger(ledger_path) as ledger:
-        rec.ensure_schema(ledger)
+    with _open(ledger_path) as ledger:  # opening adds reconcile's tables to a ledger encode made
         for name in files:
             try:
                 kind = _kind(name)
@@ -114,6 +112,26 @@ def command(files, ledger_path, config_path, reports_dir, fmt):
     sys.exit(1 if problems or total.unknown_claims else 0)
 
 
+def _open(ledger_path: str) -> SqlLedger:
+    """The ledger encode made, or exit 2: reconcile never starts an empty one."""
+    if not is_postgres_url(ledger_path):
+        if not Path(ledger_path).exists():
+            click.echo(f"error: {ledger_path}: no such ledger (run sdohedi encode first)", err=True)
+            sys.exit(2)
+        return open_ledger(ledger_path)
+    try:
+        found = ledger_exists(ledger_path)
+        ledger = open_ledger(ledger_path) if found else None
+    except Exception as exc:  # psycopg's errors; the URL (it may hold a password) is not repeated
+        click.echo(f"error: cannot open the PostgreSQL ledger ({type(exc).__name__}: "
+                   f"{str(exc).splitlines()[0] if str(exc) else 'no detail'})", err=True)
+        sys.exit(2)
+    if ledger is None:
+        click.echo("error: the PostgreSQL database holds no ledger (run sdohedi encode first)", err=True)
+        sys.exit(2)
+    return ledger
+
+
 def _kind(path: str) -> str:
     """ST01 of the first transaction in the file."""
     from ..x12 import Tokenizer
@@ -130,7 +148,7 @@ def _kind(path: str) -> str:
     return ""
 
 
-def _apply_ack(ledger: Ledger, path: str, kind: str) -> rec.ApplyResult:
+def _apply_ack(ledger: SqlLedger, path: str, kind: str) -> rec.ApplyResult:
     from ..acks import apply_999, apply_277ca
 
     with open(path, "rb") as f:

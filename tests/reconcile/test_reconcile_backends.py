@@ -1,0 +1,286 @@
+"""The same reconcile and acknowledgment scenarios on a SQLite and a PostgreSQL ledger: equal
+results, equal reports, equal rows; and ``sdohedi reconcile --ledger postgresql://...``."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import multiprocessing
+import uuid
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pg_server import pg_server  # noqa: F401  (fixture: a real PostgreSQL on 127.0.0.1)
+from reconcile_support import (
+    BACKENDS, CONFIG, FIVE_ROWS, ROOT, ack_277ca, ack_999, bill, claim_of, open_backend, remit, reports, snapshot, svc,
+    write_rows,
+)
+from sdohedi import reconcile as rec
+from sdohedi.acks import apply_277ca, apply_999
+from sdohedi.cli import main
+from sdohedi.ledger import open_ledger
+from sdohedi.models.remit import Adjustment, ClaimPayment, ProviderAdjustment
+
+FIX = ROOT / "fixtures"
+
+
+def _ids(lg):
+    return {sid: claim_of(lg, sid) for sid in ("A1", "B1", "C1", "E1")}
+
+
+def _gs06(lg) -> int:
+    return lg.execute("SELECT gs06 FROM interchanges").fetchone()[0]
+
+
+def paid_partial_denied(lg, tmp):
+    i = _ids(lg)
+    return [rec.apply_remittance(lg, remit("EFT1001", "100.00", [
+        ClaimPayment(claim_id=i["A1"], status_code="1", charge=D("61.50"), paid=D("60.00"), payer_claim_number="ICN-A",
+                     services=[svc("A1", "S5170", "41.00", "40.00", [("CO", "45", "1.00")]),
+                               svc("A2", "S5170", "20.50", "20.00", [("CO", "45", "0.50")])]),
+        ClaimPayment(claim_id=i["B1"], status_code="1", charge=D("56.00"), paid=D("40.00"),
+                     patient_responsibility=D("16.00"), payer_claim_number="ICN-B",
+                     services=[svc("B1", "T2003", "56.00", "40.00", [("PR", "3", "16.00")])]),
+        ClaimPayment(claim_id=i["C1"], status_code="4", charge=D("64.20"), paid=D("0"), payer_claim_number="ICN-C",
+                     adjustments=[Adjustment(group="CO", reason="197", amount=D("64.20"))],
+                     services=[svc("C1", "T1016", "64.20", "0")]),
+    ]))]
+
+
+def partial_line_level(lg, tmp):
+    i = _ids(lg)
+    return [rec.apply_remittance(lg, remit("EFT6001", "54.20", [
+        ClaimPayment(claim_id=i["C1"], status_code="1", charge=D("64.20"), paid=D("54.20"),
+                     services=[svc("C1", "T1016", "64.20", "54.20", [("OA", "23", "10.00")])])]))]
+
+
+def reversal_then_repayment(lg, tmp):
+    b = _ids(lg)["B1"]
+    first = remit("EFT3001", "56.00", [ClaimPayment(claim_id=b, status_code="1", charge=D("56.00"), paid=D("56.00"),
+                                                    payer_claim_number="ICN-B1",
+                                                    services=[svc("B1", "T2003", "56.00", "56.00")])])
+    reversal = ClaimPayment(claim_id=b, status_code="22", charge=D("-56.00"), paid=D("-56.00"),
+                            payer_claim_number="ICN-B1", services=[svc("B1", "T2003", "-56.00", "-56.00")])
+    repay = ClaimPayment(claim_id=b, status_code="1", charge=D("56.00"), paid=D("50.00"), payer_claim_number="ICN-B2",
+                         adjustments=[Adjustment(group="CO", reason="45", amount=D("6"))],
+                         services=[svc("B1", "T2003", "56.00", "50.00")])
+    # as a payer sends it: the reversal and the corrected payment in one 835, the same claim twice
+    return [rec.apply_all(lg, [first]), rec.apply_all(lg, [remit("EFT3002", "-6.00", [reversal, repay])])]
+
+
+def plb_interest_and_recoupment(lg, tmp):
+    a = _ids(lg)["A1"]
+    pay = remit("EFT4001", "61.50", [ClaimPayment(claim_id=a, status_code="1", charge=D("61.50"), paid=D("61.50"),
+                                                  payer_claim_number="ICN-A9",
+                                                  services=[svc("A1", "S5170", "41.00", "41.00"),
+                                                            svc("A2", "S5170", "20.50", "20.50")])])
+    plb = remit("EFT4002", "-19.25", [], plb=[
+        ProviderAdjustment(provider_id="1234567893", fiscal_period_date=dt.date(2026, 12, 31), reason="WO",
+                           reference_id="ICN-A9", amount=D("20.50")),
+        ProviderAdjustment(provider_id="1234567893", fiscal_period_date=dt.date(2026, 12, 31), reason="L6",
+                           amount=D("-1.25")),
+        ProviderAdjustment(provider_id="1234567893", fiscal_period_date=dt.date(2026, 12, 31), reason="FB",
+                           reference_id="NOT-OURS", amount=D("3.00")),
+    ])
+    return [rec.apply_all(lg, [pay, plb])]
+
+
+def unknown_claim_and_unmatched_line(lg, tmp):
+    e = _ids(lg)["E1"]
+    return [rec.apply_remittance(lg, remit("EFT5001", "20.25", [
+        ClaimPayment(claim_id="NOT-OURS-1", status_code="1", charge=D("10"), paid=D("10"),
+                     services=[svc("Z9", "S5170", "10", "10")]),
+        # E's line paid, plus a line the payer names that claim E does not hold (B1 is claim B's)
+        ClaimPayment(claim_id=e, status_code="1", charge=D("10.25"), paid=D("10.25"),
+                     services=[svc("E1", "S5170", "10.25", "10.25"), svc("B1", "T2003", "0", "0")]),
+    ]))]
+
+
+def applied_twice(lg, tmp):
+    a = _ids(lg)["A1"]
+    r = remit("EFT2002", "60.00", [ClaimPayment(claim_id=a, status_code="1", charge=D("61.50"), paid=D("60.00"),
+                                                services=[svc("A1", "S5170", "41.00", "40.00"),
+                                                          svc("A2", "S5170", "20.50", "20.00")])])
+    results = [rec.apply_remittance(lg, r), rec.apply_remittance(lg, r), rec.apply_all(lg, [r, r])]
+    assert [x.already_applied for x in results] == [0, 1, 2]
+    return results
+
+
+def rejected_by_999_then_billed_again(lg, tmp):
+    results = [apply_999(lg, [ack_999(_gs06(lg), "R*5", "R")]), apply_999(lg, [ack_999(_gs06(lg), "R*5", "R")])]
+    again = bill(lg, tmp / "log.csv", tmp / "out2")
+    assert again.billed_rows == 5 and again.rejected_rows == 0
+    return results + [again.billed_rows]
+
+
+def accepted_by_999_then_paid(lg, tmp):
+    gs06 = _gs06(lg)
+    return [apply_999(lg, [ack_999(gs06, "A", "A", control=78)]), apply_999(lg, [ack_999(gs06, "A", "A", control=78)]),
+            apply_999(lg, [ack_999(gs06 + 1000, "A", "A", control=80)])] + paid_partial_denied(lg, tmp)
+
+
+def claims_acknowledged_by_277ca(lg, tmp):
+    i = _ids(lg)
+    ack = ack_277ca(accepted=[i["A1"], i["B1"]], rejected=[i["C1"], "NOT-OURS-2"])
+    results = [apply_277ca(lg, [ack]), apply_277ca(lg, [ack])]
+    # the payer's claim number from the 277CA traces a later recoupment to claim B
+    pay = remit("EFT7001", "56.00", [ClaimPayment(claim_id=i["B1"], status_code="1", charge=D("56.00"),
+                                                  paid=D("56.00"), services=[svc("B1", "T2003", "56.00", "56.00")])])
+    recoup = remit("EFT7002", "-5.00", [], plb=[ProviderAdjustment(
+        provider_id="1234567893", reason="WO", fiscal_period_date=dt.date(2026, 12, 31),
+        reference_id=f"ICN{i['B1']}", amount=D("5.00"))])
+    return results + [rec.apply_all(lg, [pay, recoup])]
+
+
+SCENARIOS = [paid_partial_denied, partial_line_level, reversal_then_repayment, plb_interest_and_recoupment,
+             unknown_claim_and_unmatched_line, applied_twice, rejected_by_999_then_billed_again,
+             accepted_by_999_then_paid, claims_acknowledged_by_277ca]
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.__name__ for s in SCENARIOS])
+def test_both_backends_agree(scenario, request, tmp_path):
+    seen = {}
+    for kind in ("sqlite", "postgresql"):
+        tmp = tmp_path / kind
+        tmp.mkdir()
+        lg = open_backend(kind, request, tmp)
+        try:
+            assert bill(lg, write_rows(tmp / "log.csv", FIVE_ROWS), tmp / "out").billed_rows == 5
+            results = scenario(lg, tmp)
+            seen[kind] = {"results": results, "reports": reports(lg), "rows": snapshot(lg)}
+        finally:
+            lg.close()
+    sqlite, pg = seen["sqlite"], seen["postgresql"]
+    assert pg["results"] == sqlite["results"]
+    assert pg["reports"] == sqlite["reports"]
+    for table, rows in sqlite["rows"].items():
+        assert pg["rows"][table] == rows, table
+    assert sqlite["rows"]["claim_payments"] or sqlite["rows"]["transactions"]
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_reversal_and_repayment_in_one_835_net_out(kind, request, tmp_path):
+    """Hand-worked amounts of the scenario above: 56.00 paid, then one 835 reversing it and paying 50.00."""
+    lg = open_backend(kind, request, tmp_path)
+    with lg:
+        bill(lg, write_rows(tmp_path / "log.csv", FIVE_ROWS), tmp_path / "out")
+        reversal_then_repayment(lg, tmp_path)
+        b = claim_of(lg, "B1")
+        assert lg.execute("SELECT status, paid, payer_claim_number FROM claims WHERE claim_id = ?",
+                          (b,)).fetchone() == ("paid", "50.00", "ICN-B2")
+        assert lg.execute("SELECT paid, status FROM claim_lines WHERE service_id = ?", ("B1",)).fetchone() == (
+            "50.00", "paid")
+        owed = {(o["cbo"], o["payer"]): o["owed"] for o in rec.disbursement(lg, CONFIG)}
+        assert owed[("rides", "cascade")] == "46.00"
+
+
+# -- the command ------------------------------------------------------------------------------
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def _loop(ledger: str, tmp: Path):
+    """encode, then the payer simulator's 835 and 999 per payer, as tests/cli/test_round_trip.py, on ``ledger``."""
+    enc = run("encode", FIX / "service_log.csv", "--config", FIX / "nle.toml", "--out", tmp / "out",
+              "--ledger", ledger, "--format", "json")
+    summary = json.loads(enc.output)
+    eras, acks = [], []
+    for n, ic in enumerate(summary["interchanges"], 1):
+        era, ack = tmp / f"{ic['payer']}.835", tmp / f"{ic['payer']}.999"
+        r = run("adjudicate", ic["path"], "--rules", FIX / f"payer_{ic['payer']}.toml", "--out-835", era,
+                "--out-999", ack, "--control-number", 700 + n, "--payment-date", "2026-11-15")
+        assert r.exit_code == 0, r.output
+        eras.append(era)
+        acks.append(ack)
+    return acks + eras  # the 999s first, as they arrive: claims accepted, then paid
+
+
+def test_reconcile_command_on_postgres_matches_sqlite(pg_server, tmp_path):  # noqa: F811
+    url = pg_server.new_database("cli_reconcile")
+    out = {}
+    for kind, ledger in (("sqlite", str(tmp_path / "sqlite" / "l.sqlite")), ("postgresql", url)):
+        tmp = tmp_path / kind
+        tmp.mkdir(exist_ok=True)
+        files = _loop(ledger, tmp)
+        args = ["reconcile", *files, "--ledger", ledger, "--config", FIX / "nle.toml", "--reports", tmp / "rep",
+                "--format", "json"]
+        first, again = run(*args), run(*args)
+        assert first.exit_code == 0, first.output
+        assert again.exit_code == 0, again.output
+        reports = {name: list(csv.DictReader(open(tmp / "rep" / name)))
+                   for name in ("outstanding.csv", "denials.csv", "disbursement.csv", "network_adjustments.csv")}
+        out[kind] = (json.loads(first.output), json.loads(again.output), reports)
+    assert out["postgresql"] == out["sqlite"]
+    first, again, reports = out["postgresql"]
+    # two payers: an 835 and a 999 each (an acknowledgment counts as applied every time: it is idempotent)
+    assert first["transactions_applied"] == 4 and first["already_applied"] == 0
+    assert first["claims_matched"] > 0 and first["outstanding_claims"] == 0 and first["unknown_claims"] == 0
+    assert again["transactions_applied"] == 2 and again["already_applied"] == 2  # the 835s' traces already seen
+    assert first["outcomes"]["accepted (999)"] == first["claims_matched"] and first["outcomes"]["paid"] > 0
+    assert again["outcomes"] == {} and again["claims_matched"] == 0
+    assert reports["disbursement.csv"] and reports["denials.csv"]
+
+
+def test_reconcile_command_postgres_errors_name_no_password(pg_server, tmp_path):  # noqa: F811
+    config = FIX / "nle.toml"
+    bad = run("reconcile", "--ledger", "postgresql://nobody:secret@127.0.0.1:1/x", "--config", config,
+              "--reports", tmp_path / "rep")
+    assert bad.exit_code == 2 and "secret" not in bad.output and "PostgreSQL ledger" in bad.output
+    empty = pg_server.new_database("no_ledger_yet")
+    none = run("reconcile", "--ledger", empty, "--config", config, "--reports", tmp_path / "rep")
+    assert none.exit_code == 2 and "no ledger" in none.output
+    assert not (tmp_path / "rep").exists()
+    import psycopg
+
+    with psycopg.connect(empty) as conn:  # reconcile made no tables in a database encode never used
+        assert conn.execute("SELECT to_regclass('claims') IS NULL").fetchone() == (True,)
+
+
+# -- several processes on one PostgreSQL ledger -------------------------------------------------
+
+def _apply_from_another_process(url, a, b, traces, q):
+    try:
+        with open_ledger(url) as lg:
+            applied = already = 0
+            for n, trace in enumerate(traces):
+                pair = [ClaimPayment(claim_id=a, status_code="1", charge=D("61.50"), paid=D("1.00"),
+                                     services=[svc("A1", "S5170", "41.00", "1.00")]),
+                        ClaimPayment(claim_id=b, status_code="1", charge=D("56.00"), paid=D("1.00"),
+                                     services=[svc("B1", "T2003", "56.00", "1.00")])]
+                if n % 2:
+                    pair.reverse()  # the claims in the other order: their locks must still not deadlock
+                one = rec.apply_remittance(lg, remit(trace, "2.00", pair))
+                applied += one.applied
+                already += one.already_applied
+        q.put((applied, already))
+    except Exception as exc:  # to the test, at once (a deadlock, a unique violation)
+        q.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_concurrent_remittances_neither_lose_updates_nor_double_count(pg_server, tmp_path):  # noqa: F811
+    url = pg_server.new_database("c" + uuid.uuid4().hex[:12])
+    with open_ledger(url) as lg:
+        bill(lg, write_rows(tmp_path / "log.csv", FIVE_ROWS), tmp_path / "out")
+        a, b = claim_of(lg, "A1"), claim_of(lg, "B1")
+    ctx = multiprocessing.get_context("spawn")
+    q = ctx.Queue()
+    # every process applies the same 835 (trace DUP) first and last, and five of its own
+    procs = [ctx.Process(target=_apply_from_another_process,
+                         args=(url, a, b, ["DUP"] + [f"P{i}-{k}" for k in range(5)] + ["DUP"], q)) for i in range(4)]
+    for p in procs:
+        p.start()
+    got = [q.get(timeout=120) for _ in procs]
+    for p in procs:
+        p.join(timeout=60)
+    assert all(isinstance(x, tuple) for x in got), got
+    assert sum(x[0] for x in got) == 21 and sum(x[1] for x in got) == 7
+    with open_ledger(url) as lg:
+        for claim_id, sid in ((a, "A1"), (b, "B1")):
+            assert lg.execute("SELECT paid FROM claims WHERE claim_id = ?", (claim_id,)).fetchone() == ("21.00",)
+            assert lg.execute("SELECT paid FROM claim_lines WHERE service_id = ?", (sid,)).fetchone() == ("21.00",)
+        assert lg.execute("SELECT COUNT(*) FROM claim_payments").fetchone() == (42,)
