@@ -4,3 +4,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+
+# One PostgreSQL server and one SparkSession for the whole test session: a fixture imported
+# into several test modules would be one definition per module, each starting its own.
+from pg_server import pg_server  # noqa: E402,F401
+from spark_session import spark  # noqa: E402,F401

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from factories import (
-    CHILD, ENVELOPE, MEALS_CBO, MEMBER, MEMBER_2, NLE, PAYER_B, RECEIVER, RIDES_CBO, SUBMITTER, TIMESTAMP, claim,
+    CHILD, ENVELOPE, MEALS_CBO, MEMBER, MEMBER_2, PAYER_B, RECEIVER, RIDES_CBO, SUBMITTER, TIMESTAMP, claim,
     meal_line,
 )
 from pyx12_oracle import assert_pyx12_clean

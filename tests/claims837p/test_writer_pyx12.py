@@ -1,13 +1,12 @@
 """Every interchange the 837P writer produces passes pyx12's validator with zero errors."""
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from factories import (
-    CHILD, ENVELOPE, MEMBER, MEMBER_2, NLE, NLE_ATYPICAL, PAYER_A, PAYER_B, RECEIVER, RIDES_CBO, SUBMITTER,
+    CHILD, ENVELOPE, MEMBER_2, NLE_ATYPICAL, PAYER_B, RECEIVER, RIDES_CBO, SUBMITTER,
     TIMESTAMP, claim, meal_line,
 )
 from pyx12_oracle import assert_pyx12_clean

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import importlib.util
-import os
 import sqlite3
 import stat
 from decimal import Decimal

@@ -14,7 +14,6 @@ from pyx12_oracle import assert_pyx12_clean
 from sdohedi.cli import main
 from sdohedi.models.config import load_config
 from sdohedi.remit835 import parse_835_file
-from sdohedi.x12 import iter_segments
 
 ROOT = Path(__file__).resolve().parents[2]
 FIX = ROOT / "fixtures"

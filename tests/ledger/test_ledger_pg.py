@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from pg_server import pg_server  # noqa: F401  (fixture: a real PostgreSQL on 127.0.0.1)
 from sdohedi.ledger import Ledger, open_ledger
 from sdohedi.models.config import load_config
 from sdohedi.pipeline.encode import encode

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from pg_server import pg_server  # noqa: F401  (fixture: a real PostgreSQL on 127.0.0.1)
 from reconcile_support import BACKENDS, ISA, open_backend
 from sdohedi.acks import apply_277ca, apply_999
 from sdohedi.models.config import load_config

@@ -7,7 +7,6 @@ from decimal import Decimal as D
 
 import pytest
 
-from pg_server import pg_server  # noqa: F401  (fixture: a real PostgreSQL on 127.0.0.1)
 from reconcile_support import BACKENDS, CONFIG, FIVE_ROWS, bill, claim_of, open_backend, remit, svc, write_rows
 from sdohedi import reconcile as rec
 from sdohedi.models.remit import Adjustment, ClaimPayment, ProviderAdjustment

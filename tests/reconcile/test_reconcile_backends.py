@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pg_server import pg_server  # noqa: F401  (fixture: a real PostgreSQL on 127.0.0.1)
 from reconcile_support import (
     BACKENDS, CONFIG, FIVE_ROWS, ROOT, ack_277ca, ack_999, bill, claim_of, open_backend, remit, reports, snapshot, svc,
     write_rows,
@@ -200,7 +199,7 @@ def _loop(ledger: str, tmp: Path):
     return acks + eras  # the 999s first, as they arrive: claims accepted, then paid
 
 
-def test_reconcile_command_on_postgres_matches_sqlite(pg_server, tmp_path):  # noqa: F811
+def test_reconcile_command_on_postgres_matches_sqlite(pg_server, tmp_path):
     url = pg_server.new_database("cli_reconcile")
     out = {}
     for kind, ledger in (("sqlite", str(tmp_path / "sqlite" / "l.sqlite")), ("postgresql", url)):
@@ -226,7 +225,7 @@ def test_reconcile_command_on_postgres_matches_sqlite(pg_server, tmp_path):  # n
     assert reports["disbursement.csv"] and reports["denials.csv"]
 
 
-def test_reconcile_command_postgres_errors_name_no_password(pg_server, tmp_path):  # noqa: F811
+def test_reconcile_command_postgres_errors_name_no_password(pg_server, tmp_path):
     config = FIX / "nle.toml"
     bad = run("reconcile", "--ledger", "postgresql://nobody:secret@127.0.0.1:1/x", "--config", config,
               "--reports", tmp_path / "rep")
@@ -262,7 +261,7 @@ def _apply_from_another_process(url, a, b, traces, q):
         q.put(f"{type(exc).__name__}: {exc}")
 
 
-def test_concurrent_remittances_neither_lose_updates_nor_double_count(pg_server, tmp_path):  # noqa: F811
+def test_concurrent_remittances_neither_lose_updates_nor_double_count(pg_server, tmp_path):
     url = pg_server.new_database("c" + uuid.uuid4().hex[:12])
     with open_ledger(url) as lg:
         bill(lg, write_rows(tmp_path / "log.csv", FIVE_ROWS), tmp_path / "out")

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from spark_session import spark  # noqa: F401  (fixture: SparkSession on local[2])
 from sdohedi.cli import main
 from sdohedi.remit835 import balance_findings, parse_835_file
 from sdohedi.remit835.rows import CLAIM_COLUMNS, SERVICE_COLUMNS, claim_rows, service_rows

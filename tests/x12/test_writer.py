@@ -3,7 +3,6 @@ import datetime as dt
 import pytest
 from hypothesis import given, strategies as st
 
-from pyx12_oracle import pyx12_errors
 from sdohedi.x12 import Interchange, SegmentWriter, UnrepresentableText, X12EnvelopeError, X12ValueError, iter_segments, to_x12_text
 
 
