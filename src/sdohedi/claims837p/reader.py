@@ -53,15 +53,17 @@ element values (names, ids and dates may be PHI), only positions, segment and el
 and the rule.
 
 **Speed** (benchmarks/bench_decode_837p.py). Segments are cut a chunk at a time with
-``str.split``; the segments of a service line (LX, SV1, DTP, REF*6R), HI and the 2310B/2420A
-are dispatched on their first characters and looked up whole, so they are split into elements
-only the first time a text is seen (bounded caches). Each line becomes its ``ServiceLine``'s
-field dict as it is read (a copy of its SV1's template). Claims, lines, subscribers, patients
-and addresses whose every value passes this module's own checks (each narrower than the
-model's rule: see the Text checks, tested against ``Text`` itself) are built without pydantic,
-the way ``model_construct`` would; anything else goes through full pydantic validation, which
-then decides and says what is wrong. Billing providers, payers and rendering providers are
-validated once per distinct value. The round-trip properties in
+``str.split``; the segments of a service line (LX, SV1, DTP, REF*6R), HI, CLM and the
+2310B/2420A are dispatched on their first characters and looked up whole, so they are split
+into elements only the first time a text is seen (bounded caches; of a CLM only CLM01/02 are
+new in every claim, CLM03-09 are looked up). Each line becomes its ``ServiceLine``'s field dict
+as it is read (a copy of its SV1's template). Claims, lines, subscribers, patients and
+addresses whose every value passes this module's own checks (each narrower than the model's
+rule: see the Text checks, tested against ``Text`` itself; CLM01 and the REF*6R of a claim are
+checked in one regex call) are built without pydantic, the way ``model_construct`` would, by
+setting the instance's slots through their descriptors; anything else goes through full
+pydantic validation, which then decides and says what is wrong. Billing providers, payers and
+rendering providers are validated once per distinct value. The round-trip properties in
 tests/claims837p/test_reader_properties.py re-validate every claim the reader returns. The
 cyclic garbage collector is paused while a chunk is read (nothing built here forms a cycle;
 about 18 % faster) and restored afterwards.
@@ -114,14 +116,22 @@ _TEXT_CLASS = "".join(re.escape(c) for c in map(chr, range(128)) if re.fullmatch
 _EDGE_CLASS = _TEXT_CLASS.replace(" ", "")
 
 
-def _text_check(max_length: int, min_length: int = 1) -> Callable[[str], Any]:
+def _text_pattern(max_length: int, min_length: int = 1) -> str:
     inner = f"[{_TEXT_CLASS}]{{{max(0, min_length - 2)},{max_length - 2}}}"
     optional = "?" if min_length == 1 else ""
-    return re.compile(f"[{_EDGE_CLASS}](?:{inner}[{_EDGE_CLASS}]){optional}").fullmatch
+    return f"[{_EDGE_CLASS}](?:{inner}[{_EDGE_CLASS}]){optional}"
+
+
+def _text_check(max_length: int, min_length: int = 1) -> Callable[[str], Any]:
+    return re.compile(_text_pattern(max_length, min_length)).fullmatch
 
 
 _CLAIM_ID_OK = _text_check(MAX_CLAIM_ID)
 _LINE_CONTROL_NUMBER_OK = _text_check(MAX_LINE_CONTROL_NUMBER)
+# CLM01 and every REF*6R of the claim joined by line breaks (which Text refuses), checked in one
+# call: a regex call costs far more than its matching, and a claim has one text per line.
+_CLAIM_TEXTS_OK = re.compile(
+    f"{_text_pattern(MAX_CLAIM_ID)}(?:\n{_text_pattern(MAX_LINE_CONTROL_NUMBER)})*").fullmatch
 _TEXT_50_OK = _text_check(50)
 _NAME_OK = _text_check(60)  # NM103
 _FIRST_NAME_OK = _text_check(35)  # NM104
@@ -145,6 +155,7 @@ _DASHED_SSN = re.compile(r"[0-9]{3}-[0-9]{2}-[0-9]{4}").fullmatch
 _DX = {"ABK": ("ABF", _fullmatch(ICD10_PATTERN)), "BK": ("BF", _fullmatch(ICD9_PATTERN))}
 _POINTERS = {str(i): i for i in range(1, MAX_DIAGNOSES + 1)}
 _ZERO = Decimal(0)
+_PADDING = [""] * 10  # a short segment's missing elements, so that els[i] < 10 needs no length check
 _LENIENT_HINT = " (a lenient read accepts this: Reader837P(lenient=True), sdohedi decode --lenient)"
 _IGNORED = "ignored"  # a cached parse of a segment the reader does not keep (compared by identity)
 _PLACES = frozenset(f"{n:02d}" for n in range(100))  # what PlaceOfService (two digits) takes
@@ -216,30 +227,42 @@ class _NotRead(Exception):
         self.where = dict(position=position, segment=segment, element=element, component=component, rule=rule)
 
 
+# The four slots every pydantic model instance has, set through their descriptors' own
+# ``__set__``: about half the cost of ``object.__setattr__``, which looks the name up and
+# checks the type's MRO on every call.
+_set_dict, _set_fields_set, _set_extra, _set_private = (
+    BaseModel.__dict__[name].__set__
+    for name in ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__"))
+
+
+class _Problem(tuple):
+    """A cached parse that is a problem: (message, element, component). Not a plain tuple, so
+    the loop tells it from a good parse by its class alone."""
+
+
 def _maker(cls: type) -> Callable[[dict], Any]:
     """What ``model_construct`` does, at a fraction of its cost: the values must be complete
     and already checked (the fast path below guarantees both). All objects of a class share
     one fields-set; the models are frozen, so nothing adds to it."""
     fields_set = set(cls.model_fields)
-    new = object.__new__
-    set_slot = object.__setattr__
 
-    def make(values: dict) -> Any:
+    def make(values: dict, new=object.__new__, set_dict=_set_dict, set_fields_set=_set_fields_set,
+             set_extra=_set_extra, set_private=_set_private) -> Any:
         obj = new(cls)
-        set_slot(obj, "__dict__", values)
-        set_slot(obj, "__pydantic_fields_set__", fields_set)
-        set_slot(obj, "__pydantic_extra__", None)
-        set_slot(obj, "__pydantic_private__", None)
+        set_dict(obj, values)
+        set_fields_set(obj, fields_set)
+        set_extra(obj, None)
+        set_private(obj, None)
         return obj
 
     return make
 
 
-_make_claim = _maker(Claim)
 _make_address = _maker(Address)
 _make_subscriber = _maker(Subscriber)
 _make_patient = _maker(Patient)
 _LINE_FIELDS = set(ServiceLine.model_fields)  # shared, as in _maker
+_CLAIM_FIELDS = set(Claim.model_fields)
 
 
 def _explain(exc: ValidationError, limit: int = 3) -> str:
@@ -317,17 +340,18 @@ class _Claim:
     line_renderings: dict[int, list] | None = None  # line index -> its 2420A, as ``rendering``
     awaiting_sv1 = False  # an LX whose SV1 has not come yet
     dated = 0  # lines that have their DTP*472
-    total = _ZERO  # sum of SV102
+    total = 0  # sum of SV102 in cents (used only when every SV102 is a plain amount)
     top_pointer = 0  # highest SV107 pointer
     clean = True  # every value so far has a shape the fast path takes
     problem: _NotRead | None = None
 
-    def __init__(self, ordinal: int, position: int, clm: list[str], comp: str, billing: _Billing | None,
-                 subscriber: _Member | None, patient: _Member | None) -> None:
+    def __init__(self, ordinal: int, position: int, claim_id: str, total_text: str, tail: tuple,
+                 billing: _Billing | None, subscriber: _Member | None, patient: _Member | None) -> None:
         self.ordinal = ordinal
         self.position = position
-        self.clm = clm
-        self.clm05 = _element(clm, 5).split(comp)  # place of service : B : frequency
+        self.claim_id = claim_id  # CLM01
+        self.total_text = total_text  # CLM02
+        self.tail = tail  # CLM03-09 as Reader837P._cache_clm_tail reads them
         self.lines: list[dict] = []
         self.line_positions: list[int] = []  # of the LX segments
         self.billing = billing
@@ -379,8 +403,9 @@ class Reader837P:
         self._sv1: dict[str, Any] = {}
         self._dtp: dict[str, Any] = {}
         self._hi: dict[str, Any] = {}
+        self._clm_tails: dict[str, tuple] = {}
         self._dates: dict[str, dt.date | None] = {}
-        self._amounts: dict[str, Decimal] = {}
+        self._amounts: dict[str, tuple[Decimal, int]] = {}
         self._payers: dict[tuple, Any] = {}
         self._renderers: dict[tuple, Any] = {}
 
@@ -487,11 +512,12 @@ class Reader837P:
         sv1_cache = self._sv1
         dtp_cache = self._dtp
         hi_cache = self._hi
+        clm_cache = self._clm_tails
         lx, hi = "LX" + sep, "HI" + sep
+        # 7-character prefixes, compared with s[:7] (cheaper than str.startswith in CPython 3.11)
         ref_6r, nm1_82, prv_pe = f"REF{sep}6R{sep}", f"NM1{sep}82{sep}", f"PRV{sep}PE{sep}"
         try:
-            for s in pieces:
-                pos += 1
+            for pos, s in enumerate(pieces, pos + 1):
                 head = s[:3]
                 # The four segments of a service line come first, dispatched on their first
                 # characters: SV1 and DTP texts repeat and are looked up whole, LX needs no
@@ -500,45 +526,36 @@ class Reader837P:
                     if state == LINE and line is not None:
                         dates = dtp_cache.get(s)
                         if dates is None:
-                            dates = self._parse_dtp(s.split(sep))
-                            if len(dtp_cache) >= _CACHE_LIMIT:
-                                dtp_cache.clear()
-                            dtp_cache[s] = dates
-                        if dates is _IGNORED:
-                            pass
-                        elif dates.__class__ is tuple:
-                            if line["service_date"] is not None:
-                                self._claim_problem(claim, "a second DTP*472 in the line", pos, "DTP")
-                            else:
-                                line["service_date"], line["service_date_end"], ok = dates
-                                claim.dated += 1
-                                if not ok:
-                                    claim.clean = False
+                            dates = self._cache_dtp(s, sep)
+                        if dates.__class__ is not tuple:  # a message, or _IGNORED
+                            if dates is not _IGNORED:
+                                self._claim_problem(claim, dates, pos, "DTP", 3)
+                        elif line["service_date"] is not None:
+                            self._claim_problem(claim, "a second DTP*472 in the line", pos, "DTP")
                         else:
-                            self._claim_problem(claim, dates, pos, "DTP", 3)
+                            line["service_date"], line["service_date_end"], ok = dates
+                            claim.dated += 1
+                            if not ok:
+                                claim.clean = False
                     continue
                 if head == "SV1":
                     if state == LINE and line is None:
                         entry = sv1_cache.get(s)
                         if entry is None:
-                            entry = self._parse_sv1(s.split(sep), comp)
-                            if len(sv1_cache) >= _CACHE_LIMIT:
-                                sv1_cache.clear()
-                            sv1_cache[s] = entry
-                        template = entry[0]
-                        if entry is _IGNORED:
-                            pass
-                        elif template.__class__ is dict:
+                            entry = self._cache_sv1(s, sep, comp)
+                        if entry.__class__ is tuple:
+                            template, cents, top, clean = entry
                             line = template.copy()
                             claim.lines.append(line)
                             claim.awaiting_sv1 = False
-                            claim.total += entry[3]
-                            if not entry[1]:
+                            claim.total += cents
+                            if not clean:
                                 claim.clean = False
-                            if entry[2] > claim.top_pointer:
-                                claim.top_pointer = entry[2]
-                        else:
-                            self._claim_problem(claim, template, pos, "SV1", entry[1], entry[2])
+                            if top > claim.top_pointer:
+                                claim.top_pointer = top
+                        elif entry is not _IGNORED:
+                            message, element, component = entry
+                            self._claim_problem(claim, message, pos, "SV1", element, component)
                     elif claim is not None and state in _CLAIM_STATES and s.split(sep, 1)[0] == "SV1":
                         self._claim_problem(claim, "SV1 out of place (one per LX)", pos, "SV1")
                     continue
@@ -563,13 +580,11 @@ class Reader837P:
                 # its texts and built once per distinct texts; REF*6R needs only its value.
                 if head == "REF":
                     if state == LINE:
-                        if s.startswith(ref_6r) and line is not None and line["line_control_number"] is None:
+                        if s[:7] == ref_6r and line is not None and line["line_control_number"] is None:
                             value = s[7:]
                             if sep in value:
                                 value = value.split(sep, 1)[0]
-                            line["line_control_number"] = value
-                            if not _LINE_CONTROL_NUMBER_OK(value):
-                                claim.clean = False
+                            line["line_control_number"] = value  # its shape is checked in _build
                         continue
                     if state == RENDERING or state == LINE_RENDERING:
                         raw = claim.rendering if state == RENDERING else claim.line_renderings[len(claim.lines) - 1]
@@ -578,7 +593,7 @@ class Reader837P:
                         continue
                 elif head == "NM1":
                     if state in (CLAIM, RENDERING, CLAIM_OTHER):
-                        if s.startswith(nm1_82):
+                        if s[:7] == nm1_82:
                             if claim.rendering is not None:
                                 self._claim_problem(claim, "a second rendering provider (2310B)", pos, "NM1")
                             claim.rendering = [s, None, None, sep]
@@ -588,7 +603,7 @@ class Reader837P:
                         continue
                     if state in (LINE, LINE_RENDERING, LINE_OTHER):
                         index = len(claim.lines) - 1
-                        if (state == LINE and line is not None and s.startswith(nm1_82)
+                        if (state == LINE and line is not None and s[:7] == nm1_82
                                 and (claim.line_renderings is None or index not in claim.line_renderings)):
                             if claim.line_renderings is None:
                                 claim.line_renderings = {}
@@ -602,7 +617,7 @@ class Reader837P:
                 elif head == "PRV":
                     if state == RENDERING or state == LINE_RENDERING:
                         raw = claim.rendering if state == RENDERING else claim.line_renderings[len(claim.lines) - 1]
-                        if raw[1] is None and s.startswith(prv_pe):
+                        if raw[1] is None and s[:7] == prv_pe:
                             raw[1] = s
                         continue
                 elif head == hi:
@@ -613,52 +628,62 @@ class Reader837P:
                         else:
                             self._read_hi(claim, s, sep, comp, pos)
                     continue
-                els = s.split(sep)
-                sid = els[0]
-                if sid == "REF":
-                    qualifier = els[1] if len(els) > 1 else ""
-                    if state == CLAIM:
-                        if qualifier == "G1" and claim.prior_authorization is None:
-                            claim.prior_authorization = _element(els, 2)
-                        elif qualifier == "F8" and claim.payer_claim_number is None:
-                            claim.payer_claim_number = _element(els, 2)
-                    elif state == BILLING:
-                        if qualifier in ("EI", "SY") and "tax_id" not in self._billing.values:
-                            self._billing.values["tax_id"] = _tax_id(_element(els, 2))
-                            self._billing.values["tax_id_qualifier"] = qualifier
-                    elif state == PAYER:
-                        if qualifier in ("G2", "LU") and self._subscriber.secondary_id is None:
-                            self._subscriber.secondary_id = (_element(els, 2), qualifier)
-                elif sid == "NM1":
-                    state = self._party_name(state, els[1] if len(els) > 1 else "", els, pos)
-                elif sid == "CLM":
+                elif head == "CLM" and s[3:4] in (sep, ""):
+                    # Only CLM01 and CLM02 differ from claim to claim: CLM03-09 (place of
+                    # service, frequency, indicators) are read once per distinct text.
                     if claim is not None:
                         self._finish(claim)
                     line = None
                     if state == OUTSIDE:
                         raise self._fatal_envelope("CLM outside a transaction set", "CLM", pos)
+                    parts = s.split(sep, 3)
+                    if len(parts) < 4:
+                        parts += ["", "", ""]
+                    tail = clm_cache.get(parts[3])
+                    if tail is None:
+                        tail = self._cache_clm_tail(parts[3], sep, comp)
                     self._claim_ordinal += 1
-                    claim = _Claim(self._claim_ordinal, pos, els, comp, self._billing, self._subscriber,
-                                   self._patient)
+                    claim = _Claim(self._claim_ordinal, pos, parts[1], parts[2], tail, self._billing,
+                                   self._subscriber, self._patient)
                     if self._unusable_hl is not None or self._subscriber is None:
                         claim.problem = self._unusable_hl or _NotRead(
                             "CLM before any subscriber HL (22)", pos, "CLM", rule="hl-structure")
                     state = CLAIM
+                    continue
+                els = s.split(sep)
+                if len(els) < 10:
+                    els += _PADDING  # what is not sent reads as "", as _element would give
+                sid = els[0]
+                if sid == "REF":
+                    qualifier = els[1]
+                    if state == CLAIM:
+                        if qualifier == "G1" and claim.prior_authorization is None:
+                            claim.prior_authorization = els[2]
+                        elif qualifier == "F8" and claim.payer_claim_number is None:
+                            claim.payer_claim_number = els[2]
+                    elif state == BILLING:
+                        if qualifier in ("EI", "SY") and "tax_id" not in self._billing.values:
+                            self._billing.values["tax_id"] = _tax_id(els[2])
+                            self._billing.values["tax_id_qualifier"] = qualifier
+                    elif state == PAYER:
+                        if qualifier in ("G2", "LU") and self._subscriber.secondary_id is None:
+                            self._subscriber.secondary_id = (els[2], qualifier)
+                elif sid == "NM1":
+                    state = self._party_name(state, els[1], els, pos)
                 elif sid == "HL":
                     if claim is not None:
                         self._finish(claim)
                         claim = line = None
                     state = self._start_hl(state, els, pos)
                 elif sid == "PRV":
-                    qualifier = els[1] if len(els) > 1 else ""
-                    if state == BILLING and qualifier == "BI" and "name" not in self._billing.values:
-                        self._billing.values["taxonomy"] = _element(els, 3) or None
+                    if state == BILLING and els[1] == "BI" and "name" not in self._billing.values:
+                        self._billing.values["taxonomy"] = els[3] or None
                 elif sid == "SBR":
                     if state in (CLAIM, RENDERING, CLAIM_OTHER, COB):
                         state = COB  # 2320: other subscriber information, not kept
                     elif state == SUBSCRIBER and "payer_responsibility" not in self._subscriber.values:
-                        self._subscriber.values["payer_responsibility"] = _element(els, 1)
-                        self._subscriber.payer["claim_filing_indicator"] = _element(els, 9)
+                        self._subscriber.values["payer_responsibility"] = els[1]
+                        self._subscriber.payer["claim_filing_indicator"] = els[9]
                 elif sid in ("N3", "N4"):
                     if state in (BILLING, SUBSCRIBER, PATIENT):
                         self._address(state, sid, els)
@@ -667,7 +692,7 @@ class Reader837P:
                         self._demographics(state, els, pos)
                 elif sid == "PAT":
                     if state == PATIENT and "relationship" not in self._patient.values:
-                        self._patient.values["relationship"] = _element(els, 1)
+                        self._patient.values["relationship"] = els[1]
                 elif sid == "SE":
                     if claim is not None:
                         self._finish(claim)
@@ -837,7 +862,7 @@ class Reader837P:
             raise self._fatal_envelope("HL outside a transaction set", "HL", pos)
         if self.header is None:
             self._make_header(pos)
-        hl_id, parent, level = _element(els, 1), _element(els, 2), _element(els, 3)
+        hl_id, parent, level = els[1], els[2], els[3]
         self._unusable_hl = None
         if level == "20":
             self._billing = _Billing(hl_id, pos)
@@ -877,72 +902,72 @@ class Reader837P:
             billing = self._billing
             if qualifier == "85" and "name" not in billing.values:
                 v = billing.values
-                v["entity_type"] = _element(els, 2)
-                v["name"] = _element(els, 3)
-                v["first_name"] = _optional(_element(els, 4))
+                v["entity_type"] = els[2]
+                v["name"] = els[3]
+                v["first_name"] = _optional(els[4])
                 v["npi"] = self._npi(els, pos, billing)
                 return BILLING
             return PAY_TO  # 2010AB pay-to address, 2010AC pay-to plan: not kept
         if state in (SUBSCRIBER, PAYER):
             member = self._subscriber
             if qualifier == "IL" and "member_id" not in member.values:
-                if _element(els, 2) != "1":
+                if els[2] != "1":
                     member.problem = member.problem or _NotRead(
                         "a non-person subscriber (2010BA NM102 = 2) is not read", pos, "NM1", 2, rule="unsupported")
-                if _element(els, 8) != "MI":
+                if els[8] != "MI":
                     member.problem = member.problem or _NotRead("2010BA NM108 must be MI (member id)", pos, "NM1", 8)
                 v = member.values
-                v["last_name"] = _element(els, 3)
-                v["first_name"] = _optional(_element(els, 4))
-                v["member_id"] = _element(els, 9)
+                v["last_name"] = els[3]
+                v["first_name"] = _optional(els[4])
+                v["member_id"] = els[9]
                 return SUBSCRIBER
             if qualifier == "PR" and "payer_id" not in member.payer:
                 p = member.payer
-                p["name"] = _element(els, 3)
-                p["payer_id_qualifier"] = _element(els, 8)
-                p["payer_id"] = _element(els, 9)
+                p["name"] = els[3]
+                p["payer_id_qualifier"] = els[8]
+                p["payer_id"] = els[9]
                 return PAYER
             return state
         if state == PATIENT:
             if qualifier == "QC" and "last_name" not in self._patient.values:
                 v = self._patient.values
-                v["last_name"] = _element(els, 3)
-                v["first_name"] = _optional(_element(els, 4))
+                v["last_name"] = els[3]
+                v["first_name"] = _optional(els[4])
             return PATIENT
         return state
 
     def _npi(self, els: list[str], pos: int, owner: _Billing) -> str | None:
-        if not _element(els, 8):
+        if not els[8]:
             return None
         if els[8] != "XX":
             owner.problem = owner.problem or _NotRead("NM108 must be XX (NPI) when an identifier is sent", pos,
                                                       "NM1", 8)
-        return _element(els, 9) or None
+        return els[9] or None
 
     def _address(self, state: int, sid: str, els: list[str]) -> None:
         record = self._billing if state == BILLING else self._subscriber if state == SUBSCRIBER else self._patient
         address = record.values.setdefault("address", {})
         if sid == "N3":
             if "line1" not in address:
-                address["line1"] = _element(els, 1)
-                address["line2"] = _optional(_element(els, 2))
+                address["line1"] = els[1]
+                address["line2"] = _optional(els[2])
         elif "city" not in address:
-            address["city"] = _element(els, 1)
-            address["state"] = _element(els, 2)
-            address["zip"] = _element(els, 3)
+            address["city"] = els[1]
+            address["state"] = els[2]
+            address["zip"] = els[3]
 
     def _demographics(self, state: int, els: list[str], pos: int) -> None:
         member = self._subscriber if state == SUBSCRIBER else self._patient
         if "birth_date" in member.values:
             return
-        if _element(els, 1) != "D8":
+        if els[1] != "D8":
             member.problem = member.problem or _NotRead("DMG01 must be D8", pos, "DMG", 1)
-        birth = _element(els, 2)
+        birth = els[2]
         date = self._date(birth) if _D8(birth) else None
         if date is None:
             member.problem = member.problem or _NotRead("DMG02 is not a date (CCYYMMDD)", pos, "DMG", 2)
         member.values["birth_date"] = date
-        member.values["sex"] = _element(els, 3)
+        member.values["sex"] = els[3]
 
     # ----------------------------------------------------------------------------- claims
 
@@ -1001,27 +1026,59 @@ class Reader837P:
         clean = len(set(codes)) == len(codes) and all(code_ok(c) for c in codes)
         return (qualifier, tuple(codes), clean)
 
-    def _parse_sv1(self, els: list[str], comp: str) -> tuple:
-        """(template, clean, highest pointer, charge), the template being the line's field dict
-        with the SV1 values in; or (message, element, component) when a value cannot be a
-        number, a pointer or a HCPCS code."""
+    def _cache_sv1(self, s: str, sep: str, comp: str) -> tuple | _Problem | str:
+        entry = self._parse_sv1(s.split(sep), comp)
+        if len(self._sv1) >= _CACHE_LIMIT:
+            self._sv1.clear()
+        self._sv1[s] = entry
+        return entry
+
+    def _cache_clm_tail(self, text: str, sep: str, comp: str) -> tuple:
+        """(place of service, frequency, CLM06-09, CLM05-2 is B, fast) for CLM03 onwards;
+        fast when CLM05 and CLM06-09 are values the fast path takes as they are."""
+        els = text.split(sep)  # CLM03, CLM04, CLM05, ...
+        if len(els) < 7:
+            els += [""] * (7 - len(els))
+        clm05 = els[2].split(comp)  # place of service : B : frequency
+        place = clm05[0]
+        facility_b = len(clm05) >= 2 and clm05[1] == "B"
+        frequency = clm05[2] if len(clm05) > 2 else ""
+        indicators = (els[3], els[4], els[5], els[6])
+        fast = facility_b and place in _PLACES and frequency in FREQUENCIES and indicators in _INDICATORS
+        tail = (place, frequency, indicators, facility_b, fast)
+        if len(self._clm_tails) >= _CACHE_LIMIT:
+            self._clm_tails.clear()
+        self._clm_tails[text] = tail
+        return tail
+
+    def _cache_dtp(self, s: str, sep: str) -> tuple | str:
+        dates = self._parse_dtp(s.split(sep))
+        if len(self._dtp) >= _CACHE_LIMIT:
+            self._dtp.clear()
+        self._dtp[s] = dates
+        return dates
+
+    def _parse_sv1(self, els: list[str], comp: str) -> tuple | _Problem | str:
+        """(template, charge in cents, highest pointer, clean), the template being the line's field dict
+        with the SV1 values in; a _Problem when a value cannot be a number, a pointer or a HCPCS
+        code; _IGNORED for another segment id."""
         if els[0] != "SV1":
             return _IGNORED  # a longer, unknown segment id that begins with SV1
         composite = _element(els, 1).split(comp)
         if composite[0] != "HC":
-            return ("SV101-1 must be HC: only HCPCS/CPT procedure codes are read", 1, 1)
+            return _Problem(("SV101-1 must be HC: only HCPCS/CPT procedure codes are read", 1, 1))
         procedure = composite[1] if len(composite) > 1 else ""
         modifiers = tuple(m for m in composite[2:6] if m)
         charge_text, basis, units_text = _element(els, 2), _element(els, 3), _element(els, 4)
         if not _NUMBER(charge_text):
-            return ("SV102 (charge) is not a number", 2, None)
+            return _Problem(("SV102 (charge) is not a number", 2, None))
         if not _NUMBER(units_text):
-            return ("SV104 (units) is not a number", 4, None)
+            return _Problem(("SV104 (units) is not a number", 4, None))
         charge, units = Decimal(charge_text), Decimal(units_text)
         place = _element(els, 5) or None
         pointer_texts = _element(els, 7).split(comp)
         if not all(p.isdigit() and p.isascii() and len(p) <= 2 for p in pointer_texts):
-            return ("SV107 (diagnosis pointers) must be numbers 1-12", 7, None)
+            return _Problem(("SV107 (diagnosis pointers) must be numbers 1-12", 7, None))
         pointers = tuple(int(p) for p in pointer_texts)
         clean = bool(
             _PROCEDURE(procedure) and all(_MODIFIER(m) for m in modifiers) and _PLAIN_MONEY(charge_text)
@@ -1034,7 +1091,9 @@ class Reader837P:
             "units": units, "service_date": None, "service_date_end": None, "diagnosis_pointers": pointers,
             "line_control_number": None, "place_of_service": place, "rendering_provider": None,
         }
-        return (template, clean, max(pointers), charge)
+        # the claim's total is summed in cents (exact for a plain amount; an unclean line
+        # makes the whole claim go to pydantic, so its cents are never compared)
+        return (template, int(charge * 100) if clean else 0, max(pointers), clean)
 
     def _parse_dtp(self, els: list[str]) -> tuple | str:
         """(first date, last date or None, clean), a message, or _IGNORED for a DTP other than 472."""
@@ -1221,7 +1280,11 @@ class Reader837P:
             self._last_header = self.header
         out.append(claim)
 
-    def _build(self, rec: _Claim) -> Claim:
+    def _build(self, rec: _Claim, new=object.__new__, set_dict=_set_dict, set_fields_set=_set_fields_set,
+               set_extra=_set_extra, set_private=_set_private, line_cls=ServiceLine, line_fields=_LINE_FIELDS,
+               claim_cls=Claim, claim_fields=_CLAIM_FIELDS) -> Claim:
+        """The claim's model: built here when every value passes the fast path's checks (see
+        _maker; the C callables are bound as defaults, so they are locals), else by pydantic."""
         if rec.problem is not None:
             raise rec.problem
         position = rec.position
@@ -1257,42 +1320,66 @@ class Reader837P:
                     lines[k]["rendering_provider"] = line_rendering
                     clean = clean and rp_ok
 
-        clm = rec.clm
-        if len(clm) < 10:
-            clm = clm + [""] * (10 - len(clm))
-        claim_id, total_text = clm[1], clm[2]
-        total = self._amounts.get(total_text)  # only plain amounts are kept there
-        plain = total is not None
-        if not plain:
+        claim_id, total_text = rec.claim_id, rec.total_text
+        amount = self._amounts.get(total_text)  # only plain amounts are kept there: (Decimal, cents)
+        plain = amount is not None
+        if plain:
+            total, cents = amount
+        else:
             if not _NUMBER(total_text):
                 raise _NotRead("CLM02 (total charge) is not a number", position, "CLM", 2)
             total = Decimal(total_text)
+            cents = None
             plain = _PLAIN_MONEY(total_text) is not None
-            if plain and len(self._amounts) < _CACHE_LIMIT:
-                self._amounts[total_text] = total
-        clm05 = rec.clm05
-        place = clm05[0]
-        if len(clm05) < 2 or clm05[1] != "B":
+            if plain:
+                cents = int(total * 100)
+                if len(self._amounts) < _CACHE_LIMIT:
+                    self._amounts[total_text] = (total, cents)
+        place, frequency, indicators, facility_b, fast = rec.tail
+        if not facility_b:
             raise _NotRead("CLM05-2 must be B (place of service codes)", position, "CLM", 5, 2)
-        frequency = clm05[2] if len(clm05) > 2 else ""
-        indicators = (clm[6], clm[7], clm[8], clm[9])
         prior_authorization, payer_claim_number = rec.prior_authorization, rec.payer_claim_number
-        if (clean and ok and rec.clean and plain and total == rec.total and place in _PLACES
-                and _CLAIM_ID_OK(claim_id) and frequency in FREQUENCIES
-                and (frequency == "1") == (payer_claim_number is None)
-                and indicators in _INDICATORS and rec.top_pointer <= len(diagnoses)
+        if (clean and ok and rec.clean and fast and plain and cents == rec.total
+                and (frequency == "1") == (payer_claim_number is None) and rec.top_pointer <= len(diagnoses)
                 and (prior_authorization is None or _TEXT_50_OK(prior_authorization))
-                and (payer_claim_number is None or _TEXT_50_OK(payer_claim_number))
-                and (len(lines) == 1 or self._control_numbers_unique(lines))):
-            return _make_claim({
-                "claim_id": claim_id, "frequency": frequency, "payer_claim_number": payer_claim_number,
-                "place_of_service": place, "diagnosis_code_qualifier": qualifier, "diagnoses": diagnoses,
-                "prior_authorization": prior_authorization, "total_charge": total,
-                "lines": self._make_lines(lines), "billing_provider": bp, "subscriber": subscriber,
-                "patient": patient, "payer": payer, "rendering_provider": rendering,
-                "provider_signature": indicators[0], "assignment_participation": indicators[1],
-                "benefits_assignment": indicators[2], "release_of_information": indicators[3], "deviations": (),
-            })
+                and (payer_claim_number is None or _TEXT_50_OK(payer_claim_number))):
+            # _maker's work for every line, inline (a line costs 5 C calls, no more), collecting
+            # the REF*6R values on the way. They must be unique (when sent), and they and CLM01
+            # must be texts the models keep unchanged.
+            made = []
+            numbers = []
+            for values in lines:
+                obj = new(line_cls)
+                set_dict(obj, values)
+                set_fields_set(obj, line_fields)
+                set_extra(obj, None)
+                set_private(obj, None)
+                made.append(obj)
+                numbers.append(values["line_control_number"])
+            if None not in numbers:  # as the writer sends them: one check for all texts
+                # (a line break inside a value, possible only when it is a delimiter, would
+                # fool the join: the count rules that out)
+                joined = claim_id + "\n" + "\n".join(numbers)
+                texts_ok = (len(set(numbers)) == len(numbers) and joined.count("\n") == len(numbers)
+                            and _CLAIM_TEXTS_OK(joined) is not None)
+            else:
+                texts_ok = (_CLAIM_ID_OK(claim_id) is not None and self._control_numbers_unique(lines)
+                            and all(n is None or _LINE_CONTROL_NUMBER_OK(n) for n in numbers))
+            if texts_ok:
+                claim = new(claim_cls)
+                set_dict(claim, {
+                    "claim_id": claim_id, "frequency": frequency, "payer_claim_number": payer_claim_number,
+                    "place_of_service": place, "diagnosis_code_qualifier": qualifier, "diagnoses": diagnoses,
+                    "prior_authorization": prior_authorization, "total_charge": total, "lines": tuple(made),
+                    "billing_provider": bp, "subscriber": subscriber, "patient": patient, "payer": payer,
+                    "rendering_provider": rendering, "provider_signature": indicators[0],
+                    "assignment_participation": indicators[1], "benefits_assignment": indicators[2],
+                    "release_of_information": indicators[3], "deviations": (),
+                })
+                set_fields_set(claim, claim_fields)
+                set_extra(claim, None)
+                set_private(claim, None)
+                return claim
         # Something unusual: pydantic decides, and says what is wrong.
         data = {
             "claim_id": claim_id, "frequency": frequency, "payer_claim_number": payer_claim_number,
@@ -1316,22 +1403,8 @@ class Reader837P:
             raise _NotRead(_explain(exc) + hint, position, "CLM") from None
 
     @staticmethod
-    def _make_lines(lines: list[dict], new=object.__new__, set_slot=object.__setattr__, cls=ServiceLine,
-                    fields_set=_LINE_FIELDS) -> tuple[ServiceLine, ...]:
-        """_maker's work for every line of a claim, in one frame (a line costs 5 C calls, no more)."""
-        made = []
-        for values in lines:
-            obj = new(cls)
-            set_slot(obj, "__dict__", values)
-            set_slot(obj, "__pydantic_fields_set__", fields_set)
-            set_slot(obj, "__pydantic_extra__", None)
-            set_slot(obj, "__pydantic_private__", None)
-            made.append(obj)
-        return tuple(made)
-
-    @staticmethod
     def _control_numbers_unique(lines: list[dict]) -> bool:
-        """REF*6R unique within the claim (each was checked against Text(30) as it was read)."""
+        """REF*6R unique within the claim (those sent)."""
         numbers = [n for line in lines if (n := line["line_control_number"]) is not None]
         return len(set(numbers)) == len(numbers)
 

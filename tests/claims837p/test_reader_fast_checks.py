@@ -1,0 +1,64 @@
+"""The reader's fast path checks CLM01 and every REF*6R of a claim in one regex call over the
+texts joined by line breaks: it must accept exactly what the checks of each text accept."""
+
+import random
+
+from factories import ENVELOPE, RECEIVER, SUBMITTER, TIMESTAMP, claim, meal_line
+from sdohedi.claims837p import Reader837P, reader, write_837p
+from sdohedi.models import Claim
+
+
+def encode(cs) -> str:
+    out = []
+    write_837p(cs, out.append, submitter=SUBMITTER, receiver=RECEIVER, envelope=ENVELOPE,
+               interchange_control_number=101, group_control_number=55, timestamp=TIMESTAMP)
+    return "".join(out)
+
+
+def read_text(text: str, lenient: bool = False):
+    r = Reader837P(lenient=lenient)
+    claims = r.feed(text.encode("latin-1")) + r.close()
+    return claims, r.errors
+
+
+def test_joined_texts_check_is_the_checks_of_each_text():
+    rnd = random.Random(6)
+    pool = "AZaz09 -.*:^~#\n"
+
+    def text(max_length: int) -> str:
+        n = rnd.choice([0, 1, 2, max_length - 1, max_length, max_length + 1, rnd.randint(0, max_length + 2)])
+        return "".join(rnd.choice(pool) for _ in range(n))
+
+    for _ in range(20000):
+        claim_id = text(reader.MAX_CLAIM_ID)
+        numbers = [text(reader.MAX_LINE_CONTROL_NUMBER) for _ in range(rnd.randint(1, 4))]
+        if any("\n" in t for t in [claim_id, *numbers]):
+            continue  # the reader checks the joined text only when the line breaks are its own
+        each = reader._CLAIM_ID_OK(claim_id) is not None and all(reader._LINE_CONTROL_NUMBER_OK(n) for n in numbers)
+        joined = reader._CLAIM_TEXTS_OK(claim_id + "\n" + "\n".join(numbers)) is not None
+        assert joined == each, (claim_id, numbers)
+
+
+def test_claims_with_and_without_control_numbers_read_as_pydantic_validates_them():
+    unnumbered = meal_line(2).model_copy(update={"line_control_number": None})
+    cs = [claim("A1"), claim("A2", lines=[meal_line(1), unnumbered]),
+          claim("A3", lines=[unnumbered, unnumbered.model_copy(update={"service_date": meal_line(3, 9).service_date})])]
+    claims, errors = read_text(encode(cs))
+    assert errors == [] and claims == cs
+    for c in claims:
+        assert Claim.model_validate(c.model_dump()) == c
+
+
+def test_a_line_break_inside_a_control_number_is_refused():
+    """A line break can be in a value only when it is a delimiter (here the component
+    separator): the joined check must not read it as two texts."""
+    text = encode([claim("A1")])
+    assert text[104] == ":" and text.count(":") == text[105:].count(":") + 1
+    text = text[:104] + "\n" + text[105:].replace(":", "\n")
+    claims, errors = read_text(text)
+    assert [c.claim_id for c in claims] == ["A1"] and errors == []
+    split_number = text.replace("REF*6R*SVC-2~", "REF*6R*SVC\n2~")
+    for lenient in (False, True):
+        claims, errors = read_text(split_number, lenient)
+        assert claims == [] and len(errors) == 1
+        assert "REF*6R (line_control_number)" in str(errors[0])
