@@ -86,6 +86,9 @@ from ..models.claim import (
     FREQUENCIES, MAX_CLAIM_ID, MAX_DIAGNOSES, MAX_LINE_CONTROL_NUMBER, MAX_LINES_PER_CLAIM, Address,
     BillingProvider, Claim, Patient, Payer, Receiver, RenderingProvider, ServiceLine, Submitter, Subscriber,
 )
+from ..models.construct import set_dict as _set_dict, set_extra as _set_extra
+from ..models.construct import set_fields_set as _set_fields_set, set_private as _set_private
+from ..models.construct import unchecked_maker as _maker
 from ..models.fields import ICD9_PATTERN, ICD10_PATTERN, LENIENT_CONTEXT, X12_TEXT_PATTERN
 from ..x12 import Delimiters, SegmentSplitter, X12EnvelopeError, X12Error, X12SyntaxError, X12ValueError
 from .writer import VERSION
@@ -227,35 +230,9 @@ class _NotRead(Exception):
         self.where = dict(position=position, segment=segment, element=element, component=component, rule=rule)
 
 
-# The four slots every pydantic model instance has, set through their descriptors' own
-# ``__set__``: about half the cost of ``object.__setattr__``, which looks the name up and
-# checks the type's MRO on every call.
-_set_dict, _set_fields_set, _set_extra, _set_private = (
-    BaseModel.__dict__[name].__set__
-    for name in ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__"))
-
-
 class _Problem(tuple):
     """A cached parse that is a problem: (message, element, component). Not a plain tuple, so
     the loop tells it from a good parse by its class alone."""
-
-
-def _maker(cls: type) -> Callable[[dict], Any]:
-    """What ``model_construct`` does, at a fraction of its cost: the values must be complete
-    and already checked (the fast path below guarantees both). All objects of a class share
-    one fields-set; the models are frozen, so nothing adds to it."""
-    fields_set = set(cls.model_fields)
-
-    def make(values: dict, new=object.__new__, set_dict=_set_dict, set_fields_set=_set_fields_set,
-             set_extra=_set_extra, set_private=_set_private) -> Any:
-        obj = new(cls)
-        set_dict(obj, values)
-        set_fields_set(obj, fields_set)
-        set_extra(obj, None)
-        set_private(obj, None)
-        return obj
-
-    return make
 
 
 _make_address = _maker(Address)

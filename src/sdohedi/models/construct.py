@@ -12,8 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-_new = object.__new__
-_set = object.__setattr__
+from pydantic import BaseModel
+
+# The four slots every pydantic model instance has, set through their descriptors' own
+# ``__set__``: about half the cost of ``object.__setattr__``, which looks the name up and
+# checks the type's MRO on every call. Hot loops may bind these themselves.
+set_dict, set_fields_set, set_extra, set_private = (
+    BaseModel.__dict__[name].__set__
+    for name in ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__"))
 
 
 def unchecked_maker(cls: type) -> Callable[[dict], Any]:
@@ -23,15 +29,14 @@ def unchecked_maker(cls: type) -> Callable[[dict], Any]:
     one fields-set; the models are frozen, so nothing adds to it.
     """
     fields_set = set(cls.model_fields)
-    new = _new
-    set_slot = _set
 
-    def make(values: dict) -> Any:
+    def make(values: dict, new=object.__new__, set_dict=set_dict, set_fields_set=set_fields_set,
+             set_extra=set_extra, set_private=set_private) -> Any:
         obj = new(cls)
-        set_slot(obj, "__dict__", values)
-        set_slot(obj, "__pydantic_fields_set__", fields_set)
-        set_slot(obj, "__pydantic_extra__", None)
-        set_slot(obj, "__pydantic_private__", None)
+        set_dict(obj, values)
+        set_fields_set(obj, fields_set)
+        set_extra(obj, None)
+        set_private(obj, None)
         return obj
 
     return make
