@@ -43,6 +43,8 @@ VARIANTS = {
     "prior_auth": ["", "PA123", " PA9 ", "PA*1", "P" * 50, "P" * 51],
 }
 BASE = {column: values[0] for column, values in VARIANTS.items()}
+DROPPABLE = [  # optional columns, and one required column
+    "member_first_name", "modifiers", "units", "minutes", "charge", "prior_auth", "service_id"]
 
 
 @st.composite
@@ -50,6 +52,8 @@ def raw_rows(draw):
     row = dict(BASE)
     for column in draw(st.sets(st.sampled_from(sorted(VARIANTS)), max_size=4)):
         row[column] = draw(st.sampled_from(VARIANTS[column]))
+    for column in draw(st.sets(st.sampled_from(DROPPABLE), max_size=2)):  # a log without the column
+        del row[column]
     return row
 
 
@@ -77,6 +81,13 @@ def test_fast_path_accepts_only_with_the_thorough_line(row, by_day):
     quick = checker._fast.check(7, row, "log")
     assert quick is None or quick == thorough
     assert checker.check(7, row, "log") == thorough
+
+
+def test_fast_path_reads_a_log_without_optional_columns():
+    checker = RowChecker(CONFIG, today=TODAY)
+    row = {k: v for k, v in BASE.items() if k not in ("charge", "prior_auth", "minutes", "modifiers")}
+    line = checker._fast.check(3, row, "log")
+    assert line is not None and line == checker.check_thoroughly(3, row, "log")
 
 
 def test_fast_path_leaves_non_string_values_to_the_model():

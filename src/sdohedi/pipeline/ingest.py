@@ -329,7 +329,7 @@ class _FastRows:
 
     def check(self, row_number: int, raw: dict, file: str) -> tuple | None:
         try:
-            member_key = (raw["member_id"], raw["member_last_name"], raw["member_first_name"],
+            member_key = (raw["member_id"], raw["member_last_name"], raw.get("member_first_name", ""),
                           raw["member_birth_date"], raw["member_sex"], raw["member_address"], raw["member_city"],
                           raw["member_state"], raw["member_zip"])
             sid = raw["service_id"]
@@ -337,15 +337,17 @@ class _FastRows:
             cbo = raw["cbo"]
             day_text = raw["service_date"]
             code = raw["procedure_code"]
-            modifiers = raw["modifiers"]
-            units_text = raw["units"]
-            minutes_text = raw["minutes"]
             dx_text = raw["diagnosis_codes"]
             pos = raw["place_of_service"]
-            charge_text = raw["charge"]
-            auth = raw["prior_auth"]
-        except KeyError:  # optional columns absent, or a row error: the thorough check decides
+        except KeyError:  # a required column is missing, or a row error: the thorough check decides
             return None
+        # Optional columns may be absent from a log altogether: blank, as the model reads them.
+        get = raw.get
+        modifiers = get("modifiers", "")
+        units_text = get("units", "")
+        minutes_text = get("minutes", "")
+        charge_text = get("charge", "")
+        auth = get("prior_auth", "")
         if type(sid) is not str or type(auth) is not str:
             return None
         member = self.members.get(member_key, False)
