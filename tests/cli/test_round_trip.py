@@ -8,10 +8,9 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from pyx12_oracle import assert_pyx12_clean
-from sdohedi.cli import main
+from round_trip_support import encode_and_adjudicate, run
 from sdohedi.models.config import load_config
 from sdohedi.remit835 import parse_835_file
 
@@ -19,25 +18,11 @@ ROOT = Path(__file__).resolve().parents[2]
 FIX = ROOT / "fixtures"
 
 
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-
 @pytest.fixture(scope="module")
 def loop(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("loop")
     ledger = tmp / "l.sqlite"
-    enc = run("encode", FIX / "service_log.csv", "--config", FIX / "nle.toml", "--out", tmp / "out", "--ledger", ledger,
-              "--format", "json")
-    summary = json.loads(enc.output)
-    eras, acks = [], []
-    for n, ic in enumerate(summary["interchanges"], 1):
-        era, ack = tmp / f"{ic['payer']}.835", tmp / f"{ic['payer']}.999"
-        r = run("adjudicate", ic["path"], "--rules", FIX / f"payer_{ic['payer']}.toml", "--out-835", era,
-                "--out-999", ack, "--control-number", 700 + n, "--payment-date", "2026-11-15")
-        assert r.exit_code == 0, r.output
-        eras.append(era)
-        acks.append(ack)
+    summary, eras, acks = encode_and_adjudicate(ledger, tmp)
     rec = run("reconcile", *eras, *acks, "--ledger", ledger, "--config", FIX / "nle.toml", "--reports", tmp / "rep",
               "--format", "json")
     return summary, eras, acks, rec, tmp

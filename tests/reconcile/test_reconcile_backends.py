@@ -12,15 +12,14 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
+from round_trip_support import encode_and_adjudicate, run
 from reconcile_support import (
     BACKENDS, CONFIG, FIVE_ROWS, ROOT, ack_277ca, ack_999, bill, claim_of, open_backend, remit, reports, snapshot, svc,
     write_rows,
 )
 from sdohedi import reconcile as rec
 from sdohedi.acks import apply_277ca, apply_999
-from sdohedi.cli import main
 from sdohedi.ledger import open_ledger
 from sdohedi.models.remit import Adjustment, ClaimPayment, ProviderAdjustment
 
@@ -179,23 +178,9 @@ def test_reversal_and_repayment_in_one_835_net_out(kind, request, tmp_path):
 
 # -- the command ------------------------------------------------------------------------------
 
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-
 def _loop(ledger: str, tmp: Path):
     """encode, then the payer simulator's 835 and 999 per payer, as tests/cli/test_round_trip.py, on ``ledger``."""
-    enc = run("encode", FIX / "service_log.csv", "--config", FIX / "nle.toml", "--out", tmp / "out",
-              "--ledger", ledger, "--format", "json")
-    summary = json.loads(enc.output)
-    eras, acks = [], []
-    for n, ic in enumerate(summary["interchanges"], 1):
-        era, ack = tmp / f"{ic['payer']}.835", tmp / f"{ic['payer']}.999"
-        r = run("adjudicate", ic["path"], "--rules", FIX / f"payer_{ic['payer']}.toml", "--out-835", era,
-                "--out-999", ack, "--control-number", 700 + n, "--payment-date", "2026-11-15")
-        assert r.exit_code == 0, r.output
-        eras.append(era)
-        acks.append(ack)
+    _summary, eras, acks = encode_and_adjudicate(ledger, tmp)
     return acks + eras  # the 999s first, as they arrive: claims accepted, then paid
 
 
