@@ -104,8 +104,11 @@ class SegmentSplitter:
         for line_break in "\r\n":
             if line_break in region and line_break not in d.all:
                 region = region.replace(line_break, "")
-        pieces = region.split(d.segment)
-        if "" in pieces:  # doubled terminators, or nothing but line breaks between two
+        term = d.segment
+        pieces = region.split(term)
+        # An empty piece (doubled terminators, or nothing but line breaks between two) exists only
+        # when one of these holds; testing them is cheaper than scanning every piece for "".
+        if not region or region[0] == term or region[-1] == term or term + term in region:
             pieces = [p for p in pieces if p]
         if pieces:
             self.count += len(pieces)
