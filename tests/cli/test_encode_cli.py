@@ -57,6 +57,16 @@ def test_fixture_run_bills_good_rows_and_rejects_bad(fixture_run):
     assert not list(out.glob(".*.tmp"))
 
 
+def test_summary_accounts_for_every_rejected_row(fixture_run):
+    """One screen: up to 12 reasons, then the rest in one line; the counts add up to the rejects."""
+    result, _, _ = fixture_run
+    lines = result.output.splitlines()
+    rejected = int(lines[0].split("rejected:")[1].split()[0].replace(",", ""))
+    start = lines.index("rejected rows by reason:") + 1
+    counts = [int(ln.split()[0].replace(",", "")) for ln in lines[start:] if not ln.startswith("rejects:")]
+    assert len(counts) <= 13 and sum(counts) == rejected == 13
+
+
 def test_every_billed_service_id_once_as_ref6r_and_totals_balance(fixture_run):
     _, out, _ = fixture_run
     rows = list(csv.DictReader(open(FIXTURES / "service_log.csv")))

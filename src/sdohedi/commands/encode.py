@@ -122,7 +122,11 @@ def _print_summary(summary) -> None:
         click.echo(f"  {o.payer:<16} {o.claims:>8,} claims {o.lines:>9,} lines  ${o.total_charge:>14,.2f}  {where}")
     if summary.reject_reasons:
         click.echo("rejected rows by reason:")
-        for reason, n in summary.reject_reasons.most_common(12):
+        shown = summary.reject_reasons.most_common(12)
+        for reason, n in shown:
             click.echo(f"  {n:>7,}  {reason}")
+        rest = summary.reject_reasons.most_common()[len(shown):]
+        if rest:  # one screen: the rest are in the rejects file (and in --format json)
+            click.echo(f"  {sum(n for _, n in rest):>7,}  rows of {len(rest)} other reasons")
     if summary.rejects_path:
         click.echo(f"rejects: {summary.rejects_path}")
