@@ -60,6 +60,20 @@ def _text(value: Any) -> Any:
     return value
 
 
+def arrow_schema(columns: list[str], *, money: frozenset[str] = frozenset(),
+                 quantities: frozenset[str] = frozenset(), dates: frozenset[str] = frozenset()):
+    """The Parquet schema of payment rows: money and quantities as decimal(20,4), dates as
+    dates, the rest as strings (what ``sdohedi remit`` and the Spark engine both write)."""
+    pa = _pyarrow()
+
+    def kind(c: str):
+        if c in money or c in quantities:
+            return pa.decimal128(20, 4)
+        return pa.date32() if c in dates else pa.string()
+
+    return pa.schema([pa.field(c, kind(c)) for c in columns])
+
+
 class RowWriter:
     """Accepts rows (dicts keyed by ``columns``) and writes them in the format of ``path``.
 
@@ -188,15 +202,7 @@ class RowWriter:
 
         if self._schema is None:
             money, quantities, dates = self._types
-            fields = []
-            for c in self.columns:
-                if c in money or c in quantities:
-                    fields.append(pa.field(c, pa.decimal128(20, 4)))
-                elif c in dates:
-                    fields.append(pa.field(c, pa.date32()))
-                else:
-                    fields.append(pa.field(c, pa.string()))
-            self._schema = pa.schema(fields)
+            self._schema = arrow_schema(self.columns, money=money, quantities=quantities, dates=dates)
         schema = self._schema
         try:
             table = pa.table(dict(zip(self.columns, batch)), schema=schema)

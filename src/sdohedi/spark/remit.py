@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from ..remit835.export import arrow_schema
 from ..remit835.rows import (
     CLAIM_COLUMNS, DATE_COLUMNS, MONEY_COLUMNS, QUANTITY_COLUMNS, SERVICE_COLUMNS, claim_rows, service_rows,
 )
@@ -45,17 +46,8 @@ def remit_schema_ddl(claims: bool = False) -> str:
 
 
 def _arrow_schema(claims: bool):
-    import pyarrow as pa
-
-    fields = []
-    for c in (CLAIM_COLUMNS if claims else SERVICE_COLUMNS):
-        if c in MONEY_COLUMNS or c in QUANTITY_COLUMNS:
-            fields.append(pa.field(c, pa.decimal128(20, 4)))
-        elif c in DATE_COLUMNS:
-            fields.append(pa.field(c, pa.date32()))
-        else:
-            fields.append(pa.field(c, pa.string()))
-    return pa.schema(fields + [pa.field(PROBLEM, pa.string())])
+    columns = list(CLAIM_COLUMNS if claims else SERVICE_COLUMNS) + [PROBLEM]
+    return arrow_schema(columns, money=MONEY_COLUMNS, quantities=QUANTITY_COLUMNS, dates=DATE_COLUMNS)
 
 
 def file_rows(data: bytes, name: str, claims: bool = False) -> Iterator[dict[str, Any]]:
