@@ -83,20 +83,36 @@ def read_service_logs(spark, paths: Iterable[str | os.PathLike[str]]):
     return files.mapInArrow(_read_fn(index), RAW_DDL)
 
 
+class _Columns:
+    """Rows gathered column by column on an executor, handed out as Arrow record batches."""
+
+    def __init__(self, schema) -> None:
+        self.schema = schema
+        self.cols: list[list] = [[] for _ in schema.types]
+
+    def add(self, values) -> None:
+        for c, v in zip(self.cols, values):
+            c.append(v)
+
+    def __len__(self) -> int:
+        return len(self.cols[0])
+
+    def batch(self):
+        import pyarrow as pa
+
+        out = pa.RecordBatch.from_arrays([pa.array(c, t) for c, t in zip(self.cols, self.schema.types)],
+                                         schema=self.schema)
+        for c in self.cols:
+            c.clear()
+        return out
+
+
 def _read_fn(index: dict[str, tuple[int, str]]):
     def read(batches):
         import pyarrow as pa
 
-        schema = pa.schema([("_file_index", pa.int32()), ("_file", pa.string()), ("_row", pa.int64()),
-                            ("_raw", pa.binary()), ("_fatal", pa.string())])
-        cols: list[list] = [[], [], [], [], []]
-
-        def emit():
-            out = pa.RecordBatch.from_arrays([pa.array(c, t) for c, t in zip(cols, schema.types)], schema=schema)
-            for c in cols:
-                c.clear()
-            return out
-
+        out = _Columns(pa.schema([("_file_index", pa.int32()), ("_file", pa.string()), ("_row", pa.int64()),
+                                  ("_raw", pa.binary()), ("_fatal", pa.string())]))
         for batch in batches:
             paths = batch.column("path").to_pylist()
             content = batch.column("content")
@@ -104,15 +120,13 @@ def _read_fn(index: dict[str, tuple[int, str]]):
                 file_index, name = index.get(normalize_path(path), (len(index), path))
                 try:
                     for n, raw in read_rows(name, content[i].as_py()):
-                        for c, v in zip(cols, (file_index, name, n, pickle.dumps(raw, protocol=5), None)):
-                            c.append(v)
-                        if len(cols[0]) >= _BATCH:
-                            yield emit()
+                        out.add((file_index, name, n, pickle.dumps(raw, protocol=5), None))
+                        if len(out) >= _BATCH:
+                            yield out.batch()
                 except IngestError as exc:
-                    for c, v in zip(cols, (file_index, name, 0, None, str(exc))):
-                        c.append(v)
-        if cols[0]:
-            yield emit()
+                    out.add((file_index, name, 0, None, str(exc)))
+        if len(out):
+            yield out.batch()
 
     return read
 
@@ -149,24 +163,11 @@ def _checked_arrow_schema():
 
 def _check_fn(config: NLEConfig, today: dt.date, data_cols: list[str] | None):
     def check(batches):
-        import pyarrow as pa
-
         checker = RowChecker(config, today=today)
-        schema = _checked_arrow_schema()
-        width = len(schema)
-        cols: list[list] = [[] for _ in range(width)]
+        out = _Columns(_checked_arrow_schema())
+        add = out.add
         nothing = (None,) * len(LINE_FIELDS)
         sid_at, row_at, file_at = 5 + L["service_id"], 5 + L["row_number"], 5 + L["file"]
-
-        def add(values):
-            for c, v in zip(cols, values):
-                c.append(v)
-
-        def emit():
-            out = pa.RecordBatch.from_arrays([pa.array(c, t) for c, t in zip(cols, schema.types)], schema=schema)
-            for c in cols:
-                c.clear()
-            return out
 
         for batch in batches:
             fidx = batch.column("_file_index").to_pylist()
@@ -194,10 +195,10 @@ def _check_fn(config: NLEConfig, today: dt.date, data_cols: list[str] | None):
                     add(values)
                 else:
                     add((fidx[i], None, True, None, None, *result))
-                if len(cols[0]) >= _BATCH:
-                    yield emit()
-        if cols[0]:
-            yield emit()
+                if len(out) >= _BATCH:
+                    yield out.batch()
+        if len(out):
+            yield out.batch()
 
     return check
 
