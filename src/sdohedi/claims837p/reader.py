@@ -15,7 +15,7 @@ several ISA, several GS per ISA, several ST per GS, several claims per subscribe
 patient HLs (23). ``reader.header`` is the :class:`InterchangeHeader` (ISA/GS/ST control
 numbers, BHT, submitter, receiver) of the transaction set being read;
 ``feed_with_headers`` pairs every claim with the header of its own transaction set.
-``read_837p_file(path)`` reads a file in 1 MiB chunks.
+``read_837p_file(path)`` reads a file in 64 KiB chunks.
 
 **What is read.** Every field the models hold: billing provider (2000A PRV*BI, 2010AA, its
 secondary id from 2010BB REF*G2/LU), subscriber (SBR01, 2010BA name, member id, N3/N4, DMG),
@@ -91,9 +91,10 @@ from ..models.construct import set_fields_set as _set_fields_set, set_private as
 from ..models.construct import unchecked_maker as _maker
 from ..models.fields import ICD9_PATTERN, ICD10_PATTERN, LENIENT_CONTEXT, X12_TEXT_PATTERN
 from ..x12 import Delimiters, SegmentSplitter, X12EnvelopeError, X12Error, X12SyntaxError, X12ValueError
+from ..x12.splitter import READ_SIZE
 from .writer import VERSION
 
-CHUNK_SIZE = 1 << 20
+CHUNK_SIZE = READ_SIZE  # 64 KiB, see sdohedi.x12.splitter
 # Distinct SV1/DTP/HI texts, amounts and dates kept, each cache cleared when full: a few MB at
 # most (an SV1 entry, with its template dict, is about 1 KB), so memory stays flat.
 _CACHE_LIMIT = 4096
@@ -1454,6 +1455,6 @@ def read_837p(chunks: Iterable[bytes], *, lenient: bool = False,
 
 def read_837p_file(path: str | PathLike[str], *, lenient: bool = False,
                    on_error: Callable[[X12Error], None] | None = None) -> Iterator[Claim]:
-    """The claims of an 837P file, read in 1 MiB chunks (see :func:`read_837p`)."""
+    """The claims of an 837P file, read in 64 KiB chunks (see :func:`read_837p`)."""
     with open(path, "rb") as f:
         yield from read_837p(iter(lambda: f.read(CHUNK_SIZE), b""), lenient=lenient, on_error=on_error)

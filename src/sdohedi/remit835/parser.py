@@ -50,9 +50,9 @@ from ..models.remit import (
 )
 from ..x12 import X12Error, X12SyntaxError
 from .errors import Remit835Error
-from ..x12.splitter import SegmentSplitter
+from ..x12.splitter import READ_SIZE, SegmentSplitter
 
-CHUNK_SIZE = 1 << 20
+CHUNK_SIZE = READ_SIZE  # 64 KiB, see sdohedi.x12.splitter
 VERSION = "005010X221A1"
 
 # Where in the transaction we are: decides what a REF, DTM, CAS, AMT... belongs to.
