@@ -55,16 +55,19 @@ def file_rows(data: bytes, name: str, claims: bool = False) -> Iterator[dict[str
     from ..models.remit import Finding
     from ..remit835 import Parser835, balance_findings
     from ..x12 import X12Error
+    from ..x12.splitter import READ_SIZE
 
     to_rows = claim_rows if claims else service_rows
     parser = Parser835()
     read_here = 0
-    remits = []
+    view = memoryview(data)
     try:
-        remits = parser.feed(data)
-        for remit in remits:
-            yield from _remit_rows(remit, name, to_rows, balance_findings)
-            read_here += 1
+        # Fed in slices, as the local command reads files: only the transaction set being read
+        # is held as models, not every remittance of the file at once.
+        for start in range(0, len(data), READ_SIZE):
+            for remit in parser.feed(bytes(view[start:start + READ_SIZE])):
+                yield from _remit_rows(remit, name, to_rows, balance_findings)
+                read_here += 1
         remits = parser.close()
         for remit in remits:
             yield from _remit_rows(remit, name, to_rows, balance_findings)
