@@ -29,39 +29,20 @@ What is measured
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
-import platform
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from benchlib import Clock, chunks, current_rss_mb, maxrss_mb, print_header, run_json
+
 HERE = Path(__file__).resolve().parent
 TARGET_MB_S = 20.0
 RSS_FLAT_MB = 20.0
 CHECK_CLAIMS = 2000
-
-
-def _maxrss_mb() -> float:
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return rss / (1 << 20) if sys.platform == "darwin" else rss / 1024  # bytes on macOS, KiB elsewhere
-
-
-def _current_rss_mb() -> float:
-    """Resident set size now (Linux /proc); the peak so far where that is not available."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return _maxrss_mb()
 
 
 def _claims(n: int):
@@ -78,17 +59,13 @@ def _claims(n: int):
 def generate(path: Path, megabytes: float) -> tuple[int, int]:
     """Write an 837P of about ``megabytes`` MB; returns (claims, bytes)."""
     sys.path.insert(0, str(HERE))
-    from bench_write_837p import parties
-    from sdohedi.claims837p import write_837p
+    from bench_write_837p import run_writer  # its parties, envelope and timestamp
 
-    submitter, receiver, envelope = parties()
     per_claim = 430  # bytes, about, for the pool's 3-line claims
     n = max(1, int(megabytes * 1e6 / per_claim))
     with open(path, "w", encoding="ascii", newline="") as f:
-        result = write_837p(_claims(n), f.write, submitter=submitter, receiver=receiver, envelope=envelope,
-                            interchange_control_number=1, group_control_number=1,
-                            timestamp=dt.datetime(2026, 11, 2, 9, 30))
-    return result.claims, path.stat().st_size
+        claims = run_writer(_claims(n), f.write)
+    return claims, path.stat().st_size
 
 
 def calibration() -> float:
@@ -112,29 +89,28 @@ def child(args) -> None:
     import gc
 
     gc.collect()
-    baseline = _current_rss_mb()  # after imports; the peak is compared with this
+    baseline = current_rss_mb()  # after imports; the peak is compared with this
     walls, cpus, claims = [], [], 0
     sampled = baseline  # highest resident size seen after a 1 MiB chunk
     for _ in range(args.reps):
-        w0, c0 = time.perf_counter(), time.process_time()
-        if args.child == "decode":
-            claims = 0
-            for _claim in read_837p_file(path, lenient=args.lenient):
-                claims += 1
-                if claims % 2000 == 0:  # about every 1 MB
-                    sampled = max(sampled, _current_rss_mb())
-        else:
-            tok = Tokenizer()
-            claims = 0
-            with open(path, "rb") as f:
-                while chunk := f.read(1 << 20):
+        with Clock() as clock:
+            if args.child == "decode":
+                claims = 0
+                for _claim in read_837p_file(path, lenient=args.lenient):
+                    claims += 1
+                    if claims % 2000 == 0:  # about every 1 MB
+                        sampled = max(sampled, current_rss_mb())
+            else:
+                tok = Tokenizer()
+                claims = 0
+                for chunk in chunks(path):
                     claims += len(tok.feed(chunk))
-                    sampled = max(sampled, _current_rss_mb())
-            claims += len(tok.close())
-        walls.append(time.perf_counter() - w0)
-        cpus.append(time.process_time() - c0)
+                    sampled = max(sampled, current_rss_mb())
+                claims += len(tok.close())
+        walls.append(clock.wall)
+        cpus.append(clock.cpu)
     print(json.dumps({"config": args.child, "items": claims, "bytes": path.stat().st_size, "walls": walls,
-                      "cpus": cpus, "baseline_rss_mb": baseline, "peak_rss_mb": _maxrss_mb(),
+                      "cpus": cpus, "baseline_rss_mb": baseline, "peak_rss_mb": maxrss_mb(),
                       "sampled_rss_mb": sampled}))
 
 
@@ -142,11 +118,7 @@ def spawn(config: str, path: Path, reps: int, lenient: bool) -> dict:
     cmd = [sys.executable, os.path.abspath(__file__), "--child", config, "--file", str(path), "--reps", str(reps)]
     if lenient:
         cmd.append("--lenient")
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stderr)
-        raise SystemExit(f"child {config} failed (exit {proc.returncode})")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_json(cmd, f"child {config} failed")
 
 
 def verify(path: Path, expected_claims: int, lenient: bool) -> bool:
@@ -189,11 +161,7 @@ def main(argv=None) -> int:
 
     import pydantic
 
-    now = dt.datetime.now().astimezone()
-    print("sdohedi 837P reader benchmark (benchmarks/bench_decode_837p.py)")
-    print(f"date:     {now:%Y-%m-%d %H:%M:%S %Z}")
-    print(f"python:   {platform.python_implementation()} {sys.version.split()[0]} ({platform.platform()}, "
-          f"{os.cpu_count()} CPUs); pydantic {pydantic.VERSION}")
+    print_header("sdohedi 837P reader benchmark (benchmarks/bench_decode_837p.py)", f"; pydantic {pydantic.VERSION}")
     load = os.getloadavg()
     print(f"machine:  load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; calibration loop "
           f"{calibration():.3f} CPU s (about 0.04 s on an idle machine: higher means a slower or busier one)")

@@ -14,12 +14,13 @@ import argparse
 import datetime as dt
 import json
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from benchlib import maxrss_mb, run_json
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,8 +35,7 @@ def child_encode(log: str, work: str) -> dict:
     with Ledger(Path(work) / "ledger.sqlite") as ledger:
         summary = encode([log], config, out_dir=Path(work) / "out", ledger=ledger)
     seconds = time.perf_counter() - t0
-    return {"seconds": seconds, "lines": summary.billed_rows, "rows": summary.rows,
-            "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {"seconds": seconds, "lines": summary.billed_rows, "rows": summary.rows, "rss_mb": maxrss_mb()}
 
 
 def child_ceiling(log: str, work: str) -> dict:
@@ -51,14 +51,12 @@ def child_ceiling(log: str, work: str) -> dict:
             w(f"LX*{n}~\nSV1*HC:{row[13]}:{row[14]}*{row[19]}*UN*{row[15]}***1~\nDTP*472*D8*{row[12]}~\nREF*6R*{row[0]}~\n")
             n += 1
     seconds = time.perf_counter() - t0
-    return {"seconds": seconds, "lines": n, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {"seconds": seconds, "lines": n, "rss_mb": maxrss_mb()}
 
 
 def run_child(kind: str, log: Path) -> dict:
     with tempfile.TemporaryDirectory() as work:
-        out = subprocess.run([sys.executable, __file__, "--child", kind, str(log), work], check=True,
-                             capture_output=True, text=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+        return run_json([sys.executable, __file__, "--child", kind, str(log), work], f"child {kind} failed")
 
 
 def main() -> None:

@@ -40,15 +40,14 @@ import datetime as dt
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
-import time
 from decimal import Decimal
 from pathlib import Path
 
-CHUNK = 1 << 20
+from benchlib import CHUNK, Clock, chunks, maxrss_mb, run_json, split_ceiling
+
 POOL = 20  # distinct payments, cycled
 TIMESTAMP = dt.datetime(2026, 11, 2, 9, 30)
 
@@ -173,34 +172,38 @@ def generate(cache_dir: Path, megabytes: float, claims_per_payment: int) -> Path
 # What a child process runs
 # --------------------------------------------------------------------------------------------
 
-def _chunks(path: str):
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
-            yield chunk
+class Totals:
+    """What a parse run counts, so that nothing it parses is left unbuilt."""
+
+    def __init__(self) -> None:
+        self.claims = self.lines = self.findings = 0
+        self.paid = Decimal(0)
+
+    def run(self, path: str, feed, close, take) -> dict:
+        """``take`` what ``feed`` returns for each 1 MiB chunk of the file, then what ``close`` returns."""
+        for chunk in chunks(path):
+            take(feed(chunk))
+        take(close())
+        return {"claims": self.claims, "lines": self.lines, "paid": str(self.paid), "findings": self.findings}
 
 
 def run_parse(path: str, balance: bool = False) -> dict:
     from sdohedi.remit835 import Parser835, balance_findings
 
     parser = Parser835()
-    claims = lines = findings = 0
-    paid = Decimal(0)
+    t = Totals()
 
     def take(remittances) -> None:
-        nonlocal claims, lines, paid, findings
         for r in remittances:
-            claims += len(r.claims)
+            t.claims += len(r.claims)
             for c in r.claims:
-                lines += len(c.services)
-                paid += c.paid
-            findings += len(r.findings)
+                t.lines += len(c.services)
+                t.paid += c.paid
+            t.findings += len(r.findings)
             if balance:
-                findings += len(balance_findings(r))
+                t.findings += len(balance_findings(r))
 
-    for chunk in _chunks(path):
-        take(parser.feed(chunk))
-    take(parser.close())
-    return {"claims": claims, "lines": lines, "paid": str(paid), "findings": findings}
+    return t.run(path, parser.feed, parser.close, take)
 
 
 def run_claims(path: str) -> dict:
@@ -208,24 +211,19 @@ def run_claims(path: str) -> dict:
     from sdohedi.remit835 import Parser835, stream_balance_findings
 
     parser = Parser835()
-    claims = lines = findings = 0
-    paid = Decimal(0)
+    t = Totals()
 
     def take(items) -> None:
-        nonlocal claims, lines, paid, findings
         for item in items:
             if isinstance(item, RemittanceClaim):
-                claims += 1
-                lines += len(item.claim.services)
-                paid += item.claim.paid
+                t.claims += 1
+                t.lines += len(item.claim.services)
+                t.paid += item.claim.paid
             else:
-                findings += len(item.remittance.findings)
-            findings += len(stream_balance_findings(item))
+                t.findings += len(item.remittance.findings)
+            t.findings += len(stream_balance_findings(item))
 
-    for chunk in _chunks(path):
-        take(parser.feed_claims(chunk))
-    take(parser.close_claims())
-    return {"claims": claims, "lines": lines, "paid": str(paid), "findings": findings}
+    return t.run(path, parser.feed_claims, parser.close_claims, take)
 
 
 def run_splitter(path: str) -> dict:
@@ -233,7 +231,7 @@ def run_splitter(path: str) -> dict:
 
     s = SegmentSplitter()
     n = 0
-    for chunk in _chunks(path):
+    for chunk in chunks(path):
         for _delimiters, segments in s.feed(chunk):
             n += len(segments)
     for _delimiters, segments in s.close():
@@ -246,22 +244,14 @@ def run_tokenizer(path: str) -> dict:
 
     t = Tokenizer()
     n = 0
-    for chunk in _chunks(path):
+    for chunk in chunks(path):
         n += len(t.feed(chunk))
     n += len(t.close())
     return {"segments": n}
 
 
 def run_ceiling(path: str) -> dict:
-    n = 0
-    rest = ""
-    for chunk in _chunks(path):
-        text = rest + chunk.decode("latin-1")
-        end = text.rfind("~")
-        rest = text[end + 1:]
-        for piece in text[:end].split("~"):
-            n += len(piece.split("*")) > 0
-    return {"segments": n}
+    return {"segments": split_ceiling(path)}
 
 
 def run_baseline(path: str) -> dict:
@@ -284,19 +274,14 @@ def child(kind: str, path: str) -> None:
     if kind != "split ceiling":  # imports are not part of what is timed
         import sdohedi.x12.splitter  # noqa: F401
         import sdohedi.x12  # noqa: F401
-    start, cpu_start = time.perf_counter(), time.process_time()
-    info = KINDS[kind](path)
-    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
-    rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # Linux: KiB
-    print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "rss_mb": rss_kb / 1024, **info}))
+    with Clock() as clock:
+        info = KINDS[kind](path)
+    print(json.dumps({"seconds": clock.wall, "cpu_seconds": clock.cpu, "rss_mb": maxrss_mb(), **info}))
 
 
 def measure(kind: str, path: Path, runs: int) -> dict:
-    results = []
-    for _ in range(runs):
-        proc = subprocess.run([sys.executable, __file__, "--child", kind, str(path)], capture_output=True, text=True,
-                              check=True)
-        results.append(json.loads(proc.stdout))
+    results = [run_json([sys.executable, __file__, "--child", kind, str(path)], f"child {kind} failed")
+               for _ in range(runs)]
     size_mb = path.stat().st_size / 1e6
     seconds = statistics.median(r["seconds"] for r in results)
     cpu = statistics.median(r["cpu_seconds"] for r in results)
@@ -304,6 +289,20 @@ def measure(kind: str, path: Path, runs: int) -> dict:
     out.update(seconds=seconds, cpu_seconds=cpu, mb_per_s=size_mb / seconds if seconds else float("inf"),
                cpu_mb_per_s=size_mb / cpu if cpu else float("inf"), rss_mb=max(r["rss_mb"] for r in results))
     return out
+
+
+def table(kinds, path: Path, runs: int) -> None:
+    """One row per configuration, measured on ``path`` (the baseline's RSS once, the others ``runs`` times)."""
+    print(f"  {'what':<18} {'MB/s':>8} {'seconds':>8} {'CPU MB/s':>9} {'CPU s':>7} {'peak RSS MB':>12}  detail")
+    for kind in kinds:
+        r = measure(kind, path, 1 if kind == "python + imports" else runs)
+        if kind == "python + imports":
+            print(f"  {kind:<18} {'':>8} {'':>8} {'':>9} {'':>7} {r['rss_mb']:12.1f}")
+            continue
+        detail = {k: v for k, v in r.items()
+                  if k not in ("seconds", "cpu_seconds", "mb_per_s", "cpu_mb_per_s", "rss_mb")}
+        print(f"  {kind:<18} {r['mb_per_s']:8.1f} {r['seconds']:8.3f} {r['cpu_mb_per_s']:9.1f} "
+              f"{r['cpu_seconds']:7.3f} {r['rss_mb']:12.1f}  {json.dumps(detail)}")
 
 
 def main() -> None:
@@ -333,31 +332,13 @@ def main() -> None:
         path = file_for(args.cache_dir, size, args.claims_per_payment)
         mb = path.stat().st_size / 1e6
         print(f"\n{path.name}: {mb:.1f} MB")
-        print(f"  {'what':<18} {'MB/s':>8} {'seconds':>8} {'CPU MB/s':>9} {'CPU s':>7} {'peak RSS MB':>12}  detail")
         kinds = list(KINDS) if size == args.sizes[0] else ["parse to models", "claim by claim", "split ceiling",
                                                            "python + imports"]
-        for kind in kinds:
-            r = measure(kind, path, 1 if kind == "python + imports" else args.runs)
-            detail = {k: v for k, v in r.items()
-                      if k not in ("seconds", "cpu_seconds", "mb_per_s", "cpu_mb_per_s", "rss_mb")}
-            if kind == "python + imports":
-                print(f"  {kind:<18} {'':>8} {'':>8} {'':>9} {'':>7} {r['rss_mb']:12.1f}")
-                continue
-            print(f"  {kind:<18} {r['mb_per_s']:8.1f} {r['seconds']:8.3f} {r['cpu_mb_per_s']:9.1f} "
-                  f"{r['cpu_seconds']:7.3f} {r['rss_mb']:12.1f}  {json.dumps(detail)}")
+        table(kinds, path, args.runs)
     if args.big_st:
         path = file_for(args.cache_dir, 0, args.big_st)
         print(f"\n{path.name}: {path.stat().st_size / 1e6:.1f} MB, one ST/SE of {args.big_st} claims")
-        print(f"  {'what':<18} {'MB/s':>8} {'seconds':>8} {'CPU MB/s':>9} {'CPU s':>7} {'peak RSS MB':>12}  detail")
-        for kind in ("parse to models", "claim by claim", "python + imports"):
-            r = measure(kind, path, 1 if kind == "python + imports" else args.runs)
-            if kind == "python + imports":
-                print(f"  {kind:<18} {'':>8} {'':>8} {'':>9} {'':>7} {r['rss_mb']:12.1f}")
-                continue
-            detail = {k: v for k, v in r.items()
-                      if k not in ("seconds", "cpu_seconds", "mb_per_s", "cpu_mb_per_s", "rss_mb")}
-            print(f"  {kind:<18} {r['mb_per_s']:8.1f} {r['seconds']:8.3f} {r['cpu_mb_per_s']:9.1f} "
-                  f"{r['cpu_seconds']:7.3f} {r['rss_mb']:12.1f}  {json.dumps(detail)}")
+        table(("parse to models", "claim by claim", "python + imports"), path, args.runs)
 
 
 if __name__ == "__main__":

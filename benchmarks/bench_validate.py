@@ -25,16 +25,15 @@ import argparse
 import datetime as dt
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from decimal import Decimal
 
+from benchlib import Clock, maxrss_mb, pyx12_validator, run_json
+
 TARGET_RATIO = 30.0
-TIMESTAMP = dt.datetime(2026, 11, 2, 9, 30)
 
 
 def build_pool(size: int = 500) -> list:
@@ -101,20 +100,14 @@ def write_file(path: str, megabytes: float) -> dict:
     """Write an 837P of about ``megabytes`` MB; returns claims and bytes."""
     import itertools
 
-    from sdohedi.claims837p import EnvelopeInfo, write_837p
-    from sdohedi.models import Receiver, Submitter
+    from bench_write_837p import run_writer  # the writer benchmark's parties, envelope and timestamp
 
     pool = build_pool()
     target = int(megabytes * 1_000_000)
     per_claim = 440  # bytes per 3-line claim, roughly; corrected below
     with open(path, "w", encoding="ascii") as f:
         n = max(1, target // per_claim)
-        write_837p(itertools.islice(itertools.cycle(pool), n), f.write,
-                   submitter=Submitter(name="HARBOR NETWORK LEAD", id="NLE001", contact_name="BILLING OFFICE",
-                                       phone="5035550100"),
-                   receiver=Receiver(name="CASCADE HEALTH PLAN", id="CHP01"),
-                   envelope=EnvelopeInfo(sender_id="NLE001", receiver_id="CHP01", usage="T"),
-                   interchange_control_number=1, group_control_number=1, timestamp=TIMESTAMP)
+        run_writer(itertools.islice(itertools.cycle(pool), n), f.write)
     return {"claims": n, "bytes": os.path.getsize(path)}
 
 
@@ -127,38 +120,20 @@ def child_ours(path: str) -> dict:
 
     load_guide("837.5010.X222.A1.xml")  # tables load once per process (from the pickle): not timed
     control_guide()
-    t0, c0 = time.perf_counter(), time.process_time()
-    findings = sum(1 for _ in validate_file(path))
-    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    return {"wall": wall, "cpu": cpu, "findings": findings}
+    with Clock() as clock:
+        findings = sum(1 for _ in validate_file(path))
+    return {"wall": clock.wall, "cpu": clock.cpu, "findings": findings}
 
 
 def child_pyx12(path: str) -> dict:
-    import logging
-
-    import pyx12.params
-    import pyx12.x12n_document
-
-    errors = []
-
-    class Collect(logging.Handler):
-        def emit(self, record):
-            errors.append(record.getMessage())
-
-    logger = logging.getLogger("pyx12")
-    logger.addHandler(Collect(level=logging.ERROR))
-    logger.setLevel(logging.ERROR)
-    t0, c0 = time.perf_counter(), time.process_time()
-    ok = pyx12.x12n_document.x12n_document(param=pyx12.params.params(), src_file=path, fd_997=None, fd_html=None,
-                                           fd_xmldoc=None)
-    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    return {"wall": wall, "cpu": cpu, "findings": len(errors), "ok": bool(ok)}
+    validate, errors = pyx12_validator(path)
+    with Clock() as clock:
+        ok = validate()
+    return {"wall": clock.wall, "cpu": clock.cpu, "findings": len(errors), "ok": ok}
 
 
 def run_child(which: str, path: str) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", which, path], capture_output=True, text=True,
-                         check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_json([sys.executable, __file__, "--child", which, path], f"child {which} failed")
 
 
 def summarize(runs: list[dict], size: int) -> dict:
@@ -181,7 +156,7 @@ def main() -> int:
     if args.child:
         which, path = args.child
         result = child_ours(path) if which == "ours" else child_pyx12(path)
-        result["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        result["rss_mb"] = maxrss_mb()
         print(json.dumps(result))
         return 0
     if args.quick:

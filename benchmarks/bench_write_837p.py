@@ -32,14 +32,13 @@ import hashlib
 import itertools
 import json
 import os
-import platform
 import random
-import resource
 import statistics
-import subprocess
 import sys
 import time
 from decimal import Decimal
+
+from benchlib import maxrss_mb, print_header, run_json
 
 POOL_SIZE = 1000
 LINES_PER_CLAIM = 3
@@ -238,6 +237,16 @@ def _amt(v: Decimal) -> str:
     return s or "0"
 
 
+def _address_dmg(person) -> tuple[str, int]:
+    """A subscriber's or patient's N3/N4 (when it has an address) and DMG, and how many segments that is."""
+    dmg = f"DMG*D8*{person.birth_date.isoformat().replace('-', '')}*{person.sex}~\n"
+    a = person.address
+    if a is None:
+        return dmg, 1
+    n3 = f"N3*{a.line1}*{a.line2}~\n" if a.line2 else f"N3*{a.line1}~\n"
+    return f"{n3}N4*{a.city}*{a.state}*{a.zip}~\n{dmg}", 3
+
+
 def run_ceiling(claims, write) -> int:
     """Hand-written f-string renderer: the same segments, no validation, no abstraction.
 
@@ -301,14 +310,9 @@ def run_ceiling(claims, write) -> int:
                        f"{'' if pat else '18'}*******{payer.claim_filing_indicator}~\n"
                        f"NM1*IL*1*{sub.last_name}*{sub.first_name or ''}****MI*{sub.member_id}~\n")
             seg += 3
-            a = sub.address
-            if a is not None:
-                out.append(f"N3*{a.line1}*{a.line2}~\n" if a.line2 else f"N3*{a.line1}~\n")
-                out.append(f"N4*{a.city}*{a.state}*{a.zip}~\n")
-                seg += 2
-            out.append(f"DMG*D8*{sub.birth_date.isoformat().replace('-', '')}*{sub.sex}~\n"
-                       f"NM1*PR*2*{payer.name}*****PI*{payer.payer_id}~\n")
-            seg += 2
+            text, k = _address_dmg(sub)
+            out.append(f"{text}NM1*PR*2*{payer.name}*****PI*{payer.payer_id}~\n")
+            seg += k + 1
             if bp.payer_assigned_id:
                 out.append(f"REF*G2*{bp.payer_assigned_id}~\n")
                 seg += 1
@@ -317,14 +321,9 @@ def run_ceiling(claims, write) -> int:
                 out.append(f"HL*{hl}*{sub_hl}*23*0~\nPAT*{pat.relationship}~\n"
                            + (f"NM1*QC*1*{pat.last_name}*{pat.first_name}~\n" if pat.first_name
                               else f"NM1*QC*1*{pat.last_name}~\n"))
-                seg += 3
-                a = pat.address
-                if a is not None:
-                    out.append(f"N3*{a.line1}*{a.line2}~\n" if a.line2 else f"N3*{a.line1}~\n")
-                    out.append(f"N4*{a.city}*{a.state}*{a.zip}~\n")
-                    seg += 2
-                out.append(f"DMG*D8*{pat.birth_date.isoformat().replace('-', '')}*{pat.sex}~\n")
-                seg += 1
+                text, k = _address_dmg(pat)
+                out.append(text)
+                seg += 3 + k
             last_sub, last_pat, last_payer = sub, pat, payer
             in_sub = 0
         dx = c.diagnoses
@@ -385,11 +384,6 @@ LABELS = {"input": "input only (iterate claims)", "ceiling": "f-string ceiling",
 # Child: one configuration, in its own process
 # --------------------------------------------------------------------------------------------
 
-def _maxrss_mb() -> float:
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return rss / (1 << 20) if sys.platform == "darwin" else rss / 1024  # bytes on macOS, KiB elsewhere
-
-
 class CountingSink:
     """``write`` callable that only counts characters."""
 
@@ -408,7 +402,7 @@ def child(args) -> None:
     runner = RUNNERS[args.child]
     pool = build_pool(shared_parties=args.shared_parties)
     gc.collect()
-    baseline = _maxrss_mb()
+    baseline = maxrss_mb()
     times, nbytes, nclaims = [], 0, 0
     for _ in range(args.reps):
         gc.collect()
@@ -429,7 +423,7 @@ def child(args) -> None:
             nbytes = sink.n
         times.append(t1 - t0)
     print(json.dumps({"config": args.child, "claims": nclaims, "bytes": nbytes, "times": times,
-                      "baseline_rss_mb": baseline, "peak_rss_mb": _maxrss_mb()}))
+                      "baseline_rss_mb": baseline, "peak_rss_mb": maxrss_mb()}))
 
 
 def spawn(config: str, n: int, reps: int, args) -> dict:
@@ -440,11 +434,7 @@ def spawn(config: str, n: int, reps: int, args) -> dict:
         cmd.append("--unique-ids")
     if args.shared_parties:
         cmd.append("--shared-parties")
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stderr)
-        raise SystemExit(f"child {config} failed (exit {proc.returncode})")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_json(cmd, f"child {config} failed")
 
 
 # --------------------------------------------------------------------------------------------
@@ -463,11 +453,7 @@ def verify(n: int, args) -> tuple[bool, int, str]:
 
 
 def header(args, n: int) -> None:
-    now = dt.datetime.now().astimezone()
-    print("sdohedi 837P writer benchmark (benchmarks/bench_write_837p.py)")
-    print(f"date:     {now:%Y-%m-%d %H:%M:%S %Z}")
-    print(f"python:   {platform.python_implementation()} {sys.version.split()[0]} ({platform.platform()}, "
-          f"{os.cpu_count()} CPUs)")
+    print_header("sdohedi 837P writer benchmark (benchmarks/bench_write_837p.py)")
     import pydantic
     print(f"pydantic: {pydantic.VERSION}")
     ids = ("unique claim ids via model_copy (cost included in every row)" if args.unique_ids else

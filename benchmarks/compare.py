@@ -41,51 +41,25 @@ import datetime as dt
 import json
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from benchlib import Clock, chunks, maxrss_mb, pyx12_validator, run_json, split_ceiling
 
 HERE = Path(__file__).resolve().parent
 PEERS_DIR = Path(os.environ.get("SDOHEDI_PEERS_DIR", "/tmp/sdohedi-peers"))
-CHUNK = 1 << 20
 PEERS = ["pyx12", "linuxforhealth-x12", "x12sdk", "edi-835-parser", "x12-edi-tools"]
 OURS = "sdohedi"
 
 
-def _rss_mb() -> float:
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return rss / (1 << 20) if sys.platform == "darwin" else rss / 1024
-
-
-def _chunks(path: str):
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
-            yield chunk
-
-
 # =============================================================================================
 # Children: each function runs in its own process and returns {"seconds", "cpu", "claims", ...}.
-# Only the standard library is imported at module level: peers' pythons run this file too.
+# Only the standard library (and benchlib, which uses only it) is imported at module level:
+# peers' pythons run this file too.
 # =============================================================================================
-
-class Clock:
-    """Wall and CPU time of the timed part only (``pause`` excludes bookkeeping)."""
-
-    def __init__(self) -> None:
-        self.wall = self.cpu = 0.0
-        self._w = self._c = None
-
-    def start(self) -> None:
-        self._w, self._c = time.perf_counter(), time.process_time()
-
-    def stop(self) -> None:
-        self.wall += time.perf_counter() - self._w
-        self.cpu += time.process_time() - self._c
-
 
 def timed(fn):
     """Run ``fn(clock)`` which starts/stops the clock itself; returns the result dict."""
@@ -103,7 +77,7 @@ def timed(fn):
 def c_read(path, extra, clock):
     clock.start()
     n = 0
-    for chunk in _chunks(path):
+    for chunk in chunks(path):
         n += len(chunk)
     clock.stop()
     return {"bytes_read": n}
@@ -112,14 +86,7 @@ def c_read(path, extra, clock):
 @timed
 def c_split(path, extra, clock):
     clock.start()
-    n = 0
-    rest = ""
-    for chunk in _chunks(path):
-        text = rest + chunk.decode("latin-1")
-        end = text.rfind("~")
-        rest = text[end + 1:]
-        for piece in text[:end].split("~"):
-            n += len(piece.split("*")) > 0
+    n = split_ceiling(path)
     clock.stop()
     return {"segments": n}
 
@@ -208,23 +175,9 @@ def p_pyx12_read(path, extra, clock):
 
 @timed
 def p_pyx12_validate(path, extra, clock):
-    import logging
-
-    import pyx12.params
-    import pyx12.x12n_document
-
-    errors = []
-
-    class Collect(logging.Handler):
-        def emit(self, record):
-            errors.append(record.getMessage())
-
-    logger = logging.getLogger("pyx12")
-    logger.addHandler(Collect(level=logging.ERROR))
-    logger.setLevel(logging.ERROR)
+    validate, errors = pyx12_validator(path)
     clock.start()
-    ok = pyx12.x12n_document.x12n_document(param=pyx12.params.params(), src_file=path, fd_997=None,
-                                           fd_html=None, fd_xmldoc=None)
+    ok = validate()
     clock.stop()
     return {"findings": len(errors), "findings_text": f"{len(errors):,}", "valid": bool(ok),
             "first_error": errors[0][:120] if errors else None}
@@ -383,7 +336,7 @@ CHILDREN = {
 
 def child_main(kind: str, path: str, extra: str) -> None:
     info = CHILDREN[kind](path, json.loads(extra))
-    info["rss_mb"] = _rss_mb()
+    info["rss_mb"] = maxrss_mb()
     print("RESULT " + json.dumps(info))
 
 
@@ -527,11 +480,7 @@ def run_child(python: str, kind: str, path: str, extra: dict, timeout: float) ->
 
 def run_generator(kind: str, path: str, arg: float | str | None = None) -> dict:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--generate", kind, path] + ([str(arg)] if arg else [])
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stderr)
-        raise SystemExit(f"generating {kind} failed")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_json(cmd, f"generating {kind} failed")
 
 
 class Row:

@@ -2,7 +2,8 @@
 
 It cuts the stream as :class:`sdohedi.x12.Tokenizer` does (delimiters read from each ISA, a
 UTF-8 byte-order mark and line breaks between segments ignored, the same errors for a missing
-or broken ISA and a truncated stream) with three differences the validator needs:
+or broken ISA and a truncated stream: that part is shared code, in :mod:`sdohedi.x12.delimiters`)
+with three differences the validator needs:
 
 - a malformed segment identifier is not an error here: the validator reports it where it is
   and carries on;
@@ -20,15 +21,11 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ..x12.delimiters import ISA_LENGTH, Delimiters
-from ..x12.errors import X12SyntaxError
-from ..x12.tokenizer import MAX_SEGMENT_LENGTH
+from ..x12.delimiters import WHITESPACE as _WS
+from ..x12.delimiters import Delimiters, check_stream_end, last_terminator, start_interchange
 
-_BOM = "\xef\xbb\xbf"  # UTF-8 byte-order mark, as latin-1 decoding shows it
-_WS = " \t\r\n\x0b\x0c"
 _STRIP = "\r\n\t "
 _CRLF = "\r\n"
-_PADDING = _WS + "\x00\x1a"  # NUL/^Z padding is common at file ends
 
 
 class Batch(NamedTuple):
@@ -60,31 +57,15 @@ class Scanner:
 
     def close(self) -> list[Batch]:
         out = self._drain(final=True)
-        if self._buf.strip(_PADDING):
-            raise X12SyntaxError("stream ends inside a segment (no segment terminator)", rule="truncated",
-                                 position=self._position + 1)
-        if not self._started:
-            raise X12SyntaxError("no ISA segment found: not an X12 interchange", rule="isa-missing", position=1)
+        check_stream_end(self._buf, started=self._started, position=self._position + 1)
         self._buf = ""
         return out
 
     def _start_interchange(self, final: bool) -> bool:
-        buf = self._buf.lstrip(_WS)
-        if not self._started:
-            if buf.startswith(_BOM):
-                buf = buf[3:].lstrip(_WS)
-            elif buf and _BOM.startswith(buf) and not final:
-                self._buf = buf
-                return False
-        self._buf = buf
-        if len(buf) < ISA_LENGTH:
-            if (final or (buf[:3] and not "ISA".startswith(buf[:3]))) and buf.strip(_PADDING):
-                if buf.startswith("ISA"):
-                    raise X12SyntaxError("ISA segment is truncated", rule="isa-fixed-length",
+        self._buf, d = start_interchange(self._buf, first=not self._started, final=final,
                                          position=self._position + 1)
-                raise X12SyntaxError("expected an ISA segment", rule="isa-missing", position=self._position + 1)
+        if d is None:
             return False
-        d = Delimiters.from_isa(buf[:ISA_LENGTH], position=self._position + 1)
         self._delims = d
         self._iea = "IEA" + d.element
         self._started = True
@@ -116,11 +97,8 @@ class Scanner:
             d = self._delims
             term = d.segment
             buf = self._buf
-            end = buf.rfind(term)
+            end = last_terminator(buf, term, self._position + 1)
             if end < 0:
-                if len(buf) > MAX_SEGMENT_LENGTH:
-                    raise X12SyntaxError("segment longer than 1 MiB: no terminator found", rule="segment-length",
-                                         position=self._position + 1)
                 return out
             iea_end = self._find_iea(buf, end)
             closes = iea_end >= 0

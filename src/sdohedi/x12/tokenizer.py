@@ -11,14 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
-from .delimiters import ISA_LENGTH, Delimiters
+from .delimiters import MAX_SEGMENT_LENGTH  # noqa: F401  (importable from here, as before)
+from .delimiters import WHITESPACE as _WS
+from .delimiters import Delimiters, check_stream_end, last_terminator, start_interchange
 from .errors import X12SyntaxError
 
-_BOM = "\xef\xbb\xbf"  # UTF-8 byte-order mark, as latin-1 decoding shows it
-_WS = " \t\r\n\x0b\x0c"
-MAX_SEGMENT_LENGTH = 1 << 20
 _KNOWN_IDS: set[str] = set()  # segment ids already checked: most streams use a few dozen
-_tuple_new = tuple.__new__  # builds a Segment without the NamedTuple's Python-level __new__  # refuse pathological input instead of buffering forever
+_tuple_new = tuple.__new__  # builds a Segment without the NamedTuple's Python-level __new__
 
 
 class Segment(NamedTuple):
@@ -73,40 +72,18 @@ class Tokenizer:
     def close(self) -> list[Segment]:
         out = self._drain(final=True)
         self._closed = True
-        rest = self._buf.strip(_WS + "\x00\x1a")  # NUL/^Z padding is common at file ends
-        if rest:
-            raise X12SyntaxError(
-                "stream ends inside a segment (no segment terminator)", rule="truncated",
-                position=self._position + 1,
-            )
-        if not self._started:
-            raise X12SyntaxError("no ISA segment found: not an X12 interchange", rule="isa-missing", position=1)
+        check_stream_end(self._buf, started=self._started, position=self._position + 1)
         self._buf = ""
         return out
 
     def _start_interchange(self, final: bool) -> bool:
         """Find the ISA at the head of the buffer and read its delimiters.
         Returns False when more data is needed."""
-        buf = self._buf
-        if not self._started:
-            buf = buf.lstrip(_WS)
-            if buf.startswith(_BOM):
-                buf = buf[3:].lstrip(_WS)
-            elif _BOM.startswith(buf) and buf and not final:
-                return False
-        else:
-            buf = buf.lstrip(_WS)
-        self._buf = buf
-        if len(buf) < ISA_LENGTH:
-            if final or (buf[:3] and not "ISA".startswith(buf[:3])):
-                if buf.strip(_WS + "\x00\x1a"):
-                    raise X12SyntaxError(
-                        "expected an ISA segment" if buf[:3] not in ("ISA",) else "ISA segment is truncated",
-                        rule="isa-missing" if not buf.startswith("ISA") else "isa-fixed-length",
-                        position=self._position + 1,
-                    )
+        self._buf, d = start_interchange(self._buf, first=not self._started, final=final,
+                                         position=self._position + 1)
+        if d is None:
             return False
-        self._delims = Delimiters.from_isa(buf[:ISA_LENGTH], position=self._position + 1)
+        self._delims = d
         self._started = True
         return True
 
@@ -120,11 +97,8 @@ class Tokenizer:
             assert d is not None
             term = d.segment
             buf = self._buf
-            end = buf.rfind(term)
+            end = last_terminator(buf, term, self._position + 1)
             if end < 0:
-                if len(buf) > MAX_SEGMENT_LENGTH:
-                    raise X12SyntaxError("segment longer than 1 MiB: no terminator found", rule="segment-length",
-                                         position=self._position + 1)
                 return out
             text = buf[:end]
             pieces = text.split(term)

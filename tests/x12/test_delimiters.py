@@ -1,0 +1,59 @@
+"""The stream-head helpers that the tokenizer and the validator's scanner share."""
+
+import pytest
+
+from sdohedi.x12 import X12SyntaxError
+from sdohedi.x12.delimiters import (
+    BOM, MAX_SEGMENT_LENGTH, check_stream_end, last_terminator, start_interchange,
+)
+
+ISA = "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *261102*0930*^*00501*000000001*0*T*:~"
+
+
+def test_isa_after_blanks_and_a_bom():
+    rest, d = start_interchange(" \r\n" + BOM + "\n" + ISA + "GS*", first=True, final=False, position=1)
+    assert rest == ISA + "GS*"
+    assert (d.element, d.component, d.repetition, d.segment) == ("*", ":", "^", "~")
+
+
+def test_a_bom_only_counts_before_the_first_interchange():
+    with pytest.raises(X12SyntaxError) as e:  # the ISA's fixed-width check sees the BOM
+        start_interchange(BOM + ISA, first=False, final=False, position=7)
+    assert (e.value.rule, e.value.position) == ("isa-fixed-length", 7)
+
+
+@pytest.mark.parametrize("head, final", [("", False), ("\xef", False), ("\xef\xbb", False), ("IS", False),
+                                         (ISA[:100], False), ("  \n", True), ("\x00\x1a", True)])
+def test_more_data_needed(head, final):
+    rest, d = start_interchange(head, first=True, final=final, position=1)
+    assert d is None and rest == head.lstrip(" \n")
+
+
+@pytest.mark.parametrize("head, final, rule", [
+    ("GS*HC~", False, "isa-missing"),
+    ("\xef\xbb", True, "isa-missing"),
+    (ISA[:50], True, "isa-fixed-length"),
+    (ISA.replace("*00501", "00501*"), False, "isa-fixed-length"),
+])
+def test_not_an_interchange(head, final, rule):
+    with pytest.raises(X12SyntaxError) as e:
+        start_interchange(head, first=True, final=final, position=3)
+    assert (e.value.rule, e.value.position) == (rule, 3)
+
+
+def test_last_terminator():
+    assert last_terminator("A*1~B*2~C*", "~", 5) == 7
+    assert last_terminator("C*" * 10, "~", 5) == -1
+    with pytest.raises(X12SyntaxError) as e:
+        last_terminator("x" * (MAX_SEGMENT_LENGTH + 1), "~", 5)
+    assert (e.value.rule, e.value.position) == ("segment-length", 5)
+
+
+def test_check_stream_end():
+    check_stream_end(" \r\n\x00\x1a", started=True, position=9)
+    with pytest.raises(X12SyntaxError) as e:
+        check_stream_end("IEA*1", started=True, position=9)
+    assert (e.value.rule, e.value.position) == ("truncated", 9)
+    with pytest.raises(X12SyntaxError) as e:
+        check_stream_end("", started=False, position=9)
+    assert (e.value.rule, e.value.position) == ("isa-missing", 1)
