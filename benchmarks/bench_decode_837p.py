@@ -12,10 +12,15 @@ What is measured
     dependent patient HL 23, 5 rendering providers, 5,000 claims per ST), cycled until the file
     has the asked size, with a unique claim id per claim. Generated once per size into a temp
     folder (not timed).
-  * ``read_837p_file``: decode the whole file in 1 MiB chunks into ``Claim`` models (each
+  * ``read_837p_file``: decode the whole file in 64 KiB chunks into ``Claim`` models (each
     claim is dropped once counted, as a streaming consumer would).
   * ``x12.Tokenizer`` only: the shared tokenizer over the same file (segments, no claims), for
     scale.
+  * ``floor: split+objects``: a chunked split of the file's segments and elements plus
+    creating the model objects the reader builds from it (each distinct one once), the
+    cheapest way (``object.__new__`` + a copy of its field dict): the least any reader that
+    builds these objects spends; the rest of the target's time is all it has for parsing
+    logic. Its "claims" column counts objects; its RSS includes them (prepared untimed).
   Each row runs in its own subprocess. "peak RSS" is its ``ru_maxrss`` (imports included: pydantic
   builds its validators then); "RSS reading" is the highest resident size (VmRSS) sampled about
   every MB while decoding, "growth" that minus the resident size after imports. Flat memory
@@ -37,7 +42,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchlib import Clock, chunks, current_rss_mb, maxrss_mb, print_header, run_json
+from benchlib import (
+    Clock, chunks, current_rss_mb, maxrss_mb, model_objects, print_header, run_json, split_and_objects_floor,
+)
 
 HERE = Path(__file__).resolve().parent
 TARGET_MB_S = 20.0
@@ -91,10 +98,13 @@ def child(args) -> None:
     gc.collect()
     baseline = current_rss_mb()  # after imports; the peak is compared with this
     walls, cpus, claims = [], [], 0
-    sampled = baseline  # highest resident size seen after a 1 MiB chunk
+    sampled = baseline  # highest resident size seen after a chunk
+    objects = model_objects(read_837p_file(path)) if args.child == "floor" else None  # not timed
     for _ in range(args.reps):
         with Clock() as clock:
-            if args.child == "decode":
+            if args.child == "floor":
+                claims = split_and_objects_floor(path, objects)["objects"]
+            elif args.child == "decode":
                 claims = 0
                 for _claim in read_837p_file(path, lenient=args.lenient):
                     claims += 1
@@ -149,7 +159,7 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true", help="2 MB, 1 run (CI smoke test)")
     p.add_argument("--lenient", action="store_true", help="decode with Reader837P(lenient=True)")
     p.add_argument("--no-tokenizer", action="store_true", help="skip the x12.Tokenizer reference rows")
-    p.add_argument("--child", choices=["decode", "tokenize"], help=argparse.SUPPRESS)
+    p.add_argument("--child", choices=["decode", "tokenize", "floor"], help=argparse.SUPPRESS)
     p.add_argument("--file", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.child:
@@ -180,14 +190,16 @@ def main(argv=None) -> int:
             rows.append((size, spawn("decode", path, args.reps, args.lenient)))
             if not args.no_tokenizer:
                 rows.append((size, spawn("tokenize", path, args.reps, args.lenient)))
+                rows.append((size, spawn("floor", path, args.reps, args.lenient)))
     print(f"\n{'configuration':<28}{'input MB':>9}{'claims':>10}{'MB/s wall':>11}{'MB/s CPU':>10}"
           f"{'claims/s':>11}{'median s':>10}{'peak RSS MB':>13}{'RSS reading MB':>16}{'growth MB':>11}")
     decode_rows = []
     for size, r in rows:
         wall, cpu = statistics.median(r["walls"]), statistics.median(r["cpus"])
         mb = r["bytes"] / 1e6
-        label = "read_837p_file" if r["config"] == "decode" else "x12.Tokenizer only"
-        count = f"{r['items']:>10,}" if r["config"] == "decode" else f"{'-':>10}"
+        label = {"decode": "read_837p_file", "tokenize": "x12.Tokenizer only",
+                 "floor": "floor: split+objects"}[r["config"]]
+        count = f"{r['items']:>10,}" if r["config"] != "tokenize" else f"{'-':>10}"
         per_s = f"{r['items'] / wall:>11,.0f}" if r["config"] == "decode" else f"{'-':>11}"
         print(f"{label:<28}{mb:>9.1f}{count}{mb / wall:>11.1f}{mb / cpu:>10.1f}{per_s}{wall:>10.3f}"
               f"{r['peak_rss_mb']:>13.1f}{r['sampled_rss_mb']:>16.1f}"

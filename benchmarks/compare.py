@@ -19,7 +19,7 @@ What is compared, on the same files, in the same run
     clock starts, as ours are (validated ``Claim`` models), so only generation is timed.
   * validation: ``sdohedi.validate.validate_file`` vs pyx12's ``x12n_document`` (about
     0.3 MB/s: it runs on a ~1 MB slice written the same way; ours is timed on the slice too).
-  * ceilings: reading the file in 1 MiB chunks, and a plain chunked ``split('~')`` /
+  * ceilings: reading the file in 64 KiB chunks, and a plain chunked ``split('~')`` /
     ``split('*')`` keeping nothing.
 
 The files are written by our own writers (``write_835`` with the generator of
@@ -649,7 +649,7 @@ def run(args) -> int:
                 if peer in selected:
                     bench.add(t, label, names[peer], kind, p835, mb835, python=None, peer=peer, note=note,
                               extra={"claim_segment": "CLP", "claim_loop": "Loop2100"})
-            bench.add(t, label, "ceiling: read file", "ceil-read", p835, mb835, ceiling=True, note="1 MiB chunks")
+            bench.add(t, label, "ceiling: read file", "ceil-read", p835, mb835, ceiling=True, note="64 KiB chunks")
             bench.add(t, label, "ceiling: chunked split", "ceil-split", p835, mb835, ceiling=True,
                       note="split('~'), split('*'), nothing kept")
 
@@ -676,7 +676,7 @@ def run(args) -> int:
                     bench.add(t, label, names[peer] + " (copy: DMG03 U→F)", kind, pc, mb837, peer=peer,
                               note=note + "; on a copy without DMG03 'U', which it refuses",
                               extra={"claim_segment": "CLM", "claim_loop": "Loop2300"})
-            bench.add(t, label, "ceiling: read file", "ceil-read", p837, mb837, ceiling=True, note="1 MiB chunks")
+            bench.add(t, label, "ceiling: read file", "ceil-read", p837, mb837, ceiling=True, note="64 KiB chunks")
             bench.add(t, label, "ceiling: chunked split", "ceil-split", p837, mb837, ceiling=True,
                       note="split('~'), split('*'), nothing kept")
 
