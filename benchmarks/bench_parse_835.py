@@ -153,8 +153,7 @@ def generate(cache_dir: Path, megabytes: float, claims_per_payment: int) -> Path
     target = int(megabytes * 1_000_000) if megabytes > 0 else 1
     written = 0
 
-    def payments():
-        nonlocal written
+    def payments():  # reads ``written``, which write() below advances
         k = 0
         while written < target:
             yield pool[k % POOL]
