@@ -8,8 +8,8 @@ The database file holds PHI (member ids) and is created with mode 0600.
 Backends: this SQLite ledger is the default; ``sdohedi.ledger_pg.PgLedger`` keeps the same
 tables in PostgreSQL for several drivers or hosts. ``open_ledger(spec)`` picks one by the spec
 (``postgresql://...`` or a file path). Both offer the methods of :class:`LedgerBackend`, take their
-tables from one definition (``TABLES``, ``RECONCILE_TABLES``) and run the SQL of reconcile and
-acknowledgments as written once (:class:`Dialect`, ``execute``).
+tables from one definition (``TABLES``, ``RECONCILE_TABLES``) and run the same SQL, written once
+(:class:`Dialect`, ``execute``): encode's (:class:`BaseLedger`), reconcile's and acknowledgments'.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 DEFAULT_LEDGER = Path("sdohedi-ledger.sqlite")
 
@@ -96,6 +96,9 @@ class Dialect:
     # suffix of a SELECT whose rows are then updated: PostgreSQL locks them; SQLite's
     # BEGIN IMMEDIATE has already serialized every writer
     for_update: str
+    # values per ``column IN (...)`` (SQLite: one ? each, at most 999 in older builds) or per
+    # ``column = ANY(?)`` (PostgreSQL: one array)
+    in_chunk: int
 
     def schema(self) -> str:
         return (TABLES + RECONCILE_TABLES).format(bigint=self.bigint)
@@ -103,14 +106,24 @@ class Dialect:
     def sql(self, text: str) -> str:
         return _pyformat(text) if self.name == "postgresql" else text
 
+    def where_in(self, column: str, values: Iterable) -> Iterator[tuple[str, tuple]]:
+        """``column`` among ``values``: (condition, parameters) per chunk the backend takes."""
+        values = list(values)
+        for i in range(0, len(values), self.in_chunk):
+            chunk = values[i:i + self.in_chunk]
+            if self.name == "postgresql":
+                yield f"{column} = ANY(?)", (chunk,)
+            else:
+                yield f"{column} IN ({','.join('?' * len(chunk))})", tuple(chunk)
+
 
 @lru_cache(maxsize=512)
 def _pyformat(text: str) -> str:
     return text.replace("%", "%%").replace("?", "%s")
 
 
-SQLITE = Dialect("sqlite", bigint="INTEGER", for_update="")
-POSTGRESQL = Dialect("postgresql", bigint="BIGINT", for_update=" FOR UPDATE")
+SQLITE = Dialect("sqlite", bigint="INTEGER", for_update="", in_chunk=900)
+POSTGRESQL = Dialect("postgresql", bigint="BIGINT", for_update=" FOR UPDATE", in_chunk=10_000)
 SCHEMA = SQLITE.schema()
 
 
@@ -140,8 +153,134 @@ class SqlLedger(LedgerBackend, Protocol):
     readonly: bool
 
     def execute(self, sql: str, params: tuple | list = ()) -> Any: ...
+    def executemany(self, sql: str, rows: list) -> None: ...
     def create_tables(self) -> None: ...
     def lock_claims(self, claim_ids: Iterable[str]) -> None: ...
+
+
+def select_in(ledger: SqlLedger, sql: str, column: str, values: Iterable) -> Iterator[tuple]:
+    """The rows of ``sql``, a SELECT whose ``{in}`` stands for ``column`` among ``values``: a statement
+    per chunk (``Dialect.where_in``), not one per value."""
+    for cond, params in ledger.dialect.where_in(column, values):
+        yield from ledger.execute(sql.replace("{in}", cond), params).fetchall()
+
+
+_INSERT_CLAIM = ("INSERT INTO claims(claim_id, payer_key, cbo_key, member_id, sender_id, isa13, gs06, st02, frequency,"
+                 " replaces, total_charge, first_service_date, last_service_date, created_at)"
+                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+_INSERT_LINE = ("INSERT INTO claim_lines(service_id, claim_id, line_number, cbo_key, procedure_code, modifiers,"
+                " units, charge, service_date) VALUES (?,?,?,?,?,?,?,?,?)")
+# a resubmitted line takes the new values, with paid and status back to their defaults (the row
+# SQLite's INSERT OR REPLACE made, in SQL both backends run)
+_REPLACE_LINE = _INSERT_LINE + (
+    " ON CONFLICT (service_id) DO UPDATE SET claim_id = excluded.claim_id, line_number = excluded.line_number,"
+    " cbo_key = excluded.cbo_key, procedure_code = excluded.procedure_code, modifiers = excluded.modifiers,"
+    " units = excluded.units, charge = excluded.charge, service_date = excluded.service_date,"
+    " paid = '0', status = 'submitted'")
+
+
+class BaseLedger:
+    """What encode does with a ledger, written once for both backends on their ``execute``,
+    ``executemany`` and ``transaction()`` (SQLite: BEGIN IMMEDIATE; PostgreSQL: row locks)."""
+
+    dialect: Dialect
+    readonly: bool
+    _empty = False  # a read-only PgLedger on a database with no tables: nothing billed
+
+    def execute(self, sql: str, params: tuple | list = ()) -> Any:
+        raise NotImplementedError
+
+    def executemany(self, sql: str, rows: list) -> None:
+        raise NotImplementedError
+
+    def transaction(self, immediate: bool = True) -> Any:
+        raise NotImplementedError
+
+    @property
+    def empty(self) -> bool:
+        """True when the database holds no ledger tables yet (seen only when opened read-only)."""
+        return self._empty
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    # -- control numbers -------------------------------------------------------------------
+    def _bump(self, name: str, count: int) -> int:
+        # PostgreSQL: the UPDATE locks the counter's row until commit, so concurrent reservations queue
+        self.execute("INSERT INTO counters(name, value) VALUES (?, 0) ON CONFLICT (name) DO NOTHING", (name,))
+        (end,) = self.execute("UPDATE counters SET value = value + ? WHERE name = ? RETURNING value",
+                              (count, name)).fetchone()
+        return end
+
+    def reserve(self, name: str, count: int = 1, *, maximum: int = 999_999_999) -> range:
+        """Reserve ``count`` consecutive numbers of counter ``name``; never handed out again."""
+        with self.transaction():
+            end = self._bump(name, count)
+        if end > maximum:
+            raise OverflowError(f"control number counter {name} is exhausted")
+        return range(end - count + 1, end + 1)
+
+    def reserve_many(self, requests: list[tuple[str, int, int]]) -> list[range]:
+        """Reserve several blocks, ``(name, count, maximum)`` each, in one transaction: all or none."""
+        out: dict[int, range] = {}
+        with self.transaction():
+            # counters are locked in name order, whatever the order asked for: no deadlock between runs
+            for i in sorted(range(len(requests)), key=lambda i: requests[i][0]):
+                name, count, maximum = requests[i]
+                end = self._bump(name, count)
+                if end > maximum:
+                    raise OverflowError(f"control number counter {name} is exhausted")
+                out[i] = range(end - count + 1, end + 1)
+        return [out[i] for i in range(len(requests))]
+
+    # -- billing ---------------------------------------------------------------------------
+    def billed(self, service_ids: Iterable[str]) -> dict[str, str]:
+        """{service_id: claim_id} for those already billed."""
+        if self._empty:
+            return {}
+        return dict(select_in(self, "SELECT service_id, claim_id FROM claim_lines WHERE {in}", "service_id",
+                              service_ids))
+
+    def claim(self, claim_id: str) -> dict | None:
+        """The claim's row, {column: value}, or None."""
+        if self._empty:
+            return None
+        cur = self.execute("SELECT * FROM claims WHERE claim_id = ?", (claim_id,))
+        row = cur.fetchone()
+        return None if row is None else dict(zip([d[0] for d in cur.description], row))
+
+    def record_claims(self, claims: list[tuple], lines: list[tuple], *, replacing: bool = False) -> None:
+        """Insert claims and lines inside the caller's open transaction.
+
+        claims: (claim_id, payer_key, cbo_key, member_id, sender_id, isa13, gs06, st02, frequency,
+                 replaces, total_charge, first_date, last_date)
+        lines: (service_id, claim_id, line_number, cbo_key, procedure_code, modifiers, units, charge, service_date)
+        """
+        now = _now()
+        self.executemany(_INSERT_CLAIM, [c + (now,) for c in claims])
+        if replacing:
+            # a resubmitted line moves to its replacement claim; keep where it was before
+            self.executemany("INSERT INTO line_history(service_id, claim_id, replaced_at)"
+                             " SELECT service_id, claim_id, ? FROM claim_lines WHERE service_id = ?",
+                             [(now, ln[0]) for ln in lines])
+        # plain INSERT otherwise: a concurrent double bill fails on the primary key
+        self.executemany(_REPLACE_LINE if replacing else _INSERT_LINE, lines)
+
+    def record_interchange(self, *, sender_id: str, isa13: int, receiver_id: str, gs06: int, payer_key: str,
+                           path: str, sha256: str, size: int, claims: int, lines: int, total_charge: str,
+                           st02s: list[str]) -> None:
+        self.execute(
+            "INSERT INTO interchanges(sender_id, isa13, receiver_id, gs06, payer_key, path, sha256, bytes, claims,"
+            " lines, total_charge, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (sender_id, isa13, receiver_id, gs06, payer_key, path, sha256, size, claims, lines, total_charge, _now()))
+        self.executemany("INSERT INTO transactions(sender_id, isa13, gs06, st02) VALUES (?,?,?,?)",
+                         [(sender_id, isa13, gs06, st) for st in st02s])
 
 
 def is_postgres_url(spec: str | Path) -> bool:
@@ -167,7 +306,9 @@ def open_ledger(spec: str | Path = DEFAULT_LEDGER, *, readonly: bool = False):
     return Ledger(spec, readonly=readonly)
 
 
-class Ledger:
+class Ledger(BaseLedger):
+    """The SQLite ledger (WAL); writers are serialized by ``transaction()``'s BEGIN IMMEDIATE."""
+
     dialect = SQLITE
 
     def __init__(self, path: str | Path = DEFAULT_LEDGER, *, readonly: bool = False) -> None:
@@ -206,14 +347,11 @@ class Ledger:
         """Run SQL of the common subset (``?`` placeholders; see :class:`Dialect`)."""
         return self.db.execute(sql, params)
 
+    def executemany(self, sql: str, rows: list) -> None:
+        self.db.executemany(sql, rows)
+
     def lock_claims(self, claim_ids: Iterable[str]) -> None:
         """Nothing to do: ``transaction()`` (BEGIN IMMEDIATE) already holds the database's write lock."""
-
-    def __enter__(self) -> "Ledger":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
     @contextmanager
     def transaction(self, immediate: bool = True) -> Iterator[sqlite3.Connection]:
@@ -225,77 +363,3 @@ class Ledger:
             raise
         else:
             self.db.execute("COMMIT")
-
-    # -- control numbers -------------------------------------------------------------------
-    def reserve(self, name: str, count: int = 1, *, maximum: int = 999_999_999) -> range:
-        """Reserve ``count`` consecutive numbers of counter ``name``; never handed out again."""
-        with self.transaction():
-            self.db.execute("INSERT OR IGNORE INTO counters(name, value) VALUES (?, 0)", (name,))
-            (end,) = self.db.execute("UPDATE counters SET value = value + ? WHERE name = ? RETURNING value",
-                                     (count, name)).fetchone()
-        if end > maximum:
-            raise OverflowError(f"control number counter {name} is exhausted")
-        return range(end - count + 1, end + 1)
-
-    def reserve_many(self, requests: list[tuple[str, int, int]]) -> list[range]:
-        """Reserve several blocks, ``(name, count, maximum)`` each, in one transaction: all or none."""
-        out = []
-        with self.transaction():
-            for name, count, maximum in requests:
-                self.db.execute("INSERT OR IGNORE INTO counters(name, value) VALUES (?, 0)", (name,))
-                (end,) = self.db.execute("UPDATE counters SET value = value + ? WHERE name = ? RETURNING value",
-                                         (count, name)).fetchone()
-                if end > maximum:
-                    raise OverflowError(f"control number counter {name} is exhausted")
-                out.append(range(end - count + 1, end + 1))
-        return out
-
-    # -- billing ---------------------------------------------------------------------------
-    def billed(self, service_ids: Iterable[str]) -> dict[str, str]:
-        """{service_id: claim_id} for those already billed."""
-        ids = list(service_ids)
-        found: dict[str, str] = {}
-        for i in range(0, len(ids), 900):
-            chunk = ids[i:i + 900]
-            q = f"SELECT service_id, claim_id FROM claim_lines WHERE service_id IN ({','.join('?' * len(chunk))})"
-            found.update(self.db.execute(q, chunk).fetchall())
-        return found
-
-    def claim(self, claim_id: str) -> sqlite3.Row | None:
-        self.db.row_factory = sqlite3.Row
-        try:
-            return self.db.execute("SELECT * FROM claims WHERE claim_id = ?", (claim_id,)).fetchone()
-        finally:
-            self.db.row_factory = None
-
-    def record_claims(self, claims: list[tuple], lines: list[tuple], *, replacing: bool = False) -> None:
-        """Insert claims and lines inside the caller's open transaction.
-
-        claims: (claim_id, payer_key, cbo_key, member_id, sender_id, isa13, gs06, st02, frequency,
-                 replaces, total_charge, first_date, last_date)
-        lines: (service_id, claim_id, line_number, cbo_key, procedure_code, modifiers, units, charge, service_date)
-        """
-        now = _now()
-        self.db.executemany(
-            "INSERT INTO claims(claim_id, payer_key, cbo_key, member_id, sender_id, isa13, gs06, st02, frequency,"
-            " replaces, total_charge, first_service_date, last_service_date, created_at)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", [c + (now,) for c in claims])
-        if replacing:
-            # a resubmitted line moves to its replacement claim; keep where it was before
-            self.db.executemany(
-                "INSERT INTO line_history(service_id, claim_id, replaced_at)"
-                " SELECT service_id, claim_id, ? FROM claim_lines WHERE service_id = ?", [(now, ln[0]) for ln in lines])
-        verb = "INSERT OR REPLACE" if replacing else "INSERT"  # plain INSERT: a concurrent double bill fails
-        self.db.executemany(
-            f"{verb} INTO claim_lines(service_id, claim_id, line_number, cbo_key, procedure_code, modifiers,"
-            " units, charge, service_date) VALUES (?,?,?,?,?,?,?,?,?)", lines)
-
-    def record_interchange(self, *, sender_id: str, isa13: int, receiver_id: str, gs06: int, payer_key: str,
-                           path: str, sha256: str, size: int, claims: int, lines: int, total_charge: str,
-                           st02s: list[str]) -> None:
-        self.db.execute(
-            "INSERT INTO interchanges(sender_id, isa13, receiver_id, gs06, payer_key, path, sha256, bytes, claims,"
-            " lines, total_charge, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (sender_id, isa13, receiver_id, gs06, payer_key, path, sha256, size, claims, lines, total_charge, _now()))
-        self.db.executemany("INSERT INTO transactions(sender_id, isa13, gs06, st02) VALUES (?,?,?,?)",
-                            [(sender_id, isa13, gs06, st) for st in st02s])

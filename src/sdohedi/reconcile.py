@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from .ledger import RECONCILE_TABLES, SqlLedger
+from .ledger import RECONCILE_TABLES, SqlLedger, select_in
 from .models.config import NLEConfig
 from .models.remit import ClaimPayment, Remittance
 
@@ -55,6 +55,8 @@ def _outcome(c: ClaimPayment) -> str:
 
 
 def _adj_json(adjustments) -> str:
+    if not adjustments:
+        return "[]"  # what json.dumps([]) gives, for most claims and lines, without its cost
     return json.dumps([[a.group, a.reason, str(a.amount)] for a in adjustments])
 
 
@@ -65,10 +67,79 @@ def ensure_schema(ledger: SqlLedger) -> None:
         ledger.create_tables()
 
 
+def _apply_claims(ledger: SqlLedger, remit: Remittance, first: int, last: int, now: str,
+                  result: ApplyResult) -> None:
+    """Apply the 835's claims ``first``..``last`` (1-based, their seq), no more than one chunk of
+    ``Dialect.where_in``: a few statements for them all (one per claim made PostgreSQL slow). The
+    ledger holds what earlier chunks wrote: a claim met again adds to it, as claim by claim did."""
+    key = (remit.trace_payer_id, remit.trace_number)
+    batch = remit.claims[first - 1:last]
+    claims = {r[0]: r for r in select_in(
+        ledger, "SELECT claim_id, paid, patient_responsibility FROM claims WHERE {in}", "claim_id",
+        {c.claim_id for c in batch})}
+    # the lines of claims this transaction holds (locking no other claim's lines: no deadlock)
+    lines = {r[0]: r for r in select_in(
+        ledger, "SELECT service_id, claim_id, paid FROM claim_lines WHERE {in}" + ledger.dialect.for_update,
+        "claim_id", claims)}
+    # a claim or a line can come more than once (a reversal and its correction): each time adds to
+    # the amounts (exact decimals in TEXT) as updated so far; the last update is written
+    claim_updates: dict[str, tuple] = {}  # claim_id: (status, paid, patient resp., payer claim no., ...)
+    line_updates: dict[str, tuple] = {}  # service_id: (paid, status, service_id, claim_id)
+    claim_payments: list[tuple] = []
+    line_payments: list[tuple] = []
+    for seq, c in enumerate(batch, first):
+        claim_id = c.claim_id
+        row = claims.get(claim_id)
+        outcome = _outcome(c)
+        matched = row is not None
+        claim_payments.append(key + (
+            seq, claim_id, int(matched), c.status_code, outcome, str(c.charge), str(c.paid),
+            str(c.patient_responsibility or 0), c.payer_claim_number, _adj_json(c.adjustments)))
+        result.outcomes[outcome if matched else "unknown claim"] += 1
+        if not matched:
+            result.unknown_claims.append(claim_id)
+        else:
+            result.claims_matched += 1
+            prev = claim_updates.get(claim_id)
+            paid, pr, icn = prev[1:4] if prev else (row[1], row[2], None)
+            # payer_claim_number = COALESCE(?, payer_claim_number) at each: the latest given
+            claim_updates[claim_id] = (outcome, str(Decimal(paid) + c.paid),
+                                       str(Decimal(pr) + (c.patient_responsibility or 0)),
+                                       icn if c.payer_claim_number is None else c.payer_claim_number, now, claim_id)
+        for lseq, s in enumerate(c.services, 1):
+            sid = s.line_control_number
+            line = lines.get(sid) if matched and sid else None
+            if line is not None and line[1] != claim_id:
+                line = None  # another claim's line
+            line_payments.append(key + (seq, lseq, claim_id, sid, int(line is not None), s.procedure_code,
+                                        str(s.charge), str(s.paid), _adj_json(s.adjustments)))
+            if line is None:
+                result.unmatched_lines += 1
+                continue
+            prev = line_updates.get(sid)
+            paid = prev[0] if prev else line[2]
+            status = "reversed" if c.status_code == "22" else ("paid" if s.paid > 0 else "denied")
+            line_updates[sid] = (str(Decimal(paid) + s.paid), status, sid, claim_id)
+    ledger.executemany(
+        "INSERT INTO claim_payments(trace_payer_id, trace_number, seq, claim_id, matched, status_code, outcome,"
+        " charge, paid, patient_responsibility, payer_claim_number, adjustments)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", claim_payments)
+    ledger.executemany(
+        "UPDATE claims SET status = ?, paid = ?, patient_responsibility = ?,"
+        " payer_claim_number = COALESCE(?, payer_claim_number), updated_at = ? WHERE claim_id = ?",
+        list(claim_updates.values()))
+    ledger.executemany(
+        "INSERT INTO line_payments(trace_payer_id, trace_number, claim_seq, line_seq, claim_id, service_id,"
+        " matched, procedure_code, charge, paid, adjustments) VALUES (?,?,?,?,?,?,?,?,?,?,?)", line_payments)
+    ledger.executemany("UPDATE claim_lines SET paid = ?, status = ? WHERE service_id = ? AND claim_id = ?",
+                       list(line_updates.values()))
+
+
 def apply_remittance(ledger: SqlLedger, remit: Remittance, *, source: str = "") -> ApplyResult:
     """Apply one 835 transaction to the ledger in one database transaction (idempotent).
 
-    The same SQL runs on SQLite and PostgreSQL (``ledger.execute``, see ``sdohedi.ledger.Dialect``)."""
+    The same SQL runs on SQLite and PostgreSQL (``ledger.execute``, see ``sdohedi.ledger.Dialect``),
+    a few statements per chunk of claims (``_apply_claims``), not per claim."""
     result = ApplyResult()
     key = (remit.trace_payer_id, remit.trace_number)
     q = ledger.execute
@@ -84,54 +155,26 @@ def apply_remittance(ledger: SqlLedger, remit: Remittance, *, source: str = "") 
         if cur.rowcount == 0:
             result.already_applied = 1
             return result
-        # amounts are read, added to in Python (exact decimals in TEXT) and written back
-        ledger.lock_claims(c.claim_id for c in remit.claims)
-        for seq, c in enumerate(remit.claims, 1):
-            row = q("SELECT paid, patient_responsibility FROM claims WHERE claim_id = ?", (c.claim_id,)).fetchone()
-            outcome = _outcome(c)
-            matched = row is not None
-            q("INSERT INTO claim_payments(trace_payer_id, trace_number, seq, claim_id, matched, status_code, outcome,"
-              " charge, paid, patient_responsibility, payer_claim_number, adjustments)"
-              " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-              key + (seq, c.claim_id, int(matched), c.status_code, outcome, str(c.charge), str(c.paid),
-                     str(c.patient_responsibility or 0), c.payer_claim_number, _adj_json(c.adjustments)))
-            result.outcomes[outcome if matched else "unknown claim"] += 1
-            if not matched:
-                result.unknown_claims.append(c.claim_id)
-            else:
-                result.claims_matched += 1
-                paid = Decimal(row[0]) + c.paid
-                pr = Decimal(row[1]) + (c.patient_responsibility or 0)
-                q("UPDATE claims SET status = ?, paid = ?, patient_responsibility = ?,"
-                  " payer_claim_number = COALESCE(?, payer_claim_number), updated_at = ? WHERE claim_id = ?",
-                  (outcome, str(paid), str(pr), c.payer_claim_number, now, c.claim_id))
-            for lseq, s in enumerate(c.services, 1):
-                sid = s.line_control_number
-                line = None
-                if matched and sid:
-                    line = q("SELECT paid FROM claim_lines WHERE service_id = ? AND claim_id = ?"
-                             + ledger.dialect.for_update, (sid, c.claim_id)).fetchone()
-                q("INSERT INTO line_payments(trace_payer_id, trace_number, claim_seq, line_seq, claim_id, service_id,"
-                  " matched, procedure_code, charge, paid, adjustments) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                  key + (seq, lseq, c.claim_id, sid, int(line is not None), s.procedure_code, str(s.charge),
-                         str(s.paid), _adj_json(s.adjustments)))
-                if line is None:
-                    result.unmatched_lines += 1
-                    continue
-                line_status = "reversed" if c.status_code == "22" else ("paid" if s.paid > 0 else "denied")
-                q("UPDATE claim_lines SET paid = ?, status = ? WHERE service_id = ? AND claim_id = ?",
-                  (str(Decimal(line[0]) + s.paid), line_status, sid, c.claim_id))
-        for seq, p in enumerate(remit.provider_adjustments, 1):
-            claim_id = None
-            if p.reference_id:
-                hits = q("SELECT claim_id, created_at FROM claims WHERE payer_claim_number = ? OR claim_id = ?",
-                         (p.reference_id, p.reference_id)).fetchall()
-                # several claims can carry one payer claim number (an original and its replacement):
-                # the earliest, whichever order the backend returns them in
-                claim_id = min(hits, key=lambda h: (h[1], h[0]))[0] if hits else None
-            q("INSERT INTO provider_adjustments(trace_payer_id, trace_number, seq, provider_id, reason, reference_id,"
-              " amount, claim_id) VALUES (?,?,?,?,?,?,?,?)",
-              key + (seq, p.provider_id, p.reason, p.reference_id, str(p.amount), claim_id))
+        # every claim locked first, in one order (PostgreSQL; see lock_claims), then applied in chunks
+        ledger.lock_claims({c.claim_id for c in remit.claims})
+        step = ledger.dialect.in_chunk
+        for first in range(1, len(remit.claims) + 1, step):
+            _apply_claims(ledger, remit, first, min(first + step - 1, len(remit.claims)), now, result)
+        # after the claims' updates: a PLB may name a payer claim number this 835 just gave
+        refs = {p.reference_id for p in remit.provider_adjustments if p.reference_id}
+        hits: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for column in ("payer_claim_number", "claim_id"):
+            for claim_id, created_at, icn in select_in(
+                    ledger, "SELECT claim_id, created_at, payer_claim_number FROM claims WHERE {in}", column, refs):
+                hits[icn if column == "payer_claim_number" else claim_id].append((created_at, claim_id))
+        # several claims can carry one payer claim number (an original and its replacement):
+        # the earliest, whichever order the backend returns them in
+        ledger.executemany(
+            "INSERT INTO provider_adjustments(trace_payer_id, trace_number, seq, provider_id, reason, reference_id,"
+            " amount, claim_id) VALUES (?,?,?,?,?,?,?,?)",
+            [key + (seq, p.provider_id, p.reason, p.reference_id, str(p.amount),
+                    min(hits[p.reference_id])[1] if p.reference_id and hits[p.reference_id] else None)
+             for seq, p in enumerate(remit.provider_adjustments, 1)])
     result.applied = 1
     return result
 

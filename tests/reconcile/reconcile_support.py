@@ -12,7 +12,7 @@ from pathlib import Path
 from sdohedi import reconcile as rec
 from sdohedi.ledger import Ledger, open_ledger
 from sdohedi.models.config import load_config
-from sdohedi.models.remit import Payee, Payer, Remittance, ServicePayment, Adjustment
+from sdohedi.models.remit import Adjustment, ClaimPayment, Payee, Payer, ProviderAdjustment, Remittance, ServicePayment
 from sdohedi.models.service_row import COLUMNS
 from sdohedi.pipeline.encode import encode
 
@@ -56,8 +56,8 @@ def write_rows(path: Path, rows) -> Path:
     return path
 
 
-def bill(ledger, log: Path, out: Path):
-    return encode([log], CONFIG, out_dir=out, ledger=ledger, today=TODAY)
+def bill(ledger, log: Path, out: Path, **options):
+    return encode([log], CONFIG, out_dir=out, ledger=ledger, today=TODAY, **options)
 
 
 def claim_of(ledger, service_id: str) -> str:
@@ -78,6 +78,22 @@ def remit(trace: str, total: str, claims, plb=()) -> Remittance:
 def svc(sid, code, charge, paid, adj=()):
     return ServicePayment(qualifier="HC", procedure_code=code, charge=D(charge), paid=D(paid),
                           line_control_number=sid, adjustments=[Adjustment(group=g, reason=r, amount=D(a)) for g, r, a in adj])
+
+
+def plb(reason: str, amount: str, reference_id: str | None = None) -> ProviderAdjustment:
+    return ProviderAdjustment(provider_id="1234567893", fiscal_period_date=dt.date(2026, 12, 31), reason=reason,
+                              reference_id=reference_id, amount=D(amount))
+
+
+def paid_then_recouped(claim_a: str, *more_plb: ProviderAdjustment) -> tuple[Remittance, Remittance]:
+    """Claim A (lines A1, A2) paid in full under payer claim number ICN-A9; then a check that recoups
+    20.50 of it (WO, positive: reduces the check) and pays 1.25 interest (L6, negative)."""
+    pay = remit("EFT4001", "61.50", [ClaimPayment(claim_id=claim_a, status_code="1", charge=D("61.50"),
+                                                  paid=D("61.50"), payer_claim_number="ICN-A9",
+                                                  services=[svc("A1", "S5170", "41.00", "41.00"),
+                                                            svc("A2", "S5170", "20.50", "20.50")])])
+    recoup = remit("EFT4002", "-19.25", [], plb=[plb("WO", "20.50", "ICN-A9"), plb("L6", "-1.25"), *more_plb])
+    return pay, recoup
 
 
 def ack_999(gs06: int, ik5: str, ak9: str, control: int = 77) -> bytes:
@@ -125,6 +141,24 @@ SNAPSHOT = {
                      " procedure_code, charge, paid, adjustments",
     "provider_adjustments": "trace_payer_id, trace_number, seq, provider_id, reason, reference_id, amount, claim_id",
 }
+
+
+def counted_statements(ledger) -> list[str]:
+    """The SQL each ``execute``/``executemany`` of ``ledger`` runs from now on (until ``del ledger.execute,
+    ledger.executemany``)."""
+    seen: list[str] = []
+    execute, executemany = ledger.execute, ledger.executemany
+
+    def counting_execute(sql, params=()):
+        seen.append(sql)
+        return execute(sql, params)
+
+    def counting_executemany(sql, rows):
+        seen.append(sql)
+        return executemany(sql, rows)
+
+    ledger.execute, ledger.executemany = counting_execute, counting_executemany
+    return seen
 
 
 def snapshot(ledger) -> dict[str, list[tuple]]:

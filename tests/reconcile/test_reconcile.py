@@ -7,9 +7,11 @@ from decimal import Decimal as D
 
 import pytest
 
-from reconcile_support import BACKENDS, CONFIG, FIVE_ROWS, bill, claim_of, open_backend, remit, svc, write_rows
+from reconcile_support import (
+    BACKENDS, CONFIG, FIVE_ROWS, bill, claim_of, open_backend, paid_then_recouped, remit, svc, write_rows,
+)
 from sdohedi import reconcile as rec
-from sdohedi.models.remit import Adjustment, ClaimPayment, ProviderAdjustment
+from sdohedi.models.remit import Adjustment, ClaimPayment
 
 
 @pytest.fixture(params=BACKENDS)
@@ -90,19 +92,7 @@ def test_reversal_then_repayment(ledger):
 
 
 def test_plb_interest_and_recoupment(ledger):
-    a = claim_of(ledger, "A1")
-    pay = remit("EFT4001", "61.50", [ClaimPayment(claim_id=a, status_code="1", charge=D("61.50"), paid=D("61.50"),
-                                                  payer_claim_number="ICN-A9",
-                                                  services=[svc("A1", "S5170", "41.00", "41.00"),
-                                                            svc("A2", "S5170", "20.50", "20.50")])])
-    # next check: recoup 20.50 overpaid on claim A (WO, positive: reduces the check), pay 1.25 interest (L6, negative)
-    plb = remit("EFT4002", "-19.25", [], plb=[
-        ProviderAdjustment(provider_id="1234567893", fiscal_period_date=dt.date(2026, 12, 31), reason="WO",
-                           reference_id="ICN-A9", amount=D("20.50")),
-        ProviderAdjustment(provider_id="1234567893", fiscal_period_date=dt.date(2026, 12, 31), reason="L6",
-                           amount=D("-1.25")),
-    ])
-    rec.apply_all(ledger, [pay, plb])
+    rec.apply_all(ledger, paid_then_recouped(claim_of(ledger, "A1")))
     owed = {(o["cbo"], o["payer"]): o for o in rec.disbursement(ledger, CONFIG)}
     # meals: 61.50 paid, fee 8% = 4.92, recoupment 20.50 traced to claim A -> 36.08
     assert owed[("meals", "cascade")] ["owed"] == "36.08"

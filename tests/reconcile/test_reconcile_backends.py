@@ -4,7 +4,7 @@ results, equal reports, equal rows; and ``sdohedi reconcile --ledger postgresql:
 from __future__ import annotations
 
 import csv
-import datetime as dt
+import dataclasses
 import json
 import multiprocessing
 import uuid
@@ -15,13 +15,13 @@ import pytest
 
 from round_trip_support import encode_and_adjudicate, run
 from reconcile_support import (
-    BACKENDS, CONFIG, FIVE_ROWS, ROOT, ack_277ca, ack_999, bill, claim_of, open_backend, remit, reports, snapshot, svc,
-    write_rows,
+    BACKENDS, CONFIG, FIVE_ROWS, ROOT, ack_277ca, ack_999, bill, claim_of, counted_statements, open_backend,
+    paid_then_recouped, plb, remit, reports, snapshot, svc, write_rows,
 )
 from sdohedi import reconcile as rec
 from sdohedi.acks import apply_277ca, apply_999
 from sdohedi.ledger import open_ledger
-from sdohedi.models.remit import Adjustment, ClaimPayment, ProviderAdjustment
+from sdohedi.models.remit import Adjustment, ClaimPayment
 
 FIX = ROOT / "fixtures"
 
@@ -71,20 +71,8 @@ def reversal_then_repayment(lg, tmp):
 
 
 def plb_interest_and_recoupment(lg, tmp):
-    a = _ids(lg)["A1"]
-    pay = remit("EFT4001", "61.50", [ClaimPayment(claim_id=a, status_code="1", charge=D("61.50"), paid=D("61.50"),
-                                                  payer_claim_number="ICN-A9",
-                                                  services=[svc("A1", "S5170", "41.00", "41.00"),
-                                                            svc("A2", "S5170", "20.50", "20.50")])])
-    plb = remit("EFT4002", "-19.25", [], plb=[
-        ProviderAdjustment(provider_id="1234567893", fiscal_period_date=dt.date(2026, 12, 31), reason="WO",
-                           reference_id="ICN-A9", amount=D("20.50")),
-        ProviderAdjustment(provider_id="1234567893", fiscal_period_date=dt.date(2026, 12, 31), reason="L6",
-                           amount=D("-1.25")),
-        ProviderAdjustment(provider_id="1234567893", fiscal_period_date=dt.date(2026, 12, 31), reason="FB",
-                           reference_id="NOT-OURS", amount=D("3.00")),
-    ])
-    return [rec.apply_all(lg, [pay, plb])]
+    # and a forwarding balance that names no claim of ours
+    return [rec.apply_all(lg, paid_then_recouped(_ids(lg)["A1"], plb("FB", "3.00", "NOT-OURS")))]
 
 
 def unknown_claim_and_unmatched_line(lg, tmp):
@@ -128,15 +116,34 @@ def claims_acknowledged_by_277ca(lg, tmp):
     # the payer's claim number from the 277CA traces a later recoupment to claim B
     pay = remit("EFT7001", "56.00", [ClaimPayment(claim_id=i["B1"], status_code="1", charge=D("56.00"),
                                                   paid=D("56.00"), services=[svc("B1", "T2003", "56.00", "56.00")])])
-    recoup = remit("EFT7002", "-5.00", [], plb=[ProviderAdjustment(
-        provider_id="1234567893", reason="WO", fiscal_period_date=dt.date(2026, 12, 31),
-        reference_id=f"ICN{i['B1']}", amount=D("5.00"))])
+    recoup = remit("EFT7002", "-5.00", [], plb=[plb("WO", "5.00", f"ICN{i['B1']}")])
     return results + [rec.apply_all(lg, [pay, recoup])]
+
+
+def claim_and_line_twice_in_one_835(lg, tmp):
+    """Claim A twice, line A1 three times: amounts add up in order, the last payer claim number given stays."""
+    a = _ids(lg)["A1"]
+    first = ClaimPayment(claim_id=a, status_code="1", charge=D("61.50"), paid=D("30.00"), payer_claim_number="ICN-A1",
+                         services=[svc("A1", "S5170", "41.00", "10.00"), svc("A1", "S5170", "41.00", "5.00"),
+                                   svc("A2", "S5170", "20.50", "15.00")])
+    second = ClaimPayment(claim_id=a, status_code="2", charge=D("61.50"), paid=D("20.00"),
+                          patient_responsibility=D("1.50"), services=[svc("A1", "S5170", "41.00", "20.00")])
+    return [rec.apply_remittance(lg, remit("EFT8001", "50.00", [first, second]))]
+
+
+def paid_then_resubmitted(lg, tmp):
+    """Claim A paid (its payer claim number from the 835), then billed again as a replacement claim."""
+    rec.apply_remittance(lg, paid_then_recouped(_ids(lg)["A1"])[0])
+    again = bill(lg, tmp / "log.csv", tmp / "out2", resubmit=True)
+    replacement = lg.claim(claim_of(lg, "A1"))
+    return [again.billed_rows, again.rejected_rows,
+            {k: v for k, v in replacement.items() if k not in ("created_at", "updated_at")}]
 
 
 SCENARIOS = [paid_partial_denied, partial_line_level, reversal_then_repayment, plb_interest_and_recoupment,
              unknown_claim_and_unmatched_line, applied_twice, rejected_by_999_then_billed_again,
-             accepted_by_999_then_paid, claims_acknowledged_by_277ca]
+             accepted_by_999_then_paid, claims_acknowledged_by_277ca, claim_and_line_twice_in_one_835,
+             paid_then_resubmitted]
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.__name__ for s in SCENARIOS])
@@ -174,6 +181,82 @@ def test_reversal_and_repayment_in_one_835_net_out(kind, request, tmp_path):
             "50.00", "paid")
         owed = {(o["cbo"], o["payer"]): o["owed"] for o in rec.disbursement(lg, CONFIG)}
         assert owed[("rides", "cascade")] == "46.00"
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_claim_and_line_twice_in_one_835_add_up(kind, request, tmp_path):
+    """Hand-worked amounts of the scenario above."""
+    with open_backend(kind, request, tmp_path) as lg:
+        bill(lg, write_rows(tmp_path / "log.csv", FIVE_ROWS), tmp_path / "out")
+        (result,) = claim_and_line_twice_in_one_835(lg, tmp_path)
+        assert dict(result.outcomes) == {"paid": 1, "partial": 1} and result.claims_matched == 2
+        a = claim_of(lg, "A1")
+        assert lg.execute("SELECT status, paid, patient_responsibility, payer_claim_number FROM claims"
+                          " WHERE claim_id = ?", (a,)).fetchone() == ("partial", "50.00", "1.50", "ICN-A1")
+        assert sorted(lg.execute("SELECT service_id, paid, status FROM claim_lines WHERE claim_id = ?", (a,))) == [
+            ("A1", "35.00", "paid"), ("A2", "15.00", "paid")]
+        assert lg.execute("SELECT COUNT(*) FROM line_payments WHERE matched = 1").fetchone() == (4,)
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_resubmitted_lines_move_to_the_replacement_unpaid(kind, request, tmp_path):
+    with open_backend(kind, request, tmp_path) as lg:
+        bill(lg, write_rows(tmp_path / "log.csv", FIVE_ROWS), tmp_path / "out")
+        a = claim_of(lg, "A1")
+        billed, rejected, replacement = paid_then_resubmitted(lg, tmp_path)
+        # only claim A has a payer claim number: B, C and E cannot be replaced
+        assert (billed, rejected) == (2, 3)
+        assert replacement["replaces"] == a and replacement["frequency"] == "7" and replacement["paid"] == "0"
+        new = replacement["claim_id"]
+        assert sorted(lg.execute("SELECT service_id, claim_id, paid, status FROM claim_lines WHERE service_id IN"
+                                 " ('A1', 'A2')")) == [("A1", new, "0", "submitted"), ("A2", new, "0", "submitted")]
+        assert sorted(lg.execute("SELECT service_id, claim_id FROM line_history")) == [("A1", a), ("A2", a)]
+        assert lg.claim(a)["paid"] == "61.50" and lg.claim("NOT-A-CLAIM") is None
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_statements_do_not_grow_with_the_claims(kind, request, tmp_path):
+    """An 835 of one claim and one of five (one unknown) run the same statements: no query per claim or line."""
+    with open_backend(kind, request, tmp_path) as lg:
+        bill(lg, write_rows(tmp_path / "log.csv", FIVE_ROWS), tmp_path / "out")
+        i = _ids(lg)
+        a = ClaimPayment(claim_id=i["A1"], status_code="1", charge=D("61.50"), paid=D("61.50"),
+                         services=[svc("A1", "S5170", "41.00", "41.00"), svc("A2", "S5170", "20.50", "20.50")])
+        others = [ClaimPayment(claim_id=i[sid], status_code="1", charge=D("10"), paid=D("10"),
+                               services=[svc(sid, code, "10", "10")])
+                  for sid, code in (("B1", "T2003"), ("C1", "T1016"), ("E1", "S5170"))]
+        unknown = ClaimPayment(claim_id="NOT-OURS", status_code="1", charge=D("1"), paid=D("1"),
+                               services=[svc("Z1", "S5170", "1", "1")])
+        statements, results = [], []
+        for trace, claims in (("EFT9001", [a]), ("EFT9002", [a, *others, unknown])):
+            seen = counted_statements(lg)
+            results.append(rec.apply_remittance(lg, remit(trace, "0", claims)))
+            del lg.execute, lg.executemany
+            statements.append(seen)
+        assert [(r.claims_matched, r.unknown_claims) for r in results] == [(1, []), (4, ["NOT-OURS"])]
+        assert len(statements[1]) == len(statements[0]) < 12, statements
+        assert lg.execute("SELECT COUNT(*) FROM line_payments").fetchone() == (2 + 6,)
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_many_chunks_read_and_write_what_one_does(kind, request, tmp_path):
+    """One value per ``IN (...)`` / ``= ANY(?)`` chunk: the same bills, results, reports and rows."""
+    seen = []
+    for in_chunk in (None, 1):
+        tmp = tmp_path / f"chunk{in_chunk}"
+        tmp.mkdir()
+        with open_backend(kind, request, tmp) as lg:
+            if in_chunk:
+                lg.dialect = dataclasses.replace(lg.dialect, in_chunk=in_chunk)
+            bill(lg, write_rows(tmp / "log.csv", FIVE_ROWS), tmp / "out")
+            i = _ids(lg)
+            assert lg.billed(["E1", "A1", "NOPE", "A2"]) == {"A1": i["A1"], "A2": i["A1"], "E1": i["E1"]}
+            # with claims met again in one 835 (in another chunk, when one claim a chunk)
+            results = [f(lg, tmp) for f in (paid_partial_denied, plb_interest_and_recoupment, reversal_then_repayment,
+                                            claim_and_line_twice_in_one_835)]
+            seen.append((results, reports(lg), snapshot(lg)))
+    assert seen[1] == seen[0]
+    assert len(seen[0][2]["line_payments"]) == 4 + 2 + 3 + 4 and len(seen[0][2]["provider_adjustments"]) == 3
 
 
 # -- the command ------------------------------------------------------------------------------
