@@ -1012,14 +1012,33 @@ _HANDLERS = {
 _KNOWN_SEGMENTS = frozenset(_HANDLERS) | _SERVICE_SEGMENTS | {"CLP", "NM1", "LX", "TS3", "TS2", "MIA", "QTY"}
 
 
-def parse_835(data: bytes, findings: list[Finding] | None = None) -> list[Remittance]:
-    """Every remittance in ``data`` (for tests and small files; streams use :class:`Parser835`)."""
+def _parse_all(data: bytes, findings: list[Finding] | None, by_claim: bool) -> list:
     parser = Parser835()
-    out = parser.feed(data)
-    out += parser.close()
+    feed, close = (parser.feed_claims, parser.close_claims) if by_claim else (parser.feed, parser.close)
+    out = feed(data)
+    out += close()
     if findings is not None:
         findings.extend(parser.findings)
     return out
+
+
+def _parse_path(path: str | PathLike[str], chunk_size: int, findings: list[Finding] | None,
+                by_claim: bool) -> Iterator:
+    parser = Parser835()
+    feed, close = (parser.feed_claims, parser.close_claims) if by_claim else (parser.feed, parser.close)
+    with open(path, "rb") as f:
+        try:
+            while chunk := f.read(chunk_size):
+                yield from feed(chunk)
+            yield from close()
+        finally:
+            if findings is not None:
+                findings.extend(parser.findings)
+
+
+def parse_835(data: bytes, findings: list[Finding] | None = None) -> list[Remittance]:
+    """Every remittance in ``data`` (for tests and small files; streams use :class:`Parser835`)."""
+    return _parse_all(data, findings, by_claim=False)
 
 
 def parse_835_file(path: str | PathLike[str], *, chunk_size: int = CHUNK_SIZE,
@@ -1029,25 +1048,12 @@ def parse_835_file(path: str | PathLike[str], *, chunk_size: int = CHUNK_SIZE,
     Envelope-level findings (GE/IEA counts and control numbers) are appended to ``findings``
     when a list is given; a transaction's own findings are in its ``Remittance.findings``.
     """
-    parser = Parser835()
-    with open(path, "rb") as f:
-        try:
-            while chunk := f.read(chunk_size):
-                yield from parser.feed(chunk)
-            yield from parser.close()
-        finally:
-            if findings is not None:
-                findings.extend(parser.findings)
+    return _parse_path(path, chunk_size, findings, by_claim=False)
 
 
 def parse_835_claims(data: bytes, findings: list[Finding] | None = None) -> list[RemittanceClaim | RemittanceEnd]:
     """:func:`parse_835`, claim by claim (see :meth:`Parser835.feed_claims`)."""
-    parser = Parser835()
-    out = parser.feed_claims(data)
-    out += parser.close_claims()
-    if findings is not None:
-        findings.extend(parser.findings)
-    return out
+    return _parse_all(data, findings, by_claim=True)
 
 
 def iter_835_claims(path: str | PathLike[str], *, chunk_size: int = CHUNK_SIZE,
@@ -1055,12 +1061,4 @@ def iter_835_claims(path: str | PathLike[str], *, chunk_size: int = CHUNK_SIZE,
     """:func:`parse_835_file`, claim by claim: memory is bounded by one claim (and one chunk),
     not by the largest ST/SE. Yields a :class:`RemittanceClaim` per CLP loop and a
     :class:`RemittanceEnd` per SE (see :meth:`Parser835.feed_claims`)."""
-    parser = Parser835()
-    with open(path, "rb") as f:
-        try:
-            while chunk := f.read(chunk_size):
-                yield from parser.feed_claims(chunk)
-            yield from parser.close_claims()
-        finally:
-            if findings is not None:
-                findings.extend(parser.findings)
+    return _parse_path(path, chunk_size, findings, by_claim=True)

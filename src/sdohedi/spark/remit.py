@@ -60,12 +60,11 @@ def file_rows(data: bytes, name: str, claims: bool = False) -> Iterator[dict[str
     to_rows = claim_rows if claims else service_rows
     parser = Parser835()
     read_here = 0
-    view = memoryview(data)
     try:
         # Fed in slices, as the local command reads files: only the transaction set being read
         # is held as models, not every remittance of the file at once.
         for start in range(0, len(data), READ_SIZE):
-            for remit in parser.feed(bytes(view[start:start + READ_SIZE])):
+            for remit in parser.feed(data[start:start + READ_SIZE]):
                 yield from _remit_rows(remit, name, to_rows, balance_findings)
                 read_here += 1
         remits = parser.close()
