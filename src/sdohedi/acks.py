@@ -13,19 +13,14 @@ Applying the same acknowledgment twice leaves the ledger as after the first time
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 
 from .ack999.reader import read_999
-from .ledger import SqlLedger
+from .ledger import SqlLedger, utc_now
 from .reconcile import ApplyResult
 from .status277.reader import read_277ca
 
 REJECTED_999 = {"R", "M", "W", "X"}
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
 def _release_lines(ledger: SqlLedger, claim_id: str, now: str) -> None:
@@ -37,7 +32,7 @@ def _release_lines(ledger: SqlLedger, claim_id: str, now: str) -> None:
 def apply_999(ledger: SqlLedger, chunks: Iterable[bytes]) -> ApplyResult:
     ack = read_999(chunks)
     result = ApplyResult()
-    now = _now()
+    now = utc_now()
     q = ledger.execute
     with ledger.transaction():
         for group in ack.groups:
@@ -79,7 +74,7 @@ def apply_999(ledger: SqlLedger, chunks: Iterable[bytes]) -> ApplyResult:
 def apply_277ca(ledger: SqlLedger, chunks: Iterable[bytes]) -> ApplyResult:
     report = read_277ca(chunks)
     result = ApplyResult()
-    now = _now()
+    now = utc_now()
     q = ledger.execute
     with ledger.transaction():
         # each claim's status is read, then updated: hold its row meanwhile (PostgreSQL)

@@ -127,7 +127,8 @@ POSTGRESQL = Dialect("postgresql", bigint="BIGINT", for_update=" FOR UPDATE", in
 SCHEMA = SQLITE.schema()
 
 
-def _now() -> str:
+def utc_now() -> str:
+    """Now, as the ledger records times (UTC, ISO 8601, seconds)."""
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
@@ -262,7 +263,7 @@ class BaseLedger:
                  replaces, total_charge, first_date, last_date)
         lines: (service_id, claim_id, line_number, cbo_key, procedure_code, modifiers, units, charge, service_date)
         """
-        now = _now()
+        now = utc_now()
         self.executemany(_INSERT_CLAIM, [c + (now,) for c in claims])
         if replacing:
             # a resubmitted line moves to its replacement claim; keep where it was before
@@ -278,7 +279,7 @@ class BaseLedger:
         self.execute(
             "INSERT INTO interchanges(sender_id, isa13, receiver_id, gs06, payer_key, path, sha256, bytes, claims,"
             " lines, total_charge, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (sender_id, isa13, receiver_id, gs06, payer_key, path, sha256, size, claims, lines, total_charge, _now()))
+            (sender_id, isa13, receiver_id, gs06, payer_key, path, sha256, size, claims, lines, total_charge, utc_now()))
         self.executemany("INSERT INTO transactions(sender_id, isa13, gs06, st02) VALUES (?,?,?,?)",
                          [(sender_id, isa13, gs06, st) for st in st02s])
 

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from .ledger import POSTGRESQL, BaseLedger
+from .ledger import POSTGRESQL, BaseLedger, select_in
 
 PG_SCHEMA = POSTGRESQL.schema()  # the SQLite ledger's tables, with BIGINT where SQLite's INTEGER is 64-bit
 _SCHEMA_LOCK = 0x5D0E_D1  # advisory lock key: one process creates the tables at a time
@@ -67,10 +67,9 @@ class PgLedger(BaseLedger):
         """Lock these claims' rows for the open transaction, in one order (byte order, as Python sorts)
         whatever order a remittance lists them in: two runs applying overlapping remittances never
         deadlock, and neither loses the other's update of a claim's amounts."""
-        ids = sorted(set(claim_ids))
-        for i in range(0, len(ids), POSTGRESQL.in_chunk):
-            self.db.execute('SELECT claim_id FROM claims WHERE claim_id = ANY(%s) ORDER BY claim_id COLLATE "C"'
-                            " FOR UPDATE", (ids[i:i + POSTGRESQL.in_chunk],)).fetchall()
+        for _ in select_in(self, 'SELECT claim_id FROM claims WHERE {in} ORDER BY claim_id COLLATE "C" FOR UPDATE',
+                           "claim_id", sorted(set(claim_ids))):
+            pass  # the rows are locked as they are read; nothing else is wanted of them
 
     @contextmanager
     def transaction(self, immediate: bool = True) -> Iterator[Any]:

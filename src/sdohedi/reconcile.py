@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from .ledger import RECONCILE_TABLES, SqlLedger, select_in
+from .ledger import RECONCILE_TABLES, SqlLedger, select_in, utc_now
 from .models.config import NLEConfig
 from .models.remit import ClaimPayment, Remittance
 
@@ -143,7 +143,7 @@ def apply_remittance(ledger: SqlLedger, remit: Remittance, *, source: str = "") 
     result = ApplyResult()
     key = (remit.trace_payer_id, remit.trace_number)
     q = ledger.execute
-    now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    now = utc_now()
     with ledger.transaction():
         # the trace row first: applying again (also concurrently, from another process, which waits
         # on the key until this transaction ends) inserts nothing and stops here
