@@ -362,3 +362,18 @@ def test_fast_path_text_checks_take_exactly_what_text_keeps_unchanged():
             assert not fast or unchanged, (max_length, value)
             if unchanged and value[:1] != " " and value[-1:] != " ":
                 assert fast, (max_length, value)
+
+
+def test_a_repeated_hi_of_another_kind_is_read_past():
+    # An HI that is not a diagnosis HI (here occurrence codes, BH) is not kept. Its parse is
+    # cached as "another kind"; the second claim that sends the same text once crashed the
+    # reader (IndexError) instead of reading past it.
+    claims = [claim("A1"), claim("A2")]
+    hi = "HI*ABK:Z5941*ABF:Z59869~\n"
+    text = encode(claims).decode()
+    assert text.count(hi) == 2
+    text = text.replace(hi, hi + "HI*BH:A1:D8:20260101~\n")
+    se_count = text[text.index("SE*") + 3:].split("*")[0]
+    text = text.replace(f"SE*{se_count}*", f"SE*{int(se_count) + 2}*")
+    back, reader = read_all(text.encode())
+    assert back == claims and reader.errors == []

@@ -601,7 +601,7 @@ class Reader837P:
                 elif head == hi:
                     if state == CLAIM:
                         parsed = hi_cache.get(s)
-                        if parsed is not None and parsed[0] in _DX and claim.hi is None:
+                        if parsed and parsed[0] in _DX and claim.hi is None:  # () is an HI of another kind
                             claim.hi = parsed
                         else:
                             self._read_hi(claim, s, sep, comp, pos)
