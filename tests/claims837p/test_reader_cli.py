@@ -6,11 +6,14 @@ import json
 import stat
 
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conftest import CORPUS
 from factories import CHILD, ENVELOPE, RECEIVER, SUBMITTER, TIMESTAMP, claim
-from sdohedi.claims837p import write_837p
+from strategies import claims
+from sdohedi.claims837p import read_837p_file, write_837p
 from sdohedi.cli import main
+from sdohedi.commands.decode import claim_json_line
 from sdohedi.models import Claim
 
 
@@ -87,3 +90,24 @@ def test_fatal_error_after_some_claims_keeps_them_exit_1(tmp_path):
     result = run("decode", src, "--out", out)
     assert result.exit_code == 1 and "functional-group" in result.stderr
     assert [json.loads(line)["claim_id"] for line in out.read_text().splitlines()] == ["A1"]
+
+
+def _json_dumps_line(c: Claim) -> str:
+    """The JSON line as the standard library writes it: the oracle for claim_json_line."""
+    return json.dumps(c.model_dump(mode="json"), separators=(",", ":")) + "\n"
+
+
+@settings(deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(cs=st.lists(claims(), min_size=1, max_size=3))
+def test_json_lines_are_what_json_dumps_writes(cs):
+    for c in cs:
+        assert claim_json_line(c) == _json_dumps_line(c)
+
+
+def test_json_lines_of_the_corpus_and_of_non_ascii_text_are_what_json_dumps_writes():
+    corpus = [c for path in sorted((CORPUS / "837p").glob("stupidedi-*"))
+              for c in read_837p_file(path, lenient=True, on_error=lambda e: None)]
+    assert corpus
+    odd = Claim.model_construct(**{**claim("Z1").__dict__, "claim_id": "CAFÉ \u2028"})  # no model holds this
+    for c in corpus + [claim("A1"), claim("A2", patient=CHILD), odd]:
+        assert claim_json_line(c) == _json_dumps_line(c)

@@ -16,6 +16,16 @@ class _Unreadable(Exception):
     """Nothing could be read: abort the output file (atomic_text_file removes it)."""
 
 
+def claim_json_line(claim) -> str:
+    """One claim as a compact JSON line. pydantic's serializer (about 3x faster than
+    ``json.dumps(model_dump(mode="json"))``) writes the same text for ASCII values, which is
+    all the strict models hold; anything else keeps json.dumps's ``\\u`` escapes."""
+    text = claim.model_dump_json()
+    if not text.isascii():
+        text = json.dumps(claim.model_dump(mode="json"), separators=(",", ":"))
+    return text + "\n"
+
+
 @click.command("decode")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
@@ -51,7 +61,7 @@ def command(file, out_path, lenient):
             try:
                 for chunk in iter(lambda: source.read(CHUNK_SIZE), b""):
                     for claim in reader.feed(chunk):
-                        out.write(json.dumps(claim.model_dump(mode="json"), separators=(",", ":")) + "\n")
+                        out.write(claim_json_line(claim))
                         written += 1
                     problems += report()
                 reader.close()
