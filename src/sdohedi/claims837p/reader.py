@@ -56,7 +56,11 @@ and the rule.
 ``str.split``; the segments of a service line (LX, SV1, DTP, REF*6R), HI, CLM and the
 2310B/2420A are dispatched on their first characters and looked up whole, so they are split
 into elements only the first time a text is seen (bounded caches; of a CLM only CLM01/02 are
-new in every claim, CLM03-09 are looked up). Each line becomes its ``ServiceLine``'s field dict
+new in every claim, CLM03-09 are looked up). The usual subscriber block after an HL*22
+(SBR, NM1*IL, N3, N4, DMG, NM1*PR, REF) is matched whole by one regular expression whose
+groups take only values the fast path accepts, and its Subscriber built at once; any other
+block is read segment by segment (tests/claims837p/test_reader_fast_blocks.py holds the two
+equal). Each line becomes its ``ServiceLine``'s field dict
 as it is read (a copy of its SV1's template). Claims, lines, subscribers, patients and
 addresses whose every value passes this module's own checks (each narrower than the model's
 rule: see the Text checks, tested against ``Text`` itself; CLM01 and the REF*6R of a claim are
@@ -269,6 +273,28 @@ def _optional(value: str) -> str | None:
     return value if value else None
 
 
+def _subscriber_block_pattern(d: Delimiters) -> Callable[[str], re.Match | None] | bool:
+    """The match of Reader837P._read_subscriber_block, or False when a delimiter is a
+    character Text may hold (a value's pattern could then run across it)."""
+    if re.fullmatch(f"[{_TEXT_CLASS}]", d.element) or re.fullmatch(f"[{_TEXT_CLASS}]", d.segment):
+        return False
+    e, t = re.escape(d.element), re.escape(d.segment)
+    v = f"[^{e}{t}]*"  # an element the fast path takes as it is
+    skip = f"{e}{v}"  # an element the reader does not keep
+    more = f"(?:{e}[^{t}]*)?"  # and any after the last kept one
+    street = _text_pattern(55)
+    return re.compile(
+        f"SBR{e}([ABCDEFGHPSTU]){skip * 7}{e}({v}){more}"
+        f"{t}NM1{e}IL{e}1{e}({_text_pattern(60)}){e}((?:{_text_pattern(35)})?){skip * 3}{e}MI{e}"
+        f"({_text_pattern(80, 2)}){more}"
+        f"(?:{t}N3{e}({street})(?:{e}({street}))?{t}N4{e}({_text_pattern(30, 2)}){e}([A-Z]{{2}}){e}"
+        f"([0-9]{{5}}(?:[0-9]{{4}})?))?"
+        f"(?:{t}DMG{e}D8{e}([0-9]{{8}}){e}([MFU]))?"
+        f"{t}NM1{e}PR{skip}{e}({v}){skip * 4}{e}({v}){e}({v}){more}"
+        f"(?:{t}REF{e}(G2|LU){e}({v}){more})?"
+        f"(?![^{t}])").match
+
+
 def _tax_id(value: str) -> str:
     """An EIN or SSN printed with dashes is the same nine digits."""
     if _DASHED_EIN(value) or _DASHED_SSN(value):
@@ -386,6 +412,7 @@ class Reader837P:
         self._amounts: dict[str, tuple[Decimal, int]] = {}
         self._payers: dict[tuple, Any] = {}
         self._renderers: dict[tuple, Any] = {}
+        self._subscriber_patterns: dict[tuple[str, str], Any] = {}  # (element, terminator) -> match
 
     # ---------------------------------------------------------------------------------- API
 
@@ -494,8 +521,10 @@ class Reader837P:
         lx, hi = "LX" + sep, "HI" + sep
         # 7-character prefixes, compared with s[:7] (cheaper than str.startswith in CPython 3.11)
         ref_6r, nm1_82, prv_pe = f"REF{sep}6R{sep}", f"NM1{sep}82{sep}", f"PRV{sep}PE{sep}"
+        first = pos + 1  # position of pieces[0]
+        segments = enumerate(pieces, first)
         try:
-            for pos, s in enumerate(pieces, pos + 1):
+            for pos, s in segments:
                 head = s[:3]
                 # The four segments of a service line come first, dispatched on their first
                 # characters: SV1 and DTP texts repeat and are looked up whole, LX needs no
@@ -653,6 +682,11 @@ class Reader837P:
                         self._finish(claim)
                         claim = line = None
                     state = self._start_hl(state, els, pos)
+                    if state == SUBSCRIBER:
+                        read = self._read_subscriber_block(d, pieces, pos - first + 1)
+                        if read:  # that many segments after the HL are read: go on after them
+                            pos, _ = next(itertools.islice(segments, read - 1, None))
+                            state = PAYER
                 elif sid == "PRV":
                     if state == BILLING and els[1] == "BI" and "name" not in self._billing.values:
                         self._billing.values["taxonomy"] = els[3] or None
@@ -867,6 +901,56 @@ class Reader837P:
             return PATIENT
         self._unusable_hl = _NotRead("HL03 must be 20, 22 or 23 in an 837P", pos, "HL", 3, rule="hl-structure")
         return UNUSABLE_HL
+
+    def _read_subscriber_block(self, d: Delimiters, pieces: list[str], start: int) -> int:
+        """Read the usual 2000B after its HL at once: SBR, 2010BA (NM1*IL, N3/N4, DMG) and
+        2010BB (NM1*PR and its REF*G2/LU), when one regular expression over their texts finds
+        each value in the shape the fast path takes (the loop, reading them one by one, would
+        fill the same values and then build the same Subscriber). Returns how many segments
+        it read: 0 when the loop must read them (anything else, a value of another shape, the
+        block cut by the end of the chunk before NM1*PR)."""
+        key = (d.element, d.segment)
+        match = self._subscriber_patterns.get(key)
+        if match is None:
+            match = self._subscriber_patterns[key] = _subscriber_block_pattern(d)
+        member = self._subscriber
+        if match is False or member.problem is not None:
+            return 0
+        m = match(d.segment.join(pieces[start:start + 7]))
+        if m is None:
+            return 0
+        (responsibility, filing, last, first, member_id, line1, line2, city, state, zip_code, birth_text, sex,
+         payer_name, payer_qualifier, payer_id, ref_qualifier, ref_value) = m.groups()
+        birth = None
+        if birth_text is not None:
+            birth = self._date(birth_text)
+            if birth is None:
+                return 0
+        # What the loop's SBR, NM1, N3, N4, DMG, NM1*PR and REF would set, in that order.
+        values = member.values
+        values["payer_responsibility"] = responsibility
+        member.payer["claim_filing_indicator"] = filing
+        values["last_name"] = last
+        values["first_name"] = first or None
+        values["member_id"] = member_id
+        address = None
+        if line1 is not None:
+            values["address"] = fields = {"line1": line1, "line2": line2, "city": city, "state": state,
+                                          "zip": zip_code}
+            address = _make_address(dict(fields))
+        if birth_text is not None:
+            values["birth_date"] = birth
+            values["sex"] = sex
+        payer = member.payer
+        payer["name"] = payer_name
+        payer["payer_id_qualifier"] = payer_qualifier
+        payer["payer_id"] = payer_id
+        if ref_qualifier is not None:
+            member.secondary_id = (ref_value, ref_qualifier)
+        member.built = (_make_subscriber({
+            "last_name": last, "first_name": first or None, "birth_date": birth, "sex": sex, "address": address,
+            "member_id": member_id, "payer_responsibility": responsibility}), True)
+        return m.group(0).count(d.segment) + 1
 
     def _party_name(self, state: int, qualifier: str, els: list[str], pos: int) -> int:
         """NM1 outside claims: 1000A/B, 2010AA/AB/AC, 2010BA/BB, 2010CA."""

@@ -1,0 +1,130 @@
+"""The reader's block fast paths (a whole 2000B subscriber block read by one regular
+expression) must read exactly what the segment-by-segment loop reads: the same claims (with
+their fields in the same order), the same errors at the same positions, at any chunking. The
+loop is the oracle: each case is read twice, once with the fast path switched off."""
+
+import pytest
+
+from factories import CHILD, ENVELOPE, MEMBER_2, RECEIVER, SUBMITTER, TIMESTAMP, claim
+from sdohedi.claims837p import Reader837P, write_837p
+
+BLOCK = ("SBR*P*18*******MC~\nNM1*IL*1*RIVERA*ANA****MI*MBR000111~\nN3*12 OAK AVE~\nN4*SALEM*OR*97301~\n"
+         "DMG*D8*19580314*F~\nNM1*PR*2*CASCADE HEALTH PLAN*****PI*CHP01~\n")
+
+
+def encode(cs) -> str:
+    out = []
+    write_837p(cs, out.append, submitter=SUBMITTER, receiver=RECEIVER, envelope=ENVELOPE,
+               interchange_control_number=101, group_control_number=55, timestamp=TIMESTAMP)
+    return "".join(out)
+
+
+BASE = encode([claim("A1"), claim("A2", patient=CHILD), claim("B1", subscriber=MEMBER_2)])
+
+# (what, the first subscriber block's text as sent); SE01 is not fixed up: both readers report it alike
+VARIANTS = [
+    ("as written", BLOCK),
+    ("no N3/N4", BLOCK.replace("N3*12 OAK AVE~\nN4*SALEM*OR*97301~\n", "")),
+    ("no DMG", BLOCK.replace("DMG*D8*19580314*F~\n", "")),
+    ("N3 only", BLOCK.replace("N4*SALEM*OR*97301~\n", "")),
+    ("N3 with two lines", BLOCK.replace("N3*12 OAK AVE~", "N3*12 OAK AVE*UNIT 4~")),
+    ("N3 with an empty second line", BLOCK.replace("N3*12 OAK AVE~", "N3*12 OAK AVE*~")),
+    ("N3 with three elements", BLOCK.replace("N3*12 OAK AVE~", "N3*12 OAK AVE*UNIT 4*X~")),
+    ("N4 with a country", BLOCK.replace("N4*SALEM*OR*97301~", "N4*SALEM*OR*97301*US~")),
+    ("zip+4", BLOCK.replace("*97301~", "*973011234~")),
+    ("zip of 4 digits", BLOCK.replace("*97301~", "*9730~")),
+    ("state in lower case", BLOCK.replace("*OR*", "*or*")),
+    ("N4 before N3", BLOCK.replace("N3*12 OAK AVE~\nN4*SALEM*OR*97301~\n", "N4*SALEM*OR*97301~\nN3*12 OAK AVE~\n")),
+    ("DMG before N3", BLOCK.replace("N3*12 OAK AVE~\nN4*SALEM*OR*97301~\nDMG*D8*19580314*F~\n",
+                                    "DMG*D8*19580314*F~\nN3*12 OAK AVE~\nN4*SALEM*OR*97301~\n")),
+    ("REF*G2 of 2010BB", BLOCK + "REF*G2*PAYER-ASSIGNED-7~\n"),
+    ("REF*LU of 2010BB", BLOCK + "REF*LU*LOC 9~\n"),
+    ("REF*G2 with an extra element", BLOCK + "REF*G2*PAYER-ASSIGNED-7*X~\n"),
+    ("REF*G2 without a value", BLOCK + "REF*G2~\n"),
+    ("REF*EI after NM1*PR", BLOCK + "REF*EI*931234567~\n"),
+    ("two REF*G2", BLOCK + "REF*G2*ONE~\nREF*G2*TWO~\n"),
+    ("PER inside the block", BLOCK.replace("NM1*PR", "PER*IC*X*TE*5035550100~\nNM1*PR")),
+    ("SBR01 not a code", BLOCK.replace("SBR*P*", "SBR*Z*")),
+    ("SBR cut short", BLOCK.replace("SBR*P*18*******MC~", "SBR*P~")),
+    ("SBR with more elements", BLOCK.replace("*MC~", "*MC*X~")),
+    ("SBR09 empty", BLOCK.replace("*MC~", "*~")),
+    ("non-person subscriber", BLOCK.replace("NM1*IL*1*", "NM1*IL*2*")),
+    ("NM108 not MI", BLOCK.replace("****MI*", "****II*")),
+    ("NM1*IL with NM110", BLOCK.replace("*MBR000111~", "*MBR000111*X~")),
+    ("no first name", BLOCK.replace("*RIVERA*ANA*", "*RIVERA**")),
+    ("a middle name and suffix", BLOCK.replace("*RIVERA*ANA****", "*RIVERA*ANA*M**JR*")),
+    ("last name of 61 characters", BLOCK.replace("*RIVERA*", "*" + "R" * 61 + "*")),
+    ("last name of 60 characters", BLOCK.replace("*RIVERA*", "*" + "R" * 60 + "*")),
+    ("a name with a blank at its end", BLOCK.replace("*RIVERA*", "*RIVERA *")),
+    ("a name with a component separator", BLOCK.replace("*RIVERA*", "*RIV:ERA*")),
+    ("member id of one character", BLOCK.replace("*MBR000111~", "*M~")),
+    ("birth date that is no date", BLOCK.replace("19580314", "19581340")),
+    ("birth date of 7 digits", BLOCK.replace("19580314", "1958031")),
+    ("DMG without sex", BLOCK.replace("*19580314*F~", "*19580314~")),
+    ("sex not M/F/U", BLOCK.replace("*19580314*F~", "*19580314*X~")),
+    ("DMG01 not D8", BLOCK.replace("DMG*D8*", "DMG*D6*")),
+    ("DMG with more elements", BLOCK.replace("*19580314*F~", "*19580314*F*X~")),
+    ("payer name with a blank at its start", BLOCK.replace("*2*CASCADE", "*2* CASCADE")),
+    ("payer id empty", BLOCK.replace("*PI*CHP01~", "*PI*~")),
+    ("payer NM1 cut short", BLOCK.replace("NM1*PR*2*CASCADE HEALTH PLAN*****PI*CHP01~", "NM1*PR*2*CASCADE~")),
+    ("no payer NM1", BLOCK.replace("NM1*PR*2*CASCADE HEALTH PLAN*****PI*CHP01~\n", "")),
+    ("a blank before a segment id", BLOCK.replace("\nN4*", "\n N4*")),
+    ("CR LF line ends", BLOCK.replace("~\n", "~\r\n")),
+]
+
+
+def read(text: str, cuts, *, fast: bool, monkeypatch, lenient: bool = False):
+    with monkeypatch.context() as patch:
+        if not fast:
+            patch.setattr(Reader837P, "_read_subscriber_block", lambda self, d, pieces, start: 0)
+        reader = Reader837P(lenient=lenient)
+        data, claims, start = text.encode("latin-1"), [], 0
+        for cut in sorted(set(cuts)):
+            claims += reader.feed(data[start:cut])
+            start = cut
+        claims += reader.feed(data[start:]) + reader.close()
+    return ([c.model_dump_json() for c in claims], [(type(e).__name__, str(e)) for e in reader.errors],
+            reader.claims_read, reader.claims_not_read)
+
+
+def test_the_fast_path_reads_the_usual_block():
+    # not a test of equality alone: the block must actually be read by the fast path
+    calls = []
+    original = Reader837P._read_subscriber_block
+
+    def counting(self, d, pieces, start):
+        calls.append(original(self, d, pieces, start))
+        return calls[-1]
+
+    reader = Reader837P()
+    Reader837P._read_subscriber_block = counting
+    try:
+        claims = reader.feed(BASE.encode()) + reader.close()
+    finally:
+        Reader837P._read_subscriber_block = original
+    assert [c.claim_id for c in claims] == ["A1", "A2", "B1"] and reader.errors == []
+    assert calls == [6, 6, 6]
+
+
+@pytest.mark.parametrize("what, block", VARIANTS, ids=[v[0] for v in VARIANTS])
+@pytest.mark.parametrize("lenient", [False, True], ids=["strict", "lenient"])
+def test_fast_and_loop_read_alike(what, block, lenient, monkeypatch):
+    assert BASE.count(BLOCK) == 1
+    text = BASE.replace(BLOCK, block)
+    start = text.index("HL*2*1*22*0")
+    end = text.index("CLM*A1")
+    # unchunked, and cut at, around and between the block's terminators
+    terminators = [k for k in range(start, end) if text[k] == "~"]
+    cuts = {c for k in terminators for c in (k, k + 1, k + 2, k + 5)} | {start, start + 1, end - 1}
+    for cuts in [()] + [(k,) for k in sorted(cuts)] + [tuple(terminators)]:
+        fast = read(text, cuts, fast=True, monkeypatch=monkeypatch, lenient=lenient)
+        loop = read(text, cuts, fast=False, monkeypatch=monkeypatch, lenient=lenient)
+        assert fast == loop, (what, cuts)
+
+
+def test_delimiters_that_text_may_hold_leave_the_block_to_the_loop(monkeypatch):
+    # element separator '|' and terminator '!' are both characters a Text value may hold
+    text = BASE.replace("*", "|").replace("~", "!").replace("|:!", "|:!")
+    fast = read(text, (), fast=True, monkeypatch=monkeypatch)
+    assert fast == read(text, (), fast=False, monkeypatch=monkeypatch)
+    assert fast[2] == 3 and fast[1] == []
