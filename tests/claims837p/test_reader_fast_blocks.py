@@ -1,5 +1,5 @@
-"""The reader's block fast paths (a whole 2000B subscriber block read by one regular
-expression) must read exactly what the segment-by-segment loop reads: the same claims (with
+"""The reader's block fast paths (a whole 2000B subscriber or 2000C patient block read by one
+regular expression) must read exactly what the segment-by-segment loop reads: the same claims (with
 their fields in the same order), the same errors at the same positions, at any chunking. The
 loop is the oracle: each case is read twice, once with the fast path switched off."""
 
@@ -73,10 +73,32 @@ VARIANTS = [
 ]
 
 
+PATIENT = "PAT*19~\nNM1*QC*1*RIVERA*LUIS~\nN3*12 OAK AVE~\nN4*SALEM*OR*97301~\nDMG*D8*20120505*M~\n"
+
+PATIENT_VARIANTS = [
+    ("as written", PATIENT),
+    ("relationship 01", PATIENT.replace("PAT*19~", "PAT*01~")),
+    ("relationship not a code", PATIENT.replace("PAT*19~", "PAT*99~")),
+    ("PAT with more elements", PATIENT.replace("PAT*19~", "PAT*19*X~")),
+    ("no PAT", PATIENT.replace("PAT*19~\n", "")),
+    ("NM1*QC without a first name element", PATIENT.replace("*RIVERA*LUIS~", "*RIVERA~")),
+    ("NM1*QC with an empty first name", PATIENT.replace("*RIVERA*LUIS~", "*RIVERA*~")),
+    ("NM1*QC with a middle name", PATIENT.replace("*RIVERA*LUIS~", "*RIVERA*LUIS*M~")),
+    ("NM1*QC of an organization", PATIENT.replace("NM1*QC*1*", "NM1*QC*2*")),
+    ("first name of 36 characters", PATIENT.replace("*LUIS~", "*" + "L" * 36 + "~")),
+    ("no N3/N4", PATIENT.replace("N3*12 OAK AVE~\nN4*SALEM*OR*97301~\n", "")),
+    ("no DMG", PATIENT.replace("DMG*D8*20120505*M~\n", "")),
+    ("birth date that is no date", PATIENT.replace("20120505", "20120231")),
+    ("sex not M/F/U", PATIENT.replace("*20120505*M~", "*20120505*Q~")),
+    ("a PER inside", PATIENT.replace("N3*", "PER*IC*X*TE*5035550100~\nN3*")),
+    ("city of one character", PATIENT.replace("N4*SALEM*", "N4*S*")),
+]
+
+
 def read(text: str, cuts, *, fast: bool, monkeypatch, lenient: bool = False):
     with monkeypatch.context() as patch:
         if not fast:
-            patch.setattr(Reader837P, "_read_subscriber_block", lambda self, d, pieces, start: 0)
+            patch.setattr(Reader837P, "_read_member_block", lambda self, state, d, pieces, start: 0)
         reader = Reader837P(lenient=lenient)
         data, claims, start = text.encode("latin-1"), [], 0
         for cut in sorted(set(cuts)):
@@ -90,20 +112,20 @@ def read(text: str, cuts, *, fast: bool, monkeypatch, lenient: bool = False):
 def test_the_fast_path_reads_the_usual_block():
     # not a test of equality alone: the block must actually be read by the fast path
     calls = []
-    original = Reader837P._read_subscriber_block
+    original = Reader837P._read_member_block
 
-    def counting(self, d, pieces, start):
-        calls.append(original(self, d, pieces, start))
+    def counting(self, state, d, pieces, start):
+        calls.append(original(self, state, d, pieces, start))
         return calls[-1]
 
     reader = Reader837P()
-    Reader837P._read_subscriber_block = counting
+    Reader837P._read_member_block = counting
     try:
         claims = reader.feed(BASE.encode()) + reader.close()
     finally:
-        Reader837P._read_subscriber_block = original
+        Reader837P._read_member_block = original
     assert [c.claim_id for c in claims] == ["A1", "A2", "B1"] and reader.errors == []
-    assert calls == [6, 6, 6]
+    assert calls == [6, 6, 5, 6]  # subscriber, subscriber, patient, subscriber: every segment of each
 
 
 @pytest.mark.parametrize("what, block", VARIANTS, ids=[v[0] for v in VARIANTS])
@@ -128,3 +150,18 @@ def test_delimiters_that_text_may_hold_leave_the_block_to_the_loop(monkeypatch):
     fast = read(text, (), fast=True, monkeypatch=monkeypatch)
     assert fast == read(text, (), fast=False, monkeypatch=monkeypatch)
     assert fast[2] == 3 and fast[1] == []
+
+
+@pytest.mark.parametrize("what, block", PATIENT_VARIANTS, ids=[v[0] for v in PATIENT_VARIANTS])
+@pytest.mark.parametrize("lenient", [False, True], ids=["strict", "lenient"])
+def test_fast_and_loop_read_patients_alike(what, block, lenient, monkeypatch):
+    assert BASE.count(PATIENT) == 1
+    text = BASE.replace(PATIENT, block)
+    start = text.index("HL*4*3*23*0")
+    end = text.index("CLM*A2")
+    terminators = [k for k in range(start, end) if text[k] == "~"]
+    cuts = {c for k in terminators for c in (k, k + 1, k + 2, k + 5)} | {start, start + 1, end - 1}
+    for cuts in [()] + [(k,) for k in sorted(cuts)] + [tuple(terminators)]:
+        fast = read(text, cuts, fast=True, monkeypatch=monkeypatch, lenient=lenient)
+        loop = read(text, cuts, fast=False, monkeypatch=monkeypatch, lenient=lenient)
+        assert fast == loop, (what, cuts)

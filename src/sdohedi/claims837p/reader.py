@@ -57,8 +57,9 @@ and the rule.
 2310B/2420A are dispatched on their first characters and looked up whole, so they are split
 into elements only the first time a text is seen (bounded caches; of a CLM only CLM01/02 are
 new in every claim, CLM03-09 are looked up). The usual subscriber block after an HL*22
-(SBR, NM1*IL, N3, N4, DMG, NM1*PR, REF) is matched whole by one regular expression whose
-groups take only values the fast path accepts, and its Subscriber built at once; any other
+(SBR, NM1*IL, N3, N4, DMG, NM1*PR, REF) and patient block after an HL*23 (PAT, NM1*QC, N3,
+N4, DMG) are each matched whole by one regular expression whose groups take only values the
+fast path accepts, and the Subscriber or Patient built at once; any other
 block is read segment by segment (tests/claims837p/test_reader_fast_blocks.py holds the two
 equal). Each line becomes its ``ServiceLine``'s field dict
 as it is read (a copy of its SV1's template). Claims, lines, subscribers, patients and
@@ -273,26 +274,33 @@ def _optional(value: str) -> str | None:
     return value if value else None
 
 
-def _subscriber_block_pattern(d: Delimiters) -> Callable[[str], re.Match | None] | bool:
-    """The match of Reader837P._read_subscriber_block, or False when a delimiter is a
-    character Text may hold (a value's pattern could then run across it)."""
+def _member_block_patterns(d: Delimiters) -> tuple[Callable[[str], re.Match | None], ...] | None:
+    """The matches of Reader837P._read_member_block (subscriber, patient), or None when a
+    delimiter is a character Text may hold (a value's pattern could then run across it)."""
     if re.fullmatch(f"[{_TEXT_CLASS}]", d.element) or re.fullmatch(f"[{_TEXT_CLASS}]", d.segment):
-        return False
+        return None
     e, t = re.escape(d.element), re.escape(d.segment)
     v = f"[^{e}{t}]*"  # an element the fast path takes as it is
     skip = f"{e}{v}"  # an element the reader does not keep
     more = f"(?:{e}[^{t}]*)?"  # and any after the last kept one
     street = _text_pattern(55)
-    return re.compile(
-        f"SBR{e}([ABCDEFGHPSTU]){skip * 7}{e}({v}){more}"
-        f"{t}NM1{e}IL{e}1{e}({_text_pattern(60)}){e}((?:{_text_pattern(35)})?){skip * 3}{e}MI{e}"
-        f"({_text_pattern(80, 2)}){more}"
-        f"(?:{t}N3{e}({street})(?:{e}({street}))?{t}N4{e}({_text_pattern(30, 2)}){e}([A-Z]{{2}}){e}"
-        f"([0-9]{{5}}(?:[0-9]{{4}})?))?"
-        f"(?:{t}DMG{e}D8{e}([0-9]{{8}}){e}([MFU]))?"
+    name = f"({_text_pattern(60)}){e}((?:{_text_pattern(35)})?)"  # NM103, NM104
+    address = (f"{t}N3{e}({street})(?:{e}({street}))?{t}N4{e}({_text_pattern(30, 2)}){e}([A-Z]{{2}}){e}"
+               f"([0-9]{{5}}(?:[0-9]{{4}})?)")
+    demographics = f"{t}DMG{e}D8{e}([0-9]{{8}}){e}([MFU])"
+    subscriber = re.compile(
+        f"SBR{e}([{''.join(sorted(_RESPONSIBILITY))}]){skip * 7}{e}({v}){more}"
+        f"{t}NM1{e}IL{e}1{e}{name}{skip * 3}{e}MI{e}({_text_pattern(80, 2)}){more}"
+        f"(?:{address})?(?:{demographics})?"
         f"{t}NM1{e}PR{skip}{e}({v}){skip * 4}{e}({v}){e}({v}){more}"
         f"(?:{t}REF{e}(G2|LU){e}({v}){more})?"
-        f"(?![^{t}])").match
+        f"(?![^{t}])")
+    patient = re.compile(
+        f"PAT{e}({'|'.join(sorted(_RELATIONSHIPS))}){more}"
+        f"{t}NM1{e}QC{skip}{e}{name}{more}"
+        f"{address}{demographics}"
+        f"(?![^{t}])")
+    return subscriber.match, patient.match
 
 
 def _tax_id(value: str) -> str:
@@ -412,7 +420,7 @@ class Reader837P:
         self._amounts: dict[str, tuple[Decimal, int]] = {}
         self._payers: dict[tuple, Any] = {}
         self._renderers: dict[tuple, Any] = {}
-        self._subscriber_patterns: dict[tuple[str, str], Any] = {}  # (element, terminator) -> match
+        self._member_patterns: dict[tuple[str, str], Any] = {}  # (element, terminator) -> matches
 
     # ---------------------------------------------------------------------------------- API
 
@@ -682,11 +690,12 @@ class Reader837P:
                         self._finish(claim)
                         claim = line = None
                     state = self._start_hl(state, els, pos)
-                    if state == SUBSCRIBER:
-                        read = self._read_subscriber_block(d, pieces, pos - first + 1)
+                    if state == SUBSCRIBER or state == PATIENT:
+                        read = self._read_member_block(state, d, pieces, pos - first + 1)
                         if read:  # that many segments after the HL are read: go on after them
                             pos, _ = next(itertools.islice(segments, read - 1, None))
-                            state = PAYER
+                            if state == SUBSCRIBER:
+                                state = PAYER
                 elif sid == "PRV":
                     if state == BILLING and els[1] == "BI" and "name" not in self._billing.values:
                         self._billing.values["taxonomy"] = els[3] or None
@@ -902,21 +911,51 @@ class Reader837P:
         self._unusable_hl = _NotRead("HL03 must be 20, 22 or 23 in an 837P", pos, "HL", 3, rule="hl-structure")
         return UNUSABLE_HL
 
-    def _read_subscriber_block(self, d: Delimiters, pieces: list[str], start: int) -> int:
-        """Read the usual 2000B after its HL at once: SBR, 2010BA (NM1*IL, N3/N4, DMG) and
-        2010BB (NM1*PR and its REF*G2/LU), when one regular expression over their texts finds
-        each value in the shape the fast path takes (the loop, reading them one by one, would
-        fill the same values and then build the same Subscriber). Returns how many segments
-        it read: 0 when the loop must read them (anything else, a value of another shape, the
-        block cut by the end of the chunk before NM1*PR)."""
+    def _read_member_block(self, state: int, d: Delimiters, pieces: list[str], start: int) -> int:
+        """Read the usual loop after an HL*22 or HL*23 at once: SBR, 2010BA (NM1*IL, N3/N4,
+        DMG) and 2010BB (NM1*PR and its REF*G2/LU); or PAT and 2010CA (NM1*QC, N3/N4, DMG).
+        One regular expression over their texts must find each value in the shape the fast
+        path takes: the loop, reading them one by one, would fill the same values and then
+        build the same Subscriber or Patient. Returns how many segments it read: 0 when the
+        loop must read them (anything else, a value of another shape, the block cut short by
+        the end of the chunk)."""
         key = (d.element, d.segment)
-        match = self._subscriber_patterns.get(key)
-        if match is None:
-            match = self._subscriber_patterns[key] = _subscriber_block_pattern(d)
-        member = self._subscriber
-        if match is False or member.problem is not None:
+        patterns = self._member_patterns.get(key)
+        if patterns is None:
+            patterns = self._member_patterns[key] = _member_block_patterns(d)
+        if state == PATIENT:
+            return self._read_patient_block(patterns, d, pieces, start)
+        return self._read_subscriber_block(patterns, d, pieces, start)
+
+    def _read_patient_block(self, patterns: tuple | None, d: Delimiters, pieces: list[str], start: int) -> int:
+        member = self._patient
+        if patterns is None or member.problem is not None:
             return 0
-        m = match(d.segment.join(pieces[start:start + 7]))
+        m = patterns[1](d.segment.join(pieces[start:start + 5]))
+        if m is None:
+            return 0
+        relationship, last, first, line1, line2, city, state, zip_code, birth_text, sex = m.groups()
+        birth = self._date(birth_text)
+        if birth is None:
+            return 0
+        # What the loop's PAT, NM1*QC, N3, N4 and DMG would set, in that order.
+        values = member.values
+        values["relationship"] = relationship
+        values["last_name"] = last
+        values["first_name"] = first or None
+        values["address"] = fields = {"line1": line1, "line2": line2, "city": city, "state": state, "zip": zip_code}
+        values["birth_date"] = birth
+        values["sex"] = sex
+        member.built = (_make_patient({
+            "last_name": last, "first_name": first or None, "birth_date": birth, "sex": sex,
+            "address": _make_address(dict(fields)), "relationship": relationship}), True)
+        return 5
+
+    def _read_subscriber_block(self, patterns: tuple | None, d: Delimiters, pieces: list[str], start: int) -> int:
+        member = self._subscriber
+        if patterns is None or member.problem is not None:
+            return 0
+        m = patterns[0](d.segment.join(pieces[start:start + 7]))
         if m is None:
             return 0
         (responsibility, filing, last, first, member_id, line1, line2, city, state, zip_code, birth_text, sex,
