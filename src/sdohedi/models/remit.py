@@ -23,18 +23,19 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from ..codes import describe
+from .construct import UncheckedModel
 
 # Where an object was read, not what it is: ignored by equality and hashing.
 PROVENANCE_FIELDS = frozenset({"position", "payment_position"})
 ADJUSTMENT_GROUPS = ("CO", "OA", "PI", "PR")  # CAS01 in 5010; CR was dropped
 
 
-class RemitModel(BaseModel):
+class RemitModel(UncheckedModel):
     """Base of the 835 models: frozen, no extra fields, equality without provenance."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -50,17 +51,6 @@ class RemitModel(BaseModel):
 
     def __hash__(self) -> int:  # consistent with __eq__; models holding lists are unhashable
         return hash(tuple(v for k, v in self.__dict__.items() if k not in PROVENANCE_FIELDS))
-
-    def __getattr__(self, name: str) -> Any:
-        # The 835 parser builds these models by setting __dict__ alone (see
-        # sdohedi.remit835.parser._maker): pydantic's three bookkeeping slots are then unset,
-        # and read here as what model_construct would have put in them. Objects built the
-        # usual way have the slots set and never come here for them.
-        if name == "__pydantic_extra__" or name == "__pydantic_private__":
-            return None
-        if name == "__pydantic_fields_set__":
-            return set(type(self).model_fields)
-        return super().__getattr__(name)  # type: ignore[misc]
 
 
 # --------------------------------------------------------------------------------------------
