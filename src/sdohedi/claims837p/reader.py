@@ -338,7 +338,7 @@ class _Member:
 class _Claim:
     """2300 and its 2400 lines as read. Each line already is the field dict of its
     ``ServiceLine`` (a copy of its SV1's template), so no value is converted twice. What most
-    claims never set stays a class attribute (no slots: a new claim sets 9 attributes, not 22)."""
+    claims never set stays a class attribute (no slots: a new claim sets 9 attributes, not 21)."""
 
     hi: tuple | None = None  # (qualifier, codes, clean) of the diagnosis HI
     prior_authorization: str | None = None
@@ -353,7 +353,7 @@ class _Claim:
     problem: _NotRead | None = None
 
     def __init__(self, ordinal: int, position: int, claim_id: str, total_text: str, tail: tuple,
-                 billing: _Billing | None, subscriber: _Member | None, patient: _Member | None) -> None:
+                 subscriber: _Member | None, patient: _Member | None) -> None:
         self.ordinal = ordinal
         self.position = position
         self.claim_id = claim_id  # CLM01
@@ -361,7 +361,6 @@ class _Claim:
         self.tail = tail  # CLM03-09 as Reader837P._cache_clm_tail reads them
         self.lines: list[dict] = []
         self.line_positions: list[int] = []  # of the LX segments
-        self.billing = billing
         self.subscriber = subscriber
         self.patient = patient
 
@@ -654,8 +653,7 @@ class Reader837P:
                     if tail is None:
                         tail = self._cache_clm_tail(parts[3], sep, comp)
                     self._claim_ordinal += 1
-                    claim = _Claim(self._claim_ordinal, pos, parts[1], parts[2], tail, self._billing,
-                                   self._subscriber, self._patient)
+                    claim = _Claim(self._claim_ordinal, pos, parts[1], parts[2], tail, self._subscriber, self._patient)
                     if self._unusable_hl is not None or self._subscriber is None:
                         claim.problem = self._unusable_hl or _NotRead(
                             "CLM before any subscriber HL (22)", pos, "CLM", rule="hl-structure")
