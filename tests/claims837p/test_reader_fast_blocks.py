@@ -109,6 +109,18 @@ def read(text: str, cuts, *, fast: bool, monkeypatch, lenient: bool = False):
             reader.claims_read, reader.claims_not_read)
 
 
+def assert_read_alike(text: str, first: str, after: str, lenient: bool, monkeypatch) -> None:
+    """Fast path and loop read ``text`` alike, unchunked and cut at, around and between the
+    terminators of the block from ``first`` to ``after``."""
+    start, end = text.index(first), text.index(after)
+    terminators = [k for k in range(start, end) if text[k] == "~"]
+    cuts = {c for k in terminators for c in (k, k + 1, k + 2, k + 5)} | {start, start + 1, end - 1}
+    for chunking in [()] + [(k,) for k in sorted(cuts)] + [tuple(terminators)]:
+        fast = read(text, chunking, fast=True, monkeypatch=monkeypatch, lenient=lenient)
+        loop = read(text, chunking, fast=False, monkeypatch=monkeypatch, lenient=lenient)
+        assert fast == loop, chunking
+
+
 def test_the_fast_path_reads_the_usual_block():
     # not a test of equality alone: the block must actually be read by the fast path
     calls = []
@@ -132,16 +144,7 @@ def test_the_fast_path_reads_the_usual_block():
 @pytest.mark.parametrize("lenient", [False, True], ids=["strict", "lenient"])
 def test_fast_and_loop_read_alike(what, block, lenient, monkeypatch):
     assert BASE.count(BLOCK) == 1
-    text = BASE.replace(BLOCK, block)
-    start = text.index("HL*2*1*22*0")
-    end = text.index("CLM*A1")
-    # unchunked, and cut at, around and between the block's terminators
-    terminators = [k for k in range(start, end) if text[k] == "~"]
-    cuts = {c for k in terminators for c in (k, k + 1, k + 2, k + 5)} | {start, start + 1, end - 1}
-    for cuts in [()] + [(k,) for k in sorted(cuts)] + [tuple(terminators)]:
-        fast = read(text, cuts, fast=True, monkeypatch=monkeypatch, lenient=lenient)
-        loop = read(text, cuts, fast=False, monkeypatch=monkeypatch, lenient=lenient)
-        assert fast == loop, (what, cuts)
+    assert_read_alike(BASE.replace(BLOCK, block), "HL*2*1*22*0", "CLM*A1", lenient, monkeypatch)
 
 
 def test_delimiters_that_text_may_hold_leave_the_block_to_the_loop(monkeypatch):
@@ -156,12 +159,4 @@ def test_delimiters_that_text_may_hold_leave_the_block_to_the_loop(monkeypatch):
 @pytest.mark.parametrize("lenient", [False, True], ids=["strict", "lenient"])
 def test_fast_and_loop_read_patients_alike(what, block, lenient, monkeypatch):
     assert BASE.count(PATIENT) == 1
-    text = BASE.replace(PATIENT, block)
-    start = text.index("HL*4*3*23*0")
-    end = text.index("CLM*A2")
-    terminators = [k for k in range(start, end) if text[k] == "~"]
-    cuts = {c for k in terminators for c in (k, k + 1, k + 2, k + 5)} | {start, start + 1, end - 1}
-    for cuts in [()] + [(k,) for k in sorted(cuts)] + [tuple(terminators)]:
-        fast = read(text, cuts, fast=True, monkeypatch=monkeypatch, lenient=lenient)
-        loop = read(text, cuts, fast=False, monkeypatch=monkeypatch, lenient=lenient)
-        assert fast == loop, (what, cuts)
+    assert_read_alike(BASE.replace(PATIENT, block), "HL*4*3*23*0", "CLM*A2", lenient, monkeypatch)

@@ -917,17 +917,18 @@ class Reader837P:
         patterns = self._member_patterns.get(key)
         if patterns is None:
             patterns = self._member_patterns[key] = _member_block_patterns(d)
+        if patterns is None:
+            return 0
         if state == PATIENT:
-            return self._read_patient_block(patterns, d, pieces, start)
-        return self._read_subscriber_block(patterns, d, pieces, start)
+            member, match, most, read = self._patient, patterns[1], 5, self._read_patient_block
+        else:
+            member, match, most, read = self._subscriber, patterns[0], 7, self._read_subscriber_block
+        if member.problem is not None:
+            return 0
+        m = match(d.segment.join(pieces[start:start + most]))
+        return 0 if m is None else read(member, m, d)
 
-    def _read_patient_block(self, patterns: tuple | None, d: Delimiters, pieces: list[str], start: int) -> int:
-        member = self._patient
-        if patterns is None or member.problem is not None:
-            return 0
-        m = patterns[1](d.segment.join(pieces[start:start + 5]))
-        if m is None:
-            return 0
+    def _read_patient_block(self, member: _Member, m: re.Match, d: Delimiters) -> int:
         relationship, last, first, line1, line2, city, state, zip_code, birth_text, sex = m.groups()
         birth = self._date(birth_text)
         if birth is None:
@@ -945,13 +946,7 @@ class Reader837P:
             "address": _make_address(dict(fields)), "relationship": relationship}), True)
         return 5
 
-    def _read_subscriber_block(self, patterns: tuple | None, d: Delimiters, pieces: list[str], start: int) -> int:
-        member = self._subscriber
-        if patterns is None or member.problem is not None:
-            return 0
-        m = patterns[0](d.segment.join(pieces[start:start + 7]))
-        if m is None:
-            return 0
+    def _read_subscriber_block(self, member: _Member, m: re.Match, d: Delimiters) -> int:
         (responsibility, filing, last, first, member_id, line1, line2, city, state, zip_code, birth_text, sex,
          payer_name, payer_qualifier, payer_id, ref_qualifier, ref_value) = m.groups()
         birth = None
