@@ -377,3 +377,25 @@ def test_a_repeated_hi_of_another_kind_is_read_past():
     text = text.replace(f"SE*{se_count}*", f"SE*{int(se_count) + 2}*")
     back, reader = read_all(text.encode())
     assert back == claims and reader.errors == []
+
+
+@pytest.mark.parametrize("line", [1, 2, 3])
+def test_a_service_line_without_sv1_is_named_at_its_lx(line):
+    text = encode([claim("A1"), claim("A2")]).decode()
+    segments = text.split("~\n")
+    a1 = segments.index("CLM*A1*50***12:B:1*Y*A*Y*Y")
+    lx = segments.index(f"LX*{line}", a1)
+    assert segments[lx + 1].startswith("SV1*")
+    del segments[lx + 1]  # the SV1 of A1's line; SE01 left as it was: both claims are counted alike
+    claims, reader = read_all("~\n".join(segments).encode())
+    assert [c.claim_id for c in claims] == ["A2"]
+    [error] = [e for e in reader.errors if isinstance(e, ClaimNotRead)]
+    assert "without SV1" in str(error) and error.segment == "LX" and error.rule == "required-segment"
+    assert error.position == lx + 1 and error.claim_position == a1 + 1  # positions count from 1
+
+
+def test_an_lx_after_an_sv1_that_cannot_be_read_names_the_sv1():
+    text = encode([claim("A1")]).decode().replace("LX*1~\nSV1*HC:", "LX*1~\nSV1*XX:", 1)
+    _, reader = read_all(text.encode())
+    [error] = [e for e in reader.errors if isinstance(e, ClaimNotRead)]
+    assert error.segment == "SV1" and "SV101-1" in str(error)
