@@ -1152,29 +1152,35 @@ class Reader837P:
         """(template, charge in cents, highest pointer, clean), the template being the line's field dict
         with the SV1 values in; a _Problem when a value cannot be a number, a pointer or a HCPCS
         code; _IGNORED for another segment id."""
+        # Each distinct SV1 text is parsed once; real logs hold many (every charge and unit
+        # count differs), so this is kept lean: C-level map/filter rather than generators.
         if els[0] != "SV1":
             return _IGNORED  # a longer, unknown segment id that begins with SV1
-        composite = _element(els, 1).split(comp)
+        if len(els) < 8:
+            els = els + _PADDING  # what is not sent reads as ""
+        composite = els[1].split(comp)
         if composite[0] != "HC":
             return _Problem(("SV101-1 must be HC: only HCPCS/CPT procedure codes are read", 1, 1))
         procedure = composite[1] if len(composite) > 1 else ""
-        modifiers = tuple(m for m in composite[2:6] if m)
-        charge_text, basis, units_text = _element(els, 2), _element(els, 3), _element(els, 4)
+        modifiers = tuple(filter(None, composite[2:6]))
+        charge_text, basis, units_text = els[2], els[3], els[4]
         if not _NUMBER(charge_text):
             return _Problem(("SV102 (charge) is not a number", 2, None))
         if not _NUMBER(units_text):
             return _Problem(("SV104 (units) is not a number", 4, None))
         charge, units = Decimal(charge_text), Decimal(units_text)
-        place = _element(els, 5) or None
-        pointer_texts = _element(els, 7).split(comp)
-        if not all(p.isdigit() and p.isascii() and len(p) <= 2 for p in pointer_texts):
-            return _Problem(("SV107 (diagnosis pointers) must be numbers 1-12", 7, None))
-        pointers = tuple(int(p) for p in pointer_texts)
+        place = els[5] or None
+        pointer_texts = els[7].split(comp)
+        pointers = tuple(map(_POINTERS.get, pointer_texts))  # 1-12 as the writer writes them
+        plain_pointers = None not in pointers
+        if not plain_pointers:
+            if not all(p.isdigit() and p.isascii() and len(p) <= 2 for p in pointer_texts):
+                return _Problem(("SV107 (diagnosis pointers) must be numbers 1-12", 7, None))
+            pointers = tuple(int(p) for p in pointer_texts)
         clean = bool(
-            _PROCEDURE(procedure) and all(_MODIFIER(m) for m in modifiers) and _PLAIN_MONEY(charge_text)
+            plain_pointers and _PROCEDURE(procedure) and all(map(_MODIFIER, modifiers)) and _PLAIN_MONEY(charge_text)
             and basis in ("UN", "MJ") and _PLAIN_QUANTITY(units_text) and units > _ZERO
-            and (place is None or _PLACE(place)) and 1 <= len(pointers) <= 4
-            and all(p in _POINTERS for p in pointer_texts) and len(set(pointers)) == len(pointers)
+            and (place is None or _PLACE(place)) and 1 <= len(pointers) <= 4 and len(set(pointers)) == len(pointers)
         )
         template = {
             "procedure_code": procedure, "modifiers": modifiers, "charge": charge, "unit_basis": basis,
