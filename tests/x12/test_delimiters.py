@@ -17,9 +17,9 @@ def test_isa_after_blanks_and_a_bom():
 
 
 def test_a_bom_only_counts_before_the_first_interchange():
-    with pytest.raises(X12SyntaxError) as e:  # the ISA's fixed-width check sees the BOM
+    with pytest.raises(X12SyntaxError) as e:  # after the first interchange a BOM is just text that is no ISA
         start_interchange(BOM + ISA, first=False, final=False, position=7)
-    assert (e.value.rule, e.value.position) == ("isa-fixed-length", 7)
+    assert (e.value.rule, e.value.position) == ("isa-missing", 7)
 
 
 @pytest.mark.parametrize("head, final", [("", False), ("\xef", False), ("\xef\xbb", False), ("IS", False),
@@ -34,6 +34,7 @@ def test_more_data_needed(head, final):
     ("\xef\xbb", True, "isa-missing"),
     (ISA[:50], True, "isa-fixed-length"),
     (ISA.replace("*00501", "00501*"), False, "isa-fixed-length"),
+    ("GS*HC*" + "X" * 120 + "~", False, "isa-missing"),  # long enough for an ISA, but none
 ])
 def test_not_an_interchange(head, final, rule):
     with pytest.raises(X12SyntaxError) as e:
@@ -57,3 +58,25 @@ def test_check_stream_end():
     with pytest.raises(X12SyntaxError) as e:
         check_stream_end("", started=False, position=9)
     assert (e.value.rule, e.value.position) == ("isa-missing", 1)
+
+
+@pytest.mark.parametrize("data", [
+    b"GS*HC*" + b"X" * 120 + b"~", b"hello, this is not X12 at all", b"\xef\xbb\xbfGS*HC~" * 20,
+    ISA.encode()[:60], ISA.replace("*00501", "00501*").encode(),
+])
+def test_every_reader_says_the_same_of_a_head_that_is_no_interchange(data):
+    """The tokenizer, the splitter (835 parser, 837P reader) and the validator's scanner all read
+    the ISA through start_interchange: the same rule for the same bytes."""
+    from sdohedi.claims837p import Reader837P
+    from sdohedi.remit835 import Parser835
+    from sdohedi.validate.scanner import Scanner
+    from sdohedi.x12 import SegmentSplitter, Tokenizer
+
+    rules = set()
+    for make in (Tokenizer, SegmentSplitter, Reader837P, Parser835, Scanner):
+        reader = make()
+        with pytest.raises(X12SyntaxError) as e:
+            reader.feed(data)
+            reader.close()
+        rules.add(e.value.rule)
+    assert len(rules) == 1, rules

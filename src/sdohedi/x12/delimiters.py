@@ -93,6 +93,8 @@ def start_interchange(buf: str, *, first: bool, final: bool, position: int) -> t
                 raise X12SyntaxError("ISA segment is truncated", rule="isa-fixed-length", position=position)
             raise X12SyntaxError("expected an ISA segment", rule="isa-missing", position=position)
         return buf, None
+    if not buf.startswith("ISA"):
+        raise X12SyntaxError("expected an ISA segment", rule="isa-missing", position=position)
     return buf, Delimiters.from_isa(buf[:ISA_LENGTH], position=position)
 
 

@@ -16,11 +16,8 @@ when an id is not one it knows). Segment ids are not checked here.
 
 from __future__ import annotations
 
-from .delimiters import BOM as _BOM
-from .delimiters import PADDING as _PADDING
 from .delimiters import WHITESPACE as _WS
-from .delimiters import ISA_LENGTH, Delimiters, check_stream_end, last_terminator
-from .errors import X12SyntaxError
+from .delimiters import Delimiters, check_stream_end, last_terminator, start_interchange
 
 # The chunk size the readers use for files: 64 KiB read 5-15% faster than 1 MiB (a chunk's
 # list of segment strings stays in the CPU caches; measured alternating 1 MiB to 8 KiB chunks
@@ -59,25 +56,11 @@ class SegmentSplitter:
 
     def _start_interchange(self, final: bool) -> bool:
         """Read the delimiters of the ISA at the head of the buffer; False when more data is needed."""
-        buf = self._buf.lstrip(_WS)
-        if not self._started and buf.startswith(_BOM[: len(buf)]):
-            if len(buf) < len(_BOM) and not final:
-                self._buf = buf
-                return False
-            if buf.startswith(_BOM):
-                buf = buf[len(_BOM):].lstrip(_WS)
-        self._buf = buf
-        if len(buf) < ISA_LENGTH:
-            if final or not "ISA".startswith(buf[:3]):
-                if buf.strip(_PADDING):
-                    truncated_isa = buf.startswith("ISA")
-                    raise X12SyntaxError("ISA segment is truncated" if truncated_isa else "expected an ISA segment",
-                                         rule="isa-fixed-length" if truncated_isa else "isa-missing",
-                                         position=self.count + 1)
+        self._buf, delims = start_interchange(self._buf, first=not self._started, final=final,
+                                              position=self.count + 1)
+        if delims is None:
             return False
-        if not buf.startswith("ISA"):
-            raise X12SyntaxError("expected an ISA segment", rule="isa-missing", position=self.count + 1)
-        self._delims = Delimiters.from_isa(buf[:ISA_LENGTH], position=self.count + 1)
+        self._delims = delims
         self._started = True
         self.interchanges += 1
         return True
