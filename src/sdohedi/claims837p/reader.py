@@ -56,19 +56,19 @@ and the rule.
 ``str.split``; the segments of a service line (LX, SV1, DTP, REF*6R), HI, CLM and the
 2310B/2420A are dispatched on their first characters and looked up whole, so they are split
 into elements only the first time a text is seen (bounded caches; of a CLM only CLM01/02 are
-new in every claim, CLM03-09 are looked up). The usual subscriber block after an HL*22
-(SBR, NM1*IL, N3, N4, DMG, NM1*PR, REF) and patient block after an HL*23 (PAT, NM1*QC, N3,
-N4, DMG) are each matched whole by one regular expression whose groups take only values the
-fast path accepts, and the Subscriber or Patient built at once; any other
-block is read segment by segment (tests/claims837p/test_reader_fast_blocks.py holds the two
-equal). Each line becomes its ``ServiceLine``'s field dict
-as it is read (a copy of its SV1's template). Claims, lines, subscribers, patients and
-addresses whose every value passes this module's own checks (each narrower than the model's
-rule: see the Text checks, tested against ``Text`` itself; CLM01 and the REF*6R of a claim are
-checked in one regex call) are built without pydantic, the way ``model_construct`` would, by
-setting the instance's __dict__ alone (see sdohedi.models.construct); anything else goes through full
-pydantic validation, which then decides and says what is wrong. Billing providers, payers and
-rendering providers are validated once per distinct value. The round-trip properties in
+new in every claim, CLM03-09 are looked up). The usual subscriber block after an HL*22 (SBR,
+NM1*IL, N3, N4, DMG, NM1*PR, REF) and patient block after an HL*23 (PAT, NM1*QC, N3, N4, DMG)
+are each matched whole by one regular expression whose groups take only values the fast path
+accepts, and the Subscriber or Patient is built at once; any other block is read segment by
+segment (tests/claims837p/test_reader_fast_blocks.py holds the two equal). Each line becomes
+its ``ServiceLine``'s field dict as it is read (a copy of its SV1's template). Claims, lines,
+subscribers, patients and addresses whose every value passes this module's own checks (each
+narrower than the model's rule: see the Text checks, tested against ``Text`` itself; CLM01 and
+the REF*6R of a claim are checked in one regex call) are built without pydantic, the way
+``model_construct`` would, by setting the instance's ``__dict__`` alone (see
+:mod:`sdohedi.models.construct`); anything else goes through full pydantic validation, which
+then decides and says what is wrong. Billing providers, payers and rendering providers are
+validated once per distinct value. The round-trip properties in
 tests/claims837p/test_reader_properties.py re-validate every claim the reader returns. The
 cyclic garbage collector is paused while a chunk is read (nothing built here forms a cycle;
 about 18 % faster) and restored afterwards.
