@@ -4,9 +4,11 @@ their fields in the same order), the same errors at the same positions, at any c
 loop is the oracle: each case is read twice, once with the fast path switched off."""
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from factories import CHILD, ENVELOPE, MEMBER_2, RECEIVER, SUBMITTER, TIMESTAMP, claim
 from sdohedi.claims837p import Reader837P, write_837p
+from sdohedi.x12 import X12Error
 
 BLOCK = ("SBR*P*18*******MC~\nNM1*IL*1*RIVERA*ANA****MI*MBR000111~\nN3*12 OAK AVE~\nN4*SALEM*OR*97301~\n"
          "DMG*D8*19580314*F~\nNM1*PR*2*CASCADE HEALTH PLAN*****PI*CHP01~\n")
@@ -100,13 +102,17 @@ def read(text: str, cuts, *, fast: bool, monkeypatch, lenient: bool = False):
         if not fast:
             patch.setattr(Reader837P, "_read_member_block", lambda self, state, d, pieces, start: 0)
         reader = Reader837P(lenient=lenient)
-        data, claims, start = text.encode("latin-1"), [], 0
-        for cut in sorted(set(cuts)):
-            claims += reader.feed(data[start:cut])
-            start = cut
-        claims += reader.feed(data[start:]) + reader.close()
+        data, claims, start, fatal = text.encode("latin-1"), [], 0, None
+        try:
+            for cut in sorted(set(cuts)):
+                claims += reader.feed(data[start:cut])
+                start = cut
+            claims += reader.feed(data[start:])
+            claims += reader.close()
+        except X12Error as exc:  # a stream that cannot be read further: the same one either way
+            fatal = (type(exc).__name__, str(exc))
     return ([c.model_dump_json() for c in claims], [(type(e).__name__, str(e)) for e in reader.errors],
-            reader.claims_read, reader.claims_not_read)
+            reader.claims_read, reader.claims_not_read, fatal)
 
 
 def assert_read_alike(text: str, first: str, after: str, lenient: bool, monkeypatch) -> None:
@@ -160,3 +166,52 @@ def test_delimiters_that_text_may_hold_leave_the_block_to_the_loop(monkeypatch):
 def test_fast_and_loop_read_patients_alike(what, block, lenient, monkeypatch):
     assert BASE.count(PATIENT) == 1
     assert_read_alike(BASE.replace(PATIENT, block), "HL*4*3*23*0", "CLM*A2", lenient, monkeypatch)
+
+
+BASES = [BASE.split("~\n"), BASE.replace(BLOCK, BLOCK + "REF*G2*PAYER-ASSIGNED-7~\n").split("~\n")]
+SEGMENTS = BASES[0]
+# where the member blocks are (HL, SBR/PAT ... up to the CLM): most mutations land there
+NEAR_BLOCKS = [k for k, seg in enumerate(SEGMENTS)
+               if seg.startswith(("HL*", "SBR*", "PAT*", "NM1*IL", "NM1*PR", "NM1*QC", "N3*", "N4*", "DMG*"))]
+VALUES = ["", "X", "1", "2", "18", "19", "MI", "PR", "IL", "QC", "D8", "G2", "LU", "20261340", "19580314", "A:B", "  ",
+          "R" * 61]
+# segments the member blocks may hold or meet that BASE itself does not send
+EXTRA = ["REF*G2*PAYER-ASSIGNED-7", "REF*LU*LOC 9", "REF*EI*931234567", "PER*IC*X*TE*5035550100", "N3*1 ELM ST*UNIT 2",
+         "N4*BEND*OR*977011234", "DMG*D8*19700101*U", "NM1*IL*1*DOE*JO****MI*M2", "PAT*01", "SBR*S*18*******CI"]
+
+
+@st.composite
+def mutated_files(draw):
+    """BASE with a few segments duplicated, dropped, swapped, replaced by another of its segments,
+    or with an element changed, cut off or added: mostly inside and around the member blocks."""
+    segments = list(draw(st.sampled_from(BASES)))
+    for _ in range(draw(st.integers(1, 4))):
+        k = draw(st.sampled_from(NEAR_BLOCKS) | st.integers(7, len(segments) - 5))  # not the envelope
+        k = min(k, len(segments) - 5)
+        op = draw(st.integers(0, 5))
+        if op == 0:
+            segments.insert(k, segments[k])
+        elif op == 1:
+            del segments[k]
+        elif op == 2:
+            segments[k], segments[k + 1] = segments[k + 1], segments[k]
+        elif op == 3:
+            segments.insert(k, draw(st.sampled_from(SEGMENTS[7:-4] + EXTRA)))
+        else:
+            elements = segments[k].split("*")
+            i = draw(st.integers(0, len(elements)))
+            if op == 4 and i < len(elements):
+                elements[i] = draw(st.sampled_from(VALUES))
+            else:
+                elements = elements[:i] if i else elements + [draw(st.sampled_from(VALUES))]
+            segments[k] = "*".join(elements) or "X"
+    return "~\n".join(segments)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=mutated_files(), cut=st.integers(0, 4000))
+def test_any_mutated_file_reads_alike_with_and_without_the_fast_blocks(text, cut):
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        fast = read(text, (cut,), fast=True, monkeypatch=monkeypatch)
+        loop = read(text, (cut,), fast=False, monkeypatch=monkeypatch)
+    assert fast == loop
