@@ -399,3 +399,15 @@ def test_an_lx_after_an_sv1_that_cannot_be_read_names_the_sv1():
     _, reader = read_all(text.encode())
     [error] = [e for e in reader.errors if isinstance(e, ClaimNotRead)]
     assert error.segment == "SV1" and "SV101-1" in str(error)
+
+
+def test_an_address_sent_n4_first_keeps_the_models_field_order():
+    # N4 before N3 is out of the TR3's order but read; the Address must still dump as a validated one
+    text = encode([claim("A1"), claim("A2", patient=CHILD)]).decode()
+    n3_n4 = "N3*12 OAK AVE~\nN4*SALEM*OR*97301~\n"
+    assert text.count(n3_n4) == 3
+    claims, reader = read_all(text.replace(n3_n4, "N4*SALEM*OR*97301~\nN3*12 OAK AVE~\n").encode())
+    assert reader.errors == [] and len(claims) == 2
+    for c in claims:
+        validated = Claim.model_validate(c.model_dump())
+        assert c.model_dump_json() == validated.model_dump_json()

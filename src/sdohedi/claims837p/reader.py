@@ -243,6 +243,24 @@ _make_subscriber = _maker(Subscriber)
 _make_patient = _maker(Patient)
 
 
+# The three party models the fast paths build (the loop's _fast_member and the whole-block
+# readers), each from checked values and in field order, whatever order the segments came in.
+def _address_model(line1: str, line2: str | None, city: str, state: str, zip_code: str) -> Address:
+    return _make_address({"line1": line1, "line2": line2, "city": city, "state": state, "zip": zip_code})
+
+
+def _subscriber_model(last: str, first: str | None, birth: dt.date | None, sex: str | None, address: Address | None,
+                      member_id: str, responsibility: str) -> Subscriber:
+    return _make_subscriber({"last_name": last, "first_name": first, "birth_date": birth, "sex": sex,
+                             "address": address, "member_id": member_id, "payer_responsibility": responsibility})
+
+
+def _patient_model(last: str, first: str | None, birth: dt.date, sex: str, address: Address,
+                   relationship: str) -> Patient:
+    return _make_patient({"last_name": last, "first_name": first, "birth_date": birth, "sex": sex,
+                          "address": address, "relationship": relationship})
+
+
 def _explain(exc: ValidationError, limit: int = 3) -> str:
     """pydantic's errors as 'where: what', without the input values (they may be PHI)."""
     parts = []
@@ -938,12 +956,11 @@ class Reader837P:
         values["relationship"] = relationship
         values["last_name"] = last
         values["first_name"] = first or None
-        values["address"] = fields = {"line1": line1, "line2": line2, "city": city, "state": state, "zip": zip_code}
+        values["address"] = {"line1": line1, "line2": line2, "city": city, "state": state, "zip": zip_code}
         values["birth_date"] = birth
         values["sex"] = sex
-        member.built = (_make_patient({
-            "last_name": last, "first_name": first or None, "birth_date": birth, "sex": sex,
-            "address": _make_address(dict(fields)), "relationship": relationship}), True)
+        member.built = (_patient_model(last, first or None, birth, sex, _address_model(line1, line2, city, state,
+                                                                                       zip_code), relationship), True)
         return 5
 
     def _read_subscriber_block(self, member: _Member, m: re.Match, d: Delimiters) -> int:
@@ -963,9 +980,8 @@ class Reader837P:
         values["member_id"] = member_id
         address = None
         if line1 is not None:
-            values["address"] = fields = {"line1": line1, "line2": line2, "city": city, "state": state,
-                                          "zip": zip_code}
-            address = _make_address(dict(fields))
+            values["address"] = {"line1": line1, "line2": line2, "city": city, "state": state, "zip": zip_code}
+            address = _address_model(line1, line2, city, state, zip_code)
         if birth_text is not None:
             values["birth_date"] = birth
             values["sex"] = sex
@@ -975,9 +991,7 @@ class Reader837P:
         payer["payer_id"] = payer_id
         if ref_qualifier is not None:
             member.secondary_id = (ref_value, ref_qualifier)
-        member.built = (_make_subscriber({
-            "last_name": last, "first_name": first or None, "birth_date": birth, "sex": sex, "address": address,
-            "member_id": member_id, "payer_responsibility": responsibility}), True)
+        member.built = (_subscriber_model(last, first or None, birth, sex, address, member_id, responsibility), True)
         return m.group(0).count(d.segment) + 1
 
     def _party_name(self, state: int, qualifier: str, els: list[str], pos: int) -> int:
@@ -1503,7 +1517,7 @@ def _fast_address(v: dict | None) -> Address | None:
     shape (see the Text checks above); None when pydantic must decide."""
     if (v is not None and len(v) == 5 and _STREET_OK(v["line1"]) and (v["line2"] is None or _STREET_OK(v["line2"]))
             and _CITY_OK(v["city"]) and _STATE(v["state"]) and _ZIP(v["zip"])):
-        return _make_address(dict(v))
+        return _address_model(v["line1"], v["line2"], v["city"], v["state"], v["zip"])  # N4 may have come first
     return None
 
 
@@ -1524,14 +1538,11 @@ def _fast_member(cls: type, v: dict) -> Subscriber | Patient | None:
         member_id, responsibility = v.get("member_id"), v.get("payer_responsibility")
         if member_id is None or not _MEMBER_ID_OK(member_id) or responsibility not in _RESPONSIBILITY:
             return None
-        return _make_subscriber({"last_name": last, "first_name": first, "birth_date": birth, "sex": sex,
-                                 "address": address, "member_id": member_id,
-                                 "payer_responsibility": responsibility})
+        return _subscriber_model(last, first, birth, sex, address, member_id, responsibility)
     relationship = v.get("relationship")
     if birth is None or address is None or relationship not in _RELATIONSHIPS:
         return None
-    return _make_patient({"last_name": last, "first_name": first, "birth_date": birth, "sex": sex,
-                          "address": address, "relationship": relationship})
+    return _patient_model(last, first, birth, sex, address, relationship)
 
 
 def read_837p(chunks: Iterable[bytes], *, lenient: bool = False,
