@@ -5,6 +5,17 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
+
+def cut_at(data: bytes, cuts) -> list[bytes]:
+    """``data`` cut at each of ``cuts`` (sorted, repeats once; a cut past the end gives an empty
+    piece): the chunks a streaming reader is fed, in order, ending with the rest."""
+    pieces, start = [], 0
+    for cut in sorted(set(cuts)):
+        pieces.append(data[start:cut])
+        start = cut
+    pieces.append(data[start:])
+    return pieces
+
 # One PostgreSQL server and one SparkSession for the whole test session: a fixture imported
 # into several test modules would be one definition per module, each starting its own.
 from pg_server import pg_server  # noqa: E402,F401

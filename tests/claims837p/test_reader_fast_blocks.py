@@ -6,6 +6,7 @@ loop is the oracle: each case is read twice, once with the fast path switched of
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from conftest import cut_at
 from factories import CHILD, ENVELOPE, MEMBER_2, RECEIVER, SUBMITTER, TIMESTAMP, claim
 from sdohedi.claims837p import Reader837P, write_837p
 from sdohedi.x12 import X12Error
@@ -102,12 +103,10 @@ def read(text: str, cuts, *, fast: bool, monkeypatch, lenient: bool = False):
         if not fast:
             patch.setattr(Reader837P, "_read_member_block", lambda self, state, d, pieces, start: 0)
         reader = Reader837P(lenient=lenient)
-        data, claims, start, fatal = text.encode("latin-1"), [], 0, None
+        claims, fatal = [], None
         try:
-            for cut in sorted(set(cuts)):
-                claims += reader.feed(data[start:cut])
-                start = cut
-            claims += reader.feed(data[start:])
+            for chunk in cut_at(text.encode("latin-1"), cuts):
+                claims += reader.feed(chunk)
             claims += reader.close()
         except X12Error as exc:  # a stream that cannot be read further: the same one either way
             fatal = (type(exc).__name__, str(exc))

@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from conftest import cut_at
 from factories import ENVELOPE, RECEIVER, SUBMITTER, TIMESTAMP
 from pyx12_oracle import assert_pyx12_clean
 from strategies import claims, renderers, text
@@ -30,11 +31,9 @@ def encode(cs, **kw) -> bytes:
 
 def decode(data: bytes, cuts=(), *, lenient: bool = False) -> tuple[list[Claim], Reader837P]:
     reader = Reader837P(lenient=lenient)
-    out, start = [], 0
-    for cut in sorted(set(cuts)):
-        out += reader.feed(data[start:cut])
-        start = cut
-    out += reader.feed(data[start:])
+    out = []
+    for chunk in cut_at(data, cuts):
+        out += reader.feed(chunk)
     out += reader.close()
     return out, reader
 
@@ -130,11 +129,10 @@ def _other_delimiters(data: bytes) -> bytes:
 def test_several_interchanges_with_their_own_delimiters(first, second, cuts):
     data = encode(first) + b"\r\n" + _other_delimiters(encode(second, interchange_control_number=8))
     reader = Reader837P()
-    pairs, start = [], 0
-    for cut in sorted(set(cuts)):
-        pairs += reader.feed_with_headers(data[start:cut])
-        start = cut
-    pairs += reader.feed_with_headers(data[start:]) + reader.close_with_headers()
+    pairs = []
+    for chunk in cut_at(data, cuts):
+        pairs += reader.feed_with_headers(chunk)
+    pairs += reader.close_with_headers()
     assert [c for _, c in pairs] == first + second
     assert [h.interchange_control_number for h, _ in pairs] == ["000000007"] * len(first) + ["000000008"] * len(second)
     assert reader.errors == []
@@ -145,12 +143,10 @@ def test_several_interchanges_with_their_own_delimiters(first, second, cuts):
 
 def _read_anything(data: bytes, cuts, lenient: bool) -> list[Claim]:
     reader = Reader837P(lenient=lenient)
-    got, start = [], 0
+    got = []
     try:
-        for cut in sorted(set(cuts)):
-            got += reader.feed(data[start:cut])
-            start = cut
-        got += reader.feed(data[start:])
+        for chunk in cut_at(data, cuts):
+            got += reader.feed(chunk)
         got += reader.close()
     except X12Error:
         pass  # the one exception allowed; claims returned before it stay valid

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from hypothesis import given, strategies as st
 
-from conftest import CORPUS
+from conftest import CORPUS, cut_at
 from sdohedi.x12 import SegmentSplitter
 
 FILES = sorted((CORPUS / "835").glob("*.edi")) + sorted((CORPUS / "837p").glob("*.edi"))[:3]
@@ -20,12 +20,10 @@ def split(data: bytes, cuts: list[int]) -> tuple[list[str], str]:
     splitter = SegmentSplitter()
     pieces: list[str] = []
     term = ""
-    start = 0
-    for cut in sorted(set(cuts)) + [len(data)]:
-        for delims, batch in splitter.feed(data[start:cut]):
+    for chunk in cut_at(data, cuts):
+        for delims, batch in splitter.feed(chunk):
             pieces += batch
             term = delims.segment
-        start = cut
     for delims, batch in splitter.close():
         pieces += batch
         term = delims.segment
