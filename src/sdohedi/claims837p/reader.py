@@ -370,13 +370,12 @@ class _Claim:
     clean = True  # every value so far has a shape the fast path takes
     problem: _NotRead | None = None
 
-    def __init__(self, ordinal: int, position: int, claim_id: str, total_text: str, tail: tuple,
-                 subscriber: _Member | None, patient: _Member | None) -> None:
+    def __init__(self, ordinal: int, position: int, claim_id: str, tail: tuple, subscriber: _Member | None,
+                 patient: _Member | None) -> None:
         self.ordinal = ordinal
         self.position = position
         self.claim_id = claim_id  # CLM01
-        self.total_text = total_text  # CLM02
-        self.tail = tail  # CLM03-09 as Reader837P._cache_clm_tail reads them
+        self.tail = tail  # CLM02-09 as Reader837P._cache_clm_tail reads them
         self.lines: list[dict] = []
         self.line_positions: list[int] = []  # of the LX segments
         self.subscriber = subscriber
@@ -429,7 +428,6 @@ class Reader837P:
         self._hi: dict[str, Any] = {}
         self._clm_tails: dict[str, tuple] = {}
         self._dates: dict[str, dt.date | None] = {}
-        self._amounts: dict[str, tuple[Decimal, int]] = {}
         self._payers: dict[tuple, Any] = {}
         self._renderers: dict[tuple, Any] = {}
         self._member_patterns: dict[tuple[str, str], Any] = {}  # (element, terminator) -> matches
@@ -657,21 +655,21 @@ class Reader837P:
                             self._read_hi(claim, s, sep, comp, pos)
                     continue
                 elif head == "CLM" and s[3:4] in (sep, ""):
-                    # Only CLM01 and CLM02 differ from claim to claim: CLM03-09 (place of
-                    # service, frequency, indicators) are read once per distinct text.
+                    # Only CLM01 differs from claim to claim: CLM02-09 (total, place of service,
+                    # frequency, indicators) are read once per distinct text.
                     if claim is not None:
                         self._finish(claim)
                     line = None
                     if state == OUTSIDE:
                         raise self._fatal_envelope("CLM outside a transaction set", "CLM", pos)
-                    parts = s.split(sep, 3)
-                    if len(parts) < 4:
-                        parts += ["", "", ""]
-                    tail = clm_cache.get(parts[3])
+                    parts = s.split(sep, 2)
+                    if len(parts) < 3:
+                        parts += ["", ""]
+                    tail = clm_cache.get(parts[2])
                     if tail is None:
-                        tail = self._cache_clm_tail(parts[3], sep, comp)
+                        tail = self._cache_clm_tail(parts[2], sep, comp)
                     self._claim_ordinal += 1
-                    claim = _Claim(self._claim_ordinal, pos, parts[1], parts[2], tail, self._subscriber, self._patient)
+                    claim = _Claim(self._claim_ordinal, pos, parts[1], tail, self._subscriber, self._patient)
                     if self._unusable_hl is not None or self._subscriber is None:
                         claim.problem = self._unusable_hl or _NotRead(
                             "CLM before any subscriber HL (22)", pos, "CLM", rule="hl-structure")
@@ -1138,18 +1136,26 @@ class Reader837P:
         return entry
 
     def _cache_clm_tail(self, text: str, sep: str, comp: str) -> tuple:
-        """(place of service, frequency, CLM06-09, CLM05-2 is B, fast) for CLM03 onwards;
-        fast when CLM05 and CLM06-09 are values the fast path takes as they are."""
-        els = text.split(sep)  # CLM03, CLM04, CLM05, ...
-        if len(els) < 7:
-            els += [""] * (7 - len(els))
+        """(total, total in cents, place of service, frequency, CLM06-09, CLM05-2 is B, fast)
+        for CLM02 onwards. The total is None when CLM02 is not a number, its cents None when
+        it is not a plain amount; fast when CLM05 and CLM06-09 are values the fast path takes
+        as they are."""
+        els = text.split(sep)  # CLM02, CLM03, CLM04, CLM05, ...
+        if len(els) < 8:
+            els += [""] * (8 - len(els))
+        total_text = els.pop(0)
+        total = cents = None
+        if _NUMBER(total_text):
+            total = Decimal(total_text)
+            if _PLAIN_MONEY(total_text) is not None:
+                cents = int(total * 100)
         clm05 = els[2].split(comp)  # place of service : B : frequency
         place = clm05[0]
         facility_b = len(clm05) >= 2 and clm05[1] == "B"
         frequency = clm05[2] if len(clm05) > 2 else ""
         indicators = (els[3], els[4], els[5], els[6])
         fast = facility_b and place in _PLACES and frequency in FREQUENCIES and indicators in _INDICATORS
-        tail = (place, frequency, indicators, facility_b, fast)
+        tail = (total, cents, place, frequency, indicators, facility_b, fast)
         if len(self._clm_tails) >= _CACHE_LIMIT:
             self._clm_tails.clear()
         self._clm_tails[text] = tail
@@ -1429,26 +1435,14 @@ class Reader837P:
                     lines[k]["rendering_provider"] = line_rendering
                     clean = clean and rp_ok
 
-        claim_id, total_text = rec.claim_id, rec.total_text
-        amount = self._amounts.get(total_text)  # only plain amounts are kept there: (Decimal, cents)
-        plain = amount is not None
-        if plain:
-            total, cents = amount
-        else:
-            if not _NUMBER(total_text):
-                raise _NotRead("CLM02 (total charge) is not a number", position, "CLM", 2)
-            total = Decimal(total_text)
-            cents = None
-            plain = _PLAIN_MONEY(total_text) is not None
-            if plain:
-                cents = int(total * 100)
-                if len(self._amounts) < _CACHE_LIMIT:
-                    self._amounts[total_text] = (total, cents)
-        place, frequency, indicators, facility_b, fast = rec.tail
+        claim_id = rec.claim_id
+        total, cents, place, frequency, indicators, facility_b, fast = rec.tail
+        if total is None:
+            raise _NotRead("CLM02 (total charge) is not a number", position, "CLM", 2)
         if not facility_b:
             raise _NotRead("CLM05-2 must be B (place of service codes)", position, "CLM", 5, 2)
         prior_authorization, payer_claim_number = rec.prior_authorization, rec.payer_claim_number
-        if (clean and ok and rec.clean and fast and plain and cents == rec.total
+        if (clean and ok and rec.clean and fast and cents == rec.total
                 and (frequency == "1") == (payer_claim_number is None) and rec.top_pointer <= len(diagnoses)
                 and (prior_authorization is None or _TEXT_50_OK(prior_authorization))
                 and (payer_claim_number is None or _TEXT_50_OK(payer_claim_number))):
