@@ -62,3 +62,15 @@ def test_a_line_break_inside_a_control_number_is_refused():
         claims, errors = read_text(split_number, lenient)
         assert claims == [] and len(errors) == 1
         assert "REF*6R (line_control_number)" in str(errors[0])
+
+
+def test_a_control_number_equal_to_the_claim_id_reads_back():
+    """CLM01 and the REF*6R values are checked for repeats together: a control number equal to
+    CLM01 (allowed: only the lines' numbers must differ) then goes to pydantic, which takes it."""
+    cs = [claim("SAME1", lines=[meal_line(1).model_copy(update={"line_control_number": "SAME1"}), meal_line(2)])]
+    claims, errors = read_text(encode(cs))
+    assert errors == [] and claims == cs
+    two = [claim("R1", lines=[meal_line(1), meal_line(2)])]
+    assert [line.line_control_number for line in two[0].lines] == ["SVC-1", "SVC-2"]
+    claims, errors = read_text(encode(two).replace("REF*6R*SVC-2~", "REF*6R*SVC-1~"))
+    assert claims == [] and len(errors) == 1 and "REF*6R" in str(errors[0])

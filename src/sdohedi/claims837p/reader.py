@@ -375,6 +375,7 @@ class _Claim:
         self.ordinal = ordinal
         self.position = position
         self.claim_id = claim_id  # CLM01
+        self.texts = [claim_id]  # and each line's REF*6R value, as read: checked together in _build
         self.tail = tail  # CLM02-09 as Reader837P._cache_clm_tail reads them
         self.lines: list[dict] = []
         self.line_positions: list[int] = []  # of the LX segments
@@ -422,6 +423,7 @@ class Reader837P:
         self._line: dict | None = None
         self._unusable_hl: _NotRead | None = None
         self._claim_ordinal = 0
+        self._newline_delimiter = False  # a delimiter of an interchange read is LF: values may hold it
         # caches of parsed texts and built parties
         self._sv1: dict[str, Any] = {}
         self._dtp: dict[str, Any] = {}
@@ -526,6 +528,8 @@ class Reader837P:
     # --------------------------------------------------------------------------- the loop
 
     def _read(self, d: Delimiters, pieces: list[str]) -> None:
+        if "\n" in d.all:  # else the splitter removed every line break (kept once seen: a claim cut
+            self._newline_delimiter = True  # short may end in the next interchange)
         sep = d.element
         comp = d.component
         pos = self._position
@@ -611,6 +615,7 @@ class Reader837P:
                             if sep in value:
                                 value = value.split(sep, 1)[0]
                             line["line_control_number"] = value  # its shape is checked in _build
+                            claim.texts.append(value)
                         continue
                     if state == RENDERING or state == LINE_RENDERING:
                         raw = claim.rendering if state == RENDERING else claim.line_renderings[len(claim.lines) - 1]
@@ -1450,19 +1455,19 @@ class Reader837P:
             # the REF*6R values on the way. They must be unique (when sent), and they and CLM01
             # must be texts the models keep unchanged.
             made = []
-            numbers = []
             for values in lines:
                 obj = new(line_cls)
                 set_dict(obj, values)
                 made.append(obj)
-                numbers.append(values["line_control_number"])
-            if None not in numbers:  # as the writer sends them: one check for all texts
-                # (a line break inside a value, possible only when it is a delimiter, would
-                # fool the join: the count rules that out)
-                joined = claim_id + "\n" + "\n".join(numbers)
-                texts_ok = (len(set(numbers)) == len(numbers) and joined.count("\n") == len(numbers)
-                            and _CLAIM_TEXTS_OK(joined) is not None)
+            texts = rec.texts
+            if len(texts) > len(lines):  # every line sent its REF*6R, as the writer does: one check for all
+                # (a value equal to CLM01 fails the set: pydantic then decides; a line break
+                # inside a value, possible only when it is a delimiter, would fool the join)
+                joined = "\n".join(texts)
+                texts_ok = (len(set(texts)) == len(texts) and _CLAIM_TEXTS_OK(joined) is not None
+                            and (not self._newline_delimiter or joined.count("\n") == len(lines)))
             else:
+                numbers = [values["line_control_number"] for values in lines]
                 texts_ok = (_CLAIM_ID_OK(claim_id) is not None and self._control_numbers_unique(lines)
                             and all(n is None or _LINE_CONTROL_NUMBER_OK(n) for n in numbers))
             if texts_ok:
