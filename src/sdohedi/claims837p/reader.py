@@ -123,9 +123,12 @@ _TEXT_CLASS = "".join(re.escape(c) for c in map(chr, range(128)) if re.fullmatch
 
 
 def _text_pattern(max_length: int, min_length: int = 1) -> str:
-    # no blank first or last, said by lookarounds: a greedy run of the class then never has
-    # to give a character back to find a last non-blank one (about 20% faster)
-    return f"(?! )[{_TEXT_CLASS}]{{{min_length},{max_length}}}(?<! )"
+    # No blank first or last, said by lookarounds: a greedy run of the class then never has
+    # to give a character back to find a last non-blank one (about 20% faster). The run is
+    # possessive (``{m,n}+``): every pattern here follows it with a delimiter or the end,
+    # which the class cannot hold, so giving characters back could never find a match, and
+    # sre need not keep the state to try.
+    return f"(?! )[{_TEXT_CLASS}]{{{min_length},{max_length}}}+(?<! )"
 
 
 def _text_check(max_length: int, min_length: int = 1) -> Callable[[str], Any]:
@@ -137,7 +140,7 @@ _LINE_CONTROL_NUMBER_OK = _text_check(MAX_LINE_CONTROL_NUMBER)
 # CLM01 and every REF*6R of the claim joined by line breaks (which Text refuses), checked in one
 # call: a regex call costs far more than its matching, and a claim has one text per line.
 _CLAIM_TEXTS_OK = re.compile(
-    f"{_text_pattern(MAX_CLAIM_ID)}(?:\n{_text_pattern(MAX_LINE_CONTROL_NUMBER)})*").fullmatch
+    f"{_text_pattern(MAX_CLAIM_ID)}(?:\n{_text_pattern(MAX_LINE_CONTROL_NUMBER)})*+").fullmatch
 _TEXT_50_OK = _text_check(50)
 _NAME_OK = _text_check(60)  # NM103
 _FIRST_NAME_OK = _text_check(35)  # NM104
@@ -292,21 +295,24 @@ def _member_block_patterns(d: Delimiters) -> tuple[Callable[[str], re.Match | No
     delimiter is a character Text may hold (a value's pattern could then run across it)."""
     if re.fullmatch(f"[{_TEXT_CLASS}]", d.element) or re.fullmatch(f"[{_TEXT_CLASS}]", d.segment):
         return None
+    # Every repeat and optional part is possessive (*+, ?+): what follows each is a
+    # delimiter it cannot hold, or a segment id it cannot end with, so backtracking into it
+    # could never find another match; without it sre keeps the state to try (a third slower).
     e, t = re.escape(d.element), re.escape(d.segment)
-    v = f"[^{e}{t}]*"  # an element the fast path takes as it is
+    v = f"[^{e}{t}]*+"  # an element the fast path takes as it is
     skip = f"{e}{v}"  # an element the reader does not keep
-    more = f"(?:{e}[^{t}]*)?"  # and any after the last kept one
+    more = f"(?:{e}[^{t}]*+)?+"  # and any after the last kept one
     street = _text_pattern(55)
-    name = f"({_text_pattern(60)}){e}((?:{_text_pattern(35)})?)"  # NM103, NM104
-    address = (f"{t}N3{e}({street})(?:{e}({street}))?{t}N4{e}({_text_pattern(30, 2)}){e}([A-Z]{{2}}){e}"
-               f"([0-9]{{5}}(?:[0-9]{{4}})?)")
+    name = f"({_text_pattern(60)}){e}((?:{_text_pattern(35)})?+)"  # NM103, NM104
+    address = (f"{t}N3{e}({street})(?:{e}({street}))?+{t}N4{e}({_text_pattern(30, 2)}){e}([A-Z]{{2}}){e}"
+               f"([0-9]{{5}}(?:[0-9]{{4}})?+)")
     demographics = f"{t}DMG{e}D8{e}([0-9]{{8}}){e}([MFU])"
     subscriber = re.compile(
         f"SBR{e}([{''.join(sorted(_RESPONSIBILITY))}]){skip * 7}{e}({v}){more}"
         f"{t}NM1{e}IL{e}1{e}{name}{skip * 3}{e}MI{e}({_text_pattern(80, 2)}){more}"
-        f"(?:{address})?(?:{demographics})?"
+        f"(?:{address})?+(?:{demographics})?+"
         f"{t}NM1{e}PR{skip}{e}({v}){skip * 4}{e}({v}){e}({v}){more}"
-        f"(?:{t}REF{e}(G2|LU){e}({v}){more})?"
+        f"(?:{t}REF{e}(G2|LU){e}({v}){more})?+"
         f"(?![^{t}])")
     patient = re.compile(
         f"PAT{e}({'|'.join(sorted(_RELATIONSHIPS))}){more}"
