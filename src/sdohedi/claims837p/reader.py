@@ -953,9 +953,9 @@ class Reader837P:
         if member.problem is not None:
             return 0
         m = match(d.segment.join(pieces[start:start + most]))
-        return 0 if m is None else read(member, m, d)
+        return 0 if m is None else read(member, m)
 
-    def _read_patient_block(self, member: _Member, m: re.Match, d: Delimiters) -> int:
+    def _read_patient_block(self, member: _Member, m: re.Match) -> int:
         relationship, last, first, line1, line2, city, state, zip_code, birth_text, sex = m.groups()
         birth = self._date(birth_text)
         if birth is None:
@@ -972,7 +972,7 @@ class Reader837P:
                                                                                        zip_code), relationship), True)
         return 5
 
-    def _read_subscriber_block(self, member: _Member, m: re.Match, d: Delimiters) -> int:
+    def _read_subscriber_block(self, member: _Member, m: re.Match) -> int:
         (responsibility, filing, last, first, member_id, line1, line2, city, state, zip_code, birth_text, sex,
          payer_name, payer_qualifier, payer_id, ref_qualifier, ref_value) = m.groups()
         birth = None
@@ -1001,7 +1001,8 @@ class Reader837P:
         if ref_qualifier is not None:
             member.secondary_id = (ref_value, ref_qualifier)
         member.built = (_subscriber_model(last, first or None, birth, sex, address, member_id, responsibility), True)
-        return m.group(0).count(d.segment) + 1
+        # SBR, NM1*IL and NM1*PR, and N3/N4, DMG and REF when sent
+        return 3 + (2 if line1 is not None else 0) + (birth_text is not None) + (ref_qualifier is not None)
 
     def _party_name(self, state: int, qualifier: str, els: list[str], pos: int) -> int:
         """NM1 outside claims: 1000A/B, 2010AA/AB/AC, 2010BA/BB, 2010CA."""
