@@ -270,6 +270,10 @@ class _LineFields:
     and to free than a dict with a table of its own. Same dict in every other respect."""
 
 
+class _ClaimFields:
+    """As _LineFields, for a Claim."""
+
+
 def _line_fields(procedure: str, modifiers: tuple, charge: Decimal, basis: str, units: Decimal, pointers: tuple,
                  place: str | None) -> dict:
     """A ServiceLine's field dict, in field order, with no date, control number or rendering provider yet."""
@@ -1498,16 +1502,26 @@ class Reader837P:
                 texts_ok = (_CLAIM_ID_OK(claim_id) is not None and self._control_numbers_unique(lines)
                             and all(n is None or _LINE_CONTROL_NUMBER_OK(n) for n in numbers))
             if texts_ok:
+                fields = _ClaimFields()
+                fields.claim_id = claim_id
+                fields.frequency = frequency
+                fields.payer_claim_number = payer_claim_number
+                fields.place_of_service = place
+                fields.diagnosis_code_qualifier = qualifier
+                fields.diagnoses = diagnoses
+                fields.prior_authorization = prior_authorization
+                fields.total_charge = total
+                fields.lines = tuple(made)
+                fields.billing_provider = bp
+                fields.subscriber = subscriber
+                fields.patient = patient
+                fields.payer = payer
+                fields.rendering_provider = rendering
+                fields.provider_signature, fields.assignment_participation, fields.benefits_assignment, \
+                    fields.release_of_information = indicators
+                fields.deviations = ()
                 claim = new(claim_cls)
-                set_dict(claim, {
-                    "claim_id": claim_id, "frequency": frequency, "payer_claim_number": payer_claim_number,
-                    "place_of_service": place, "diagnosis_code_qualifier": qualifier, "diagnoses": diagnoses,
-                    "prior_authorization": prior_authorization, "total_charge": total, "lines": tuple(made),
-                    "billing_provider": bp, "subscriber": subscriber, "patient": patient, "payer": payer,
-                    "rendering_provider": rendering, "provider_signature": indicators[0],
-                    "assignment_participation": indicators[1], "benefits_assignment": indicators[2],
-                    "release_of_information": indicators[3], "deviations": (),
-                })
+                set_dict(claim, fields.__dict__)
                 return claim
         # Something unusual: pydantic decides, and says what is wrong.
         data = {
