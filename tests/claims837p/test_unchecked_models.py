@@ -3,13 +3,15 @@ bookkeeping slots answered by UncheckedModel) behave like the same claims valida
 
 import copy
 import pickle
+import platform
+import sys
 
 import pytest
 
 from factories import CHILD, ENVELOPE, MEMBER_2, RECEIVER, RIDES_CBO, SUBMITTER, TIMESTAMP, claim, meal_line
 from sdohedi.claims837p import Reader837P, write_837p
 from sdohedi.models import Claim, ServiceLine
-from sdohedi.models.construct import UncheckedModel, unchecked_maker
+from sdohedi.models.construct import UncheckedModel, shared_keys_dict, unchecked_maker
 
 CLAIMS = [claim("A1"), claim("A2", patient=CHILD),
           claim("B1", subscriber=MEMBER_2, lines=[meal_line(1), meal_line(2).model_copy(
@@ -63,3 +65,24 @@ def test_unchecked_maker_refuses_models_that_cannot_answer_for_their_slots():
     with pytest.raises(TypeError, match="UncheckedModel"):
         unchecked_maker(Plain)
     assert issubclass(Claim, UncheckedModel)
+
+
+def test_shared_keys_dict_is_the_same_dict_and_its_copies_are_smaller():
+    values = {"b": 1, "a": [2], "c": None} | {f"field{k}": k for k in range(10)}  # a model's dozen fields
+    shared = shared_keys_dict(values)
+    assert shared == values and list(shared) == list(values) and type(shared) is dict
+    first, second = shared.copy(), shared.copy()
+    first["a"] = 3
+    second["d"] = 4  # a key it does not have: an ordinary dict from then on
+    assert shared == values and first == values | {"a": 3} and list(second) == [*values, "d"]
+    assert pickle.loads(pickle.dumps(first)) == first
+    if platform.python_implementation() == "CPython":  # the point: a split table, values alone per copy
+        assert sys.getsizeof(shared.copy()) < sys.getsizeof(dict(values))
+
+
+def test_read_claims_and_lines_have_shared_keys_dicts_in_field_order():
+    for c in read_back():
+        for model in (c, *c.lines):
+            assert list(model.__dict__) == list(type(model).model_fields)
+            if platform.python_implementation() == "CPython":
+                assert sys.getsizeof(model.__dict__) < sys.getsizeof(dict(model.__dict__))

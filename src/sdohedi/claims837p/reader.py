@@ -266,8 +266,8 @@ def _patient_model(last: str, first: str | None, birth: dt.date, sex: str, addre
 
 class _LineFields:
     """Only its instances' __dict__ is used: a dict whose keys table is shared by every such
-    dict (a split table), so copying one copies its values alone, and it is smaller to make
-    and to free than a dict with a table of its own. Same dict in every other respect."""
+    dict (a split table, see models.construct.shared_keys_dict), so copying one copies its
+    values alone, and it is smaller to make and to free. Same dict in every other respect."""
 
 
 class _ClaimFields:

@@ -53,10 +53,29 @@ def unchecked_maker(cls: type[UncheckedModel]) -> Callable[[dict], Any]:
     return make
 
 
+def shared_keys_dict(values: dict[str, Any], name: str = "Fields") -> dict[str, Any]:
+    """A dict equal to ``values`` (same items, same order) whose keys table can be shared.
+
+    CPython keeps an instance's attributes in a *split* dict: the keys live in one table shared
+    by every instance of the class, each dict holds only its values. ``copy()`` of such a dict
+    keeps the shared table and copies the values alone, and for a model's dozen or more fields
+    the copy is far smaller (296 bytes instead of 464 for 11 to 19 keys, 832 for 25), so it is
+    cheaper to make, to keep and to free (for a handful of keys it is larger). A template
+    copied once per claim or line is built here for that: the attributes of an instance of a
+    class made for it. It is a plain dict in every respect (a key it does not have turns it
+    into an ordinary one); elsewhere than CPython it is simply a copy of ``values``.
+    """
+    holder = type(name, (), {})()
+    for key, value in values.items():
+        setattr(holder, key, value)
+    return holder.__dict__
+
+
 def field_template(cls: type, **values: Any) -> dict[str, Any]:
-    """Every field of ``cls`` at its default (None when required), in field order, to copy from."""
+    """Every field of ``cls`` at its default (None when required), in field order, to copy from
+    (a :func:`shared_keys_dict`)."""
     template = {}
     for name, info in cls.model_fields.items():
         template[name] = None if info.is_required() else info.get_default(call_default_factory=True)
     template.update(values)
-    return template
+    return shared_keys_dict(template, f"{cls.__name__}Fields")

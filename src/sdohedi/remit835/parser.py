@@ -43,7 +43,7 @@ from decimal import Decimal
 from os import PathLike
 from typing import Any
 
-from ..models.construct import set_dict, unchecked_maker
+from ..models.construct import set_dict, shared_keys_dict, unchecked_maker
 from ..models.remit import (
     Address, Adjustment, ClaimPayment, Communication, Contact, Finding, OutpatientAdjudication, PartyName, Payee,
     Payer, ProcedureId, ProviderAdjustment, QualifiedAmount, QualifiedDate, QualifiedQuantity, Reference, Remark,
@@ -75,10 +75,11 @@ _new_object = object.__new__
 
 
 def _template(cls: type, **defaults: Any) -> dict[str, Any]:
-    """Every field of ``cls`` set to None (or the given default), in field order, to copy from."""
+    """Every field of ``cls`` set to None (or the given default), in field order, to copy from
+    (a shared_keys_dict: its copies are split dicts, smaller and faster to copy)."""
     values = dict.fromkeys(cls.model_fields)
     values.update(defaults)
-    return values
+    return shared_keys_dict(values, f"{cls.__name__}Fields")
 
 
 _make_claim = unchecked_maker(ClaimPayment)
