@@ -4,6 +4,8 @@ texts joined by line breaks: it must accept exactly what the checks of each text
 import random
 import re
 
+import pytest
+
 from hypothesis import given, settings, strategies as st
 
 from factories import ENVELOPE, RECEIVER, SUBMITTER, TIMESTAMP, claim, meal_line
@@ -125,3 +127,27 @@ def test_possessive_member_patterns_match_what_backtracking_ones_match(block, ed
         assert (fast is None) == (slow is None)
         if fast is not None:
             assert fast.groups() == slow.groups() and fast.end() == slow.end()
+
+
+@pytest.mark.parametrize("lenient", [False, True])
+def test_texts_of_a_claim_with_an_unnumbered_line_are_checked_one_by_one(lenient):
+    """A claim where some line has no REF*6R takes the other branch (each text on its own):
+    a text pydantic would change or refuse must not pass unchanged."""
+    unnumbered = meal_line(3).model_copy(update={"line_control_number": None})
+    text = encode([claim("A3", lines=[meal_line(1), meal_line(2), unnumbered])])
+    assert "REF*6R*SVC-2~" in text and "CLM*A3*" in text
+    changed = {  # pydantic strips blanks around a Text
+        "REF*6R*SVC-2 ~": lambda c: c.lines[1].line_control_number == "SVC-2",
+        "CLM*A3 *": lambda c: c.claim_id == "A3",
+    }
+    for new, expect in changed.items():
+        old = "REF*6R*SVC-2~" if new.startswith("REF") else "CLM*A3*"
+        claims, errors = read_text(text.replace(old, new), lenient)
+        assert errors == [] and len(claims) == 1 and expect(claims[0])
+        assert Claim.model_validate(claims[0].model_dump()) == claims[0]
+    for new, why in {"REF*6R*SVC-1~": "unique", "REF*6R*" + "X" * 31 + "~": "REF*6R"}.items():  # repeated; too long
+        claims, errors = read_text(text.replace("REF*6R*SVC-2~", new), lenient)
+        if lenient:  # kept, and said so
+            assert errors == [] and claims[0].deviations == ("line-control-number",)
+        else:
+            assert claims == [] and len(errors) == 1 and why in str(errors[0])

@@ -1482,9 +1482,9 @@ class Reader837P:
                 and (frequency == "1") == (payer_claim_number is None) and rec.top_pointer <= len(diagnoses)
                 and (prior_authorization is None or _TEXT_50_OK(prior_authorization))
                 and (payer_claim_number is None or _TEXT_50_OK(payer_claim_number))):
-            # _maker's work for every line, inline (a line costs 2 C calls, no more), collecting
-            # the REF*6R values on the way. They must be unique (when sent), and they and CLM01
-            # must be texts the models keep unchanged.
+            # _maker's work for every line, inline (a line costs 2 C calls, no more). The REF*6R
+            # values (collected as read) must be unique when sent, and they and CLM01 must be
+            # texts the models keep unchanged.
             made = []
             for values in lines:
                 obj = new(line_cls)
@@ -1497,12 +1497,12 @@ class Reader837P:
                 joined = "\n".join(texts)
                 texts_ok = (len(set(texts)) == len(texts) and _CLAIM_TEXTS_OK(joined) is not None
                             and (not self._newline_delimiter or joined.count("\n") == len(lines)))
-            else:
-                numbers = [values["line_control_number"] for values in lines]
-                texts_ok = (_CLAIM_ID_OK(claim_id) is not None and self._control_numbers_unique(lines)
-                            and all(n is None or _LINE_CONTROL_NUMBER_OK(n) for n in numbers))
+            else:  # a line without REF*6R: each text checked on its own
+                numbers = [n for values in lines if (n := values["line_control_number"]) is not None]
+                texts_ok = (_CLAIM_ID_OK(claim_id) is not None and len(set(numbers)) == len(numbers)
+                            and all(map(_LINE_CONTROL_NUMBER_OK, numbers)))
             if texts_ok:
-                fields = _ClaimFields()
+                fields = _ClaimFields()  # its attributes are the claim's field dict (a split one)
                 fields.claim_id = claim_id
                 fields.frequency = frequency
                 fields.payer_claim_number = payer_claim_number
@@ -1544,12 +1544,6 @@ class Reader837P:
                 except ValidationError:
                     pass
             raise _NotRead(_explain(exc) + hint, position, "CLM") from None
-
-    @staticmethod
-    def _control_numbers_unique(lines: list[dict]) -> bool:
-        """REF*6R unique within the claim (those sent)."""
-        numbers = [n for line in lines if (n := line["line_control_number"]) is not None]
-        return len(set(numbers)) == len(numbers)
 
 
 def _fast_address(v: dict | None) -> Address | None:
