@@ -55,8 +55,8 @@ and the rule.
 **Speed** (benchmarks/bench_decode_837p.py). Segments are cut a chunk at a time with
 ``str.split``; the segments of a service line (LX, SV1, DTP, REF*6R), HI, CLM and the
 2310B/2420A are dispatched on their first characters and looked up whole, so they are split
-into elements only the first time a text is seen (bounded caches; of a CLM only CLM01/02 are
-new in every claim, CLM03-09 are looked up). The usual subscriber block after an HL*22 (SBR,
+into elements only the first time a text is seen (bounded caches; of a CLM only CLM01 is new
+in every claim, CLM02-09 are looked up). The usual subscriber block after an HL*22 (SBR,
 NM1*IL, N3, N4, DMG, NM1*PR, REF) and patient block after an HL*23 (PAT, NM1*QC, N3, N4, DMG)
 are each matched whole by one regular expression whose groups take only values the fast path
 accepts, and the Subscriber or Patient is built at once; any other block is read segment by

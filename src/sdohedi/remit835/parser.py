@@ -25,9 +25,9 @@ What goes wrong is reported in one of two ways:
 The hot loop is written for throughput (see ``benchmarks/bench_parse_835.py``): it dispatches
 on the segment id with an if-chain in order of frequency, converts amounts and dates through
 bounded caches, and builds the models without pydantic validation (values are checked here
-instead; see :func:`sdohedi.models.construct.unchecked_maker`), mutating each object's field dict while its loop is open. The
-cyclic garbage collector is paused while a chunk is parsed (nothing built here forms a cycle)
-and restored (see :func:`_settle_young_objects`).
+instead; see :func:`sdohedi.models.construct.unchecked_maker`), mutating each object's field
+dict while its loop is open. The cyclic garbage collector is paused while a chunk is parsed
+(nothing built here forms a cycle) and restored (see :func:`_settle_young_objects`).
 
 Segments that the TR3 allows but that these models do not keep (TS3, TS2, MIA, claim PER,
 TA1) are read and dropped without a finding.
