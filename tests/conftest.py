@@ -3,7 +3,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+# Public X12 files the repository carries (sources, licenses and checksums in SOURCES.md there).
+CORPUS = Path(__file__).resolve().parent / "data" / "corpus"
 
 
 def cut_at(data: bytes, cuts) -> list[bytes]:

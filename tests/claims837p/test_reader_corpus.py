@@ -1,6 +1,6 @@
 """Reading 837P files written by others: the stupidedi examples (the TR3's own examples).
 
-The expected values below were copied by hand from the raw files in shared/corpus/837p,
+The expected values below were copied by hand from the raw files in tests/data/corpus/837p,
 not produced by the reader.
 """
 

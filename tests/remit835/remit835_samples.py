@@ -15,9 +15,10 @@ from pathlib import Path
 
 from sdohedi.remit835 import Parser835
 
-# The shared corpus, found from here: ``from conftest import CORPUS`` breaks in a whole-suite
-# run as soon as another test directory has its own conftest.py (both are module "conftest").
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
+# The repository's corpus (tests/data/corpus), found from here: ``from conftest import CORPUS``
+# breaks in a whole-suite run as soon as another test directory has its own conftest.py (both are
+# module "conftest").
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus"
 
 ISA = "ISA*00*          *00*          *ZZ*CASCADEHP      *ZZ*HARBORNLE      *261102*0930*^*00501*000000101*0*P*:~"
 GS = "GS*HP*CASCADEHP*HARBORNLE*20261102*0930*55*X*005010X221A1~"

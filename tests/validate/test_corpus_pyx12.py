@@ -1,5 +1,5 @@
-"""Agreement with pyx12 on the shared corpus, at the layers pyx12 checks (syntax and the
-implementation guide): the same files clean or not, and the errors on the same segments.
+"""Agreement with pyx12 on the corpus (tests/data/corpus), at the layers pyx12 checks (syntax and
+the implementation guide): the same files clean or not, and the errors on the same segments.
 
 Deliberate differences (documented in ``walker`` and ``guide``; a third, two PLB segments in an
 835, is in ``test_content_checks``):
