@@ -15,10 +15,13 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import CORPUS
-from corpus_split import Split, cents, split_file
+from corpus_split import Split, cents, segments, split_file
+from pyx12_oracle import pyx12_errors
+from sdohedi.ack999 import read_999
 from sdohedi.claims837p import ClaimNotRead, Reader837P
 from sdohedi.cli import main
 from sdohedi.remit835 import parse_835_file
+from sdohedi.status277 import read_277ca
 from sdohedi.x12 import X12Error
 
 FILES = sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.parent.name != "licenses" and p.suffix != ".md")
@@ -52,13 +55,13 @@ def split_or_none(path: Path) -> Split | None:
         return None
 
 
-def of_kind(kind: str, refused_as: type[Exception] = X12Error) -> list:
-    """Corpus files whose every transaction set is ``kind``, marked xfail where REFUSED_TODAY
-    (failing with ``refused_as``)."""
+def of_kind(kind: str, refused_as: type[Exception] = X12Error, guide: bytes = b"") -> list:
+    """Corpus files whose every transaction set is ``kind`` (and that name ``guide``), marked
+    xfail where REFUSED_TODAY (failing with ``refused_as``)."""
     out = []
     for path in FILES:
         s = split_or_none(path)
-        if s is not None and s.transaction_sets and set(s.transaction_sets) == {kind}:
+        if s is not None and s.transaction_sets and set(s.transaction_sets) == {kind} and guide in path.read_bytes():
             marks = [pytest.mark.xfail(strict=True, raises=refused_as, reason=REFUSED_TODAY[path.name])] \
                 if path.name in REFUSED_TODAY else []
             out.append(pytest.param(path, id=rel(path), marks=marks))
@@ -179,3 +182,45 @@ def test_remit_csv_totals_equal_the_split(path, tmp_path):
     # a claim without lines is one row; so every claim shows up in the line file too
     assert len({(r["st02"], r["claim_id"], r["claim_charge"]) for r in lines}) == \
         len({(r["st02"], r["claim_id"], r["charge"]) for r in claims})
+
+
+# --- acknowledgments -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", of_kind("999"))
+def test_999_reader_gives_each_ak2_its_ik5(path):
+    segs = segments(path.read_bytes())
+    expected = [(s[2], None) for s in segs if s[0] == "AK2"]
+    verdicts = iter(s[1] for s in segs if s[0] == "IK5")  # one IK5 closes each AK2 in these files
+    expected = [(number, next(verdicts)) for number, _ in expected]
+    groups = [s[2] for s in segs if s[0] == "AK1"]
+    ack = read_999([path.read_bytes()])
+    assert [g.control_number for g in ack.groups] == groups
+    assert [(t.control_number, t.status) for g in ack.groups for t in g.transactions] == expected
+
+
+@pytest.mark.parametrize("path", of_kind("277", guide=b"005010X214"))
+def test_277ca_reader_gives_each_patient_level_its_trace(path):
+    traces, at_patient = [], False
+    for s in segments(path.read_bytes()):
+        if s[0] == "HL":
+            at_patient = s[3] == "PT"
+        elif s[0] == "TRN" and at_patient:  # TRN02 of the patient level: the claim's CLM01
+            traces.append(s[2])
+            at_patient = False
+    status = read_277ca([path.read_bytes()])
+    assert [c.patient_control_number for c in status.claims] == traces
+
+
+# --- pyx12 on what the tests call valid ----------------------------------------------------------
+
+# The files the reader and remit tests treat as clean examples. stupidedi oxygen and wheelchair are
+# not here: pyx12's map rejects their PWK02 = AD (see tests/validate/test_corpus_pyx12.py).
+VALID = [p for p in FILES if p.parent.name == "835" or p.name == "pyx12-835_mult_loops.txt"
+         or (p.parent.name == "837p" and p.name.startswith("stupidedi-")
+             and p.name not in ("stupidedi-oxygen.edi", "stupidedi-wheelchair.edi"))]
+
+
+@pytest.mark.parametrize("path", VALID, ids=rel)
+def test_what_the_tests_call_valid_is_pyx12_clean(path):
+    ok, messages, _ = pyx12_errors(path.read_bytes())
+    assert ok and messages == []

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from conftest import CORPUS
+from corpus_split import cents, split_file
 from sdohedi.claims837p import ClaimNotRead, Reader837P, read_837p_file
 from sdohedi.models import Claim
 from sdohedi.models.fields import LENIENT_CONTEXT
@@ -104,6 +105,14 @@ def test_hand_copied_values(name):
         [error] = reader.errors
         assert isinstance(error, ClaimNotRead) and error.claim_ordinal == 1
         assert "lenient" in str(error)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_hand_copied_values_are_what_a_plain_split_reads(name):
+    claim_id, total, procedures = EXPECTED[name][:3]
+    split = split_file(DIR / name)
+    assert dict(split.claim_charges) == {(claim_id, cents(total)): 1}
+    assert split.ids["SV1"] == len(procedures)
 
 
 def test_anesthesia_minutes_individual_rendering_and_1g():

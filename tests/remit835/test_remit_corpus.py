@@ -8,6 +8,7 @@ from decimal import Decimal as D
 
 import pytest
 
+from corpus_split import cents, split_file
 from remit835_samples import CORPUS, parse_all
 from sdohedi.remit835 import balance_findings, parse_835_file
 
@@ -58,6 +59,15 @@ def test_corpus_file_totals(path):
     assert (r.trace_number, r.payer_id, r.payment_date) == (trace, payer_id, day)
     assert r.findings == []  # SE01 and SE02 are right in all of them (counted by hand)
     assert balance_findings(r) == []  # and they all balance
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_hand_counted_values_are_what_a_plain_split_reads(path):
+    split = split_file(path)
+    _, n_claims, n_lines, _, bpr02, charged, paid, plb, *_ = EXPECTED[path.name]
+    assert (split.ids["CLP"], split.ids["SVC"]) == (n_claims, n_lines)
+    amounts = (bpr02, charged, paid, plb)
+    assert (split.bpr02, split.clp03, split.clp04, split.plb) == tuple(cents(str(x)) for x in amounts)
 
 
 def test_dollars_and_data_sent_separate_in_detail():

@@ -23,7 +23,8 @@ REFDES = re.compile(r"\(([A-Z][A-Z0-9]{1,2}[0-9]{2}(?:-[0-9]{2})?)\)")
 PWK_DIFFERENCE = {"stupidedi-oxygen.edi": {("segment", 24), ("segment", 47)},
                   "stupidedi-wheelchair.edi": {("segment", 26)}}
 FILES = corpus("837p") + corpus("837p-invalid") + corpus("835") + corpus("277ca") + \
-    [p for p in corpus("999") if not p.name.startswith("stupidedi")]
+    [p for p in corpus("999") if not p.name.startswith("stupidedi")] + \
+    [p for p in corpus("realworld") if p.suffix == ".835" or p.name.startswith("pyx12-")]  # pyx12 has their maps
 
 
 @pytest.fixture(scope="module")
