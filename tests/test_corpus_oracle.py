@@ -168,10 +168,10 @@ def test_remit_csv_totals_equal_the_split(path, tmp_path):
     expected = split_file(path)
     lines = remit_csv(path, tmp_path / "lines.csv")
     claims = remit_csv(path, tmp_path / "claims.csv", "--claims")
-    # one payment per transaction set, repeated on each of its rows
+    # one payment per transaction set (its control numbers), repeated on each of its rows
     payments = {(r["isa13"], r["gs06"], r["st02"]): r["payment_amount"] for r in lines + claims}
-    if len(payments) == len(expected.transaction_sets):  # control numbers tell the sets apart
-        assert sum(amount(v) for v in payments.values()) == expected.bpr02
+    assert len(payments) == len(expected.transaction_sets)
+    assert sum(amount(v) for v in payments.values()) == expected.bpr02
     assert len(claims) == expected.ids["CLP"]
     assert sum(amount(r["charge"]) for r in claims) == expected.clp03
     assert sum(amount(r["paid"]) for r in claims) == expected.clp04
