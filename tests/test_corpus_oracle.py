@@ -99,6 +99,16 @@ def test_the_corpus_covers_each_kind():
     assert kinds[frozenset({"999"})] >= 3 and kinds[frozenset({"277"})] >= 3
 
 
+def test_the_split_reads_the_delimiters_from_the_isa():
+    # the same interchange written with * ~ : and with ~ _ ^ (imsweb), and the same 835 as one line
+    # (stupidedi) and as one segment per line (LinuxForHealth): the same segments
+    plain, odd = (split_file(CORPUS / "837p" / f"imsweb-x12_{n}.txt") for n in ("valid", "valid_different_separators"))
+    assert plain == odd and plain.ids["CLM"] == 2
+    one_line = split_file(CORPUS / "835" / "stupidedi-dollars-and-data-sent-together.edi")
+    per_line = split_file(CORPUS / "realworld" / "lfh-medicare-part-a.835")
+    assert (one_line.clp03, one_line.clp04, one_line.plb) == (per_line.clp03, per_line.clp04, per_line.plb)
+
+
 @pytest.mark.parametrize("path", [p for p in FILES if split_or_none(p) is None], ids=rel)
 def test_what_the_split_cannot_read_our_readers_refuse(path):
     with pytest.raises(X12Error):
