@@ -56,28 +56,30 @@ CREATE INDEX IF NOT EXISTS claim_lines_claim ON claim_lines(claim_id);
 CREATE TABLE IF NOT EXISTS line_history (
     service_id TEXT NOT NULL, claim_id TEXT NOT NULL, replaced_at TEXT NOT NULL);
 """
-# What ``sdohedi reconcile`` adds: applied 835s (keyed by trace, which makes applying idempotent),
-# their claim and line payments, and provider-level adjustments (PLB).
+# What ``sdohedi reconcile`` adds: applied 835s, their claim and line payments, and provider-level
+# adjustments (PLB). A remittance is keyed by its content (``remittance_key``, a sha256 of the ST..SE
+# text without its control numbers, see ``sdohedi.reconcile``), which makes applying idempotent while
+# telling apart two different remittances that share a trace number (TRN02).
 RECONCILE_TABLES = """
 CREATE TABLE IF NOT EXISTS remittances (
-    trace_payer_id TEXT NOT NULL, trace_number TEXT NOT NULL, isa13 TEXT NOT NULL, st02 TEXT NOT NULL,
-    payer_id TEXT, payment_date TEXT, total_payment TEXT NOT NULL, source TEXT, applied_at TEXT NOT NULL,
-    PRIMARY KEY (trace_payer_id, trace_number));
+    remittance_key TEXT PRIMARY KEY, trace_payer_id TEXT NOT NULL, trace_number TEXT NOT NULL,
+    isa13 TEXT NOT NULL, st02 TEXT NOT NULL, payer_id TEXT, payment_date TEXT, total_payment TEXT NOT NULL,
+    credit_debit TEXT NOT NULL, claims_paid TEXT, source TEXT, applied_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS claim_payments (
-    trace_payer_id TEXT NOT NULL, trace_number TEXT NOT NULL, seq INTEGER NOT NULL, claim_id TEXT NOT NULL,
-    matched INTEGER NOT NULL, status_code TEXT NOT NULL, outcome TEXT NOT NULL, charge TEXT NOT NULL,
-    paid TEXT NOT NULL, patient_responsibility TEXT NOT NULL, payer_claim_number TEXT, adjustments TEXT NOT NULL,
-    PRIMARY KEY (trace_payer_id, trace_number, seq));
+    remittance_key TEXT NOT NULL, trace_payer_id TEXT NOT NULL, trace_number TEXT NOT NULL, seq INTEGER NOT NULL,
+    claim_id TEXT NOT NULL, matched INTEGER NOT NULL, status_code TEXT NOT NULL, outcome TEXT NOT NULL,
+    charge TEXT NOT NULL, paid TEXT NOT NULL, patient_responsibility TEXT NOT NULL, payer_claim_number TEXT,
+    adjustments TEXT NOT NULL, PRIMARY KEY (remittance_key, seq));
 CREATE TABLE IF NOT EXISTS line_payments (
-    trace_payer_id TEXT NOT NULL, trace_number TEXT NOT NULL, claim_seq INTEGER NOT NULL, line_seq INTEGER NOT NULL,
-    claim_id TEXT NOT NULL, service_id TEXT, matched INTEGER NOT NULL, procedure_code TEXT NOT NULL,
-    charge TEXT NOT NULL, paid TEXT NOT NULL, adjustments TEXT NOT NULL,
-    PRIMARY KEY (trace_payer_id, trace_number, claim_seq, line_seq));
+    remittance_key TEXT NOT NULL, trace_payer_id TEXT NOT NULL, trace_number TEXT NOT NULL,
+    claim_seq INTEGER NOT NULL, line_seq INTEGER NOT NULL, claim_id TEXT NOT NULL, service_id TEXT,
+    matched INTEGER NOT NULL, procedure_code TEXT NOT NULL, charge TEXT NOT NULL, paid TEXT NOT NULL,
+    adjustments TEXT NOT NULL, PRIMARY KEY (remittance_key, claim_seq, line_seq));
 CREATE INDEX IF NOT EXISTS line_payments_service ON line_payments(service_id);
 CREATE TABLE IF NOT EXISTS provider_adjustments (
-    trace_payer_id TEXT NOT NULL, trace_number TEXT NOT NULL, seq INTEGER NOT NULL, provider_id TEXT,
-    reason TEXT NOT NULL, reference_id TEXT, amount TEXT NOT NULL, claim_id TEXT,
-    PRIMARY KEY (trace_payer_id, trace_number, seq));
+    remittance_key TEXT NOT NULL, trace_payer_id TEXT NOT NULL, trace_number TEXT NOT NULL, seq INTEGER NOT NULL,
+    provider_id TEXT, reason TEXT NOT NULL, reference_id TEXT, amount TEXT NOT NULL, claim_id TEXT,
+    PRIMARY KEY (remittance_key, seq));
 """
 
 

@@ -234,7 +234,9 @@ def test_statements_do_not_grow_with_the_claims(kind, request, tmp_path):
             del lg.execute, lg.executemany
             statements.append(seen)
         assert [(r.claims_matched, r.unknown_claims) for r in results] == [(1, []), (4, ["NOT-OURS"])]
-        assert len(statements[1]) == len(statements[0]) < 12, statements
+        # per remittance: the turn, its row, the reused-trace check, the claims (lock, read, 4 writes),
+        # the PLBs and its CLP04 sum: a constant, whatever the claims
+        assert len(statements[1]) == len(statements[0]) <= 13, statements
         assert lg.execute("SELECT COUNT(*) FROM line_payments").fetchone() == (2 + 6,)
 
 
