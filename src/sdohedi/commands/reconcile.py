@@ -109,7 +109,7 @@ def command(files, ledger_path, config_path, reports_dir, fmt):
                    f" (already applied: {total.already_applied})")
         click.echo("claims: " + (", ".join(f"{k} {v}" for k, v in sorted(total.outcomes.items())) or "none"))
         if total.unknown_claims:
-            click.echo(f"unknown claims (CLP01 not in the ledger): {', '.join(total.unknown_claims[:10])}")
+            click.echo(f"unknown claims (not in the ledger): {', '.join(total.unknown_claims[:10])}")
         if total.unmatched_lines:
             click.echo(f"unmatched lines (REF*6R not a line of the claim): {total.unmatched_lines}")
         if total.findings:
