@@ -108,12 +108,13 @@ def apply_999(ledger: SqlLedger, chunks: Iterable[bytes]) -> ApplyResult:
 def apply_277ca(ledger: SqlLedger, chunks: Iterable[bytes]) -> ApplyResult:
     report = read_277ca(chunks)
     _refuse_incomplete("277CA", report.findings, report.segments)
-    if not report.versions:
+    if not report.guides:
         raise X12Error("277 has no transaction set (ST); not applied", rule="required-segment", segment="ST")
-    for version in report.versions:
-        if version != CLAIM_ACKNOWLEDGMENT:
-            raise X12Error(f"277 of guide {version[:12] or '(none named)'} is not a 277CA ({CLAIM_ACKNOWLEDGMENT},"
-                           " claim acknowledgment); not applied", rule="not-277ca", segment="ST", element=3)
+    for position, guide in report.guides:
+        if guide != CLAIM_ACKNOWLEDGMENT:
+            raise X12Error(f"277 of guide {guide[:12] or '(none named)'} is not a 277CA ({CLAIM_ACKNOWLEDGMENT},"
+                           " claim acknowledgment); not applied", rule="not-277ca", segment="ST", element=3,
+                           position=position)
     result = ApplyResult()
     if not report.claims:
         result.findings.append(_unmatched("277CA acknowledges no claim (no patient-level TRN)", None, "TRN", 2))

@@ -257,8 +257,9 @@ class Status277CA(_Model):
     claims: tuple[ClaimStatus277, ...] = ()
     levels: tuple[LevelStatus, ...] = ()
     findings: tuple[Finding, ...] = Field(default=())
-    # the implementation guide of each transaction set (ST03, else GS08): 005010X214 for a 277CA
-    versions: tuple[str, ...] = ()
+    # (ST position, its implementation guide: ST03, else GS08) of each transaction set;
+    # 005010X214 for a 277CA
+    guides: tuple[tuple[int, str], ...] = ()
     segments: int = 0  # segments read (a truncated 277CA ends after the last of them)
 
     def claim(self, patient_control_number: str) -> ClaimStatus277 | None:

@@ -71,14 +71,14 @@ class _Builder:
         self.line: dict | None = None
         self.provider_id: str | None = None
         self.gs08 = ""
-        self.versions: list[str] = []
+        self.guides: list[tuple[int, str]] = []
 
     def segment(self, pos: int, els: list[str], comp: str) -> None:
         sid = els[0]
         if sid == "GS":
             self.gs08 = _get(els, 8)
         if sid == "ST":
-            self.versions.append(_get(els, 3) or self.gs08)
+            self.guides.append((pos, _get(els, 3) or self.gs08))
         if sid == "HL":
             self._close_level()
             self.level = _get(els, 3)
@@ -186,4 +186,4 @@ def read_277ca(chunks: Iterable[bytes]) -> Status277CA:
         builder.segment(pos, els, comp)
     builder._close_level()
     return Status277CA(claims=tuple(builder.claims), levels=tuple(builder.levels), findings=tuple(reader.findings),
-                       versions=tuple(builder.versions), segments=pos)
+                       guides=tuple(builder.guides), segments=pos)
