@@ -469,6 +469,9 @@ def unmatched(ledger: SqlLedger) -> list[dict]:
 
     def add(key, seq, lseq, claim_id, service_id, reason, amount):
         applied, tpid, trace = remittances[key]
+        amount = Decimal(amount)
+        cents = amount.quantize(CENT)
+        amount = cents if cents == amount else amount  # in cents, as disbursement, unless that would round
         rows.append(((applied, tpid, trace, key, seq, lseq), {
             "trace_payer_id": tpid, "trace_number": trace, "claim_id": claim_id or "", "service_id": service_id or "",
             "reason": reason, "amount": str(amount)}))
