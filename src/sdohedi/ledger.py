@@ -83,6 +83,54 @@ CREATE TABLE IF NOT EXISTS provider_adjustments (
 """
 
 
+# Reconcile's tables as sdohedi made them before remittances were keyed by content: on opening such
+# a ledger for writing they are renamed aside, copied into today's tables (keyed ``trace:TRN03:TRN02``,
+# which no content key equals, so those remittances stay applied), and dropped, in one transaction.
+_RECONCILE_V1 = ("remittances", "claim_payments", "line_payments", "provider_adjustments")
+_COPY_V1 = {
+    "remittances": ("remittance_key, trace_payer_id, trace_number, isa13, st02, payer_id, payment_date,"
+                    " total_payment, credit_debit, claims_paid, source, applied_at",
+                    "trace_payer_id, trace_number, isa13, st02, payer_id, payment_date, total_payment, 'C', NULL,"
+                    " source, applied_at"),
+    "claim_payments": ("remittance_key, trace_payer_id, trace_number, seq, claim_id, matched, status_code, outcome,"
+                       " charge, paid, patient_responsibility, payer_claim_number, adjustments",
+                       "trace_payer_id, trace_number, seq, claim_id, matched, status_code, outcome, charge, paid,"
+                       " patient_responsibility, payer_claim_number, adjustments"),
+    "line_payments": ("remittance_key, trace_payer_id, trace_number, claim_seq, line_seq, claim_id, service_id,"
+                      " matched, procedure_code, charge, paid, adjustments",
+                      "trace_payer_id, trace_number, claim_seq, line_seq, claim_id, service_id, matched,"
+                      " procedure_code, charge, paid, adjustments"),
+    "provider_adjustments": ("remittance_key, trace_payer_id, trace_number, seq, provider_id, reason, reference_id,"
+                             " amount, claim_id",
+                             "trace_payer_id, trace_number, seq, provider_id, reason, reference_id, amount, claim_id"),
+}
+
+
+def legacy_remittance_key(trace_payer_id: str, trace_number: str) -> str:
+    """The key a remittance applied before content keys carries after the upgrade."""
+    return f"trace:{trace_payer_id}:{trace_number}"
+
+
+def upgrade_reconcile_tables(ledger: Any, remittance_columns: Iterable[str]) -> None:
+    """Bring reconcile's tables of an older ledger to today's (see ``_RECONCILE_V1``); nothing to do
+    when ``remittances`` (whose columns are given) has ``remittance_key`` or does not exist."""
+    columns = set(remittance_columns)
+    if not columns or "remittance_key" in columns:
+        return
+    with ledger.transaction():
+        for table in _RECONCILE_V1:
+            ledger.execute(f"ALTER TABLE {table} RENAME TO {table}_v1")
+        ledger.execute("DROP INDEX IF EXISTS line_payments_service")  # it went with the renamed table
+        for statement in RECONCILE_TABLES.split(";"):
+            if statement.strip():
+                ledger.execute(statement)
+        for table in _RECONCILE_V1:
+            into, select = _COPY_V1[table]
+            ledger.execute(f"INSERT INTO {table}({into}) SELECT 'trace:' || trace_payer_id || ':' || trace_number,"
+                           f" {select} FROM {table}_v1")
+            ledger.execute(f"DROP TABLE {table}_v1")
+
+
 @dataclass(frozen=True)
 class Dialect:
     """What differs between the backends in the SQL that reconcile and acknowledgments share.
@@ -345,6 +393,7 @@ class Ledger(BaseLedger):
     def create_tables(self) -> None:
         """Every table, reconcile's too (IF NOT EXISTS). Not inside a transaction: executescript commits."""
         self.db.executescript(SCHEMA)
+        upgrade_reconcile_tables(self, (r[1] for r in self.db.execute("PRAGMA table_info(remittances)")))
 
     def execute(self, sql: str, params: tuple | list = ()) -> sqlite3.Cursor:
         """Run SQL of the common subset (``?`` placeholders; see :class:`Dialect`)."""

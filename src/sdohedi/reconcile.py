@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from os import PathLike
 
-from .ledger import RECONCILE_TABLES, SqlLedger, select_in, utc_now
+from .ledger import RECONCILE_TABLES, SqlLedger, legacy_remittance_key, select_in, utc_now
 from .models.config import NLEConfig
 from .models.remit import ClaimPayment, Finding, ProviderAdjustment, Remittance, RemittanceClaim
 from .remit835 import balance_findings, iter_835_claims, stream_balance_findings
@@ -257,22 +257,24 @@ class _Posting:
         self.batch: list[ClaimPayment] = []
         self.seq = 1  # of the first claim in the batch
         take_turn(ledger)
-        # the remittance's row first: applying it again (also concurrently, from another process,
-        # which waits on the key until this transaction ends) inserts nothing and skips its claims
         h = header
-        cur = ledger.execute(
+        others = {k for (k,) in ledger.execute(
+            "SELECT remittance_key FROM remittances WHERE trace_payer_id = ? AND trace_number = ?",
+            (h.trace_payer_id, h.trace_number)).fetchall()}
+        # the remittance's row first: applying it again (also concurrently, from another process,
+        # which waits on the key until this transaction ends) inserts nothing and skips its claims.
+        # A ledger upgraded from trace keys knows its remittances by trace alone: those stay applied.
+        self.new = legacy_remittance_key(h.trace_payer_id, h.trace_number) not in others and ledger.execute(
             "INSERT INTO remittances(remittance_key, trace_payer_id, trace_number, isa13, st02, payer_id,"
             " payment_date, total_payment, credit_debit, source, applied_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
             " ON CONFLICT (remittance_key) DO NOTHING",
             self.key + (h.interchange_control_number, h.transaction_control_number, h.payer.id,
-                        h.payment_date.isoformat(), str(h.total_payment), h.credit_debit, source, self.now))
-        self.new = cur.rowcount != 0
+                        h.payment_date.isoformat(), str(h.total_payment), h.credit_debit, source,
+                        self.now)).rowcount != 0
         if not self.new:
             result.already_applied += 1
             return
-        others = ledger.execute("SELECT COUNT(*) FROM remittances WHERE trace_payer_id = ? AND trace_number = ?"
-                                " AND remittance_key <> ?", (h.trace_payer_id, h.trace_number, content_key))
-        if others.fetchone()[0]:
+        if others:
             result.findings.append(Finding(
                 severity="warning", rule="trace-reused",
                 message="TRN02 trace number (with this TRN03) was already applied for a remittance of other "
@@ -489,8 +491,10 @@ def unmatched(ledger: SqlLedger) -> list[dict]:
         plb[key] += Decimal(amount)
     for key, total, credit_debit, claims_paid in ledger.execute(
             "SELECT remittance_key, total_payment, credit_debit, claims_paid FROM remittances"):
+        if claims_paid is None:
+            continue  # applied before claims_paid was kept (an upgraded ledger): not known
         signed = -Decimal(total) if credit_debit == "D" else Decimal(total)
-        gap = signed - (Decimal(claims_paid or 0) - plb[key])
+        gap = signed - (Decimal(claims_paid) - plb[key])
         if gap:
             add(key, 0, 0, None, None, UNBALANCED, gap)
     return [r for _, r in sorted(rows, key=lambda r: r[0])]
