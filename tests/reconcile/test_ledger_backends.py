@@ -144,5 +144,6 @@ def test_a_ledger_from_before_content_keys_is_upgraded(kind, request, tmp_path):
         assert rec.network_adjustments(lg) == [{"reason": "L6", "reference_id": "", "amount": "-1.50"}]
         assert rec.unmatched(lg) == []  # BPR02's balance is not known for it
         again = rec.apply_remittance(lg, remit("EFT1", "61.50", [ClaimPayment(
-            claim_id=a, status_code="1", charge=D("61.50"), paid=D("61.50"), services=[svc("A1", "S5170", "41", "41")])]))
+            claim_id=a, status_code="1", charge=D("61.50"), paid=D("61.50"),
+            services=[svc("A1", "S5170", "41", "41")])]))
         assert (again.applied, again.already_applied) == (0, 1)

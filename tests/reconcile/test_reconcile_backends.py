@@ -223,7 +223,8 @@ def test_claim_level_unmatched_and_unbalanced_money_add_up(kind, request, tmp_pa
     with open_backend(kind, request, tmp_path) as lg:
         bill(lg, write_rows(tmp_path / "log.csv", FIVE_ROWS), tmp_path / "out")
         paid_at_claim_level_unbalanced_and_trace_reused(lg, tmp_path)
-        owed = {o["cbo"]: (o["paid"], o["claim_level"], o["provider_adjustments"]) for o in rec.disbursement(lg, CONFIG)}
+        owed = {o["cbo"]: (o["paid"], o["claim_level"], o["provider_adjustments"])
+                for o in rec.disbursement(lg, CONFIG)}
         # A: 61.50 at claim level; C: 35.70 less the unmatched line's 14.30; B: 56.00 less its 3.00 PLB
         assert owed == {"meals": ("61.50", "61.50", "0.00"), "casemgmt": ("21.40", "0.00", "0.00"),
                         "rides": ("56.00", "0.00", "3.00")}

@@ -184,3 +184,29 @@ def test_claims_and_lines_we_never_sent_go_to_unmatched(loop, tmp_path):
     rows = [(r["claim_id"], r["service_id"], D(r["amount"])) for r in reports["unmatched"]]
     assert rows == [("NEVER-SENT-1", "", D(segs[clps[0]][4])), (segs[clps[1]][1], "NO-SUCH-LINE", D(segs[svc][3]))]
     assert sum(D(r["paid"]) for r in reports["disbursement"]) + sum(r[2] for r in rows) == bpr02(segs)
+
+
+def test_one_big_transaction_set_is_applied_in_bounded_memory(loop, tmp_path):
+    """Claim by claim: the peak of applying an ST/SE of ~18,000 claims is not ten times that of ~1,800."""
+    import tracemalloc
+
+    from sdohedi import reconcile as rec
+    from sdohedi.ledger import Ledger
+
+    ledger, eras, _acks = loop
+    segs = segments(eras["cascade"])
+    lx = next(i for i, s in enumerate(segs) if s[0] == "LX")
+    se = next(i for i, s in enumerate(segs) if s[0] == "SE")
+    peaks = []
+    for copies in (10, 100):
+        big = [list(s) for s in segs[:lx + 1]] + segs[lx + 1:se] * copies + segs[se:]
+        next(s for s in big if s[0] == "BPR")[2] = str(bpr02(segs) * copies)
+        era = write(tmp_path / f"x{copies}.835", big)
+        with Ledger(ledger) as lg:
+            tracemalloc.start()
+            result = rec.apply_835_file(lg, era)
+            peaks.append(tracemalloc.get_traced_memory()[1])
+            tracemalloc.stop()
+        assert result.applied == 1 and result.claims_matched == 184 * copies
+        assert [f.rule for f in result.findings] == ([] if copies == 10 else ["trace-reused"])  # the TRN of x10
+    assert peaks[1] < 1.5 * peaks[0], peaks
