@@ -135,6 +135,11 @@ def test_a_ledger_from_before_content_keys_is_upgraded(kind, request, tmp_path):
             lg.execute("INSERT INTO provider_adjustments VALUES ('1930000000', 'EFT1', 1, '1234567893', 'L6', NULL,"
                        " '-1.50', NULL)")
     with open_ledger(spec) as lg:
+        lg.create_tables()  # again: nothing more to do
+        indexes = ("SELECT tbl_name, name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'"
+                   if kind == "sqlite" else "SELECT tablename, indexname FROM pg_indexes WHERE indexname NOT LIKE '%pkey'")
+        assert {("line_payments", "line_payments_service")} <= set(
+            lg.execute(indexes).fetchall())
         assert lg.execute("SELECT remittance_key, trace_number, claims_paid FROM remittances").fetchall() == [
             ("trace:1930000000:EFT1", "EFT1", None)]
         assert lg.execute("SELECT remittance_key, seq, paid FROM claim_payments").fetchall() == [
