@@ -347,9 +347,9 @@ def apply_835_file(ledger: SqlLedger, path: str | PathLike[str], *, source: str 
     and one chunk): each set in one database transaction, committed at its SE, so a file that
     breaks off keeps the sets before the break (``result.error`` says where it broke).
 
-    ``result.findings``, in file order: per set the reader's (SE count and control number), the
-    balancing rules it breaks (line, claim, then BPR02), a reused trace number; then the
-    envelope's (GE/IEA counts and control numbers)."""
+    ``result.findings``, in file order: per set a reused trace number, then as ``sdohedi remit``
+    reports them the reader's (SE count and control number) and the balancing rules it breaks
+    (line, claim, then BPR02); last the envelope's (GE/IEA counts and control numbers)."""
     result = ApplyResult()
     envelope: list[Finding] = []
     keys = content_keys(path, chunk_size)
