@@ -56,29 +56,79 @@ CREATE INDEX IF NOT EXISTS claim_lines_claim ON claim_lines(claim_id);
 CREATE TABLE IF NOT EXISTS line_history (
     service_id TEXT NOT NULL, claim_id TEXT NOT NULL, replaced_at TEXT NOT NULL);
 """
-# What ``sdohedi reconcile`` adds: applied 835s (keyed by trace, which makes applying idempotent),
-# their claim and line payments, and provider-level adjustments (PLB).
+# What ``sdohedi reconcile`` adds: applied 835s, their claim and line payments, and provider-level
+# adjustments (PLB). A remittance is keyed by its content (``remittance_key``, a sha256 of the ST..SE
+# text without its control numbers, see ``sdohedi.reconcile``), which makes applying idempotent while
+# telling apart two different remittances that share a trace number (TRN02).
 RECONCILE_TABLES = """
 CREATE TABLE IF NOT EXISTS remittances (
-    trace_payer_id TEXT NOT NULL, trace_number TEXT NOT NULL, isa13 TEXT NOT NULL, st02 TEXT NOT NULL,
-    payer_id TEXT, payment_date TEXT, total_payment TEXT NOT NULL, source TEXT, applied_at TEXT NOT NULL,
-    PRIMARY KEY (trace_payer_id, trace_number));
+    remittance_key TEXT PRIMARY KEY, trace_payer_id TEXT NOT NULL, trace_number TEXT NOT NULL,
+    isa13 TEXT NOT NULL, st02 TEXT NOT NULL, payer_id TEXT, payment_date TEXT, total_payment TEXT NOT NULL,
+    credit_debit TEXT NOT NULL, claims_paid TEXT, source TEXT, applied_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS claim_payments (
-    trace_payer_id TEXT NOT NULL, trace_number TEXT NOT NULL, seq INTEGER NOT NULL, claim_id TEXT NOT NULL,
-    matched INTEGER NOT NULL, status_code TEXT NOT NULL, outcome TEXT NOT NULL, charge TEXT NOT NULL,
-    paid TEXT NOT NULL, patient_responsibility TEXT NOT NULL, payer_claim_number TEXT, adjustments TEXT NOT NULL,
-    PRIMARY KEY (trace_payer_id, trace_number, seq));
+    remittance_key TEXT NOT NULL, trace_payer_id TEXT NOT NULL, trace_number TEXT NOT NULL, seq INTEGER NOT NULL,
+    claim_id TEXT NOT NULL, matched INTEGER NOT NULL, status_code TEXT NOT NULL, outcome TEXT NOT NULL,
+    charge TEXT NOT NULL, paid TEXT NOT NULL, patient_responsibility TEXT NOT NULL, payer_claim_number TEXT,
+    adjustments TEXT NOT NULL, PRIMARY KEY (remittance_key, seq));
 CREATE TABLE IF NOT EXISTS line_payments (
-    trace_payer_id TEXT NOT NULL, trace_number TEXT NOT NULL, claim_seq INTEGER NOT NULL, line_seq INTEGER NOT NULL,
-    claim_id TEXT NOT NULL, service_id TEXT, matched INTEGER NOT NULL, procedure_code TEXT NOT NULL,
-    charge TEXT NOT NULL, paid TEXT NOT NULL, adjustments TEXT NOT NULL,
-    PRIMARY KEY (trace_payer_id, trace_number, claim_seq, line_seq));
+    remittance_key TEXT NOT NULL, trace_payer_id TEXT NOT NULL, trace_number TEXT NOT NULL,
+    claim_seq INTEGER NOT NULL, line_seq INTEGER NOT NULL, claim_id TEXT NOT NULL, service_id TEXT,
+    matched INTEGER NOT NULL, procedure_code TEXT NOT NULL, charge TEXT NOT NULL, paid TEXT NOT NULL,
+    adjustments TEXT NOT NULL, PRIMARY KEY (remittance_key, claim_seq, line_seq));
 CREATE INDEX IF NOT EXISTS line_payments_service ON line_payments(service_id);
 CREATE TABLE IF NOT EXISTS provider_adjustments (
-    trace_payer_id TEXT NOT NULL, trace_number TEXT NOT NULL, seq INTEGER NOT NULL, provider_id TEXT,
-    reason TEXT NOT NULL, reference_id TEXT, amount TEXT NOT NULL, claim_id TEXT,
-    PRIMARY KEY (trace_payer_id, trace_number, seq));
+    remittance_key TEXT NOT NULL, trace_payer_id TEXT NOT NULL, trace_number TEXT NOT NULL, seq INTEGER NOT NULL,
+    provider_id TEXT, reason TEXT NOT NULL, reference_id TEXT, amount TEXT NOT NULL, claim_id TEXT,
+    PRIMARY KEY (remittance_key, seq));
 """
+
+
+# Reconcile's tables as sdohedi made them before remittances were keyed by content: on opening such
+# a ledger for writing they are renamed aside, copied into today's tables (keyed ``trace:TRN03:TRN02``,
+# which no content key equals, so those remittances stay applied), and dropped, in one transaction.
+_RECONCILE_V1 = ("remittances", "claim_payments", "line_payments", "provider_adjustments")
+_COPY_V1 = {
+    "remittances": ("remittance_key, trace_payer_id, trace_number, isa13, st02, payer_id, payment_date,"
+                    " total_payment, credit_debit, claims_paid, source, applied_at",
+                    "trace_payer_id, trace_number, isa13, st02, payer_id, payment_date, total_payment, 'C', NULL,"
+                    " source, applied_at"),
+    "claim_payments": ("remittance_key, trace_payer_id, trace_number, seq, claim_id, matched, status_code, outcome,"
+                       " charge, paid, patient_responsibility, payer_claim_number, adjustments",
+                       "trace_payer_id, trace_number, seq, claim_id, matched, status_code, outcome, charge, paid,"
+                       " patient_responsibility, payer_claim_number, adjustments"),
+    "line_payments": ("remittance_key, trace_payer_id, trace_number, claim_seq, line_seq, claim_id, service_id,"
+                      " matched, procedure_code, charge, paid, adjustments",
+                      "trace_payer_id, trace_number, claim_seq, line_seq, claim_id, service_id, matched,"
+                      " procedure_code, charge, paid, adjustments"),
+    "provider_adjustments": ("remittance_key, trace_payer_id, trace_number, seq, provider_id, reason, reference_id,"
+                             " amount, claim_id",
+                             "trace_payer_id, trace_number, seq, provider_id, reason, reference_id, amount, claim_id"),
+}
+
+
+def legacy_remittance_key(trace_payer_id: str, trace_number: str) -> str:
+    """The key a remittance applied before content keys carries after the upgrade."""
+    return f"trace:{trace_payer_id}:{trace_number}"
+
+
+def upgrade_reconcile_tables(ledger: Any, remittance_columns: Iterable[str]) -> None:
+    """Bring reconcile's tables of an older ledger to today's (see ``_RECONCILE_V1``); nothing to do
+    when ``remittances`` (whose columns are given) has ``remittance_key`` or does not exist."""
+    columns = set(remittance_columns)
+    if not columns or "remittance_key" in columns:
+        return
+    with ledger.transaction():
+        for table in _RECONCILE_V1:
+            ledger.execute(f"ALTER TABLE {table} RENAME TO {table}_v1")
+        ledger.execute("DROP INDEX IF EXISTS line_payments_service")  # it went with the renamed table
+        for statement in RECONCILE_TABLES.split(";"):
+            if statement.strip():
+                ledger.execute(statement)
+        for table in _RECONCILE_V1:
+            into, select = _COPY_V1[table]
+            ledger.execute(f"INSERT INTO {table}({into}) SELECT 'trace:' || trace_payer_id || ':' || trace_number,"
+                           f" {select} FROM {table}_v1")
+            ledger.execute(f"DROP TABLE {table}_v1")
 
 
 @dataclass(frozen=True)
@@ -343,6 +393,7 @@ class Ledger(BaseLedger):
     def create_tables(self) -> None:
         """Every table, reconcile's too (IF NOT EXISTS). Not inside a transaction: executescript commits."""
         self.db.executescript(SCHEMA)
+        upgrade_reconcile_tables(self, (r[1] for r in self.db.execute("PRAGMA table_info(remittances)")))
 
     def execute(self, sql: str, params: tuple | list = ()) -> sqlite3.Cursor:
         """Run SQL of the common subset (``?`` placeholders; see :class:`Dialect`)."""

@@ -1,8 +1,25 @@
 """Reconciliation: apply 835 remittances to the ledger and work out what each CBO is owed.
 
 Matching: CLP01 = CLM01 (the claim id we sent), SVC REF*6R = service_id (the line control
-number we sent). Applying is idempotent: a remittance is keyed by its trace (TRN03 payer id +
-TRN02 trace number); the same 835 applied twice changes nothing the second time.
+number we sent). Applying is idempotent: a remittance is keyed by its content (``remittance_key``:
+the sha256 of its ST..SE text without the ST02/SE02 control numbers, see :func:`content_keys`),
+so the same 835 applied twice changes nothing the second time, also when it comes again in
+another interchange; a different remittance that reuses a trace number (TRN02) is applied too,
+with a finding.
+
+An 835 file is read claim by claim (:func:`apply_835_file`, memory bounded by one claim), each
+transaction set applied in one database transaction, balanced as it is read (the rules of
+``sdohedi.remit835.balance``: line, claim, and BPR02 = sum of CLP04 - PLB); a broken rule is a
+finding, and the remittance is still applied.
+
+Every cent of an applied 835 lands in a report: a matched claim's CLP04 goes to its CBO
+(:func:`disbursement`: on its lines, and at claim level what no line of it accounts for); a
+claim we never sent, or a line whose REF*6R names none of the claim's lines, goes to
+:func:`unmatched`, and so does what BPR02 does not account for when it does not balance; a PLB
+traced to one of our claims reduces its CBO's share, the others stay with the network
+(:func:`network_adjustments`). So, over the remittances applied, to the cent:
+sum of disbursement paid - its provider adjustments + sum of unmatched - sum of network
+adjustments = sum of BPR02 (negative when BPR03 is D).
 
 Claim status after a remittance (the latest remittance for a claim wins, amounts accumulate):
 - ``paid``: CLP04 > 0 and nothing left to the patient or unpaid beyond contractual (CO) adjustments;
@@ -17,19 +34,28 @@ Works on either ledger (SQLite ``Ledger``, PostgreSQL ``PgLedger``) with one cop
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from os import PathLike
 
-from .ledger import RECONCILE_TABLES, SqlLedger, select_in, utc_now
+from .ledger import RECONCILE_TABLES, SqlLedger, legacy_remittance_key, select_in, utc_now
 from .models.config import NLEConfig
-from .models.remit import ClaimPayment, Remittance
+from .models.remit import ClaimPayment, Finding, ProviderAdjustment, Remittance, RemittanceClaim
+from .remit835 import balance_findings, iter_835_claims, stream_balance_findings
+from .remit835.parser import CHUNK_SIZE
+from .x12 import X12Error
+from .x12.splitter import SegmentSplitter
 
 CENT = Decimal("0.01")
 PROCESSED = {"1", "2", "3", "19", "20", "21"}
 RECONCILE_SCHEMA = RECONCILE_TABLES  # its name before the tables moved to sdohedi.ledger
+# the counter row every reconcile and acknowledgment transaction updates first: on PostgreSQL its
+# row lock makes them take turns, so claims locked chunk by chunk never deadlock
+_TURN = "lock:reconcile"
 
 
 @dataclass
@@ -40,6 +66,17 @@ class ApplyResult:
     unknown_claims: list[str] = field(default_factory=list)
     unmatched_lines: int = 0
     outcomes: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    # balancing, envelope (SE/GE/IEA), reused trace numbers, acknowledgments that match nothing
+    findings: list = field(default_factory=list)
+    error: X12Error | None = None  # what stopped the file; what came before it is applied
+
+    def add(self, other: ApplyResult) -> None:
+        for attr in ("applied", "already_applied", "claims_matched", "unmatched_lines"):
+            setattr(self, attr, getattr(self, attr) + getattr(other, attr))
+        self.unknown_claims += other.unknown_claims
+        self.findings += other.findings
+        for k, v in other.outcomes.items():
+            self.outcomes[k] += v
 
 
 def _outcome(c: ClaimPayment) -> str:
@@ -67,13 +104,85 @@ def ensure_schema(ledger: SqlLedger) -> None:
         ledger.create_tables()
 
 
-def _apply_claims(ledger: SqlLedger, remit: Remittance, first: int, last: int, now: str,
+def take_turn(ledger: SqlLedger) -> None:
+    """Inside a transaction: wait for any other reconcile or acknowledgment transaction to end."""
+    ledger.execute("INSERT INTO counters(name, value) VALUES (?, 1)"
+                   " ON CONFLICT (name) DO UPDATE SET value = counters.value + 1", (_TURN,))
+
+
+# -- telling remittances apart ---------------------------------------------------------------
+
+def content_keys(path: str | PathLike[str], chunk_size: int = CHUNK_SIZE) -> Iterator[tuple[str, str]]:
+    """(ST02, remittance key) of each complete ST..SE of an X12 file, in order: the sha256 of the
+    segments between ST and SE (which hold BPR, TRN, the claims and PLB), elements joined by ``*``
+    whatever the file's separator. Control numbers (ST02, SE02, the envelopes') are left out: a
+    payer resending a remittance in a new interchange sends the same remittance."""
+    splitter = SegmentSplitter()
+    digest = None
+    st02 = ""
+
+    def batches():
+        with open(path, "rb") as f:
+            while chunk := f.read(chunk_size):
+                yield from splitter.feed(chunk)
+        try:
+            yield from splitter.close()
+        except X12Error:
+            return  # the 835 reader reports it
+
+    try:
+        for delimiters, pieces in batches():
+            sep = delimiters.element
+            st, se = "ST" + sep, "SE" + sep
+            opened = 0 if digest is not None else None  # where the open transaction's text starts here
+            for i, piece in enumerate(pieces):
+                head = piece.lstrip()
+                if head.startswith(st):
+                    digest, opened = hashlib.sha256(b"835\n"), i + 1
+                    st02 = head.split(sep)[2] if head.count(sep) >= 2 else ""
+                elif head.startswith(se) and digest is not None:
+                    _update(digest, pieces[opened:i], sep)
+                    yield st02, digest.hexdigest()
+                    digest = opened = None
+            if digest is not None:
+                _update(digest, pieces[opened:], sep)
+    except X12Error:
+        return
+
+
+def _update(digest, pieces: list[str], sep: str) -> None:
+    text = "\n".join(p.strip() for p in pieces) + "\n"
+    digest.update((text if sep == "*" else text.replace(sep, "*")).encode("latin-1"))
+
+
+_ENVELOPE = {"interchange_control_number", "interchange_sender_id", "interchange_receiver_id",
+             "group_control_number", "application_sender", "application_receiver", "transaction_control_number"}
+
+
+def remittance_key(remit: Remittance) -> str:
+    """The key of a remittance built in code (not read from a file): the sha256 of its content as
+    JSON, without the envelope's control numbers and the segment positions."""
+    def strip(value):
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k not in ("position", "payment_position")}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    data = strip(remit.model_dump(mode="json", exclude=_ENVELOPE))
+    return "m" + hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+# -- applying --------------------------------------------------------------------------------
+
+def _apply_claims(ledger: SqlLedger, key: tuple[str, str, str], batch: list[ClaimPayment], first: int, now: str,
                   result: ApplyResult) -> None:
-    """Apply the 835's claims ``first``..``last`` (1-based, their seq), no more than one chunk of
-    ``Dialect.where_in``: a few statements for them all (one per claim made PostgreSQL slow). The
-    ledger holds what earlier chunks wrote: a claim met again adds to it, as claim by claim did."""
-    key = (remit.trace_payer_id, remit.trace_number)
-    batch = remit.claims[first - 1:last]
+    """Apply the 835's claims ``batch`` (the first is claim ``first``, 1-based, its seq), no more than
+    one chunk of ``Dialect.where_in``: a few statements for them all (one per claim made PostgreSQL
+    slow). The ledger holds what earlier chunks wrote: a claim met again adds to it, as claim by
+    claim did. ``key``: (remittance key, TRN03, TRN02)."""
+    # every claim locked first, in one order (PostgreSQL; see lock_claims)
+    ledger.lock_claims({c.claim_id for c in batch})
     claims = {r[0]: r for r in select_in(
         ledger, "SELECT claim_id, paid, patient_responsibility FROM claims WHERE {in}", "claim_id",
         {c.claim_id for c in batch})}
@@ -121,47 +230,77 @@ def _apply_claims(ledger: SqlLedger, remit: Remittance, first: int, last: int, n
             status = "reversed" if c.status_code == "22" else ("paid" if s.paid > 0 else "denied")
             line_updates[sid] = (str(Decimal(paid) + s.paid), status, sid, claim_id)
     ledger.executemany(
-        "INSERT INTO claim_payments(trace_payer_id, trace_number, seq, claim_id, matched, status_code, outcome,"
-        " charge, paid, patient_responsibility, payer_claim_number, adjustments)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", claim_payments)
+        "INSERT INTO claim_payments(remittance_key, trace_payer_id, trace_number, seq, claim_id, matched,"
+        " status_code, outcome, charge, paid, patient_responsibility, payer_claim_number, adjustments)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", claim_payments)
     ledger.executemany(
         "UPDATE claims SET status = ?, paid = ?, patient_responsibility = ?,"
         " payer_claim_number = COALESCE(?, payer_claim_number), updated_at = ? WHERE claim_id = ?",
         list(claim_updates.values()))
     ledger.executemany(
-        "INSERT INTO line_payments(trace_payer_id, trace_number, claim_seq, line_seq, claim_id, service_id,"
-        " matched, procedure_code, charge, paid, adjustments) VALUES (?,?,?,?,?,?,?,?,?,?,?)", line_payments)
+        "INSERT INTO line_payments(remittance_key, trace_payer_id, trace_number, claim_seq, line_seq, claim_id,"
+        " service_id, matched, procedure_code, charge, paid, adjustments) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        line_payments)
     ledger.executemany("UPDATE claim_lines SET paid = ?, status = ? WHERE service_id = ? AND claim_id = ?",
                        list(line_updates.values()))
 
 
-def apply_remittance(ledger: SqlLedger, remit: Remittance, *, source: str = "") -> ApplyResult:
-    """Apply one 835 transaction to the ledger in one database transaction (idempotent).
+class _Posting:
+    """One transaction set being applied, inside the caller's database transaction: ``start`` with
+    its header, ``add`` each claim, ``finish`` with its PLBs and the sum of its CLP04."""
 
-    The same SQL runs on SQLite and PostgreSQL (``ledger.execute``, see ``sdohedi.ledger.Dialect``),
-    a few statements per chunk of claims (``_apply_claims``), not per claim."""
-    result = ApplyResult()
-    key = (remit.trace_payer_id, remit.trace_number)
-    q = ledger.execute
-    now = utc_now()
-    with ledger.transaction():
-        # the trace row first: applying again (also concurrently, from another process, which waits
-        # on the key until this transaction ends) inserts nothing and stops here
-        cur = q("INSERT INTO remittances(trace_payer_id, trace_number, isa13, st02, payer_id, payment_date,"
-                " total_payment, source, applied_at) VALUES (?,?,?,?,?,?,?,?,?)"
-                " ON CONFLICT (trace_payer_id, trace_number) DO NOTHING",
-                key + (remit.interchange_control_number, remit.transaction_control_number, remit.payer.id,
-                       remit.payment_date.isoformat(), str(remit.total_payment), source, now))
-        if cur.rowcount == 0:
-            result.already_applied = 1
-            return result
-        # every claim locked first, in one order (PostgreSQL; see lock_claims), then applied in chunks
-        ledger.lock_claims({c.claim_id for c in remit.claims})
-        step = ledger.dialect.in_chunk
-        for first in range(1, len(remit.claims) + 1, step):
-            _apply_claims(ledger, remit, first, min(first + step - 1, len(remit.claims)), now, result)
+    def __init__(self, ledger: SqlLedger, header: Remittance, content_key: str, source: str,
+                 result: ApplyResult) -> None:
+        self.ledger, self.header, self.result = ledger, header, result
+        self.key = (content_key, header.trace_payer_id, header.trace_number)
+        self.now = utc_now()
+        self.batch: list[ClaimPayment] = []
+        self.seq = 1  # of the first claim in the batch
+        take_turn(ledger)
+        h = header
+        others = {k for (k,) in ledger.execute(
+            "SELECT remittance_key FROM remittances WHERE trace_payer_id = ? AND trace_number = ?",
+            (h.trace_payer_id, h.trace_number)).fetchall()}
+        # the remittance's row first: applying it again (also concurrently, from another process,
+        # which waits on the key until this transaction ends) inserts nothing and skips its claims.
+        # A ledger upgraded from trace keys knows its remittances by trace alone: those stay applied.
+        self.new = legacy_remittance_key(h.trace_payer_id, h.trace_number) not in others and ledger.execute(
+            "INSERT INTO remittances(remittance_key, trace_payer_id, trace_number, isa13, st02, payer_id,"
+            " payment_date, total_payment, credit_debit, source, applied_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+            " ON CONFLICT (remittance_key) DO NOTHING",
+            self.key + (h.interchange_control_number, h.transaction_control_number, h.payer.id,
+                        h.payment_date.isoformat(), str(h.total_payment), h.credit_debit, source,
+                        self.now)).rowcount != 0
+        if not self.new:
+            result.already_applied += 1
+            return
+        if others:
+            result.findings.append(Finding(
+                severity="warning", rule="trace-reused",
+                message="TRN02 trace number (with this TRN03) was already applied for a remittance of other "
+                        "content; applied as a remittance of its own",
+                isa13=h.interchange_control_number, gs06=h.group_control_number, st02=h.transaction_control_number,
+                position=h.position, segment="TRN", element=2))
+
+    def add(self, claim: ClaimPayment) -> None:
+        if self.new:
+            self.batch.append(claim)
+            if len(self.batch) >= self.ledger.dialect.in_chunk:
+                self._flush()
+
+    def _flush(self) -> None:
+        if self.batch:
+            _apply_claims(self.ledger, self.key, self.batch, self.seq, self.now, self.result)
+            self.seq += len(self.batch)
+            self.batch = []
+
+    def finish(self, provider_adjustments: list[ProviderAdjustment], claims_paid: Decimal) -> None:
+        if not self.new:
+            return
+        self._flush()
+        ledger = self.ledger
         # after the claims' updates: a PLB may name a payer claim number this 835 just gave
-        refs = {p.reference_id for p in remit.provider_adjustments if p.reference_id}
+        refs = {p.reference_id for p in provider_adjustments if p.reference_id}
         hits: dict[str, list[tuple[str, str]]] = defaultdict(list)
         for column in ("payer_claim_number", "claim_id"):
             for claim_id, created_at, icn in select_in(
@@ -170,27 +309,72 @@ def apply_remittance(ledger: SqlLedger, remit: Remittance, *, source: str = "") 
         # several claims can carry one payer claim number (an original and its replacement):
         # the earliest, whichever order the backend returns them in
         ledger.executemany(
-            "INSERT INTO provider_adjustments(trace_payer_id, trace_number, seq, provider_id, reason, reference_id,"
-            " amount, claim_id) VALUES (?,?,?,?,?,?,?,?)",
-            [key + (seq, p.provider_id, p.reason, p.reference_id, str(p.amount),
-                    min(hits[p.reference_id])[1] if p.reference_id and hits[p.reference_id] else None)
-             for seq, p in enumerate(remit.provider_adjustments, 1)])
-    result.applied = 1
+            "INSERT INTO provider_adjustments(remittance_key, trace_payer_id, trace_number, seq, provider_id, reason,"
+            " reference_id, amount, claim_id) VALUES (?,?,?,?,?,?,?,?,?)",
+            [self.key + (seq, p.provider_id, p.reason, p.reference_id, str(p.amount),
+                         min(hits[p.reference_id])[1] if p.reference_id and hits[p.reference_id] else None)
+             for seq, p in enumerate(provider_adjustments, 1)])
+        ledger.execute("UPDATE remittances SET claims_paid = ? WHERE remittance_key = ?",
+                       (str(claims_paid), self.key[0]))
+        self.result.applied += 1
+
+
+def apply_remittance(ledger: SqlLedger, remit: Remittance, *, source: str = "") -> ApplyResult:
+    """Apply one 835 transaction, built in code or read whole, to the ledger in one database
+    transaction (idempotent, keyed by :func:`remittance_key`); its balancing findings in the result.
+
+    The same SQL runs on SQLite and PostgreSQL (``ledger.execute``, see ``sdohedi.ledger.Dialect``),
+    a few statements per chunk of claims (``_apply_claims``), not per claim."""
+    result = ApplyResult(findings=list(balance_findings(remit)))
+    with ledger.transaction():
+        posting = _Posting(ledger, remit, remittance_key(remit), source, result)
+        for c in remit.claims:
+            posting.add(c)
+        posting.finish(remit.provider_adjustments, remit.claims_paid)
     return result
 
 
 def apply_all(ledger: SqlLedger, remits: Iterable[Remittance], *, source: str = "") -> ApplyResult:
     total = ApplyResult()
     for r in remits:
-        one = apply_remittance(ledger, r, source=source)
-        total.applied += one.applied
-        total.already_applied += one.already_applied
-        total.claims_matched += one.claims_matched
-        total.unknown_claims += one.unknown_claims
-        total.unmatched_lines += one.unmatched_lines
-        for k, v in one.outcomes.items():
-            total.outcomes[k] += v
+        total.add(apply_remittance(ledger, r, source=source))
     return total
+
+
+def apply_835_file(ledger: SqlLedger, path: str | PathLike[str], *, source: str = "",
+                   chunk_size: int = CHUNK_SIZE) -> ApplyResult:
+    """Apply every transaction set of an 835 file, read claim by claim (memory bounded by one claim
+    and one chunk): each set in one database transaction, committed at its SE, so a file that
+    breaks off keeps the sets before the break (``result.error`` says where it broke).
+
+    ``result.findings``, in file order: per set a reused trace number, then as ``sdohedi remit``
+    reports them the reader's (SE count and control number) and the balancing rules it breaks
+    (line, claim, then BPR02); last the envelope's (GE/IEA counts and control numbers)."""
+    result = ApplyResult()
+    envelope: list[Finding] = []
+    keys = content_keys(path, chunk_size)
+    items = iter(iter_835_claims(path, chunk_size=chunk_size, findings=envelope))
+    try:
+        for item in items:
+            header = item.payment if isinstance(item, RemittanceClaim) else item.remittance
+            st02, key = next(keys, (None, None))
+            if key is None or st02 != header.transaction_control_number:  # the pre-read stopped short
+                raise X12Error("transaction set could not be read to its SE", rule="truncated", segment="SE")
+            balance: list[Finding] = []
+            with ledger.transaction():
+                posting = _Posting(ledger, header, key, source, result)
+                while isinstance(item, RemittanceClaim):
+                    balance += stream_balance_findings(item)
+                    posting.add(item.claim)
+                    item = next(items, None)
+                if item is None:  # the reader raises first; never left half-applied
+                    raise X12Error("stream ends inside a transaction set (no SE)", rule="truncated", segment="SE")
+                posting.finish(item.remittance.provider_adjustments, item.claims_paid)
+            result.findings += item.remittance.findings + balance + stream_balance_findings(item)
+    except X12Error as exc:
+        result.error = exc
+    result.findings += envelope
+    return result
 
 
 # -- reports --------------------------------------------------------------------------------
@@ -225,14 +409,34 @@ def denials(ledger: SqlLedger) -> list[dict]:
     return sorted(out, key=lambda d: (-Decimal(d["amount"]), d["group"], d["reason"]))
 
 
+def _claim_shares(ledger: SqlLedger) -> Iterator[tuple[str, str, Decimal, Decimal]]:
+    """(cbo, payer, paid to the CBO, of which at claim level) for each payment of a claim of ours:
+    its CLP04 less its lines whose REF*6R named none of the claim's lines (those are unmatched);
+    at claim level, what none of its lines accounts for (a claim paid with no SVC loops, or lines
+    paying less or more than CLP04)."""
+    lines: dict[tuple[str, int], list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
+    for key, seq, matched, paid in ledger.execute(
+            "SELECT l.remittance_key, l.claim_seq, l.matched, l.paid FROM line_payments l JOIN claim_payments p"
+            " ON p.remittance_key = l.remittance_key AND p.seq = l.claim_seq WHERE p.matched = 1"):
+        lines[(key, seq)][0 if matched else 1] += Decimal(paid)
+    for key, seq, cbo, payer, paid in ledger.execute(
+            "SELECT p.remittance_key, p.seq, c.cbo_key, c.payer_key, p.paid FROM claim_payments p"
+            " JOIN claims c ON c.claim_id = p.claim_id WHERE p.matched = 1"):
+        on_lines, unmatched = lines.get((key, seq), (Decimal(0), Decimal(0)))
+        paid = Decimal(paid)
+        yield cbo, payer, paid - unmatched, paid - on_lines - unmatched
+
+
 def disbursement(ledger: SqlLedger, config: NLEConfig) -> list[dict]:
-    """What the NLE owes each CBO, per payer: paid on its lines, minus the network's
+    """What the NLE owes each CBO, per payer: what the payer paid on its claims (``paid``: on their
+    lines, and ``claim_level``, the part no line of the claim accounts for), minus the network's
     administrative fee (payer's ``admin_fee_percent``), minus provider-level adjustments (PLB)
     traced to one of its claims. PLBs that trace to no claim stay with the network."""
     paid: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    for cbo, payer, amount in ledger.execute(
-            "SELECT l.cbo_key, c.payer_key, l.paid FROM claim_lines l JOIN claims c USING (claim_id)"):
-        paid[(cbo, payer)] += Decimal(amount)
+    claim_level: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for cbo, payer, amount, at_claim in _claim_shares(ledger):
+        paid[(cbo, payer)] += amount
+        claim_level[(cbo, payer)] += at_claim
     plb: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     for cbo, payer, amount in ledger.execute(
             "SELECT c.cbo_key, c.payer_key, p.amount FROM provider_adjustments p JOIN claims c USING (claim_id)"):
@@ -244,16 +448,62 @@ def disbursement(ledger: SqlLedger, config: NLEConfig) -> list[dict]:
         gross = paid.get(key, Decimal(0))
         fee = (gross * pct / 100).quantize(CENT, rounding=ROUND_HALF_UP)
         adj = plb.get(key, Decimal(0))
-        out.append({"cbo": cbo, "payer": payer, "paid": str(gross.quantize(CENT)), "admin_fee_percent": str(pct),
-                    "admin_fee": str(fee), "provider_adjustments": str(adj.quantize(CENT)),
-                    "owed": str((gross - fee - adj).quantize(CENT))})
+        out.append({"cbo": cbo, "payer": payer, "paid": str(gross.quantize(CENT)),
+                    "claim_level": str(claim_level.get(key, Decimal(0)).quantize(CENT)),
+                    "admin_fee_percent": str(pct), "admin_fee": str(fee),
+                    "provider_adjustments": str(adj.quantize(CENT)), "owed": str((gross - fee - adj).quantize(CENT))})
     return out
+
+
+UNMATCHED_CLAIM = "claim not in the ledger (CLP01)"
+UNMATCHED_LINE = "line not in the claim (REF*6R)"
+UNBALANCED = "BPR02 not accounted for by claims (CLP04) and PLB"
+
+
+def unmatched(ledger: SqlLedger) -> list[dict]:
+    """Money of applied 835s that reaches no CBO, in the order the remittances were applied: claims
+    we never sent (their CLP04), lines of our claims whose REF*6R names none of the claim's lines
+    (their SVC03), and what BPR02 does not account for when the 835 does not balance (BPR02 -
+    (sum of CLP04 - PLB); negative when the claims and PLBs pay more than BPR02)."""
+    remittances = {key: (applied, tpid, trace) for key, applied, tpid, trace in ledger.execute(
+        "SELECT remittance_key, applied_at, trace_payer_id, trace_number FROM remittances")}
+    rows = []
+
+    def add(key, seq, lseq, claim_id, service_id, reason, amount):
+        applied, tpid, trace = remittances[key]
+        amount = Decimal(amount)
+        cents = amount.quantize(CENT)
+        amount = cents if cents == amount else amount  # in cents, as disbursement, unless that would round
+        rows.append(((applied, tpid, trace, key, seq, lseq), {
+            "trace_payer_id": tpid, "trace_number": trace, "claim_id": claim_id or "", "service_id": service_id or "",
+            "reason": reason, "amount": str(amount)}))
+
+    for key, seq, claim_id, paid in ledger.execute(
+            "SELECT remittance_key, seq, claim_id, paid FROM claim_payments WHERE matched = 0"):
+        add(key, seq, 0, claim_id, None, UNMATCHED_CLAIM, paid)
+    for key, seq, lseq, claim_id, sid, paid in ledger.execute(
+            "SELECT l.remittance_key, l.claim_seq, l.line_seq, l.claim_id, l.service_id, l.paid FROM line_payments l"
+            " JOIN claim_payments p ON p.remittance_key = l.remittance_key AND p.seq = l.claim_seq"
+            " WHERE l.matched = 0 AND p.matched = 1"):
+        add(key, seq, lseq, claim_id, sid, UNMATCHED_LINE, paid)
+    plb: dict[str, Decimal] = defaultdict(Decimal)
+    for key, amount in ledger.execute("SELECT remittance_key, amount FROM provider_adjustments"):
+        plb[key] += Decimal(amount)
+    for key, total, credit_debit, claims_paid in ledger.execute(
+            "SELECT remittance_key, total_payment, credit_debit, claims_paid FROM remittances"):
+        if claims_paid is None:
+            continue  # applied before claims_paid was kept (an upgraded ledger): not known
+        signed = -Decimal(total) if credit_debit == "D" else Decimal(total)
+        gap = signed - (Decimal(claims_paid) - plb[key])
+        if gap:
+            add(key, 0, 0, None, None, UNBALANCED, gap)
+    return [r for _, r in sorted(rows, key=lambda r: r[0])]
 
 
 def network_adjustments(ledger: SqlLedger) -> list[dict]:
     """Provider-level adjustments traced to no claim, in the order their remittances were applied."""
     rows = sorted(ledger.execute(
-        "SELECT r.applied_at, p.trace_payer_id, p.trace_number, p.seq, p.reason, p.reference_id, p.amount"
-        " FROM provider_adjustments p JOIN remittances r USING (trace_payer_id, trace_number)"
-        " WHERE p.claim_id IS NULL").fetchall(), key=lambda r: r[:4])
+        "SELECT r.applied_at, p.trace_payer_id, p.trace_number, p.remittance_key, p.seq, p.reason, p.reference_id,"
+        " p.amount FROM provider_adjustments p JOIN remittances r USING (remittance_key)"
+        " WHERE p.claim_id IS NULL").fetchall(), key=lambda r: r[:5])
     return [{"reason": r, "reference_id": ref or "", "amount": a} for *_, r, ref, a in rows]

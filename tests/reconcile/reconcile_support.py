@@ -124,7 +124,8 @@ def ack_277ca(accepted: list[str], rejected: list[str], control: int = 79) -> by
 
 def reports(ledger) -> dict:
     return {"outstanding": rec.outstanding(ledger, TODAY), "denials": rec.denials(ledger),
-            "disbursement": rec.disbursement(ledger, CONFIG), "network_adjustments": rec.network_adjustments(ledger)}
+            "disbursement": rec.disbursement(ledger, CONFIG), "unmatched": rec.unmatched(ledger),
+            "network_adjustments": rec.network_adjustments(ledger)}
 
 
 # every column that reconcile or an acknowledgment writes, less the clock's (created/updated/applied at)
@@ -134,12 +135,14 @@ SNAPSHOT = {
     "line_history": "service_id, claim_id",
     "interchanges": "sender_id, isa13, gs06, ack_status",
     "transactions": "sender_id, isa13, st02, ack_status",
-    "remittances": "trace_payer_id, trace_number, isa13, st02, payer_id, payment_date, total_payment, source",
-    "claim_payments": "trace_payer_id, trace_number, seq, claim_id, matched, status_code, outcome, charge, paid,"
-                      " patient_responsibility, payer_claim_number, adjustments",
-    "line_payments": "trace_payer_id, trace_number, claim_seq, line_seq, claim_id, service_id, matched,"
-                     " procedure_code, charge, paid, adjustments",
-    "provider_adjustments": "trace_payer_id, trace_number, seq, provider_id, reason, reference_id, amount, claim_id",
+    "remittances": "remittance_key, trace_payer_id, trace_number, isa13, st02, payer_id, payment_date, total_payment,"
+                   " credit_debit, claims_paid, source",
+    "claim_payments": "remittance_key, trace_payer_id, trace_number, seq, claim_id, matched, status_code, outcome,"
+                      " charge, paid, patient_responsibility, payer_claim_number, adjustments",
+    "line_payments": "remittance_key, trace_payer_id, trace_number, claim_seq, line_seq, claim_id, service_id,"
+                     " matched, procedure_code, charge, paid, adjustments",
+    "provider_adjustments": "remittance_key, trace_payer_id, trace_number, seq, provider_id, reason, reference_id,"
+                            " amount, claim_id",
 }
 
 

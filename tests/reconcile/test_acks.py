@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from reconcile_support import BACKENDS, ISA, open_backend
+from reconcile_support import BACKENDS, ISA, ack_277ca, ack_999, open_backend
 from sdohedi.acks import apply_277ca, apply_999
+from sdohedi.ledger import Ledger
 from sdohedi.models.config import load_config
 from sdohedi.models.service_row import COLUMNS
 from sdohedi.pipeline.encode import encode
+from sdohedi.x12 import X12Error
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = load_config(ROOT / "fixtures" / "nle.toml")
@@ -86,3 +88,106 @@ def test_277ca_accepts_one_claim_and_rejects_another(ledger):
     assert rows[ids[1]] == ("rejected", "ICN5552")
     assert ledger.execute("SELECT ack_codes FROM claims WHERE claim_id = ?", (ids[1],)).fetchone() == ("A7:562:85",)
     assert ledger.execute("SELECT COUNT(*) FROM claim_lines WHERE claim_id = ?", (ids[1],)).fetchone() == (0,)
+
+
+# -- acknowledgments that are cut short, of another guide, or for nothing of ours ---------------
+
+def _rows(lg):
+    return sorted(lg.execute("SELECT claim_id, status, ack_status, payer_claim_number FROM claims").fetchall())
+
+
+def _ak1(data: bytes) -> int:
+    """The ordinal of the AK1 segment, by a plain split."""
+    return [s.split(b"*")[0] for s in data.split(b"~")].index(b"AK1") + 1
+
+
+def _cut_before(data: bytes, marker: bytes) -> bytes:
+    return data[:data.index(marker)]
+
+
+def test_a_truncated_277ca_is_refused_and_changes_nothing(ledger):
+    ids = [c for (c,) in ledger.execute("SELECT claim_id FROM claims")]
+    before = _rows(ledger)
+    whole = ack_277ca(accepted=ids[:1], rejected=ids[1:])
+    cut = _cut_before(whole, b"SE*")
+    segments_read = cut.count(b"~")
+    with pytest.raises(X12Error) as err:
+        apply_277ca(ledger, [cut])
+    assert err.value.rule == "se-missing" and err.value.position == segments_read + 1
+    assert "277CA is incomplete" in str(err.value) and f"segment #{segments_read + 1}" in str(err.value)
+    with pytest.raises(X12Error) as err:  # cut inside a segment
+        apply_277ca(ledger, [whole[:whole.index(b"REF*1K") + 4]])
+    assert err.value.rule in ("truncated", "se-missing")
+    assert _rows(ledger) == before and ledger.execute("SELECT COUNT(*) FROM claim_lines").fetchone() == (2,)
+
+
+def test_a_999_cut_before_its_ak9_is_refused(ledger):
+    (gs06,) = ledger.execute("SELECT gs06 FROM interchanges").fetchone()
+    before = _rows(ledger)
+    rejecting = ack_999(gs06, "R*5", "R")
+    with pytest.raises(X12Error) as err:
+        apply_999(ledger, [_cut_before(rejecting, b"AK9")])
+    assert err.value.rule == "se-missing" and "999 is incomplete" in str(err.value)
+    # whole envelopes, but the group's verdict (AK9) missing
+    no_ak9 = rejecting.replace(b"AK9*R*1*1*0~", b"").replace(b"SE*7*", b"SE*6*")
+    with pytest.raises(X12Error) as err:
+        apply_999(ledger, [no_ak9])
+    assert (err.value.rule, err.value.segment, err.value.position) == ("segment-missing", "AK9", _ak1(no_ak9))
+    assert _rows(ledger) == before and ledger.execute("SELECT COUNT(*) FROM claim_lines").fetchone() == (2,)
+
+
+def test_a_277_of_another_guide_is_refused_by_name(ledger):
+    ids = [c for (c,) in ledger.execute("SELECT claim_id FROM claims")]
+    before = _rows(ledger)
+    status_response = ack_277ca(accepted=ids, rejected=[]).replace(b"005010X214", b"005010X212")
+    with pytest.raises(X12Error) as err:
+        apply_277ca(ledger, [status_response])
+    assert err.value.rule == "not-277ca"
+    assert "005010X212 is not a 277CA (005010X214" in str(err.value)
+    assert _rows(ledger) == before
+
+
+def test_acknowledgments_that_match_nothing_are_findings(ledger):
+    (gs06,) = ledger.execute("SELECT gs06 FROM interchanges").fetchone()
+    before = _rows(ledger)
+    stranger = ack_999(gs06 + 1000, "A", "A")
+    result = apply_999(ledger, [stranger])
+    assert result.applied == 0
+    assert [(f.rule, f.segment, f.element, f.position) for f in result.findings] == [
+        ("ack-unmatched", "AK1", 2, _ak1(stranger))]
+    result = apply_277ca(ledger, [ack_277ca(accepted=["NOT-OURS-1"], rejected=[])])
+    assert result.applied == 0 and result.unknown_claims == ["NOT-OURS-1"]
+    assert [(f.rule, f.segment) for f in result.findings] == [("ack-unmatched", "TRN")]
+    assert _rows(ledger) == before
+
+
+def test_reconcile_command_refuses_or_flags_acknowledgments(tmp_path):
+    from round_trip_support import run
+
+    write_log(tmp_path / "log.csv", ["K1", "K2"])
+    ledger = tmp_path / "l.sqlite"
+    with Ledger(ledger) as lg:
+        encode([tmp_path / "log.csv"], CONFIG, out_dir=tmp_path / "out", ledger=lg, today=dt.date(2026, 11, 1))
+        (gs06,) = lg.execute("SELECT gs06 FROM interchanges").fetchone()
+        ids = [c for (c,) in lg.execute("SELECT claim_id FROM claims")]
+    files = {
+        "cut.277": _cut_before(ack_277ca(accepted=ids, rejected=[]), b"SE*"),
+        "cut.999": _cut_before(ack_999(gs06, "A", "A"), b"AK9"),
+        "x212.277": ack_277ca(accepted=ids, rejected=[]).replace(b"005010X214", b"005010X212"),
+        "stranger.999": ack_999(gs06 + 1000, "A", "A"),
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+
+    def reconcile(*names):
+        return run("reconcile", *(tmp_path / n for n in names), "--ledger", ledger, "--config",
+                   ROOT / "fixtures" / "nle.toml", "--reports", tmp_path / "rep")
+
+    for name, rule in (("cut.277", "se-missing"), ("cut.999", "se-missing"), ("x212.277", "not-277ca")):
+        result = reconcile(name)
+        assert result.exit_code == 2, (name, result.output)
+        assert f"{tmp_path / name}: error: [segment #" in result.stderr and f"(rule: {rule})" in result.stderr
+    result = reconcile("stranger.999")
+    assert result.exit_code == 1 and "[ack-unmatched]" in result.stderr and "transactions applied: 0" in result.stdout
+    result = reconcile("cut.999", "stranger.999")
+    assert result.exit_code == 1

@@ -21,7 +21,8 @@ from reconcile_support import (
 from sdohedi import reconcile as rec
 from sdohedi.acks import apply_277ca, apply_999
 from sdohedi.ledger import open_ledger
-from sdohedi.models.remit import Adjustment, ClaimPayment
+from sdohedi.models.remit import Address, Adjustment, ClaimPayment, Communication, Contact, PartyName
+from sdohedi.remit835 import write_835
 
 FIX = ROOT / "fixtures"
 
@@ -140,10 +141,43 @@ def paid_then_resubmitted(lg, tmp):
             {k: v for k, v in replacement.items() if k not in ("created_at", "updated_at")}]
 
 
+def paid_at_claim_level_unbalanced_and_trace_reused(lg, tmp):
+    """An 835 file, read claim by claim: claim A paid with no SVC loops, an unknown claim, a line of
+    claim C that names no line of it, BPR02 0.75 short; then another remittance with the same TRN."""
+    i = _ids(lg)
+    first = remit("EFT9100", "101.45", [
+        ClaimPayment(claim_id=i["A1"], status_code="1", charge=D("61.50"), paid=D("61.50")),
+        ClaimPayment(claim_id="NOT-OURS-9", status_code="1", charge=D("5"), paid=D("5"),
+                     services=[svc("Z9", "S5170", "5", "5")]),
+        ClaimPayment(claim_id=i["C1"], status_code="1", charge=D("64.20"), paid=D("35.70"),
+                     services=[svc("C1", "T1016", "21.40", "21.40"), svc("NOPE", "T1016", "42.80", "14.30",
+                                                                           [("CO", "45", "28.50")])])])
+    other = remit("EFT9100", "56.00", [ClaimPayment(claim_id=i["B1"], status_code="1", charge=D("56.00"),
+                                                    paid=D("56.00"), services=[svc("B1", "T2003", "56.00", "56.00")])],
+                  plb=[plb("WO", "3.00", i["B1"]), plb("L6", "-3.00")])
+    payer = first.payer.model_copy(update={"address": Address(line1="500 PLAN WAY", city="SALEM", state="OR",
+                                                              postal_code="97301"),
+                                          "contacts": [Contact(function="BL", name="PROVIDER SERVICES", communications=[
+                                              Communication(qualifier="TE", number="8005550100")])]})
+    era = tmp / "two.835"
+    text: list[str] = []
+    patient = PartyName(entity_code="QC", entity_type="1", last_name="DOE", first_name="JO")
+    as_sent = [r.model_copy(update={"payer": payer, "claims": [
+        c.model_copy(update={"filing_indicator": "MC", "payer_claim_number": f"ICN9{n}", "patient": patient})
+        for n, c in enumerate(r.claims)]}) for r in (first, other)]
+    write_835(as_sent, text.append, sender_id="CMHP1", receiver_id="HARBORNLE", interchange_control_number=901,
+              group_control_number=901)
+    era.write_text("".join(text))
+    results = [rec.apply_835_file(lg, era), rec.apply_835_file(lg, era)]
+    assert [(r.applied, r.already_applied) for r in results] == [(2, 0), (0, 2)]
+    assert [f.rule for f in results[0].findings] == ["transaction-balance", "trace-reused"]
+    return results
+
+
 SCENARIOS = [paid_partial_denied, partial_line_level, reversal_then_repayment, plb_interest_and_recoupment,
              unknown_claim_and_unmatched_line, applied_twice, rejected_by_999_then_billed_again,
              accepted_by_999_then_paid, claims_acknowledged_by_277ca, claim_and_line_twice_in_one_835,
-             paid_then_resubmitted]
+             paid_then_resubmitted, paid_at_claim_level_unbalanced_and_trace_reused]
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.__name__ for s in SCENARIOS])
@@ -181,6 +215,24 @@ def test_reversal_and_repayment_in_one_835_net_out(kind, request, tmp_path):
             "50.00", "paid")
         owed = {(o["cbo"], o["payer"]): o["owed"] for o in rec.disbursement(lg, CONFIG)}
         assert owed[("rides", "cascade")] == "46.00"
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_claim_level_unmatched_and_unbalanced_money_add_up(kind, request, tmp_path):
+    """Hand-worked amounts of the scenario above (meals: claim A; casemgmt: claim C; rides: claim B)."""
+    with open_backend(kind, request, tmp_path) as lg:
+        bill(lg, write_rows(tmp_path / "log.csv", FIVE_ROWS), tmp_path / "out")
+        paid_at_claim_level_unbalanced_and_trace_reused(lg, tmp_path)
+        owed = {o["cbo"]: (o["paid"], o["claim_level"], o["provider_adjustments"])
+                for o in rec.disbursement(lg, CONFIG)}
+        # A: 61.50 at claim level; C: 35.70 less the unmatched line's 14.30; B: 56.00 less its 3.00 PLB
+        assert owed == {"meals": ("61.50", "61.50", "0.00"), "casemgmt": ("21.40", "0.00", "0.00"),
+                        "rides": ("56.00", "0.00", "3.00")}
+        assert [(u["claim_id"], u["service_id"], u["amount"]) for u in rec.unmatched(lg)] == [
+            ("", "", "-0.75"), ("NOT-OURS-9", "", "5.00"), (claim_of(lg, "C1"), "NOPE", "14.30")]
+        assert rec.network_adjustments(lg) == [{"reason": "L6", "reference_id": "", "amount": "-3"}]  # as read
+        # 61.50 + 21.40 + 56.00 - 3.00 + (-0.75 + 5 + 14.30) - (-3.00) = 101.45 + 56.00
+        assert lg.execute("SELECT paid FROM claims WHERE claim_id = ?", (claim_of(lg, "A1"),)).fetchone() == ("61.5",)
 
 
 @pytest.mark.parametrize("kind", BACKENDS)
@@ -234,7 +286,9 @@ def test_statements_do_not_grow_with_the_claims(kind, request, tmp_path):
             del lg.execute, lg.executemany
             statements.append(seen)
         assert [(r.claims_matched, r.unknown_claims) for r in results] == [(1, []), (4, ["NOT-OURS"])]
-        assert len(statements[1]) == len(statements[0]) < 12, statements
+        # per remittance: the turn, its row, the reused-trace check, the claims (lock, read, 4 writes),
+        # the PLBs and its CLP04 sum: a constant, whatever the claims
+        assert len(statements[1]) == len(statements[0]) <= 13, statements
         assert lg.execute("SELECT COUNT(*) FROM line_payments").fetchone() == (2 + 6,)
 
 

@@ -35,7 +35,7 @@ class _Builder:
         self.isa13: str | None = None
         self.st02: str | None = None
 
-    def segment(self, els: list[str], comp: str) -> None:
+    def segment(self, els: list[str], comp: str, pos: int | None = None) -> None:
         sid = els[0]
         if sid == "ISA":
             self.isa13 = _get(els, 13) or None
@@ -45,7 +45,7 @@ class _Builder:
             self._close_group()
             self.group = {"functional_id": _get(els, 1), "control_number": _get(els, 2),
                           "version": _get(els, 3) or None, "transactions": [], "ack_interchange": self.isa13,
-                          "ack_transaction": self.st02}
+                          "ack_transaction": self.st02, "position": pos}
         elif sid == "AK2":
             self._close_tx()
             self.tx = {"transaction_set": _get(els, 1), "control_number": _get(els, 2),
@@ -108,7 +108,8 @@ def read_999(chunks: Iterable[bytes]) -> Ack999:
     """Read every 999 in a stream of byte chunks (``read_chunks(f)``, or ``[data]``)."""
     reader = ValidatingReader()
     builder = _Builder()
-    for _pos, els, comp in reader.segments(chunks):
-        builder.segment(els, comp)
+    count = 0
+    for count, els, comp in reader.segments(chunks):
+        builder.segment(els, comp, count)
     builder._close_group()
-    return Ack999(groups=tuple(builder.groups), findings=tuple(reader.findings))
+    return Ack999(groups=tuple(builder.groups), findings=tuple(reader.findings), segments=count)

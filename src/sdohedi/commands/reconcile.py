@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import click
@@ -32,16 +33,20 @@ def _write_csv(path: Path, rows: list[dict], columns: list[str]) -> None:
 @click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False),
               help="NLE config (for each payer's administrative fee).")
 @click.option("--reports", "reports_dir", default="reports", show_default=True, type=click.Path(file_okay=False),
-              help="Folder for outstanding.csv, denials.csv, disbursement.csv.")
+              help="Folder for outstanding.csv, denials.csv, disbursement.csv, unmatched.csv, "
+                   "network_adjustments.csv.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def command(files, ledger_path, config_path, reports_dir, fmt):
     """Apply 835 remittances (and 999 / 277CA acknowledgments) in FILES to the ledger.
 
-    Exit status: 0 everything applied and matched; 1 findings (unknown claims, unbalanced or
-    unreadable files among several); 2 nothing could be read.
-    """
-    from ..remit835 import parse_835_file
+    Every 835 is balanced as it is applied (line, claim, BPR02); every cent of it lands in a
+    report: disbursement.csv (per CBO), unmatched.csv (claims and lines we never sent, and what
+    BPR02 does not account for), network_adjustments.csv (PLBs traced to no claim).
 
+    Exit status: 0 everything applied and matched; 1 findings (balancing, envelopes, unknown
+    claims or lines, acknowledgments that match nothing, files refused among others); 2 nothing
+    could be read.
+    """
     try:
         config = load_config(config_path)
     except ConfigError as exc:
@@ -55,42 +60,46 @@ def command(files, ledger_path, config_path, reports_dir, fmt):
             try:
                 kind = _kind(name)
                 if kind == "835":
-                    remits = list(parse_835_file(name))
-                    for r in remits:
-                        for f in r.findings:
-                            click.echo(f"{name}: {f}", err=True)
-                            problems += f.severity == "error"
-                    one = rec.apply_all(ledger, remits, source=str(name))
+                    one = rec.apply_835_file(ledger, name, source=str(name))
                 elif kind in ("999", "277"):
                     one = _apply_ack(ledger, name, kind)
                 else:
                     raise X12Error(f"transaction set {kind or '?'} is not an 835, 999 or 277CA", rule="transaction-set")
-                read_ok += 1
             except (X12Error, OSError) as exc:
-                click.echo(f"{name}: error: {exc}", err=True)
+                click.echo(f"{name}: error: {exc.strerror if isinstance(exc, OSError) and exc.strerror else exc}",
+                           err=True)
                 problems += 1
                 continue
-            for attr in ("applied", "already_applied", "claims_matched", "unmatched_lines"):
-                setattr(total, attr, getattr(total, attr) + getattr(one, attr))
-            total.unknown_claims += one.unknown_claims
-            for k, v in one.outcomes.items():
-                total.outcomes[k] += v
+            for finding in one.findings:
+                click.echo(f"{name}: {finding}", err=True)
+            problems += len(one.findings)
+            if one.error is not None:
+                done = one.applied + one.already_applied
+                click.echo(f"{name}: error: {one.error}" + (f" (after {done} transaction sets)" if done else ""),
+                           err=True)
+                problems += 1
+            if one.error is None or one.applied or one.already_applied:
+                read_ok += 1
+            total.add(one)
         out = Path(reports_dir)
         out.mkdir(parents=True, exist_ok=True)
         outstanding = rec.outstanding(ledger)
         denials = rec.denials(ledger)
         owed = rec.disbursement(ledger, config)
+        lost = rec.unmatched(ledger)
         network = rec.network_adjustments(ledger)
         _write_csv(out / "outstanding.csv", outstanding,
                    ["claim_id", "payer", "cbo", "charge", "submitted", "age_days", "status", "ack_status"])
         _write_csv(out / "denials.csv", denials, ["group", "reason", "description", "count", "amount"])
-        _write_csv(out / "disbursement.csv", owed, ["cbo", "payer", "paid", "admin_fee_percent", "admin_fee",
-                                                   "provider_adjustments", "owed"])
+        _write_csv(out / "disbursement.csv", owed, ["cbo", "payer", "paid", "claim_level", "admin_fee_percent",
+                                                   "admin_fee", "provider_adjustments", "owed"])
+        _write_csv(out / "unmatched.csv", lost,
+                   ["trace_payer_id", "trace_number", "claim_id", "service_id", "reason", "amount"])
         _write_csv(out / "network_adjustments.csv", network, ["reason", "reference_id", "amount"])
     summary = {
         "files_read": read_ok, "transactions_applied": total.applied, "already_applied": total.already_applied,
         "claims_matched": total.claims_matched, "unknown_claims": len(total.unknown_claims),
-        "unmatched_lines": total.unmatched_lines, "outcomes": dict(total.outcomes),
+        "unmatched_lines": total.unmatched_lines, "findings": len(total.findings), "outcomes": dict(total.outcomes),
         "outstanding_claims": len(outstanding), "disbursement": owed,
     }
     if fmt == "json":
@@ -98,18 +107,24 @@ def command(files, ledger_path, config_path, reports_dir, fmt):
     else:
         click.echo(f"files read: {read_ok}/{len(files)}   transactions applied: {total.applied}"
                    f" (already applied: {total.already_applied})")
-        click.echo("claims: " + ", ".join(f"{k} {v}" for k, v in sorted(total.outcomes.items())) or "claims: none")
+        click.echo("claims: " + (", ".join(f"{k} {v}" for k, v in sorted(total.outcomes.items())) or "none"))
         if total.unknown_claims:
-            click.echo(f"unknown claims (CLP01 not in the ledger): {', '.join(total.unknown_claims[:10])}")
+            click.echo(f"unknown claims (not in the ledger): {', '.join(total.unknown_claims[:10])}")
+        if total.unmatched_lines:
+            click.echo(f"unmatched lines (REF*6R not a line of the claim): {total.unmatched_lines}")
+        if total.findings:
+            click.echo(f"findings: {len(total.findings)} (listed above)")
         click.echo(f"outstanding claims: {len(outstanding)}")
         click.echo("owed to CBOs:")
         for o in owed:
             click.echo(f"  {o['cbo']:<12} {o['payer']:<12} paid {o['paid']:>12}  fee {o['admin_fee']:>10}"
                        f"  PLB {o['provider_adjustments']:>9}  owed {o['owed']:>12}")
+        if lost:
+            click.echo(f"unmatched: {len(lost)} rows, {sum(Decimal(r['amount']) for r in lost)} (unmatched.csv)")
         click.echo(f"reports: {out}/")
     if files and read_ok == 0:
         sys.exit(2)
-    sys.exit(1 if problems or total.unknown_claims else 0)
+    sys.exit(1 if problems or total.unknown_claims or total.unmatched_lines else 0)
 
 
 def _open(ledger_path: str) -> SqlLedger:

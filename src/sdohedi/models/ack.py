@@ -140,6 +140,7 @@ class GroupAck(_Model):
     transactions: tuple[TransactionAck, ...] = ()
     ack_interchange: str | None = None  # ISA13 of the 999 itself
     ack_transaction: str | None = None  # ST02 of the 999 itself
+    position: int | None = None  # ordinal of its AK1 segment in the file
 
     @property
     def status_description(self) -> str:
@@ -151,6 +152,7 @@ class Ack999(_Model):
 
     groups: tuple[GroupAck, ...] = ()
     findings: tuple[Finding, ...] = ()  # what the reader noticed about the 999 itself
+    segments: int = 0  # segments read (a truncated 999 ends after the last of them)
 
     def transaction(self, group_control_number: str, st02: str) -> TransactionAck | None:
         """The verdict on one of our transaction sets (by the GS06 and ST02 we sent)."""
@@ -255,6 +257,10 @@ class Status277CA(_Model):
     claims: tuple[ClaimStatus277, ...] = ()
     levels: tuple[LevelStatus, ...] = ()
     findings: tuple[Finding, ...] = Field(default=())
+    # (ST position, its implementation guide: ST03, else GS08) of each transaction set;
+    # 005010X214 for a 277CA
+    guides: tuple[tuple[int, str], ...] = ()
+    segments: int = 0  # segments read (a truncated 277CA ends after the last of them)
 
     def claim(self, patient_control_number: str) -> ClaimStatus277 | None:
         return next((c for c in self.claims if c.patient_control_number == patient_control_number), None)

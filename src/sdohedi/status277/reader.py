@@ -70,9 +70,15 @@ class _Builder:
         self.claim: dict | None = None
         self.line: dict | None = None
         self.provider_id: str | None = None
+        self.gs08 = ""
+        self.guides: list[tuple[int, str]] = []
 
     def segment(self, pos: int, els: list[str], comp: str) -> None:
         sid = els[0]
+        if sid == "GS":
+            self.gs08 = _get(els, 8)
+        if sid == "ST":
+            self.guides.append((pos, _get(els, 3) or self.gs08))
         if sid == "HL":
             self._close_level()
             self.level = _get(els, 3)
@@ -175,7 +181,9 @@ def read_277ca(chunks: Iterable[bytes]) -> Status277CA:
     """Read every 277CA in a stream of byte chunks (``read_chunks(f)``, or ``[data]``)."""
     reader = ValidatingReader()
     builder = _Builder()
+    pos = 0
     for pos, els, comp in reader.segments(chunks):
         builder.segment(pos, els, comp)
     builder._close_level()
-    return Status277CA(claims=tuple(builder.claims), levels=tuple(builder.levels), findings=tuple(reader.findings))
+    return Status277CA(claims=tuple(builder.claims), levels=tuple(builder.levels), findings=tuple(reader.findings),
+                       guides=tuple(builder.guides), segments=pos)
