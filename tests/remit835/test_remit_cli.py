@@ -130,7 +130,8 @@ def test_one_bad_file_does_not_stop_the_others(tmp_path, sample):
 
 def test_a_file_failing_half_way_keeps_what_was_read(tmp_path):
     path = tmp_path / "half.835"
-    bad = transaction(replace_segment(HEADER + CLAIM, "CLP*", "CLP*CLM2*1*X*1*0*MC*P"), st02="0002")
+    # An ST inside a transaction: the envelope cannot be followed (a bad element would be a finding).
+    bad = transaction(replace_segment(HEADER + CLAIM, "CLP*", "ST*835*0009"), st02="0002")
     path.write_text(interchange(transaction(), bad))
     out = tmp_path / "p.csv"
     result = run(path, "--out", out)

@@ -220,9 +220,10 @@ def run(*args):
 
 
 def failing_after_claims(tmp_path):
-    """Two STs: the first fine; the second fails at its third claim, after two were read."""
+    """Two STs: the first fine; the second fails at its third claim, after two were read (an ST
+    inside the transaction: envelopes that cannot be followed are errors, bad elements are not)."""
     path = tmp_path / "half.835"
-    second = HEADER + CLAIM + CLAIM + replace_segment(CLAIM, "CLP*", "CLP*CLM3*1*X*1*0*MC*P")
+    second = HEADER + CLAIM + CLAIM + replace_segment(CLAIM, "CLP*", "ST*835*0009")
     unbalanced = replace_segment(CLAIM, "SVC*", "SVC*HC:S5170:U6*50*40**4")
     path.write_text(interchange(transaction(HEADER + unbalanced), transaction(second, st02="0002")))
     return path

@@ -75,7 +75,7 @@ def command(files: tuple[Path, ...], out_path: Path, per_claim: bool, engine: st
                             continue
                         read_here += 1
                         remittance = item.remittance
-                        balance = transaction_balance_findings(remittance, item.claims_paid)
+                        balance = transaction_balance_findings(remittance, item.claims_paid, item.claims_paid_unknown)
                         # Same order as for a whole remittance: the parser's, then the balancing.
                         for finding in remittance.findings:
                             _report(name, finding)
