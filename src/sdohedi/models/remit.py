@@ -251,7 +251,7 @@ class ServicePayment(RemitModel):
     charge: Decimal | None  # SVC02
     paid: Decimal | None  # SVC03
     revenue_code: str | None = None  # SVC04
-    units: Decimal = Decimal(1)  # SVC05; 1 when absent, as the TR3 says
+    units: Decimal | None = Decimal(1)  # SVC05; 1 when absent, as the TR3 says; None when unreadable
     original_procedure: ProcedureId | None = None  # SVC06, when the payer paid another code
     original_units: Decimal | None = None  # SVC07
     service_date: dt.date | None = None  # DTM*472
