@@ -264,7 +264,8 @@ def test_big_transaction_rows_same_as_whole(tmp_path, suffix, per_claim, monkeyp
         pytest.importorskip("pyarrow")
         monkeypatch.setattr(export, "PARQUET_BATCH_ROWS", 7)
     path = tmp_path / "big.835"
-    path.write_bytes(big_transaction(40) + SAMPLE.encode())
+    # another interchange and payment after the big one (the same ones twice would be findings)
+    path.write_bytes(big_transaction(40) + SAMPLE.replace("000000101", "000000102").replace("CHK100200", "CHK9").encode())
     out = tmp_path / f"p{suffix}"
     result = run(path, "--out", out, *(["--claims"] if per_claim else []))
     assert result.exit_code == 0, result.stderr
