@@ -61,46 +61,59 @@ def claim_balance_findings(claim: ClaimPayment, payment: Remittance) -> list[Fin
     unknown_line_adjustments = False
     for svc in claim.services:
         bad_groups(svc.adjustments)
-        adjusted = svc.adjustment_total
+        adjusted, unknown_adjustment = _adjustment_sum(svc.adjustments)
         line_adjustments += adjusted
-        unknown = _unknown_amounts(("SVC02", svc.charge), ("SVC03", svc.paid), adjustments=svc.adjustments)
-        unknown_line_adjustments = unknown_line_adjustments or any(a.amount is None for a in svc.adjustments)
-        if unknown:
+        charge, paid = svc.charge, svc.paid
+        if charge is None or paid is None or unknown_adjustment:
+            unknown_line_adjustments = unknown_line_adjustments or unknown_adjustment
+            unknown = _unknown_amounts(("SVC02", charge), ("SVC03", paid), adjustment=unknown_adjustment)
             findings.append(Finding(
                 severity="error", rule="service-balance",
                 message=f"service line balance cannot be checked: {unknown} unreadable",
                 position=svc.position, segment="SVC", element=3, **envelope))
-        elif svc.charge - adjusted != svc.paid:
+        elif charge - adjusted != paid:
             findings.append(Finding(
                 severity="error", rule="service-balance",
-                message=(f"service line does not balance: charge {svc.charge} - adjustments {adjusted} = "
-                         f"{svc.charge - adjusted}, but paid (SVC03) is {svc.paid}"),
+                message=(f"service line does not balance: charge {charge} - adjustments {adjusted} = "
+                         f"{charge - adjusted}, but paid (SVC03) is {paid}"),
                 position=svc.position, segment="SVC", element=3, **envelope))
-    adjusted = _sum(a.amount for a in claim.adjustments if a.amount is not None) + line_adjustments
-    unknown = _unknown_amounts(("CLP03", claim.charge), ("CLP04", claim.paid), adjustments=claim.adjustments,
-                               more_adjustments=unknown_line_adjustments)
-    if unknown:
+    adjusted, unknown_adjustment = _adjustment_sum(claim.adjustments)
+    adjusted += line_adjustments
+    unknown_adjustment = unknown_adjustment or unknown_line_adjustments
+    charge, paid = claim.charge, claim.paid
+    if charge is None or paid is None or unknown_adjustment:
+        unknown = _unknown_amounts(("CLP03", charge), ("CLP04", paid), adjustment=unknown_adjustment)
         findings.append(Finding(
             severity="error", rule="claim-balance", message=f"claim balance cannot be checked: {unknown} unreadable",
             position=claim.position, segment="CLP", element=4, **envelope))
-    elif claim.charge - adjusted != claim.paid:
+    elif charge - adjusted != paid:
         findings.append(Finding(
             severity="error", rule="claim-balance",
-            message=(f"claim does not balance: charge {claim.charge} - adjustments {adjusted} = "
-                     f"{claim.charge - adjusted}, but paid (CLP04) is {claim.paid}"),
+            message=(f"claim does not balance: charge {charge} - adjustments {adjusted} = "
+                     f"{charge - adjusted}, but paid (CLP04) is {paid}"),
             position=claim.position, segment="CLP", element=4, **envelope))
     return findings
 
 
-def _unknown_amounts(*amounts: tuple[str, Decimal | None], adjustments: list[Adjustment],
-                     more_adjustments: bool = False) -> str:
-    """Which amounts of a rule are unreadable, as 'CLP03 and a CAS amount' ('' when none)."""
-    names = [name for name, value in amounts if value is None]
-    if more_adjustments or any(a.amount is None for a in adjustments):
-        names.append("a CAS amount")
+def _adjustment_sum(adjustments: list[Adjustment]) -> tuple[Decimal, bool]:
+    """The sum of the known CAS amounts, and whether one is unknown (None)."""
+    total = _ZERO
+    unknown = False
+    for adj in adjustments:
+        amount = adj.amount
+        if amount is None:
+            unknown = True
+        else:
+            total += amount
+    return total, unknown
+
+
+def _unknown_amounts(*amounts: tuple[str, Decimal | None], adjustment: bool) -> str:
+    """Which amounts of a rule are unreadable, as 'CLP03 and a CAS amount are'."""
+    names = [name for name, value in amounts if value is None] + (["a CAS amount"] if adjustment else [])
     if len(names) > 1:
         return f"{', '.join(names[:-1])} and {names[-1]} are"
-    return f"{names[0]} is" if names else ""
+    return f"{names[0]} is"
 
 
 def transaction_balance_findings(remittance: Remittance, claims_paid: Decimal,
