@@ -786,10 +786,12 @@ class Parser835:
         self._transactions += 1
 
     def _check_header(self, tx: dict, pos: int) -> None:
+        # By the segments seen, not by their values: a BPR whose BPR02 is unreadable is a BPR.
         seen = self._header_segments
-        for field, segment in (("BPR", "BPR"), ("TRN", "TRN"), ("payer", "N1"), ("payee", "N1")):
-            if (field not in seen) if segment != "N1" else tx[field] is None:
-                what = {"payer": "payer loop (N1*PR)", "payee": "payee loop (N1*PE)"}.get(field, segment)
+        for segment, what, absent in (("BPR", "BPR", "BPR" not in seen), ("TRN", "TRN", "TRN" not in seen),
+                                      ("N1", "payer loop (N1*PR)", tx["payer"] is None),
+                                      ("N1", "payee loop (N1*PE)", tx["payee"] is None)):
+            if absent:
                 raise Remit835Error(f"transaction set has no {what}", rule="required-segment", segment=segment,
                                     position=pos)
 
