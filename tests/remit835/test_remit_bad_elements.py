@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from pyx12_oracle import pyx12_errors
 from remit835_samples import CLAIM, CORPUS, HEADER, PHI, interchange, replace_segment, transaction
 from sdohedi.cli import main
+from sdohedi.models.remit import RemittanceClaim, RemittanceEnd
 from sdohedi.remit835 import balance_findings, parse_835, parse_835_claims, stream_balance_findings
 from sdohedi.remit835.rows import claim_rows, service_rows
 from sdohedi.x12 import X12Error
@@ -218,6 +219,10 @@ def test_any_element_replaced_by_garbage(case):
         r.model_dump_json()
     claims = [c for r in remittances for c in r.claims]
     assert len(claims) == len(valid)
+    items = parse_835_claims(bent.encode("latin-1"))  # claim by claim, as remit reads: the same
+    assert [i.claim for i in items if isinstance(i, RemittanceClaim)] == claims
+    assert [f for i in items if isinstance(i, RemittanceEnd) for f in i.remittance.findings] == [
+        f for r in remittances for f in r.findings]
     spans = claim_spans(split(text)[0])
     for claim, before, (first, last) in zip(claims, valid, spans):
         if not first <= position <= last and sid != "LX":  # an LX01 is every following claim's header_number
