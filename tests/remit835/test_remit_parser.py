@@ -175,7 +175,7 @@ def test_truncated_after_the_se_returns_the_remittance_then_raises():
 
 
 def test_an_error_after_a_complete_transaction_is_raised_by_the_next_call():
-    bad = transaction(replace_segment(HEADER + CLAIM, "CLP*", "CLP*CLM1002*1*5O*42.5*5*MC*P2"), st02="0002")
+    bad = transaction(replace_segment(HEADER + CLAIM, "CLP*", "ST*835*0009"), st02="0002")
     data = interchange(transaction(), bad).encode()
     parser = Parser835()
     (first,) = parser.feed(data)  # the good one is not lost
@@ -183,8 +183,7 @@ def test_an_error_after_a_complete_transaction_is_raised_by_the_next_call():
     with pytest.raises(Remit835Error) as info:
         parser.close()
     e = info.value
-    assert (e.rule, e.segment, e.element, e.position) == ("number-format", "CLP", 3, 31)
-    assert "5O" not in str(e)
+    assert (e.rule, e.segment, e.position) == ("envelope-nesting", "ST", 31)
     with pytest.raises(Remit835Error):  # and the parser stays finished
         parser.feed(b"ISA")
 
@@ -218,28 +217,32 @@ def test_not_x12(data, rule):
     assert isinstance(e, X12SyntaxError) and e.rule == rule
 
 
-@pytest.mark.parametrize("prefix,new,rule,segment,element", [
-    ("BPR*", None, "required-segment", "BPR", None),
-    ("TRN*", None, "required-segment", "TRN", None),
-    ("N1*PE", None, "required-segment", "N1", None),
-    ("BPR*", "BPR*I*42.50*C*CHK************20261399", "date-format", "BPR", 16),
-    ("DTM*472", "DTM*472*2026-10-03", "date-format", "DTM", 2),
-    ("CAS*CO", "CAS*CO*45", "required-element", "CAS", 3),
-    ("CAS*CO", "CAS*CO*45*1E3", "number-format", "CAS", 3),
-    ("CAS*PR", "CAS*PR**5", "required-element", "CAS", 2),
-    ("SVC*", "SVC*HC*50*42.5", "required-element", "SVC", 1),
-    ("CLP*", "CLP*CLM1001*1*50", "required-element", "CLP", 4),
-    ("NM1*QC", "NM1", "required-element", "NM1", None),
-    ("REF*6R", "REF*6R", "required-element", "REF", None),
-])
-def test_unreadable_values(prefix, new, rule, segment, element):
-    body = replace_segment(HEADER + CLAIM, prefix, new)
-    e = error_of(interchange(transaction(body)))
+@pytest.mark.parametrize("prefix", ["BPR*", "TRN*", "N1*PE"])
+def test_missing_header_segment(prefix):
+    e = error_of(interchange(transaction(replace_segment(HEADER + CLAIM, prefix, None))))
     assert isinstance(e, Remit835Error)
-    assert (e.rule, e.segment) == (rule, segment)
-    if element is not None:
-        assert e.element == element
+    assert (e.rule, e.segment) == ("required-segment", prefix[:-1] if prefix.endswith("*") else "N1")
     assert e.position is not None
+
+
+@pytest.mark.parametrize("prefix,new,rule,segment,element,position", [
+    ("BPR*", "BPR*I*42.50*C*CHK************20261399", "date-format", "BPR", 16, 4),
+    ("DTM*472", "DTM*472*2026-10-03", "date-format", "DTM", 2, 15),
+    ("CAS*CO", "CAS*CO*45", "required-element", "CAS", 3, 16),
+    ("CAS*CO", "CAS*CO*45*1E3", "number-format", "CAS", 3, 16),
+    ("CAS*PR", "CAS*PR**5", "required-element", "CAS", 2, 17),
+    ("SVC*", "SVC*HC*50*42.5", "required-element", "SVC", 1, 14),
+    ("CLP*", "CLP*CLM1001*1*50", "required-element", "CLP", 4, 12),
+    ("NM1*QC", "NM1", "required-element", "NM1", None, 13),
+    ("REF*6R", "REF*6R", "required-element", "REF", None, 18),
+])
+def test_unreadable_values_are_findings(prefix, new, rule, segment, element, position):
+    body = replace_segment(HEADER + CLAIM, prefix, new)
+    (r,), _ = parse_all(interchange(transaction(body)))
+    assert len(r.claims) == 1  # the claim is kept
+    (f,) = [f for f in r.findings if f.rule == rule]
+    assert (f.severity, f.segment, f.element, f.position) == ("error", segment, element, position)
+    no_phi(str(f))
 
 
 @pytest.mark.parametrize("text,rule", [
@@ -256,9 +259,12 @@ def test_broken_envelopes(text, rule):
         assert error_of(text).rule == rule
 
 
-def test_segment_id_that_is_not_an_id():
-    e = error_of(SAMPLE.replace("LX*1", "L!X*1"))
-    assert isinstance(e, X12SyntaxError) and (e.rule, e.position) == ("segment-id", 11)
+def test_segment_id_that_is_not_an_id_is_skipped():
+    (r,), _ = parse_all(SAMPLE.replace("LX*1", "L!X*1"))
+    assert [(f.rule, f.position, f.segment) for f in r.findings] == [
+        ("segment-id", 11, None), ("claim-outside-lx", 12, "CLP")]  # the LX was skipped
+    assert "L!X" not in str(r.findings[0])
+    assert [c.claim_id for c in r.claims] == ["CLM1001"]
 
 
 def test_parse_835_convenience_collects_envelope_findings():

@@ -220,9 +220,10 @@ def run(*args):
 
 
 def failing_after_claims(tmp_path):
-    """Two STs: the first fine; the second fails at its third claim, after two were read."""
+    """Two STs: the first fine; the second fails at its third claim, after two were read (an ST
+    inside the transaction: envelopes that cannot be followed are errors, bad elements are not)."""
     path = tmp_path / "half.835"
-    second = HEADER + CLAIM + CLAIM + replace_segment(CLAIM, "CLP*", "CLP*CLM3*1*X*1*0*MC*P")
+    second = HEADER + CLAIM + CLAIM + replace_segment(CLAIM, "CLP*", "ST*835*0009")
     unbalanced = replace_segment(CLAIM, "SVC*", "SVC*HC:S5170:U6*50*40**4")
     path.write_text(interchange(transaction(HEADER + unbalanced), transaction(second, st02="0002")))
     return path
@@ -263,7 +264,8 @@ def test_big_transaction_rows_same_as_whole(tmp_path, suffix, per_claim, monkeyp
         pytest.importorskip("pyarrow")
         monkeypatch.setattr(export, "PARQUET_BATCH_ROWS", 7)
     path = tmp_path / "big.835"
-    path.write_bytes(big_transaction(40) + SAMPLE.encode())
+    # another interchange and payment after the big one (the same ones twice would be findings)
+    path.write_bytes(big_transaction(40) + SAMPLE.replace("000000101", "000000102").replace("CHK100200", "CHK9").encode())
     out = tmp_path / f"p{suffix}"
     result = run(path, "--out", out, *(["--claims"] if per_claim else []))
     assert result.exit_code == 0, result.stderr

@@ -103,8 +103,9 @@ def test_cli_engine_spark_writes_the_local_parquet_table(spark, eras, tmp_path):
     assert got.schema.names == ref.schema.names and got.schema.types == ref.schema.types
     key = lambda r: repr(sorted(r.items()))  # noqa: E731
     assert sorted(got.to_pylist(), key=key) == sorted(ref.to_pylist(), key=key)
-    problem_lines = lambda out: sorted(line for line in out.splitlines() if ": error:" in line  # noqa: E731
-                                       or "[" in line)
+    # Repeats across files (the fixture reads some files twice) are checked by the local engine only.
+    problem_lines = lambda out: sorted(line for line in out.splitlines() if (": error:" in line  # noqa: E731
+                                       or "[" in line) and "[repeated-" not in line)
     assert problem_lines(remote.output) == problem_lines(local.output)
     nothing = CliRunner().invoke(main, ["remit", str(eras[-1]), "--out", str(tmp_path / "x.parquet"),
                                         "--engine", "spark"])

@@ -36,8 +36,12 @@ advises and receivers need keep no longer; frequency 1, 7 or 8, the codes we sen
 check digit, NUCC taxonomy codes, a street address rather than a PO box in 2010AA).
 ``Reader837P(lenient=True)`` accepts those within the TR3's own limits (CLM01 <= 38, any
 one-character frequency code, REF02 <= 50, taxonomy of 10 letters or digits), names them in
-``Claim.deviations``, and ``write_837p`` refuses such a claim. Nothing else is relaxed in
-either mode: 50 lines, 12 diagnoses, CLM02 = sum of SV102, the TR3's situational rules
+``Claim.deviations``, and ``write_837p`` refuses such a claim. A lenient read also takes the
+other releases of the guide, 005010X222 and 005010X222A2, as 005010X222A1 (deviation
+``guide-<version>``), and a 2310B/2420A whose id has not even the TR3's shape (an NPI that is not
+10 digits or not qualified XX, a PRV03 that is not 10 letters or digits) without that id
+(``rendering-provider-npi``, ``rendering-provider-taxonomy``; with no id left the provider is
+not kept: ``rendering-provider-not-kept``). Nothing else is relaxed in either mode: 50 lines, 12 diagnoses, CLM02 = sum of SV102, the TR3's situational rules
 (subscriber DMG and N3/N4 when the subscriber is the patient, REF*F8 with 7/8) hold always.
 
 **Errors.** A claim that cannot be read (a value the models refuse, a required segment
@@ -142,6 +146,14 @@ _LINE_CONTROL_NUMBER_OK = _text_check(MAX_LINE_CONTROL_NUMBER)
 _CLAIM_TEXTS_OK = re.compile(
     f"{_text_pattern(MAX_CLAIM_ID)}(?:\n{_text_pattern(MAX_LINE_CONTROL_NUMBER)})*+").fullmatch
 _TEXT_50_OK = _text_check(50)
+# Other releases of the 837P guide that a lenient read takes as 005010X222A1 (same loops and
+# segments; the errata changed situational rules), named in each claim's deviations.
+OTHER_VERSIONS = ("005010X222", "005010X222A2")
+# The shapes a rendering provider's ids must have for the models even in a lenient read (an
+# NM109 NPI of 10 digits, a PRV03 of 10 letters or digits): a lenient read leaves out one that
+# has not, and names it in the claim's deviations.
+_NPI_SHAPE = re.compile(r"[0-9]{10}").fullmatch
+_TAXONOMY_SHAPE = re.compile(r"[0-9A-Z]{10}").fullmatch
 _NAME_OK = _text_check(60)  # NM103
 _FIRST_NAME_OK = _text_check(35)  # NM104
 _MEMBER_ID_OK = _text_check(80, 2)
@@ -403,6 +415,7 @@ class _Claim:
     top_pointer = 0  # highest SV107 pointer
     clean = True  # every value so far has a shape the fast path takes
     problem: _NotRead | None = None
+    deviations: tuple[str, ...] = ()  # of a lenient read, that the models do not see (a guide, ids left out)
 
     def __init__(self, ordinal: int, position: int, claim_id: str, tail: tuple, subscriber: _Member | None,
                  patient: _Member | None) -> None:
@@ -466,6 +479,8 @@ class Reader837P:
         self._dates: dict[str, dt.date | None] = {}
         self._payers: dict[tuple, Any] = {}
         self._renderers: dict[tuple, Any] = {}
+        self._renderer_deviations: dict[tuple, tuple[str, ...]] = {}  # a renderer read with ids left out
+        self._guide_deviation: tuple[str, ...] = ()  # of the transaction set being read: another guide release
         self._member_patterns: dict[tuple[str, str], Any] = {}  # (element, terminator) -> matches
 
     # ---------------------------------------------------------------------------------- API
@@ -825,8 +840,10 @@ class Reader837P:
         if _element(els, 1) != "HC":
             raise self._fatal_envelope("GS01 must be HC: this functional group holds no health care claims", "GS",
                                        pos, 1, rule="functional-group")
-        if _element(els, 8) != VERSION:
-            raise self._fatal_envelope(f"GS08 must be {VERSION} (837 professional)", "GS", pos, 8,
+        version = _element(els, 8)
+        if version != VERSION and not (self.lenient and version in OTHER_VERSIONS):
+            hint = _LENIENT_HINT if version in OTHER_VERSIONS else ""
+            raise self._fatal_envelope(f"GS08 must be {VERSION} (837 professional){hint}", "GS", pos, 8,
                                        rule="implementation-guide")
         self._gs = els
         self._sets = 0
@@ -848,9 +865,12 @@ class Reader837P:
             raise self._fatal_envelope("ST outside a functional group or before the previous SE", "ST", pos)
         if _element(els, 1) != "837":
             raise self._fatal_envelope("ST01 must be 837", "ST", pos, 1, rule="transaction-set")
-        if _element(els, 3) not in ("", VERSION):
-            raise self._fatal_envelope(f"ST03 must be {VERSION} (837 professional)", "ST", pos, 3,
+        version = _element(els, 3) or _element(self._gs, 8)
+        if version != VERSION and not (self.lenient and version in OTHER_VERSIONS):
+            hint = _LENIENT_HINT if version in OTHER_VERSIONS else ""
+            raise self._fatal_envelope(f"ST03 must be {VERSION} (837 professional){hint}", "ST", pos, 3,
                                        rule="implementation-guide")
+        self._guide_deviation = () if version == VERSION else (f"guide-{version}",)
         self._st = els
         self._st_position = pos
         self._bht = []
@@ -1396,26 +1416,53 @@ class Reader837P:
         if built is None:
             nm1_text, prv_text, ref_text, sep = raw
             nm1 = nm1_text.split(sep)
+            values = {
+                "entity_type": _element(nm1, 2), "name": _element(nm1, 3),
+                "first_name": _optional(_element(nm1, 4)), "npi": _optional(_element(nm1, 9)),
+                "taxonomy": _element(prv_text.split(sep), 3) or None if prv_text else None,
+            }
+            if ref_text is not None:
+                ref = ref_text.split(sep)
+                values["secondary_id_qualifier"], values["secondary_id"] = ref[1], _element(ref, 2)
             try:
                 if _element(nm1, 8) not in ("", "XX"):
                     raise _NotRead(f"{what}: NM108 must be XX (NPI) when an identifier is sent", position, "NM1", 8)
-                values = {
-                    "entity_type": _element(nm1, 2), "name": _element(nm1, 3),
-                    "first_name": _optional(_element(nm1, 4)), "npi": _optional(_element(nm1, 9)),
-                    "taxonomy": _element(prv_text.split(sep), 3) or None if prv_text else None,
-                }
-                if ref_text is not None:
-                    ref = ref_text.split(sep)
-                    values["secondary_id_qualifier"], values["secondary_id"] = ref[1], _element(ref, 2)
                 built = self._validate(RenderingProvider, values, position, what)
             except _NotRead as exc:
-                built = exc
+                built = (self._rendering_without_bad_ids(key, values, _element(nm1, 8)) if self.lenient else None) \
+                    or exc
             if len(self._renderers) >= 1024:
                 self._renderers.clear()
+                self._renderer_deviations.clear()
             self._renderers[key] = built
         if built.__class__ is _NotRead:
             raise built
         return built
+
+    def _rendering_without_bad_ids(self, key: tuple, values: dict, nm108: str) -> tuple | None:
+        """Lenient: a 2310B/2420A whose NPI (NM108/NM109) or taxonomy (PRV03) has not the shape
+        of one, read without it, as (model or None, False); the deviations go to
+        ``_renderer_deviations[key]``. None when its ids are not what is wrong."""
+        values = dict(values)
+        found = []
+        if values["npi"] is not None and (nm108 != "XX" or not _NPI_SHAPE(values["npi"])):
+            values["npi"] = None
+            found.append("rendering-provider-npi")
+        if values["taxonomy"] is not None and not _TAXONOMY_SHAPE(values["taxonomy"]):
+            values["taxonomy"] = None
+            found.append("rendering-provider-taxonomy")
+        if not found:
+            return None
+        if values["npi"] is None and values.get("secondary_id") is None:  # no id left: nobody to name
+            model = None
+            found.append("rendering-provider-not-kept")
+        else:
+            try:
+                model = RenderingProvider.model_validate(values, context=LENIENT_CONTEXT)
+            except ValidationError:
+                return None  # something else is wrong too: the claim is not read, as without the ids
+        self._renderer_deviations[key] = tuple(found)
+        return model, False
 
     def _finish(self, rec: _Claim) -> None:
         try:
@@ -1425,6 +1472,9 @@ class Reader837P:
             self._error(ClaimNotRead(exc.message, claim_ordinal=rec.ordinal, claim_position=rec.position,
                                             **exc.where))
             return
+        extra = self._guide_deviation + rec.deviations
+        if extra:  # the model computes its own deviations; these it cannot see
+            object.__setattr__(claim, "deviations", claim.deviations + extra)
         self.claims_read += 1
         out = self._out
         if self.header is not self._last_header:
@@ -1451,6 +1501,8 @@ class Reader837P:
                 built = self._rendering_provider(rec.rendering, position, "rendering provider (2310B)")
             rendering, ok = built
             clean = clean and ok
+            if not ok and self._renderer_deviations:
+                rec.deviations += self._renderer_deviations.get(tuple(rec.rendering), ())
         if rec.hi is None:
             raise _NotRead("the diagnosis HI (ABK or BK) is missing", position, "HI", rule="required-segment")
         qualifier, diagnoses, ok = rec.hi
@@ -1467,6 +1519,9 @@ class Reader837P:
             for k, raw in rec.line_renderings.items():
                 line_rendering, rp_ok = self._rendering_provider(raw, rec.line_positions[k],
                                                                  f"line {k + 1} rendering provider (2420A)")
+                if not rp_ok and self._renderer_deviations:
+                    rec.deviations += tuple(d for d in self._renderer_deviations.get(tuple(raw), ())
+                                            if d not in rec.deviations)
                 if line_rendering != rendering:  # sent only when it differs from 2310B: else it is 2310B
                     lines[k]["rendering_provider"] = line_rendering
                     clean = clean and rp_ok

@@ -33,8 +33,9 @@ def claim_json_line(claim) -> str:
 @click.option("--lenient", is_flag=True,
               help="Also read claims that break rules files from others often break, within the TR3's own "
                    "limits: NPI check digits, NUCC taxonomy shape, a PO box as 2010AA address, CLM01 over 20 "
-                   "characters, frequency other than 1/7/8, REF*6R over 30 characters or repeated. Each such "
-                   "claim lists them in 'deviations'; the 837P writer refuses it.")
+                   "characters, frequency other than 1/7/8, REF*6R over 30 characters or repeated; files of "
+                   "005010X222 or 005010X222A2; a 2310B/2420A NPI or taxonomy that is malformed (read without "
+                   "it). Each such claim lists them in 'deviations'; the 837P writer refuses it.")
 def command(file, out_path, lenient):
     """Decode the 837P (005010X222A1) claims in FILE to JSON Lines.
 

@@ -4,7 +4,8 @@
     sdohedi remit ERA*.835 --out claims.parquet --claims         # one row per claim
 
 The format comes from the extension (.csv, .jsonl, .parquet). Every file is read even when
-another fails. Findings (trailer counts, unknown segments, balancing) and errors go to stderr
+another fails. Findings (trailer counts, unreadable elements, unknown segments, balancing, an
+interchange or a payment trace number read twice in the run) and errors go to stderr
 with the file name and where in it (segment position, envelope control numbers), never with
 names or member ids. Exit status: 0 everything read and balanced, 1 findings or files that
 failed (the output still holds everything that was read), 2 nothing could be read (no output
@@ -20,6 +21,7 @@ import click
 from ..models.remit import Finding, RemittanceClaim
 from ..remit835 import claim_balance_findings, iter_835_claims, transaction_balance_findings
 from ..remit835.export import ExportError, row_writer
+from ..remit835.repeats import RepeatedRemittances
 from ..remit835.rows import (
     CLAIM_COLUMNS, DATE_COLUMNS, MONEY_COLUMNS, QUANTITY_COLUMNS, SERVICE_COLUMNS, claim_row, claim_service_rows,
     payment_row,
@@ -46,6 +48,7 @@ def command(files: tuple[Path, ...], out_path: Path, per_claim: bool, engine: st
         raise SystemExit(remit_spark(files, out_path, per_claim))
     columns = CLAIM_COLUMNS if per_claim else SERVICE_COLUMNS
     findings = failures = remittances = 0
+    repeats = RepeatedRemittances()  # the same interchange or payment twice in the run
     try:
         with row_writer(out_path, columns, money=MONEY_COLUMNS, quantities=QUANTITY_COLUMNS,
                         dates=DATE_COLUMNS) as sink:
@@ -75,15 +78,16 @@ def command(files: tuple[Path, ...], out_path: Path, per_claim: bool, engine: st
                             continue
                         read_here += 1
                         remittance = item.remittance
-                        balance = transaction_balance_findings(remittance, item.claims_paid)
+                        balance = transaction_balance_findings(remittance, item.claims_paid, item.claims_paid_unknown)
                         # Same order as for a whole remittance: the parser's, then the balancing.
                         for finding in remittance.findings:
                             _report(name, finding)
                         for line in pending:
                             click.echo(f"{name}: {line}", err=True)
-                        for finding in balance:
+                        repeated = repeats.check(remittance, name)
+                        for finding in balance + repeated:
                             _report(name, finding)
-                        findings += len(remittance.findings) + len(pending) + len(balance)
+                        findings += len(remittance.findings) + len(pending) + len(balance) + len(repeated)
                         pending = []
                         sink.savepoint()
                 except X12Error as exc:

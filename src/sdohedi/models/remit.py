@@ -15,6 +15,9 @@ remittance read back from what the writer wrote equals the one that was written.
 The parser builds these models without re-validating (it checks values itself, see
 ``sdohedi.remit835.parser``); constructing them yourself validates types as usual. Either
 way they behave the same (equality, dumps, copies, pickling).
+A value the TR3 requires but the parser could not read (missing, not a number, not a date)
+is None, with a finding that names the element: the claim is kept with what could be read.
+Sums (``adjustment_total``, ``claims_paid``...) leave unknown amounts out.
 Fields that may hold protected health information (names and ids in NM1 segments, REF
 values) are left out of ``repr`` so that a model printed into a log does not leak them.
 """
@@ -31,7 +34,7 @@ from ..codes import describe
 from .construct import UncheckedModel
 
 # Where an object was read, not what it is: ignored by equality and hashing.
-PROVENANCE_FIELDS = frozenset({"position", "payment_position"})
+PROVENANCE_FIELDS = frozenset({"position", "payment_position", "interchange_position", "trace_position"})
 ADJUSTMENT_GROUPS = ("CO", "OA", "PI", "PR")  # CAS01 in 5010; CR was dropped
 
 
@@ -120,7 +123,7 @@ class Address(RemitModel):
 
     line1: str
     line2: str | None = None
-    city: str
+    city: str | None  # None when N401 is missing
     state: str | None = None
     postal_code: str | None = None
     country: str | None = None
@@ -147,7 +150,7 @@ class PartyName(RemitModel):
 class Payer(RemitModel):
     """Loop 1000A: who pays."""
 
-    name: str
+    name: str | None  # None when N102 is missing
     id_qualifier: str | None = None  # N103: XV (CMS plan id) when sent
     id: str | None = None  # N104
     address: Address | None = None
@@ -165,9 +168,9 @@ class Payer(RemitModel):
 class Payee(RemitModel):
     """Loop 1000B: who is paid, with its id (N103 XX = NPI, FI = TIN, XV = plan id)."""
 
-    name: str
-    id_qualifier: str
-    id: str
+    name: str | None  # N102; these three are None when the element is missing
+    id_qualifier: str | None
+    id: str | None
     address: Address | None = None
     references: list[Reference] = Field(default_factory=list)  # REF TJ (TIN), PQ, 0B, D3
     delivery_method: str | None = None  # RDM01
@@ -192,15 +195,15 @@ class Payee(RemitModel):
 class Adjustment(RemitModel):
     """One reason/amount(/quantity) triplet of a CAS segment, with the segment's group."""
 
-    group: str  # CAS01: CO, OA, PI, PR
-    reason: str  # CARC
-    amount: Decimal
+    group: str | None  # CAS01: CO, OA, PI, PR
+    reason: str | None  # CARC
+    amount: Decimal | None
     quantity: Decimal | None = None
     position: int | None = None
 
     @property
     def code(self) -> str:
-        return f"{self.group}-{self.reason}"
+        return f"{self.group or ''}-{self.reason or ''}"
 
     @property
     def description(self) -> str:
@@ -215,11 +218,11 @@ class Adjustment(RemitModel):
 class ProviderAdjustment(RemitModel):
     """One reason/amount pair of a PLB segment. A positive amount reduces the payment."""
 
-    provider_id: str  # PLB01
-    fiscal_period_date: dt.date  # PLB02
-    reason: str  # PLB03-1 (WO, FB, L6, 72, CS, ...)
+    provider_id: str | None  # PLB01
+    fiscal_period_date: dt.date | None  # PLB02
+    reason: str | None  # PLB03-1 (WO, FB, L6, 72, CS, ...)
     reference_id: str | None = None  # PLB03-2, e.g. the ICN of the claim recovered
-    amount: Decimal
+    amount: Decimal | None
     position: int | None = None
 
     @property
@@ -242,13 +245,13 @@ class ProcedureId(RemitModel):
 class ServicePayment(RemitModel):
     """Loop 2110: one service line as paid."""
 
-    qualifier: str  # SVC01-1
-    procedure_code: str  # SVC01-2
+    qualifier: str | None  # SVC01-1
+    procedure_code: str | None  # SVC01-2
     modifiers: list[str] = Field(default_factory=list)  # SVC01-3..6
-    charge: Decimal  # SVC02
-    paid: Decimal  # SVC03
+    charge: Decimal | None  # SVC02
+    paid: Decimal | None  # SVC03
     revenue_code: str | None = None  # SVC04
-    units: Decimal = Decimal(1)  # SVC05; 1 when absent, as the TR3 says
+    units: Decimal | None = Decimal(1)  # SVC05; 1 when absent, as the TR3 says; None when unreadable
     original_procedure: ProcedureId | None = None  # SVC06, when the payer paid another code
     original_units: Decimal | None = None  # SVC07
     service_date: dt.date | None = None  # DTM*472
@@ -274,7 +277,7 @@ class ServicePayment(RemitModel):
 
     @property
     def adjustment_total(self) -> Decimal:
-        return sum((a.amount for a in self.adjustments), Decimal(0))
+        return sum((a.amount for a in self.adjustments if a.amount is not None), Decimal(0))
 
 
 class OutpatientAdjudication(RemitModel):
@@ -290,10 +293,10 @@ class OutpatientAdjudication(RemitModel):
 class ClaimPayment(RemitModel):
     """Loop 2100: one claim as adjudicated. ``claim_id`` (CLP01) echoes the 837's CLM01."""
 
-    claim_id: str  # CLP01
-    status_code: str  # CLP02
-    charge: Decimal  # CLP03
-    paid: Decimal  # CLP04
+    claim_id: str | None  # CLP01
+    status_code: str | None  # CLP02
+    charge: Decimal | None  # CLP03
+    paid: Decimal | None  # CLP04
     patient_responsibility: Decimal | None = None  # CLP05
     filing_indicator: str | None = None  # CLP06
     payer_claim_number: str | None = None  # CLP07, the payer's ICN
@@ -388,10 +391,10 @@ class Remittance(RemitModel):
     version: str  # GS08, 005010X221A1
     transaction_control_number: str  # ST02
     # BPR: the money
-    handling_code: str  # BPR01: I remittance+payment, H notification only, C payment only...
-    total_payment: Decimal  # BPR02
-    credit_debit: str  # BPR03: C credit, D debit
-    payment_method: str  # BPR04: ACH, CHK, BOP, FWT, NON
+    handling_code: str | None  # BPR01: I remittance+payment, H notification only, C payment only...
+    total_payment: Decimal | None  # BPR02
+    credit_debit: str | None  # BPR03: C credit, D debit
+    payment_method: str | None  # BPR04: ACH, CHK, BOP, FWT, NON
     payment_format: str | None = None  # BPR05: CCP, CTX
     sender_dfi_qualifier: str | None = None  # BPR06
     sender_dfi_id: str | None = None  # BPR07
@@ -403,11 +406,11 @@ class Remittance(RemitModel):
     receiver_dfi_id: str | None = None  # BPR13
     receiver_account_qualifier: str | None = None  # BPR14
     receiver_account_number: str | None = None  # BPR15
-    payment_date: dt.date  # BPR16: check issue or EFT effective date
+    payment_date: dt.date | None  # BPR16: check issue or EFT effective date
     # TRN: ties the remittance to the money (check or EFT trace number)
-    trace_type: str = "1"  # TRN01
-    trace_number: str  # TRN02
-    trace_payer_id: str  # TRN03: "1" + payer TIN, or the payer's id
+    trace_type: str | None = "1"  # TRN01
+    trace_number: str | None  # TRN02
+    trace_payer_id: str | None  # TRN03: "1" + payer TIN, or the payer's id
     trace_supplemental_id: str | None = None  # TRN04
     currency: str | None = None  # CUR02
     references: list[Reference] = Field(default_factory=list)  # REF*EV receiver id, REF*F2 version
@@ -419,19 +422,21 @@ class Remittance(RemitModel):
     findings: list[Finding] = Field(default_factory=list)  # what the parser noticed in this ST/SE
     position: int | None = None  # of the ST
     payment_position: int | None = None  # of the BPR
+    interchange_position: int | None = None  # of the ISA
+    trace_position: int | None = None  # of the TRN
 
     @property
-    def payer_id(self) -> str:
+    def payer_id(self) -> str | None:
         """The payer's id: N104, else REF*2U, else TRN03."""
         return self.payer.identifier or self.trace_payer_id
 
     @property
     def claims_paid(self) -> Decimal:
-        return sum((c.paid for c in self.claims), Decimal(0))
+        return sum((c.paid for c in self.claims if c.paid is not None), Decimal(0))
 
     @property
     def provider_adjustment_total(self) -> Decimal:
-        return sum((p.amount for p in self.provider_adjustments), Decimal(0))
+        return sum((p.amount for p in self.provider_adjustments if p.amount is not None), Decimal(0))
 
 
 class RemittanceClaim(RemitModel):
@@ -461,6 +466,7 @@ class RemittanceEnd(RemitModel):
     remittance: Remittance
     claim_count: int
     claims_paid: Decimal
+    claims_paid_unknown: int = 0  # claims whose CLP04 could not be read (not in claims_paid)
 
 
 __all__ = [

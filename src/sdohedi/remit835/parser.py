@@ -14,11 +14,17 @@ What goes wrong is reported in one of two ways:
 
 * recoverable problems are :class:`Finding` objects: trailer counts or control numbers that
   do not match (SE01/SE02 in ``Remittance.findings``; GE/IEA in ``Parser835.findings``),
-  unknown segments and segments out of place (warning, skipped);
+  unknown segments, segments out of place or with an id that is not one (skipped), and an
+  element that cannot be read - a required one missing, an amount that is not a number, a
+  date that is not a calendar date (rule ``required-element``, ``number-format`` or
+  ``date-format``, with the segment position, id and element). The value is then None and
+  the claim, line or header is kept with the rest of what it holds; the other claims are
+  unaffected. A REF, DTM, AMT, QTY or LQ that is left without its value says nothing and is
+  dropped; a CAS or PLB amount of unknown reason, or a reason of unknown amount, is kept;
 * a stream that cannot be read further raises :class:`Remit835Error` (or the
-  :class:`X12SyntaxError` of the splitter): not an 835, envelopes out of order, a transaction
-  without BPR/TRN/payer/payee, a required element missing, an unreadable amount or date, a
-  truncated stream. The parser is then finished: every later call raises the same error.
+  :class:`X12SyntaxError` of the splitter): not X12 or not an 835, envelopes out of order or
+  without GS06/ST02, a transaction without BPR/TRN/payer/payee, a truncated stream. The
+  parser is then finished: every later call raises the same error.
   When the call that hits the error has already completed remittances, it returns them and
   the error is raised by the next call, so nothing read before the error is lost.
 
@@ -124,9 +130,10 @@ def _settle_young_objects() -> None:
         gc.unfreeze()
 
 
-def _missing(segment: str, position: int, element: int | None = None) -> Remit835Error:
-    return Remit835Error("a required element is missing or empty", rule="required-element", segment=segment,
-                         position=position, element=element)
+def _envelope_element_missing(segment: str, position: int, element: int) -> Remit835Error:
+    # Without GS06 or ST01/ST02 the envelope cannot be followed: what comes next is unreadable.
+    return Remit835Error("a required envelope element is missing or empty", rule="required-element",
+                         segment=segment, position=position, element=element)
 
 
 class Parser835:
@@ -142,6 +149,7 @@ class Parser835:
         self._dates: dict[str, dt.date] = {}
         # envelope
         self._isa: list[str] | None = None
+        self._isa_position = 0
         self._groups = 0
         self._gs: list[str] | None = None
         self._transactions = 0
@@ -158,6 +166,8 @@ class Parser835:
         self._payment: Remittance | None = None  # header of the transaction, built at its first CLP
         self._claim_count = 0
         self._claims_paid = _ZERO
+        self._claims_paid_unknown = 0
+        self._header_segments: set[str] = set()  # BPR, TRN seen in the open transaction
 
     # ---------------------------------------------------------------------------------------
     # public API
@@ -251,15 +261,17 @@ class Parser835:
     # value conversions (the slow path of the caches used inline in the hot loop)
     # ---------------------------------------------------------------------------------------
 
-    def _decimal(self, text: str, position: int, segment: str, element: int) -> Decimal:
+    def _decimal(self, text: str, position: int, segment: str, element: int) -> Decimal | None:
+        """The amount, or None (with a finding) when it is missing or not a number."""
         value = self._decimals.get(text)
         if value is not None:
             return value
         if not _NUMBER.match(text):
             if not text:
-                raise _missing(segment, position, element)
-            raise Remit835Error("not a decimal number", rule="number-format", segment=segment, position=position,
-                                element=element)
+                self._missing(segment, position, element)
+            else:
+                self._unreadable("number-format", "not a decimal number", segment, position, element)
+            return None
         value = Decimal(text)
         if len(self._decimals) >= _CACHE_LIMIT:
             self._decimals.clear()
@@ -271,20 +283,22 @@ class Parser835:
             return self._decimal(els[index], position, els[0], index)
         return None
 
-    def _date(self, text: str, position: int, segment: str, element: int) -> dt.date:
+    def _date(self, text: str, position: int, segment: str, element: int) -> dt.date | None:
+        """The date, or None (with a finding) when it is missing or not a CCYYMMDD date."""
         value = self._dates.get(text)
         if value is not None:
             return value
         if not _DATE.match(text):
             if not text:
-                raise _missing(segment, position, element)
-            raise Remit835Error("not a date (CCYYMMDD)", rule="date-format", segment=segment, position=position,
-                                element=element)
+                self._missing(segment, position, element)
+            else:
+                self._unreadable("date-format", "not a date (CCYYMMDD)", segment, position, element)
+            return None
         try:
             value = dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
         except ValueError:
-            raise Remit835Error("not a calendar date", rule="date-format", segment=segment, position=position,
-                                element=element) from None
+            self._unreadable("date-format", "not a calendar date", segment, position, element)
+            return None
         if len(self._dates) >= _CACHE_LIMIT:
             self._dates.clear()
         self._dates[text] = value
@@ -294,7 +308,7 @@ class Parser835:
     # findings
     # ---------------------------------------------------------------------------------------
 
-    def _finding(self, severity: str, rule: str, message: str, position: int, segment: str,
+    def _finding(self, severity: str, rule: str, message: str, position: int, segment: str | None,
                  element: int | None = None, *, envelope: bool = False) -> None:
         tx = self._tx
         finding = Finding(
@@ -308,10 +322,19 @@ class Parser835:
         else:
             self.findings.append(finding)
 
+    def _missing(self, segment: str, position: int, element: int | None = None) -> None:
+        self._finding("error", "required-element", "a required element is missing or empty; read as empty",
+                      position, segment, element)
+
+    def _unreadable(self, rule: str, message: str, segment: str, position: int, element: int) -> None:
+        self._finding("error", rule, f"{message}; read as empty", position, segment, element)
+
     def _unexpected(self, sid: str, position: int) -> None:
         if not _SEGMENT_ID.match(sid):
-            raise X12SyntaxError("segment identifier must be 2-3 letters or digits", rule="segment-id",
-                                 position=position)
+            # The segment's bounds are sure (the terminator found it): skip it, not the file.
+            self._finding("error", "segment-id", "segment identifier must be 2-3 letters or digits; segment skipped",
+                          position, None)
+            return
         ignored_in = _IGNORED_IN.get(sid)
         if ignored_in is not None and self._ctx in ignored_in:
             return
@@ -327,6 +350,12 @@ class Parser835:
 
     def _consume(self, pieces: list[str], sep: str, out: list[Remittance]) -> None:
         """Read the segments of one batch (all from one interchange, element separator ``sep``)."""
+        while (done := self._read_segments(pieces, sep, out)) is not None:
+            pieces = pieces[done:]  # after a short segment: rare, so the copy does not matter
+
+    def _read_segments(self, pieces: list[str], sep: str, out: list[Remittance]) -> int | None:
+        """Read ``pieces``; None when all are read, else how many were when a short one was skipped."""
+        start = self._position
         decimals = self._decimals
         dates = self._dates
         to_decimal = self._decimal
@@ -358,16 +387,24 @@ class Parser835:
                         continue
                     group = els[1]
                     n = len(els)
-                    if n < 4 or not group:
-                        raise _missing(sid, pos, 1 if not group else n)
+                    if not group:
+                        self._missing(sid, pos, 1)
+                        group = None
+                    if n < 4:
+                        els += _PADDING[n:4]
+                        n = 4
                     for i in range(2, n, 3):
                         reason = els[i]
                         amount_text = els[i + 1] if i + 1 < n else ""
                         quantity_text = els[i + 2] if i + 2 < n else ""
                         if not reason or not amount_text:
-                            if reason or amount_text or quantity_text:
-                                raise _missing(sid, pos, i if not reason else i + 1)
-                            continue
+                            if not (reason or amount_text or quantity_text):
+                                if i == 2:  # CAS02-03 are required
+                                    self._missing(sid, pos, 2)
+                                continue
+                            if not reason:  # an adjustment of unknown reason is still money
+                                self._missing(sid, pos, i)
+                                reason = None
                         amount = decimals.get(amount_text)
                         if amount is None:
                             amount = to_decimal(amount_text, pos, sid, i + 1)
@@ -395,7 +432,8 @@ class Parser835:
                             self._finding("warning", "unexpected-qualifier",
                                           "service DTM qualifier is not 472, 150 or 151; skipped", pos, sid, 1)
                     elif ctx == CLAIM:
-                        claim["dates"].append(_make_date({"qualifier": qualifier, "date": day}))  # type: ignore[index]
+                        if day is not None:
+                            claim["dates"].append(_make_date({"qualifier": qualifier, "date": day}))  # type: ignore
                     elif ctx == HEADER and qualifier == "405":
                         self._tx["production_date"] = day  # type: ignore[index]
                     else:
@@ -408,10 +446,11 @@ class Parser835:
                         continue
                     n = len(els)
                     if n < 4:
-                        raise _missing(sid, pos, n)
+                        els += _PADDING[n:4]
                     parts = els[1].split(component)
                     if len(parts) < 2 or not parts[0] or not parts[1]:
-                        raise _missing(sid, pos, 1)
+                        self._missing(sid, pos, 1)
+                        parts = [parts[0] or None, (parts[1] or None) if len(parts) > 1 else None, *parts[2:]]
                     modifiers = parts[2:6]
                     if "" in modifiers:
                         modifiers = [m for m in modifiers if m]
@@ -450,7 +489,8 @@ class Parser835:
                     qualifier = els[1]
                     value = els[2]
                     if not qualifier or not value:
-                        raise _missing(sid, pos, 1 if not qualifier else 2)
+                        self._missing(sid, pos, 1 if not qualifier else 2)  # a REF without both says nothing
+                        continue
                     if ctx == SERVICE:
                         if qualifier == "6R":
                             svc["line_control_number"] = value  # type: ignore[index]
@@ -468,8 +508,10 @@ class Parser835:
                     amount = decimals.get(els[2])
                     if amount is None:
                         amount = to_decimal(els[2], pos, sid, 2)
-                    if not qualifier:
-                        raise _missing(sid, pos, 1)
+                    if not qualifier or amount is None:
+                        if not qualifier:
+                            self._missing(sid, pos, 1)
+                        continue
                     if ctx == SERVICE:
                         if qualifier == "B6":
                             svc["allowed_amount"] = amount  # type: ignore[index]
@@ -513,12 +555,13 @@ class Parser835:
                         if ctx != FOOTER:
                             self._header_number = None
                     n = len(els)
-                    if n < 5:
-                        raise _missing(sid, pos, n)
                     if n < 10:
                         els += _PADDING[n:10]
-                    if not els[1] or not els[2]:
-                        raise _missing(sid, pos, 1 if not els[1] else 2)
+                    if not els[1] or not els[2]:  # kept: the money of a claim without CLP01 is still money
+                        if not els[1]:
+                            self._missing(sid, pos, 1)
+                        if not els[2]:
+                            self._missing(sid, pos, 2)
                     charge = decimals.get(els[3])
                     if charge is None:
                         charge = to_decimal(els[3], pos, sid, 3)
@@ -526,8 +569,8 @@ class Parser835:
                     if paid is None:
                         paid = to_decimal(els[4], pos, sid, 4)
                     claim = _CLAIM_TEMPLATE.copy()
-                    claim["claim_id"] = els[1]
-                    claim["status_code"] = els[2]
+                    claim["claim_id"] = els[1] or None
+                    claim["status_code"] = els[2] or None
                     claim["charge"] = charge
                     claim["paid"] = paid
                     if els[5]:
@@ -558,7 +601,8 @@ class Parser835:
                         self._unexpected(sid, pos)
                         continue
                     if not els[1] or not els[2]:
-                        raise _missing(sid, pos, 1 if not els[1] else 2)
+                        self._missing(sid, pos, 1 if not els[1] else 2)
+                        continue
                     svc["remarks"].append(_make_remark({"qualifier": els[1], "code": els[2]}))  # type: ignore[index]
                 elif sid == "LX":
                     if ctx < HEADER or ctx == FOOTER:
@@ -566,16 +610,18 @@ class Parser835:
                         self._unexpected(sid, pos)
                         continue
                     if not els[1]:
-                        raise _missing(sid, pos, 1)
-                    self._header_number = els[1]
+                        self._missing(sid, pos, 1)
+                    self._header_number = els[1] or None
                     if streaming and claim is not None:
                         self._end_claim(out)
                     claim = svc = claim_adjustments = service_adjustments = None
                     ctx = HEADER_NUMBER
                 elif sid == "QTY" and (ctx == SERVICE or ctx == CLAIM):
                     quantity = self._decimal(els[2], pos, sid, 2)
-                    if not els[1]:
-                        raise _missing(sid, pos, 1)
+                    if not els[1] or quantity is None:
+                        if not els[1]:
+                            self._missing(sid, pos, 1)
+                        continue
                     (svc if ctx == SERVICE else claim)["quantities"].append(  # type: ignore[index]
                         _make_quantity({"qualifier": els[1], "quantity": quantity}))
                 else:
@@ -593,13 +639,20 @@ class Parser835:
                     service_adjustments = svc["adjustments"] if svc is not None else None
                     component = self._component
         except IndexError:
-            # Every handler indexes the elements it requires; a short segment lands here.
-            raise Remit835Error("segment ends before a required element", rule="required-element",
-                                segment=sid[:3], position=pos) from None
+            # Every handler indexes the elements it requires before it changes anything, so a
+            # short segment lands here with the state as it was before it: skip it, read on.
+            self._position = pos
+            self._ctx = ctx
+            self._claim = claim
+            self._service = svc
+            self._finding("error", "required-element", "segment ends before a required element; segment skipped",
+                          pos, sid if _SEGMENT_ID.match(sid) else None)
+            return pos - start
         self._position = pos
         self._ctx = ctx
         self._claim = claim
         self._service = svc
+        return None
 
     # ---------------------------------------------------------------------------------------
     # everything else: envelopes, header, payer/payee loops, PLB, MOA, unknown segments
@@ -618,10 +671,11 @@ class Parser835:
             return
         self._unexpected(sid, pos)
 
-    def _procedure(self, text: str, component: str, pos: int, element: int) -> ProcedureId:
+    def _procedure(self, text: str, component: str, pos: int, element: int) -> ProcedureId | None:
         parts = text.split(component)
         if len(parts) < 2 or not parts[0] or not parts[1]:
-            raise _missing("SVC", pos, element)
+            self._missing("SVC", pos, element)
+            return None
         return _make_procedure({"qualifier": parts[0], "code": parts[1], "modifiers": [m for m in parts[2:6] if m]})
 
     def _header_reference(self, qualifier: str, value: str, pos: int) -> None:
@@ -643,6 +697,7 @@ class Parser835:
         if len(els) != 17:
             raise Remit835Error("ISA must have 16 elements", rule="isa-fixed-length", segment="ISA", position=pos)
         self._isa = els
+        self._isa_position = pos
         self._groups = 0
         self._component = els[16]
 
@@ -651,7 +706,7 @@ class Parser835:
             raise Remit835Error("GS outside an interchange or before the GE of the previous group",
                                 rule="envelope-nesting", segment="GS", position=pos)
         if len(els) < 9 or not els[6]:
-            raise _missing("GS", pos, 6 if len(els) > 6 else len(els))
+            raise _envelope_element_missing("GS", pos, 6 if len(els) > 6 else len(els))
         if els[1] != "HP" and not els[8].startswith("005010X221"):
             raise Remit835Error(f"functional group {els[1][:2]} ({els[8][:12]}) is not an 835 remittance group (HP)",
                                 rule="not-835", segment="GS", position=pos, element=1)
@@ -669,7 +724,7 @@ class Parser835:
             raise Remit835Error("ST outside a functional group or before the SE of the previous transaction",
                                 rule="envelope-nesting", segment="ST", position=pos)
         if len(els) < 3 or not els[1] or not els[2]:
-            raise _missing("ST", pos, 1 if len(els) < 2 or not els[1] else 2)
+            raise _envelope_element_missing("ST", pos, 1 if len(els) < 2 or not els[1] else 2)
         if els[1] != "835":
             raise Remit835Error(f"transaction set {els[1][:3]} is not an 835 remittance", rule="not-835",
                                 segment="ST", position=pos, element=1)
@@ -688,6 +743,7 @@ class Parser835:
             "trace_type": None, "trace_number": None, "trace_payer_id": None, "trace_supplemental_id": None,
             "currency": None, "references": [], "production_date": None, "payer": None, "payee": None,
             "claims": [], "provider_adjustments": [], "findings": [], "position": pos, "payment_position": None,
+            "interchange_position": self._isa_position, "trace_position": None,
         }
         self._ctx = HEADER
         self._party = self._claim = self._service = None
@@ -695,6 +751,8 @@ class Parser835:
         self._payment = None
         self._claim_count = 0
         self._claims_paid = _ZERO
+        self._claims_paid_unknown = 0
+        self._header_segments = set()
 
     def _se_segment(self, els: list[str], pos: int, out: list[Remittance]) -> None:
         tx = self._tx
@@ -714,10 +772,12 @@ class Parser835:
         remittance = _make_remittance(tx)
         if self._streaming:
             out.append(_make_end_event({"remittance": remittance, "claim_count": self._claim_count,
-                                        "claims_paid": self._claims_paid}))
+                                        "claims_paid": self._claims_paid,
+                                        "claims_paid_unknown": self._claims_paid_unknown}))
             self._payment = None
             self._claim_count = 0
             self._claims_paid = _ZERO
+            self._claims_paid_unknown = 0
         else:
             out.append(remittance)
         self._tx = None
@@ -725,12 +785,13 @@ class Parser835:
         self._claim = self._service = None
         self._transactions += 1
 
-    @staticmethod
-    def _check_header(tx: dict, pos: int) -> None:
-        for field, segment in (("total_payment", "BPR"), ("trace_number", "TRN"), ("payer", "N1"),
-                               ("payee", "N1")):
-            if tx[field] is None:
-                what = {"payer": "payer loop (N1*PR)", "payee": "payee loop (N1*PE)"}.get(field, segment)
+    def _check_header(self, tx: dict, pos: int) -> None:
+        # By the segments seen, not by their values: a BPR whose BPR02 is unreadable is a BPR.
+        seen = self._header_segments
+        for segment, what, absent in (("BPR", "BPR", "BPR" not in seen), ("TRN", "TRN", "TRN" not in seen),
+                                      ("N1", "payer loop (N1*PR)", tx["payer"] is None),
+                                      ("N1", "payee loop (N1*PE)", tx["payee"] is None)):
+            if absent:
                 raise Remit835Error(f"transaction set has no {what}", rule="required-segment", segment=segment,
                                     position=pos)
 
@@ -757,7 +818,11 @@ class Parser835:
         if claims:
             claim = claims.pop()  # in this mode the list holds only the open claim
             self._claim_count += 1
-            self._claims_paid += claim.__dict__["paid"]
+            paid = claim.__dict__["paid"]
+            if paid is None:
+                self._claims_paid_unknown += 1
+            else:
+                self._claims_paid += paid
             out.append(_make_claim_event({"payment": self._payment, "claim": claim}))
 
     def _ge_segment(self, els: list[str], pos: int, out: list[Remittance]) -> None:
@@ -809,10 +874,11 @@ class Parser835:
             els = els + [""] * (17 - n)
         for i in (1, 3, 4):
             if not els[i]:
-                raise _missing("BPR", pos, i)
+                self._missing("BPR", pos, i)
+        self._header_segments.add("BPR")
         tx.update({
-            "handling_code": els[1], "total_payment": self._decimal(els[2], pos, "BPR", 2),
-            "credit_debit": els[3], "payment_method": els[4], "payment_format": els[5] or None,
+            "handling_code": els[1] or None, "total_payment": self._decimal(els[2], pos, "BPR", 2),
+            "credit_debit": els[3] or None, "payment_method": els[4] or None, "payment_format": els[5] or None,
             "sender_dfi_qualifier": els[6] or None, "sender_dfi_id": els[7] or None,
             "sender_account_qualifier": els[8] or None, "sender_account_number": els[9] or None,
             "originator_id": els[10] or None, "originator_supplemental_code": els[11] or None,
@@ -825,15 +891,21 @@ class Parser835:
         if not self._in_header("TRN", pos):
             return
         n = len(els)
-        if n < 4 or not els[1] or not els[2] or not els[3]:
-            raise _missing("TRN", pos, next(i for i in (1, 2, 3) if i >= n or not els[i]))
-        self._tx.update({"trace_type": els[1], "trace_number": els[2], "trace_payer_id": els[3],  # type: ignore
-                         "trace_supplemental_id": (els[4] or None) if n > 4 else None})
+        if n < 5:
+            els = els + _PADDING[n:5]
+        for i in (1, 2, 3):
+            if not els[i]:
+                self._missing("TRN", pos, i)
+        self._header_segments.add("TRN")
+        self._tx.update({"trace_type": els[1] or None, "trace_number": els[2] or None,  # type: ignore[union-attr]
+                         "trace_payer_id": els[3] or None, "trace_supplemental_id": els[4] or None,
+                         "trace_position": pos})
 
     def _cur_segment(self, els: list[str], pos: int, out: list[Remittance]) -> None:
         if self._in_header("CUR", pos):
             if len(els) < 3 or not els[2]:
-                raise _missing("CUR", pos, 2)
+                self._missing("CUR", pos, 2)
+                return
             self._tx["currency"] = els[2]  # type: ignore[index]
 
     def _n1_segment(self, els: list[str], pos: int, out: list[Remittance]) -> None:
@@ -851,10 +923,12 @@ class Parser835:
         if n < 5:
             els = els + [""] * (5 - n)
         if not els[2]:
-            raise _missing("N1", pos, 2)
-        if code == "PE" and not (els[3] and els[4]):
-            raise _missing("N1", pos, 3 if not els[3] else 4)
-        self._party = {"_code": code, "name": els[2], "id_qualifier": els[3] or None, "id": els[4] or None,
+            self._missing("N1", pos, 2)
+        if code == "PE":
+            for i in (3, 4):
+                if not els[i]:
+                    self._missing("N1", pos, i)
+        self._party = {"_code": code, "name": els[2] or None, "id_qualifier": els[3] or None, "id": els[4] or None,
                        "address": None, "references": []}
         if code == "PR":
             self._party["contacts"] = []
@@ -882,7 +956,8 @@ class Parser835:
             self._unexpected("N3", pos)
             return
         if len(els) < 2 or not els[1]:
-            raise _missing("N3", pos, 1)
+            self._missing("N3", pos, 1)
+            return
         address = self._party["address"]  # type: ignore[index]
         if address is None:
             address = self._party["address"] = {  # type: ignore[index]
@@ -895,15 +970,15 @@ class Parser835:
         if self._ctx not in (PAYER, PAYEE):
             self._unexpected("N4", pos)
             return
-        if len(els) < 2 or not els[1]:
-            raise _missing("N4", pos, 1)
         n = len(els)
         if n < 8:
             els = els + [""] * (8 - n)
+        if not els[1]:
+            self._missing("N4", pos, 1)
         address = self._party["address"]  # type: ignore[index]
         if address is None:
             address = self._party["address"] = {"line1": "", "line2": None}  # type: ignore[index]
-        address.update(city=els[1], state=els[2] or None, postal_code=els[3] or None, country=els[4] or None,
+        address.update(city=els[1] or None, state=els[2] or None, postal_code=els[3] or None, country=els[4] or None,
                        country_subdivision=els[7] or None)
 
     def _per_segment(self, els: list[str], pos: int, out: list[Remittance]) -> None:
@@ -911,7 +986,8 @@ class Parser835:
             self._unexpected("PER", pos)
             return
         if not els[1]:
-            raise _missing("PER", pos, 1)
+            self._missing("PER", pos, 1)
+            return
         communications = []
         n = len(els)
         for i in range(3, n, 2):
@@ -919,7 +995,8 @@ class Parser835:
             number = els[i + 1] if i + 1 < n else ""
             if qualifier or number:
                 if not (qualifier and number):
-                    raise _missing("PER", pos, i if not qualifier else i + 1)
+                    self._missing("PER", pos, i if not qualifier else i + 1)
+                    continue
                 communications.append(_make_communication({"qualifier": qualifier, "number": number}))
         self._party["contacts"].append(_make_contact({  # type: ignore[index]
             "function": els[1], "name": (els[2] or None) if len(els) > 2 else None,
@@ -930,7 +1007,8 @@ class Parser835:
             self._unexpected("RDM", pos)
             return
         if not els[1]:
-            raise _missing("RDM", pos, 1)
+            self._missing("RDM", pos, 1)
+            return
         n = len(els)
         self._party.update(delivery_method=els[1], delivery_name=(els[2] or None) if n > 2 else None,  # type: ignore
                            delivery_communication=(els[3] or None) if n > 3 else None)
@@ -960,25 +1038,32 @@ class Parser835:
             self._end_claim(out)
         self._close_party()
         n = len(els)
-        if n < 5 or not els[1]:
-            raise _missing("PLB", pos, 1 if n > 1 and not els[1] else n)
-        provider_id = els[1]
+        if n < 5:
+            els = els + _PADDING[n:5]
+            n = 5
+        if not els[1]:
+            self._missing("PLB", pos, 1)
+        provider_id = els[1] or None
         fiscal_date = self._date(els[2], pos, "PLB", 2)
         target = self._tx["provider_adjustments"]  # type: ignore[index]
         component = self._component
+        pairs = 0
         for i in range(3, n, 2):
             composite = els[i]
             amount_text = els[i + 1] if i + 1 < n else ""
             if not composite and not amount_text:
                 continue
+            pairs += 1
             parts = composite.split(component)
-            if not parts[0] or not amount_text:
-                raise _missing("PLB", pos, i if not parts[0] else i + 1)
-            target.append(_make_plb({
-                "provider_id": provider_id, "fiscal_period_date": fiscal_date, "reason": parts[0],
+            if not parts[0]:
+                self._missing("PLB", pos, i)
+            target.append(_make_plb({  # kept when a part is unreadable: a known amount is still money
+                "provider_id": provider_id, "fiscal_period_date": fiscal_date, "reason": parts[0] or None,
                 "reference_id": (parts[1] or None) if len(parts) > 1 else None,
                 "amount": self._decimal(amount_text, pos, "PLB", i + 1), "position": pos,
             }))
+        if not pairs:
+            self._missing("PLB", pos, 3)
         self._claim = self._service = None
         self._ctx = FOOTER
 

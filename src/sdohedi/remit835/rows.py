@@ -41,7 +41,8 @@ DATE_COLUMNS = frozenset({"payment_date", "service_date"})
 
 
 def adjustment_codes(adjustments: Sequence[Adjustment]) -> str:
-    return ";".join(f"{a.group}-{a.reason}:{format_amount(a.amount)}" for a in adjustments)
+    # An unreadable amount (None) leaves its place empty: ``CO-45:``.
+    return ";".join(f"{a.code}:{'' if a.amount is None else format_amount(a.amount)}" for a in adjustments)
 
 
 def adjustment_descriptions(adjustments: Sequence[Adjustment]) -> str:
