@@ -127,6 +127,11 @@ POSTGRESQL = Dialect("postgresql", bigint="BIGINT", for_update=" FOR UPDATE", in
 SCHEMA = SQLITE.schema()
 
 
+class LedgerError(RuntimeError):
+    """The ledger database refused or failed a statement: still locked by another run when the busy
+    timeout ran out, a constraint, a lost connection. One line, naming neither rows nor the URL."""
+
+
 def utc_now() -> str:
     """Now, as the ledger records times (UTC, ISO 8601, seconds)."""
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
@@ -139,6 +144,7 @@ class LedgerBackend(Protocol):
     def transaction(self, immediate: bool = True) -> Any: ...
     def reserve(self, name: str, count: int = 1, *, maximum: int = 999_999_999) -> range: ...
     def reserve_many(self, requests: list[tuple[str, int, int]]) -> list[range]: ...
+    def lock_billing(self) -> None: ...
     def billed(self, service_ids: Iterable[str]) -> dict[str, str]: ...
     def claim(self, claim_id: str) -> Any: ...
     def record_claims(self, claims: list[tuple], lines: list[tuple], *, replacing: bool = False) -> None: ...
@@ -241,6 +247,11 @@ class BaseLedger:
         return [out[i] for i in range(len(requests))]
 
     # -- billing ---------------------------------------------------------------------------
+    def lock_billing(self) -> None:
+        """Inside ``transaction()``: no other run bills lines until this transaction ends, so lines
+        checked with ``billed`` now cannot be billed by another before this commit. SQLite: nothing
+        to do, BEGIN IMMEDIATE already holds the database's write lock (PgLedger takes a lock)."""
+
     def billed(self, service_ids: Iterable[str]) -> dict[str, str]:
         """{service_id: claim_id} for those already billed."""
         if self._empty:
@@ -356,11 +367,31 @@ class Ledger(BaseLedger):
 
     @contextmanager
     def transaction(self, immediate: bool = True) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        """One transaction; BEGIN IMMEDIATE waits up to the busy timeout (300 s) for another run's.
+        SQLite's errors come out as :class:`LedgerError`, rolled back."""
+        try:
+            self.db.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        except sqlite3.Error as exc:
+            raise LedgerError(_sqlite_message(exc, self.path)) from None
         try:
             yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
+        except BaseException as exc:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise LedgerError(_sqlite_message(exc, self.path)) from None
             raise
         else:
-            self.db.execute("COMMIT")
+            try:
+                self.db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
+                raise LedgerError(_sqlite_message(exc, self.path)) from None
+
+
+def _sqlite_message(exc: sqlite3.Error, path: Path) -> str:
+    if "locked" in str(exc) or "busy" in str(exc):
+        return f"ledger {path}: still locked by another run after the 300 s busy timeout; nothing was changed"
+    # SQLite names tables and columns in its messages, never row values
+    return f"ledger {path}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'no detail'}"

@@ -19,10 +19,11 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from .ledger import POSTGRESQL, BaseLedger, select_in
+from .ledger import POSTGRESQL, BaseLedger, LedgerError, select_in
 
 PG_SCHEMA = POSTGRESQL.schema()  # the SQLite ledger's tables, with BIGINT where SQLite's INTEGER is 64-bit
 _SCHEMA_LOCK = 0x5D0E_D1  # advisory lock key: one process creates the tables at a time
+_BILLING_LOCK = 0x5D0E_D2  # advisory lock key: one run bills lines at a time (``lock_billing``)
 
 
 class PgLedger(BaseLedger):
@@ -71,8 +72,20 @@ class PgLedger(BaseLedger):
                            "claim_id", sorted(set(claim_ids))):
             pass  # the rows are locked as they are read; nothing else is wanted of them
 
+    def lock_billing(self) -> None:
+        """Hold the billing lock until the open transaction ends: another run's ``lock_billing`` waits,
+        so lines this one finds unbilled stay so until it commits (a unique key alone would make the
+        second run fail on its INSERT, after writing its file, instead of leaving the lines out)."""
+        self.db.execute("SELECT pg_advisory_xact_lock(%s)", (_BILLING_LOCK,))
+
     @contextmanager
     def transaction(self, immediate: bool = True) -> Iterator[Any]:
-        """One database transaction (a savepoint when nested); rolled back on an exception."""
-        with self.db.transaction():
-            yield self.db
+        """One database transaction (a savepoint when nested); rolled back on an exception.
+        psycopg's errors come out as :class:`LedgerError` (one line, no URL)."""
+        psycopg = self._psycopg
+        try:
+            with self.db.transaction():
+                yield self.db
+        except psycopg.Error as exc:
+            detail = str(exc).splitlines()[0] if str(exc) else "no detail"
+            raise LedgerError(f"PostgreSQL ledger: {type(exc).__name__}: {detail}") from None
