@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Protocol, Self
 
 DEFAULT_LEDGER = Path("sdohedi-ledger.sqlite")
+BUSY_TIMEOUT = 300.0  # seconds a SQLite writer waits for another run's transaction before giving up
 
 # The tables of both backends, written once in the SQL SQLite and PostgreSQL both run. ``{bigint}``
 # is the one difference: SQLite's INTEGER is 64-bit already, PostgreSQL's is 32-bit. Everything is
@@ -323,28 +324,37 @@ class Ledger(BaseLedger):
 
     dialect = SQLITE
 
-    def __init__(self, path: str | Path = DEFAULT_LEDGER, *, readonly: bool = False) -> None:
+    def __init__(self, path: str | Path = DEFAULT_LEDGER, *, readonly: bool = False,
+                 busy_timeout: float = BUSY_TIMEOUT) -> None:
         if is_postgres_url(path):
             raise ValueError("a postgresql:// ledger is opened with sdohedi.ledger.open_ledger (or PgLedger), "
                              "not the SQLite Ledger")
         self.path = Path(path)
         self.readonly = readonly
-        if readonly:
+        self.busy_timeout = busy_timeout
+        try:
+            self._open()
+        except sqlite3.Error as exc:
+            raise LedgerError(self._message(exc)) from None
+
+    def _open(self) -> None:
+        busy = f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}"
+        if self.readonly:
             if not self.path.exists():
                 self.db = sqlite3.connect(":memory:", isolation_level=None)
             else:
                 self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
-                self.db.execute("PRAGMA busy_timeout = 300000")
+                self.db.execute(busy)
                 return
         else:
             if not self.path.exists():
                 # create with 0600 before SQLite opens it: the ledger holds member ids
                 fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)
                 os.close(fd)
-            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=300)
+            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=self.busy_timeout)
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA synchronous = NORMAL")
-        self.db.execute("PRAGMA busy_timeout = 300000")
+        self.db.execute(busy)
         self.db.execute("PRAGMA foreign_keys = ON")
         self.create_tables()
 
@@ -367,19 +377,19 @@ class Ledger(BaseLedger):
 
     @contextmanager
     def transaction(self, immediate: bool = True) -> Iterator[sqlite3.Connection]:
-        """One transaction; BEGIN IMMEDIATE waits up to the busy timeout (300 s) for another run's.
+        """One transaction; BEGIN IMMEDIATE waits up to ``busy_timeout`` for another run's to end.
         SQLite's errors come out as :class:`LedgerError`, rolled back."""
         try:
             self.db.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
         except sqlite3.Error as exc:
-            raise LedgerError(_sqlite_message(exc, self.path)) from None
+            raise LedgerError(self._message(exc)) from None
         try:
             yield self.db
         except BaseException as exc:
             if self.db.in_transaction:
                 self.db.execute("ROLLBACK")
             if isinstance(exc, sqlite3.Error):
-                raise LedgerError(_sqlite_message(exc, self.path)) from None
+                raise LedgerError(self._message(exc)) from None
             raise
         else:
             try:
@@ -387,11 +397,11 @@ class Ledger(BaseLedger):
             except sqlite3.Error as exc:
                 if self.db.in_transaction:
                     self.db.execute("ROLLBACK")
-                raise LedgerError(_sqlite_message(exc, self.path)) from None
+                raise LedgerError(self._message(exc)) from None
 
-
-def _sqlite_message(exc: sqlite3.Error, path: Path) -> str:
-    if "locked" in str(exc) or "busy" in str(exc):
-        return f"ledger {path}: still locked by another run after the 300 s busy timeout; nothing was changed"
-    # SQLite names tables and columns in its messages, never row values
-    return f"ledger {path}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'no detail'}"
+    def _message(self, exc: sqlite3.Error) -> str:
+        if "locked" in str(exc) or "busy" in str(exc):
+            return (f"ledger {self.path}: still locked by another run after waiting {self.busy_timeout:g} s; "
+                    "this transaction changed nothing")
+        # SQLite names tables and columns in its messages, never row values
+        return f"ledger {self.path}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'no detail'}"

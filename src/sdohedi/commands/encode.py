@@ -37,7 +37,7 @@ def command(service_logs, config_path, out_dir, ledger_path, dry_run, resubmit, 
 
     Exit status: 0 every row billed; 1 some rows rejected (see rejects.csv: also rows another run
     on the same ledger billed first), or the ledger failed (one line says why; what it recorded
-    before is kept, with its files); 2 nothing could be done.
+    before is kept, with its files); 2 nothing could be done (the ledger could not be opened, too).
     """
     try:
         config = load_config(config_path)
@@ -61,7 +61,7 @@ def command(service_logs, config_path, out_dir, ledger_path, dry_run, resubmit, 
     except LedgerError as exc:
         # the unit in hand rolled back with its file; units committed before it stand
         click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+        sys.exit(2 if ledger is None else 1)
     finally:
         if ledger is not None:
             ledger.close()
