@@ -111,3 +111,19 @@ def test_postgres_billing_lock_makes_the_second_run_wait(pg_server):
         assert time.monotonic() - begin >= 1.0
         assert ledger.billed(["SV1"]) == {"SV1": "H1"}  # so the first's lines are seen, not raced
     first.join()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_statement_outside_a_transaction_fails_as_a_ledger_error(backend, tmp_path, request):
+    """encode's admission check (``billed``) runs outside a transaction: its failures are LedgerErrors too."""
+    if backend == "sqlite":
+        ledger = Ledger(tmp_path / "l.sqlite")
+    else:
+        ledger = open_ledger(request.getfixturevalue("pg_server").new_database("k" + uuid.uuid4().hex[:12]))
+    with ledger:
+        with pytest.raises(LedgerError) as exc:
+            ledger.execute("SELECT service_id FROM no_such_table")
+        assert "\n" not in str(exc.value)
+        with pytest.raises(LedgerError):
+            ledger.executemany("INSERT INTO no_such_table VALUES (?)", [("x",)])
+        assert ledger.billed(["A"]) == {}  # and the ledger goes on working
