@@ -101,8 +101,6 @@ def test_adjudicating_every_readable_corpus_claim_gives_an_accepted_835(path, tm
 
 def test_sbr09_not_a_clp06_code_takes_the_payers_default(tmp_path):
     """SBR09 CI (commercial insurance) has no CLP06 twin: the payer's filing_indicator is written and said."""
-    source = (FIX / "service_log.csv")
-    assert source.exists()
     summary, eras, _ = encode_and_adjudicate(tmp_path / "l.sqlite", tmp_path)
     x837 = Path(summary["interchanges"][0]["path"])
     data = x837.read_bytes().decode("ascii")
