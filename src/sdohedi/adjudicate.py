@@ -11,6 +11,8 @@ Rules (per service line, in this order):
 A claim is CLP02 1 (processed as primary) when anything was allowed, 4 (denied) otherwise;
 CLP03 = sum of charges, CLP04 = sum paid, CLP05 = sum PR; CLP07 is a payer claim number made
 from the 835's control numbers. BPR02 = sum CLP04 (no PLB), so the 835 balances.
+CLP06 is the 837P's SBR09 when that is also a CLP06 code; SBR09 has codes CLP06 lacks (CI, BL,
+FI, 11), and for those the payer's own ``filing_indicator`` stands (``filing_indicator_of``).
 """
 
 from __future__ import annotations
@@ -19,17 +21,26 @@ import datetime as dt
 import tomllib
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .models.claim import Claim
 from .models.config import ConfigError
 from .models.remit import (
     Address, Adjustment, ClaimPayment, Communication, Contact, PartyName, Payee, Payer, Reference, Remittance, ServicePayment,
 )
+from .validate.guide import guide_for
 
 CENT = Decimal("0.01")
+
+
+@cache
+def clp06_codes() -> frozenset[str]:
+    """The CLP06 codes of 005010X221A1, from the map the validator checks 835s against."""
+    clp = guide_for("HP", "005010X221A1").segment("/ISA_LOOP/GS_LOOP/ST_LOOP/DETAIL/2000/2100/CLP")
+    return next(e.codes for e in clp.elements if e.refdes == "CLP06")
 
 
 class PayerRules(BaseModel):
@@ -46,6 +57,20 @@ class PayerRules(BaseModel):
     payment_method: str = Field(default="ACH", pattern=r"^(ACH|CHK|BOP|FWT)$")
     contact_name: str = "PROVIDER SERVICES"  # 1000A PER*BL (required)
     contact_phone: str = Field(default="8005550100", pattern=r"^[0-9]{10}$")
+    # CLP06 when the claim's SBR09 is not a CLP06 code (MC: Medicaid, what an NLE's payers mostly are)
+    filing_indicator: str = "MC"
+
+    @field_validator("filing_indicator")
+    @classmethod
+    def _clp06(cls, value: str) -> str:
+        if value not in clp06_codes():
+            raise ValueError(f"{value!r} is not a CLP06 code ({', '.join(sorted(clp06_codes()))})")
+        return value
+
+    def filing_indicator_of(self, claim: Claim) -> str:
+        """CLP06 for ``claim``: its SBR09 when CLP06 has that code, else the payer's default."""
+        sbr09 = claim.payer.claim_filing_indicator
+        return sbr09 if sbr09 in clp06_codes() else self.filing_indicator
 
     def fee(self, code: str, modifiers: Iterable[str]) -> Decimal | None:
         mods = tuple(modifiers)
@@ -112,7 +137,7 @@ def adjudicate_claim(claim: Claim, rules: PayerRules, payer_claim_number: str) -
                         id_qualifier="MI", identifier=claim.subscriber.member_id)
     return ClaimPayment(
         patient=patient, claim_id=claim.claim_id, status_code="1" if allowed_any else "4", charge=claim.total_charge, paid=paid,
-        patient_responsibility=pr, filing_indicator=claim.payer.claim_filing_indicator,
+        patient_responsibility=pr, filing_indicator=rules.filing_indicator_of(claim),
         payer_claim_number=payer_claim_number, frequency=claim.frequency, adjustments=claim_cas, services=services,
     )
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Protocol, Self
 
 DEFAULT_LEDGER = Path("sdohedi-ledger.sqlite")
+BUSY_TIMEOUT = 300.0  # seconds a SQLite writer waits for another run's transaction before giving up
 
 # The tables of both backends, written once in the SQL SQLite and PostgreSQL both run. ``{bigint}``
 # is the one difference: SQLite's INTEGER is 64-bit already, PostgreSQL's is 32-bit. Everything is
@@ -177,6 +178,11 @@ POSTGRESQL = Dialect("postgresql", bigint="BIGINT", for_update=" FOR UPDATE", in
 SCHEMA = SQLITE.schema()
 
 
+class LedgerError(RuntimeError):
+    """The ledger database refused or failed a statement: still locked by another run when the busy
+    timeout ran out, a constraint, a lost connection. One line, naming neither rows nor the URL."""
+
+
 def utc_now() -> str:
     """Now, as the ledger records times (UTC, ISO 8601, seconds)."""
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
@@ -189,6 +195,7 @@ class LedgerBackend(Protocol):
     def transaction(self, immediate: bool = True) -> Any: ...
     def reserve(self, name: str, count: int = 1, *, maximum: int = 999_999_999) -> range: ...
     def reserve_many(self, requests: list[tuple[str, int, int]]) -> list[range]: ...
+    def lock_billing(self) -> None: ...
     def billed(self, service_ids: Iterable[str]) -> dict[str, str]: ...
     def claim(self, claim_id: str) -> Any: ...
     def record_claims(self, claims: list[tuple], lines: list[tuple], *, replacing: bool = False) -> None: ...
@@ -291,6 +298,11 @@ class BaseLedger:
         return [out[i] for i in range(len(requests))]
 
     # -- billing ---------------------------------------------------------------------------
+    def lock_billing(self) -> None:
+        """Inside ``transaction()``: no other run bills lines until this transaction ends, so lines
+        checked with ``billed`` now cannot be billed by another before this commit. SQLite: nothing
+        to do, BEGIN IMMEDIATE already holds the database's write lock (PgLedger takes a lock)."""
+
     def billed(self, service_ids: Iterable[str]) -> dict[str, str]:
         """{service_id: claim_id} for those already billed."""
         if self._empty:
@@ -362,28 +374,37 @@ class Ledger(BaseLedger):
 
     dialect = SQLITE
 
-    def __init__(self, path: str | Path = DEFAULT_LEDGER, *, readonly: bool = False) -> None:
+    def __init__(self, path: str | Path = DEFAULT_LEDGER, *, readonly: bool = False,
+                 busy_timeout: float = BUSY_TIMEOUT) -> None:
         if is_postgres_url(path):
             raise ValueError("a postgresql:// ledger is opened with sdohedi.ledger.open_ledger (or PgLedger), "
                              "not the SQLite Ledger")
         self.path = Path(path)
         self.readonly = readonly
-        if readonly:
+        self.busy_timeout = busy_timeout
+        try:
+            self._open()
+        except sqlite3.Error as exc:
+            raise LedgerError(self._message(exc)) from None
+
+    def _open(self) -> None:
+        busy = f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}"
+        if self.readonly:
             if not self.path.exists():
                 self.db = sqlite3.connect(":memory:", isolation_level=None)
             else:
                 self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
-                self.db.execute("PRAGMA busy_timeout = 300000")
+                self.db.execute(busy)
                 return
         else:
             if not self.path.exists():
                 # create with 0600 before SQLite opens it: the ledger holds member ids
                 fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)
                 os.close(fd)
-            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=300)
+            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=self.busy_timeout)
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA synchronous = NORMAL")
-        self.db.execute("PRAGMA busy_timeout = 300000")
+        self.db.execute(busy)
         self.db.execute("PRAGMA foreign_keys = ON")
         self.create_tables()
 
@@ -397,21 +418,47 @@ class Ledger(BaseLedger):
 
     def execute(self, sql: str, params: tuple | list = ()) -> sqlite3.Cursor:
         """Run SQL of the common subset (``?`` placeholders; see :class:`Dialect`)."""
-        return self.db.execute(sql, params)
+        try:
+            return self.db.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise LedgerError(self._message(exc)) from None
 
     def executemany(self, sql: str, rows: list) -> None:
-        self.db.executemany(sql, rows)
+        try:
+            self.db.executemany(sql, rows)
+        except sqlite3.Error as exc:
+            raise LedgerError(self._message(exc)) from None
 
     def lock_claims(self, claim_ids: Iterable[str]) -> None:
         """Nothing to do: ``transaction()`` (BEGIN IMMEDIATE) already holds the database's write lock."""
 
     @contextmanager
     def transaction(self, immediate: bool = True) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        """One transaction; BEGIN IMMEDIATE waits up to ``busy_timeout`` for another run's to end.
+        SQLite's errors come out as :class:`LedgerError`, rolled back."""
+        try:
+            self.db.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        except sqlite3.Error as exc:
+            raise LedgerError(self._message(exc)) from None
         try:
             yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
+        except BaseException as exc:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise LedgerError(self._message(exc)) from None
             raise
         else:
-            self.db.execute("COMMIT")
+            try:
+                self.db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
+                raise LedgerError(self._message(exc)) from None
+
+    def _message(self, exc: sqlite3.Error) -> str:
+        if "locked" in str(exc) or "busy" in str(exc):
+            return (f"ledger {self.path}: still locked by another run after waiting {self.busy_timeout:g} s; "
+                    "this transaction changed nothing")
+        # SQLite names tables and columns in its messages, never row values
+        return f"ledger {self.path}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'no detail'}"

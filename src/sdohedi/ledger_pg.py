@@ -19,10 +19,11 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from .ledger import POSTGRESQL, BaseLedger, select_in, upgrade_reconcile_tables
+from .ledger import POSTGRESQL, BaseLedger, LedgerError, select_in, upgrade_reconcile_tables
 
 PG_SCHEMA = POSTGRESQL.schema()  # the SQLite ledger's tables, with BIGINT where SQLite's INTEGER is 64-bit
 _SCHEMA_LOCK = 0x5D0E_D1  # advisory lock key: one process creates the tables at a time
+_BILLING_LOCK = 0x5D0E_D2  # advisory lock key: one run bills lines at a time (``lock_billing``)
 
 
 class PgLedger(BaseLedger):
@@ -60,11 +61,17 @@ class PgLedger(BaseLedger):
 
     def execute(self, sql: str, params: tuple | list = ()) -> Any:
         """Run SQL of the common subset, ``?`` placeholders (see ``sdohedi.ledger.Dialect``)."""
-        return self.db.execute(POSTGRESQL.sql(sql), tuple(params))
+        try:
+            return self.db.execute(POSTGRESQL.sql(sql), tuple(params))
+        except self._psycopg.Error as exc:
+            raise _ledger_error(exc) from None
 
     def executemany(self, sql: str, rows: list) -> None:
-        with self.db.cursor() as cur:
-            cur.executemany(POSTGRESQL.sql(sql), rows)
+        try:
+            with self.db.cursor() as cur:
+                cur.executemany(POSTGRESQL.sql(sql), rows)
+        except self._psycopg.Error as exc:
+            raise _ledger_error(exc) from None
 
     def lock_claims(self, claim_ids: Iterable[str]) -> None:
         """Lock these claims' rows for the open transaction, in one order (byte order, as Python sorts)
@@ -74,8 +81,24 @@ class PgLedger(BaseLedger):
                            "claim_id", sorted(set(claim_ids))):
             pass  # the rows are locked as they are read; nothing else is wanted of them
 
+    def lock_billing(self) -> None:
+        """Hold the billing lock until the open transaction ends: another run's ``lock_billing`` waits,
+        so lines this one finds unbilled stay so until it commits (a unique key alone would make the
+        second run fail on its INSERT, after writing its file, instead of leaving the lines out)."""
+        self.execute("SELECT pg_advisory_xact_lock(?)", (_BILLING_LOCK,))
+
     @contextmanager
     def transaction(self, immediate: bool = True) -> Iterator[Any]:
-        """One database transaction (a savepoint when nested); rolled back on an exception."""
-        with self.db.transaction():
-            yield self.db
+        """One database transaction (a savepoint when nested); rolled back on an exception.
+        psycopg's errors come out as :class:`LedgerError` (one line, no URL)."""
+        try:
+            with self.db.transaction():
+                yield self.db
+        except self._psycopg.Error as exc:  # BEGIN, COMMIT, or the body's own psycopg calls
+            raise _ledger_error(exc) from None
+
+
+def _ledger_error(exc: Exception) -> LedgerError:
+    """psycopg's first line (its DETAIL line, which quotes key values, is left out), no URL."""
+    detail = str(exc).splitlines()[0] if str(exc) else "no detail"
+    return LedgerError(f"PostgreSQL ledger: {type(exc).__name__}: {detail}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import click
 
@@ -31,8 +31,10 @@ from ..x12 import X12Error, read_chunks
 def command(claims_file, rules_path, out_835, out_999, control_number, payment_date):
     """Adjudicate CLAIMS_FILE (837P) against --rules; write a 999 and a balanced 835.
 
-    Claims in transaction sets the 999 rejects are not adjudicated. Exit status: 0 done;
-    1 the 999 rejects something or some claims could not be read; 2 nothing could be read.
+    Claims in transaction sets the 999 rejects are not adjudicated; when no claim is left, no 835
+    is written (an 835 holds at least one transaction set) and the 999 gives the answer.
+    Exit status: 0 done; 1 the 999 rejects something, some claims could not be read, or no 835
+    was written; 2 nothing could be read.
     """
     try:
         rules = load_rules(rules_path)
@@ -89,12 +91,23 @@ def command(claims_file, rules_path, out_835, out_999, control_number, payment_d
                    control_number=control_number * 1000 + n, payment_date=stamp.date())
         for n, ((name, npi, tin), claims) in enumerate(sorted(by_payee.items(), key=lambda kv: kv[0][0] or ""), 1)
     ]
-    with atomic_text_file(out_835, newline="") as f:
-        write_835(remits, f.write, sender_id=rules.payer_id, receiver_id=receiver or "UNKNOWN",
-                  interchange_control_number=control_number, group_control_number=control_number, timestamp=stamp,
-                  usage=usage)
     n_claims = sum(len(r.claims) for r in remits)
     paid = sum((r.total_payment for r in remits), 0)
+    if remits:
+        with atomic_text_file(out_835, newline="") as f:
+            write_835(remits, f.write, sender_id=rules.payer_id, receiver_id=receiver or "UNKNOWN",
+                      interchange_control_number=control_number, group_control_number=control_number,
+                      timestamp=stamp, usage=usage)
     click.echo(f"claims adjudicated: {n_claims}   paid: ${paid:,.2f}   transaction sets rejected by the 999: "
                f"{len(rejected)}")
-    sys.exit(1 if problems else 0)
+    # SBR09 codes CLP06 does not have (CI, BL, ...) are answered with the payer's own code
+    swapped = Counter(c.payer.claim_filing_indicator for claims in by_payee.values() for c in claims
+                      if rules.filing_indicator_of(c) != c.payer.claim_filing_indicator)
+    for sbr09, n in sorted(swapped.items()):
+        click.echo(f"CLP06: SBR09 {sbr09!r} is not a CLP06 code; {rules.filing_indicator!r} (the payer's "
+                   f"filing_indicator) written for {n} claim(s)")
+    if not remits:
+        # an 835 must hold a transaction set (GS/GE with no ST is invalid): with no claim to pay there is
+        # no 835, as a payer sends none; the 999 carries the answer
+        click.echo(f"no 835 written ({out_835}): no claim to adjudicate", err=True)
+    sys.exit(1 if problems or not remits else 0)

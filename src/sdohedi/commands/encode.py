@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..ledger import DEFAULT_LEDGER, is_postgres_url, open_ledger
+from ..ledger import DEFAULT_LEDGER, LedgerError, is_postgres_url, open_ledger
 from ..models.config import ConfigError, load_config
 from ..pipeline.encode import encode
 from ..pipeline.ingest import IngestError
@@ -35,7 +35,9 @@ from ..x12 import X12Error
 def command(service_logs, config_path, out_dir, ledger_path, dry_run, resubmit, fmt, engine, max_lines_per_file):
     """Encode SERVICE_LOGS (CSV, JSON Lines or Parquet) into payer-ready 837P files.
 
-    Exit status: 0 every row billed; 1 some rows rejected (see rejects.csv); 2 nothing could be done.
+    Exit status: 0 every row billed; 1 some rows rejected (see rejects.csv: also rows another run
+    on the same ledger billed first), or the ledger failed (one line says why; what it recorded
+    before is kept, with its files); 2 nothing could be done (the ledger could not be opened, too).
     """
     try:
         config = load_config(config_path)
@@ -56,6 +58,10 @@ def command(service_logs, config_path, out_dir, ledger_path, dry_run, resubmit, 
     except X12Error as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
+    except LedgerError as exc:
+        # the unit in hand rolled back with its file; units committed before it stand
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2 if ledger is None else 1)
     finally:
         if ledger is not None:
             ledger.close()
@@ -128,5 +134,8 @@ def _print_summary(summary) -> None:
         rest = summary.reject_reasons.most_common()[len(shown):]
         if rest:  # one screen: the rest are in the rejects file (and in --format json)
             click.echo(f"  {sum(n for _, n in rest):>7,}  rows of {len(rest)} other reasons")
+    if summary.billed_concurrently:
+        click.echo(f"{summary.billed_concurrently:,} rows were billed by another run on this ledger while this one "
+                   "ran: rejected as already billed")
     if summary.rejects_path:
         click.echo(f"rejects: {summary.rejects_path}")

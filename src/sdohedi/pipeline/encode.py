@@ -6,6 +6,9 @@ Order of work, chosen so a crash loses nothing and never reuses a control number
    (committed at once, never reused); then, in one ledger transaction, write the interchange to
    a 0600 temp file while recording its claims and lines, fsync, rename into place, commit. A
    crash before the rename leaves no file and no record; the numbers reserved stay burned.
+   Runs on one ledger bill one at a time (``lock_billing``), and each checks its lines against
+   the ledger again inside that transaction: a line another run billed since step 1 is
+   rejected as already billed (``EncodeSummary.billed_concurrently``), never billed twice.
 
 ``write_unit`` writes one unit from its sorted lines and control numbers; the Spark engine
 (``sdohedi.spark``) calls the same function on its executors, so both engines write the same
@@ -19,7 +22,7 @@ import datetime as dt
 import itertools
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -36,9 +39,9 @@ from .sorting import ExternalSorter
 from .units import GROUP_FIELDS, UnitNumbers, split_sorted, unit_sizes
 
 LEDGER_CHECK_BATCH = 5000
-_SERVICE_ID, _PROCEDURE, _MODIFIERS, _UNITS, _CHARGE, _DATE, _ROW, _FILE = (
+_SERVICE_ID, _PROCEDURE, _MODIFIERS, _UNITS, _CHARGE, _DATE, _ROW, _FILE, _REPLACES = (
     L["service_id"], L["procedure_code"], L["modifiers"], L["units"], L["charge"], L["service_date"],
-    L["row_number"], L["file"])
+    L["row_number"], L["file"], L["replaces"])
 
 
 @dataclass
@@ -57,6 +60,7 @@ class EncodeSummary:
     rows: int = 0
     billed_rows: int = 0
     rejected_rows: int = 0
+    billed_concurrently: int = 0  # rejected rows that another run billed while this one ran
     rejects_path: str | None = None
     reject_reasons: Counter = field(default_factory=Counter)
     outputs: list[PayerOutput] = field(default_factory=list)
@@ -65,6 +69,7 @@ class EncodeSummary:
     def as_dict(self) -> dict:
         return {
             "rows": self.rows, "billed_rows": self.billed_rows, "rejected_rows": self.rejected_rows,
+            "billed_concurrently": self.billed_concurrently,
             "rejects_path": self.rejects_path, "dry_run": self.dry_run,
             "reject_reasons": dict(self.reject_reasons.most_common()),
             "interchanges": [
@@ -192,7 +197,7 @@ def encode(
         for payer_key in sorted(plan):
             for unit_lines, n_lines in zip(split_sorted(lines, plan[payer_key]), plan[payer_key]):
                 output = _write_payer(payer_key, unit_lines, n_lines, config, parties, out, ledger,
-                                      dry_run, rejects, payer_claim_numbers, timestamp)
+                                      dry_run, rejects, payer_claim_numbers, timestamp, summary)
                 summary.outputs.append(output)
                 summary.billed_rows += output.lines
         summary.rejects_path = rejects.finish()
@@ -239,6 +244,23 @@ def admit_line(line: tuple, billed: dict[str, str], *, resubmit: bool, ledger: L
             return None
         icns[original] = row["payer_claim_number"]
     return line[:L["replaces"]] + (original,) + line[L["replaces"] + 1:]
+
+
+def not_billed_since(lines: Iterable[tuple], ledger: Ledger, reject: Callable[[Reject], None],
+                     summary: EncodeSummary) -> Iterator[tuple]:
+    """``lines`` less those the ledger now bills on another claim than they were admitted for: a run
+    that committed since ``admit_line`` checked them (called inside the billing transaction, whose
+    lock keeps it so until commit). A replacement line stays when still on the claim it replaces."""
+    lines = iter(lines)
+    while batch := list(itertools.islice(lines, LEDGER_CHECK_BATCH)):  # itertools.batched is 3.12+
+        billed = ledger.billed(line[_SERVICE_ID] for line in batch)
+        for line in batch:
+            now = billed.get(line[_SERVICE_ID])
+            if now is None or now == line[_REPLACES]:
+                yield line
+            else:
+                summary.billed_concurrently += 1
+                reject(duplicate_in_ledger(line, now))
 
 
 def _plan(sorter: ExternalSorter, lines_per_payer: Counter, max_lines: int | None) -> dict[str, list[int]]:
@@ -324,7 +346,7 @@ def write_unit(
 
 
 def _write_payer(payer_key, lines, n_lines, config: NLEConfig, parties: Parties, out: Path | None,
-                 ledger: Ledger | None, dry_run: bool, rejects, icns, timestamp) -> PayerOutput:
+                 ledger: Ledger | None, dry_run: bool, rejects, icns, timestamp, summary: EncodeSummary) -> PayerOutput:
     """One unit of one payer: reserve its numbers, write it and record it in one transaction."""
     ic = config.interchange
     payer = config.payers[payer_key]
@@ -363,6 +385,8 @@ def _write_payer(payer_key, lines, n_lines, config: NLEConfig, parties: Parties,
     sink = HashingFile(path)
     try:
         with ledger.transaction():
+            ledger.lock_billing()
+            lines = not_billed_since(lines, ledger, rejects, summary)
             result = write_unit(lines, write=sink, record=record, **common)
             if claim_rows or line_rows:
                 _flush_records()
