@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from ..codes import CodeSet, place_of_service_ok
 from ..models.config import NLEConfig
-from ..models.service_row import ServiceRecord
+from ..models.service_row import TRIP_COLUMNS, ServiceRecord
 from ..x12.text import UnrepresentableText, to_x12_text
 from .pricing import fee_for, minutes_to_units, price
 
@@ -32,9 +32,10 @@ ICD10_START = dt.date(2015, 10, 1)
 LINE_FIELDS = (
     "payer", "member_id", "cbo", "period", "prior_auth", "replaces", "service_date", "service_id", "row_number",
     "procedure_code", "modifiers", "units", "charge", "diagnoses", "place_of_service",
-    "last_name", "first_name", "birth_date", "sex", "address", "city", "state", "zip", "file",
+    "last_name", "first_name", "birth_date", "sex", "address", "city", "state", "zip", *TRIP_COLUMNS, "file",
 )
 L = {name: i for i, name in enumerate(LINE_FIELDS)}
+NO_TRIP = ("",) * len(TRIP_COLUMNS)  # the trip fields of a line that is not a transport service
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,11 @@ class Reject:
 
 class IngestError(Exception):
     """The input cannot be read at all (exit status 2)."""
+
+
+class _TripProblem(Exception):
+    def __init__(self, column: str, reason: str) -> None:
+        self.column, self.reason = column, reason
 
 
 def read_rows(path: str | Path, data: bytes | None = None) -> Iterator[tuple[int, dict]]:
@@ -170,6 +176,34 @@ class RowChecker:
                                           "contains an X12 delimiter; identifiers cannot be cleaned")
         return value
 
+    def _trip(self, proc, values: tuple) -> tuple:
+        """The trip fields of a line: the pick-up and drop-off locations (``TRIP_COLUMNS``
+        order, formats already checked, stripped, "" when blank) cleaned, or ``NO_TRIP``.
+
+        The rule, in one place for both paths (the fast path gives up when it raises): the
+        TR3 requires 2310E/2310F "when billing for ambulance or non-emergency transportation
+        services", so a transport code needs all eight; for any other code they are not sent
+        ("if not required by this implementation guide, do not send") and not kept. CR1
+        (ambulance transport information) is not written: the TR3 requires it "on all claims
+        involving ambulance transport services" and its CR104 (reason, A-E) and CR106 (miles)
+        describe an ambulance; the NEMT codes here (taxi, bus, van, volunteer and mileage) are
+        not ambulance services, and CR1 "if not required, do not send". Raises _TripProblem."""
+        if not proc.transport:
+            return NO_TRIP
+        for column, value in zip(TRIP_COLUMNS, values):
+            if not value:
+                raise _TripProblem(column, f"{proc.code} is a transport code: the pick-up and drop-off locations "
+                                           f"(2310E/2310F) are required, and {column} is empty")
+        trip = list(values)
+        for i in (0, 1, 4, 5):  # addresses and cities are free text
+            try:
+                trip[i] = self._text(values[i])
+            except UnrepresentableText as exc:
+                raise _TripProblem(TRIP_COLUMNS[i], f"{exc} (rule: {exc.rule})") from None
+            if len(trip[i]) < (1 if i in (0, 4) else 2):
+                raise _TripProblem(TRIP_COLUMNS[i], "required transport location field is empty after cleaning")
+        return tuple(trip)
+
     def check(self, row_number: int, raw: dict, file: str = "") -> tuple | Reject:
         """The checked, priced line of a raw row, or the first rule it breaks."""
         line = self._fast.check(row_number, raw, file)
@@ -245,6 +279,10 @@ class RowChecker:
             return Reject(row_number, sid, "place_of_service", f"{rec.place_of_service} is not a CMS place-of-service code")
 
         proc = codes.procedures[rec.procedure_code]
+        try:
+            trip = self._trip(proc, tuple(getattr(rec, c) or "" for c in TRIP_COLUMNS))
+        except _TripProblem as problem:
+            return Reject(row_number, sid, problem.column, problem.reason)
         if rec.units is not None:
             units = rec.units
             if units <= 0:
@@ -279,7 +317,7 @@ class RowChecker:
             rec.payer, member_id, rec.cbo, period, auth, "", day.isoformat(), sid, row_number,
             rec.procedure_code, ":".join(rec.modifiers), str(units), str(charge), ";".join(dx), rec.place_of_service,
             last, first, rec.member_birth_date.isoformat(), rec.member_sex, address, city, rec.member_state,
-            rec.member_zip, file,
+            rec.member_zip, *trip, file,
         )
 
 
@@ -378,6 +416,15 @@ class _FastRows:
         pos = pos.strip()
         if not _POS.match(pos) or not place_of_service_ok(pos):
             return None
+        if proc.transport:
+            trip = self._trip_fields(proc, get)
+            if trip is None:
+                return None
+        elif (get("pickup_address") or get("pickup_city") or get("pickup_state") or get("pickup_zip")
+              or get("dropoff_address") or get("dropoff_city") or get("dropoff_state") or get("dropoff_zip")):
+            return None  # locations on another service: the model checks their format, then they are dropped
+        else:
+            trip = NO_TRIP
         quantity_key = (payer, code, joined_modifiers, units_text, minutes_text, charge_text)
         quantity = self.quantities.get(quantity_key, False)
         if quantity is False:
@@ -387,7 +434,28 @@ class _FastRows:
             return None
         member_id, last, first, birth, sex, address, city, state, zip_code, _ = member
         return (payer, member_id, cbo, period, auth, "", day_text, sid, row_number, code, joined_modifiers,
-                quantity[0], quantity[1], dx, pos, last, first, birth, sex, address, city, state, zip_code, file)
+                quantity[0], quantity[1], dx, pos, last, first, birth, sex, address, city, state, zip_code, *trip,
+                file)
+
+    def _trip_fields(self, proc, get) -> tuple | None:
+        """A transport line's trip fields when the raw values have the model's formats and
+        pass ``RowChecker._trip``; else None."""
+        values = []
+        for column in TRIP_COLUMNS:
+            value = get(column, "")
+            if type(value) is not str:
+                return None
+            values.append(value.strip())
+        address, city, state, zip_code, to_address, to_city, to_state, to_zip = values
+        if not (len(address) <= 55 and len(to_address) <= 55 and (not city or 2 <= len(city) <= 30)
+                and (not to_city or 2 <= len(to_city) <= 30) and (not state or _STATE.match(state))
+                and (not to_state or _STATE.match(to_state)) and (not zip_code or _ZIP.match(zip_code))
+                and (not to_zip or _ZIP.match(to_zip))):
+            return None
+        try:
+            return self.checker._trip(proc, values)
+        except _TripProblem:
+            return None
 
     def _member(self, values: tuple) -> tuple | None:
         """The member's cleaned fields and birth date, or None when any of them needs a closer look."""
