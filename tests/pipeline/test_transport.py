@@ -179,3 +179,12 @@ def test_free_text_of_a_location_is_cleaned_as_member_addresses_are():
     line = checker.check(2, row, "log")
     assert not isinstance(line, Reject)
     assert line[-9:-1] == ("2 ELM ST", "Coos Bay", "OR", "97701", "Calle Penas 5 B", "BEND", "OR", "97701")
+
+
+def test_no_cr1_on_non_emergency_transport(encoded):
+    """CR1 is required "on all claims involving ambulance transport services"; T2003/S0215 are
+    non-emergency transport, not ambulance, so neither CR1 nor the ambulance CRC*07 is sent."""
+    _, _, path, _ = encoded
+    segments = plain_segments(path)
+    assert any(s[:2] == ["NM1", "PW"] for s in segments)
+    assert not any(s[0] == "CR1" or s[:2] == ["CRC", "07"] for s in segments)

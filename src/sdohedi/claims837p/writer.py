@@ -156,7 +156,14 @@ def _rendering_block(rp: RenderingProvider) -> str:
 def _locations(pickup: Address | None, dropoff: Address | None) -> str:
     """2310E/2310F (or 2420G/2420H on a line): NM1*PW pick-up and NM1*45 drop-off, each an
     organization (NM102 2) with no name or id (NM103-NM109 are not used for PW; the drop-off
-    name is situational and the models keep none), then the location's N3/N4."""
+    name is situational and the models keep none), then the location's N3/N4.
+
+    No CR1 (ambulance transport information) goes with them: the TR3 requires CR1 "on all
+    claims involving ambulance transport services", where 2310E/F are required for "ambulance
+    or non-emergency transportation". The transport codes we bill (T2003, S0215, A0080-A0160:
+    taxi, bus, van, volunteer or case-worker vehicle and their mileage) are non-emergency
+    transportation, not ambulance (A0225-A0999), and CR1's required CR104 (reason for an
+    ambulance transport, A-E) would have to be made up; "if not required, do not send"."""
     out = f"NM1*PW*2~\n{_address(pickup)}" if pickup is not None else ""
     if dropoff is not None:
         out += f"NM1*45*2~\n{_address(dropoff)}"

@@ -183,11 +183,8 @@ class RowChecker:
         The rule, in one place for both paths (the fast path gives up when it raises): the
         TR3 requires 2310E/2310F "when billing for ambulance or non-emergency transportation
         services", so a transport code needs all eight; for any other code they are not sent
-        ("if not required by this implementation guide, do not send") and not kept. CR1
-        (ambulance transport information) is not written: the TR3 requires it "on all claims
-        involving ambulance transport services" and its CR104 (reason, A-E) and CR106 (miles)
-        describe an ambulance; the NEMT codes here (taxi, bus, van, volunteer and mileage) are
-        not ambulance services, and CR1 "if not required, do not send". Raises _TripProblem."""
+        ("if not required by this implementation guide, do not send") and not kept. Raises
+        _TripProblem."""
         if not proc.transport:
             return NO_TRIP
         for column, value in zip(TRIP_COLUMNS, values):
