@@ -107,3 +107,12 @@ def test_fast_path_leaves_non_string_values_to_the_model():
     assert checker._fast.check(3, row, "log") is None
     line = checker.check(3, row, "log")
     assert not isinstance(line, Reject) and line[11:13] == ("2", "12.5")
+
+
+def test_json_lists_and_objects_go_to_the_model_not_a_traceback():
+    """JSON Lines values may be lists or objects: they cannot key the fast path's caches."""
+    checker = RowChecker(CONFIG, today=TODAY)
+    for column in ("member_id", "modifiers", "service_date", "pickup_zip", "dropoff_address"):
+        for value in ([1], {"a": 1}):
+            reject = checker.check(3, dict(BASE, **{column: value}), "log")
+            assert isinstance(reject, Reject) and reject.column == column

@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import io
 import json
+import operator
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -203,7 +204,10 @@ class RowChecker:
 
     def check(self, row_number: int, raw: dict, file: str = "") -> tuple | Reject:
         """The checked, priced line of a raw row, or the first rule it breaks."""
-        line = self._fast.check(row_number, raw, file)
+        try:
+            line = self._fast.check(row_number, raw, file)
+        except TypeError:  # a JSON list or object where text belongs: no cache key; the model says what is wrong
+            line = None
         if line is not None:
             return line
         return self.check_thoroughly(row_number, raw, file)
@@ -342,6 +346,7 @@ _CHARGE = re.compile(r"[0-9]{1,16}(?:\.[0-9]{1,2})?\Z")  # Decimal, <= 18 digits
 _MEMBER_CACHE = 16384
 _SEXES = frozenset(("M", "F", "U"))
 _CACHE_LIMIT = 16384
+_TRIP_VALUES = operator.itemgetter(*TRIP_COLUMNS)
 
 
 class _FastRows:
@@ -354,6 +359,7 @@ class _FastRows:
         self.services: dict[tuple, tuple | None] = {}
         self.diagnoses: dict[tuple, str | None] = {}
         self.quantities: dict[tuple, tuple | None] = {}
+        self.trips: dict[tuple, tuple | None] = {}
 
     @staticmethod
     def _put(cache: dict, key, value, limit: int = _CACHE_LIMIT):
@@ -413,14 +419,20 @@ class _FastRows:
         pos = pos.strip()
         if not _POS.match(pos) or not place_of_service_ok(pos):
             return None
+        try:
+            trip = _TRIP_VALUES(raw)  # one C call where the log has every location column
+        except KeyError:
+            trip = tuple([get(column, "") for column in TRIP_COLUMNS])
         if proc.transport:
-            trip = self._trip_fields(proc, get)
+            cached = self.trips.get(trip, False)
+            if cached is False:
+                cached = self._put(self.trips, trip, self._trip(proc, trip))
+            trip = cached
             if trip is None:
                 return None
-        elif (get("pickup_address") or get("pickup_city") or get("pickup_state") or get("pickup_zip")
-              or get("dropoff_address") or get("dropoff_city") or get("dropoff_state") or get("dropoff_zip")):
-            return None  # locations on another service: the model checks their format, then they are dropped
-        else:
+        elif trip != NO_TRIP:
+            if any(trip):
+                return None  # locations on another service: the model checks their format, then they are dropped
             trip = NO_TRIP
         quantity_key = (payer, code, joined_modifiers, units_text, minutes_text, charge_text)
         quantity = self.quantities.get(quantity_key, False)
@@ -434,15 +446,14 @@ class _FastRows:
                 quantity[0], quantity[1], dx, pos, last, first, birth, sex, address, city, state, zip_code, *trip,
                 file)
 
-    def _trip_fields(self, proc, get) -> tuple | None:
+    def _trip(self, proc, raw_values: tuple) -> tuple | None:
         """A transport line's trip fields when the raw values have the model's formats and
-        pass ``RowChecker._trip``; else None."""
-        values = []
-        for column in TRIP_COLUMNS:
-            value = get(column, "")
-            if type(value) is not str:
-                return None
-            values.append(value.strip())
+        pass ``RowChecker._trip`` (a transport code's own rule: the result holds for all of them);
+        else None."""
+        try:
+            values = [v.strip() for v in raw_values]
+        except AttributeError:  # not text (JSON numbers, null): the model converts or refuses them
+            return None
         address, city, state, zip_code, to_address, to_city, to_state, to_zip = values
         if not (len(address) <= 55 and len(to_address) <= 55 and (not city or 2 <= len(city) <= 30)
                 and (not to_city or 2 <= len(to_city) <= 30) and (not state or _STATE.match(state))
