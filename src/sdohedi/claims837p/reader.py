@@ -478,6 +478,7 @@ class Reader837P:
         self._dates: dict[str, dt.date | None] = {}
         self._payers: dict[tuple, Any] = {}
         self._renderers: dict[tuple, Any] = {}
+        self._location_addresses: dict[tuple, tuple] = {}  # N3/N4 values of a 2310E/F or 2420G/H -> (Address, clean)
         self._member_patterns: dict[tuple[str, str], Any] = {}  # (element, terminator) -> matches
 
     # ---------------------------------------------------------------------------------- API
@@ -1128,16 +1129,23 @@ class Reader837P:
             if n3 is None or n4 is None:
                 raise _NotRead(f"{loop} location: {'N3' if n3 is None else 'N4'} is missing", pos, "NM1",
                                rule="required-segment")
-            values = {"line1": n3[1], "line2": _optional(_element(n3, 2)), "city": n4[1], "state": _element(n4, 2),
-                      "zip": _element(n4, 3)}
-            address = _fast_address(values)
-            if address is None:
-                address, ok = self._validate(Address, values, pos, f"{loop} location (N3/N4)")
-                clean = clean and ok
-            found[index, qualifier] = address
+            key = (n3[1], n3[2], n4[1], n4[2], n4[3])  # the segments are padded: see _PADDING
+            built = self._location_addresses.get(key)
+            if built is None:  # trips repeat: each distinct location is built once (a failure is not kept)
+                values = {"line1": n3[1], "line2": _optional(n3[2]), "city": n4[1], "state": n4[2], "zip": n4[3]}
+                address = _fast_address(values)
+                built = (address, True) if address is not None else self._validate(
+                    Address, values, pos, f"{loop} location (N3/N4)")
+                if len(self._location_addresses) >= _CACHE_LIMIT:
+                    self._location_addresses.clear()
+                self._location_addresses[key] = built
+            found[index, qualifier] = built[0]
+            clean = clean and built[1]
         pickup, dropoff = found.get((None, "PW")), found.get((None, "45"))
         for (index, qualifier), address in found.items():
-            if index is not None and address != (pickup if qualifier == "PW" else dropoff):
+            claim_level = pickup if qualifier == "PW" else dropoff
+            # Address equality is its values' (no private or extra fields): compared directly, not by pydantic's __eq__
+            if index is not None and (claim_level is None or address.__dict__ != claim_level.__dict__):
                 rec.lines[index][_LOCATION_FIELDS[qualifier]] = address
         return pickup, dropoff, clean
 
