@@ -51,3 +51,10 @@ def claim(claim_id: str = "CLM1001", lines=None, **kw) -> Claim:
     )
     base.update(kw)
     return Claim(**base)
+
+# A ride's pick-up and drop-off columns of a service log row (transport codes need them: 2310E/2310F).
+TRIP_TO_CLINIC = {"pickup_address": "2 ELM ST", "pickup_city": "BEND", "pickup_state": "OR", "pickup_zip": "97701",
+                  "dropoff_address": "2500 NE NEFF RD", "dropoff_city": "BEND", "dropoff_state": "OR",
+                  "dropoff_zip": "97701"}
+TRIP_HOME = {"pickup_address": "2500 NE NEFF RD", "pickup_city": "BEND", "pickup_state": "OR", "pickup_zip": "97701",
+             "dropoff_address": "2 ELM ST", "dropoff_city": "BEND", "dropoff_state": "OR", "dropoff_zip": "977011234"}

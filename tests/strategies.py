@@ -57,6 +57,8 @@ DX = ["Z5941", "Z5948", "Z5900", "Z59811", "Z5982", "Z59869", "Z602", "Z560", "Z
 def claims(draw, claim_id=None):
     dx = tuple(draw(st.lists(st.sampled_from(DX), min_size=1, max_size=12, unique=True)))
     n = draw(st.integers(1, 8))
+    # 2310E/2310F, and a line's own 2420G/2420H (only when it differs from the claim's)
+    pickup, dropoff = draw(st.none() | st.none() | addresses), draw(st.none() | st.none() | addresses)
     lines = []
     for i in range(n):
         d = draw(dates)
@@ -67,6 +69,8 @@ def claims(draw, claim_id=None):
             service_date_end=draw(st.none() | st.just(d + dt.timedelta(days=2))),
             diagnosis_pointers=tuple(draw(st.lists(st.integers(1, len(dx)), min_size=1, max_size=4, unique=True))),
             line_control_number=f"L{i}-" + draw(ids),
+            pickup=draw(st.none() | st.none() | addresses.filter(lambda a: a != pickup)),
+            dropoff=draw(st.none() | st.none() | addresses.filter(lambda a: a != dropoff)),
         ))
     freq = draw(st.sampled_from("178"))
     patient = draw(st.none() | patients)
@@ -79,4 +83,5 @@ def claims(draw, claim_id=None):
         place_of_service=draw(st.sampled_from(["12", "99", "27", "04", "11"])), diagnoses=dx,
         prior_authorization=draw(st.none() | ids), lines=tuple(lines),
         billing_provider=draw(billing_providers), subscriber=subscriber, patient=patient, payer=draw(payers), rendering_provider=draw(renderers),
+        pickup=pickup, dropoff=dropoff,
     )

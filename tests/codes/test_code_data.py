@@ -108,7 +108,7 @@ def test_codes_unique_sorted_and_described(name):
 # procedures.json
 # --------------------------------------------------------------------------
 
-PROCEDURE_FIELDS = {"code", "description", "unit", "unit_minutes", "time_based",
+PROCEDURE_FIELDS = {"code", "description", "unit", "unit_minutes", "time_based", "transport",
                     "allowed_modifiers", "effective_start", "effective_end"}
 
 
@@ -124,6 +124,7 @@ def test_procedure_entries_well_formed(procedures):
         assert p["unit"] in UNITS, code
         assert p["unit_minutes"] == UNIT_MINUTES.get(p["unit"]), code
         assert p["time_based"] is (p["unit_minutes"] is not None), code
+        assert p["transport"] in (True, False), code
         mods = p["allowed_modifiers"]
         assert mods and len(mods) == len(set(mods)), code
         assert mods == sorted(mods), code
@@ -143,6 +144,17 @@ H2024 H2026 H2038 H2022 H0014 H0040""".split()
 
 GENERAL_MODIFIERS = """U1 U2 U3 U4 U5 U6 U7 U8 U9 UA UB UC UD HN HO HM HF TF TG UB UC 95 93
 GQ GT KX 59 XE XP XS XU TN SC HQ HE HI HK TT ET""".split()
+
+
+# Ambulance and non-emergency transportation (DOMAIN.md section 1): the codes whose claims the
+# TR3 gives pick-up and drop-off locations (2310E/2310F).
+TRANSPORT_PROCEDURES = {"T2003", "S0215", "A0080", "A0090", "A0100", "A0110", "A0120", "A0130", "A0160"}
+
+
+def test_transport_flag_marks_exactly_the_transport_codes(procedures):
+    assert {code for code, p in procedures.items() if p["transport"]} == TRANSPORT_PROCEDURES
+    # every one of them is described as transportation, and no other code is
+    assert all(("transportation" in p["description"].lower()) == p["transport"] for p in procedures.values())
 
 
 def test_every_brief_procedure_present(procedures):

@@ -15,6 +15,7 @@ from sdohedi.models.config import load_config
 from sdohedi.pipeline import grouping
 from sdohedi.pipeline.grouping import Parties, build_claims
 from sdohedi.pipeline.ingest import Reject, RowChecker, read_rows
+from factories import TRIP_TO_CLINIC
 from test_encode_properties import service_logs, write_log
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -85,7 +86,7 @@ def test_total_beyond_money_limit_goes_the_validating_way_and_is_rejected(tmp_pa
             "service_date": f"2026-09-0{i + 1}", "procedure_code": "T2003", "modifiers": "", "units": "1",
             "minutes": "", "diagnosis_codes": "Z59.82", "place_of_service": "12", "prior_auth": "",
             # a first, small claim of this payer x CBO passes full validation; the big one follows
-            "charge": "10.00" if i == 0 else "9000000000000000.00",
+            "charge": "10.00" if i == 0 else "9000000000000000.00", **TRIP_TO_CLINIC,
         })
     rows[0]["member_id"] = "M00000"
     path = tmp_path / "log.csv"

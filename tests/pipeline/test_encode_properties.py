@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from factories import TRIP_HOME, TRIP_TO_CLINIC
 from pyx12_oracle import assert_pyx12_clean
 from sdohedi.ledger import Ledger
 from sdohedi.models.config import load_config
@@ -48,6 +49,8 @@ def service_logs(draw):
                                                                       "Z59.87", "Z55.6", "Z59.811", "Z59.12"]),
                                                       min_size=1, max_size=4, unique=True))),
             "place_of_service": "12", "charge": "", "prior_auth": "", "_fee": fee * units,
+            # rides go to the clinic or back home: one claim may hold both trips (2310E/F and 2420G/H)
+            **(draw(st.sampled_from([TRIP_TO_CLINIC, TRIP_HOME])) if cbo == "rides" else {}),
         })
         # keep a member's name stable, as a real log would
         rows[-1]["member_last_name"] = ["LEE", "Peña", "O'Neil*X", "NG"][m]

@@ -41,10 +41,20 @@ VARIANTS = {
     "place_of_service": ["12", "99", "02", "1", "00", " 12"],
     "charge": ["", "25.00", "25", "0", "0.00", "12.345", "-5", "9999999999999999.99"],
     "prior_auth": ["", "PA123", " PA9 ", "PA*1", "P" * 50, "P" * 51],
+    # the first value of each is a good one: BASE is a ride (T2003), which needs all eight
+    "pickup_address": ["9795 N LOMBARD ST", "", " ", "Calle Peñas 5", "A" * 55, "A" * 56, "1*2", "  2  ELM "],
+    "pickup_city": ["PORTLAND", "X", "", " BEND ", "Coös Bay", "C" * 31],
+    "pickup_state": ["OR", "or", "", "ORE", " WA "],
+    "pickup_zip": ["97203", "972031234", "9720", "", " 97203"],
+    "dropoff_address": ["3181 SW SAM JACKSON PARK RD", "", "1 MAIN ST APT #3", "A~B", "B" * 55, "B" * 56],
+    "dropoff_city": ["PORTLAND", "", "SALEM", "Y"],
+    "dropoff_state": ["OR", "", "wa", "O1"],
+    "dropoff_zip": ["97239", "", "97239-1234", "972391234"],
 }
 BASE = {column: values[0] for column, values in VARIANTS.items()}
 DROPPABLE = [  # optional columns, and one required column
-    "member_first_name", "modifiers", "units", "minutes", "charge", "prior_auth", "service_id"]
+    "member_first_name", "modifiers", "units", "minutes", "charge", "prior_auth", "service_id", "pickup_address",
+    "dropoff_zip"]
 
 
 @st.composite
@@ -97,3 +107,12 @@ def test_fast_path_leaves_non_string_values_to_the_model():
     assert checker._fast.check(3, row, "log") is None
     line = checker.check(3, row, "log")
     assert not isinstance(line, Reject) and line[11:13] == ("2", "12.5")
+
+
+def test_json_lists_and_objects_go_to_the_model_not_a_traceback():
+    """JSON Lines values may be lists or objects: they cannot key the fast path's caches."""
+    checker = RowChecker(CONFIG, today=TODAY)
+    for column in ("member_id", "modifiers", "service_date", "pickup_zip", "dropoff_address"):
+        for value in ([1], {"a": 1}):
+            reject = checker.check(3, dict(BASE, **{column: value}), "log")
+            assert isinstance(reject, Reject) and reject.column == column

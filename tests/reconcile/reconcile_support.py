@@ -9,6 +9,7 @@ import uuid
 from decimal import Decimal as D
 from pathlib import Path
 
+from factories import TRIP_TO_CLINIC
 from sdohedi import reconcile as rec
 from sdohedi.ledger import Ledger, open_ledger
 from sdohedi.models.config import load_config
@@ -37,7 +38,7 @@ def row(sid, member, cbo, code, mods, units, day):
                 member_birth_date="1960-01-01", member_sex="F", member_address="2 ELM ST", member_city="BEND",
                 member_state="OR", member_zip="97701", payer="cascade", cbo=cbo, service_date=day,
                 procedure_code=code, modifiers=mods, units=units, minutes="", diagnosis_codes="Z59.41",
-                place_of_service="12", charge="", prior_auth="")
+                place_of_service="12", charge="", prior_auth="", **(TRIP_TO_CLINIC if code == "T2003" else {}))
 
 
 # Fees from fixtures/nle.toml (cascade): S5170:U6 10.25, T2003 28.00, T1016 21.40

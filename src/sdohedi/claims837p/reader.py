@@ -21,11 +21,13 @@ numbers, BHT, submitter, receiver) of the transaction set being read;
 secondary id from 2010BB REF*G2/LU), subscriber (SBR01, 2010BA name, member id, N3/N4, DMG),
 payer (2010BB, SBR09), patient (2000C/2010CA), the claim (CLM01/02/05/06-09, REF*G1, REF*F8,
 the diagnosis HI with ABK/ABF or ICD-9 BK/BF), the rendering provider (2310B), and each line
-(SV1 with SV103 UN or MJ, SV105, SV107, DTP*472 D8 or RD8, REF*6R, 2420A). What the TR3 allows
+(SV1 with SV103 UN or MJ, SV105, SV107, DTP*472 D8 or RD8, REF*6R, 2420A), and the ambulance
+pick-up and drop-off locations (2310E/2310F, 2420G/2420H: their N3/N4). What the TR3 allows
 but the models do not keep is read past without a finding: pay-to loops, payer addresses,
-other HI segments, CR1/CRC/PWK/NTE, 2310A/C-F, COB loops 2320/2330, 2410 drug (NDC) data,
-2420B-H, 2430, 2440, NM1 middle names and suffixes. A 2420A equal to the claim's 2310B is read
-as no 2420A (the TR3 says to send it only when it differs). A one-day RD8 is a single date.
+other HI segments, CR1/CRC/PWK/NTE, 2310A/C/D, COB loops 2320/2330, 2410 drug (NDC) data,
+2420B-F, 2430, 2440, NM1 middle names and suffixes, the drop-off location's name. A 2420A equal
+to the claim's 2310B is read as no 2420A (the TR3 says to send it only when it differs), and
+so is a 2420G/H equal to the claim's 2310E/F. A one-day RD8 is a single date.
 An EIN or SSN written with dashes (``10-1234567``) is read as its nine digits.
 
 **Strict and lenient.** By default (``lenient=False``) a claim must be one our writer could
@@ -109,8 +111,12 @@ _WS = " \t\r\n\x0b\x0c"
 
 # Where in the transaction set we are: decides what an NM1, N3, REF, PRV, DTP... belongs to.
 (OUTSIDE, HEADER, BILLING, PAY_TO, SUBSCRIBER, PAYER, PATIENT, CLAIM, RENDERING, CLAIM_OTHER, COB, LINE,
- LINE_RENDERING, LINE_OTHER, UNUSABLE_HL) = range(15)
-_CLAIM_STATES = frozenset({CLAIM, RENDERING, CLAIM_OTHER, COB, LINE, LINE_RENDERING, LINE_OTHER})
+ LINE_RENDERING, LINE_OTHER, UNUSABLE_HL, CLAIM_LOCATION, LINE_LOCATION) = range(17)
+_CLAIM_STATES = frozenset({CLAIM, RENDERING, CLAIM_OTHER, COB, LINE, LINE_RENDERING, LINE_OTHER, CLAIM_LOCATION,
+                           LINE_LOCATION})
+# Ambulance pick-up (NM1*PW) and drop-off (NM1*45) locations: 2310E/2310F, 2420G/2420H on a line.
+_LOCATION_FIELDS = {"PW": "pickup", "45": "dropoff"}
+_LOCATION_LOOPS = {("PW", False): "2310E", ("45", False): "2310F", ("PW", True): "2420G", ("45", True): "2420H"}
 _SECONDARY_ID_QUALIFIERS = frozenset({"0B", "1G", "G2", "LU"})
 
 
@@ -195,7 +201,8 @@ _X12_NAMES = {
     "taxonomy": "PRV03", "address": "N3/N4", "line1": "N301", "line2": "N302", "city": "N401", "state": "N402",
     "zip": "N403", "payer_assigned_id": "2010BB REF02", "birth_date": "DMG02", "sex": "DMG03",
     "relationship": "PAT01", "claim_filing_indicator": "SBR09", "payer_responsibility": "SBR01",
-    "secondary_id": "REF02", "id": "NM109", "phone": "PER", "email": "PER",
+    "secondary_id": "REF02", "id": "NM109", "phone": "PER", "email": "PER", "pickup": "NM1*PW",
+    "dropoff": "NM1*45",
 }
 
 
@@ -301,6 +308,8 @@ def _line_fields(procedure: str, modifiers: tuple, charge: Decimal, basis: str, 
     fields.line_control_number = None
     fields.place_of_service = place
     fields.rendering_provider = None
+    fields.pickup = None
+    fields.dropoff = None
     return fields.__dict__
 
 
@@ -409,6 +418,9 @@ class _Claim:
     payer_claim_number: str | None = None
     rendering: list | None = None  # [NM1 text, PRV*PE text, REF text, element separator]
     line_renderings: dict[int, list] | None = None  # line index -> its 2420A, as ``rendering``
+    # (line index or None for 2310E/F, NM101) -> [position, N3 elements, N4 elements]
+    locations: dict[tuple, list] | None = None
+    location: list | None = None  # the one whose N3/N4 come next
     awaiting_sv1 = False  # an LX whose SV1 has not come yet
     dated = 0  # lines that have their DTP*472
     total = 0  # sum of SV102 in cents (used only when every SV102 is a plain amount)
@@ -481,6 +493,7 @@ class Reader837P:
         self._renderers: dict[tuple, Any] = {}
         self._renderer_deviations: dict[tuple, tuple[str, ...]] = {}  # a renderer read with ids left out
         self._guide_deviation: tuple[str, ...] = ()  # of the transaction set being read: another guide release
+        self._location_addresses: dict[tuple, tuple] = {}  # N3/N4 values of a 2310E/F or 2420G/H -> (Address, clean)
         self._member_patterns: dict[tuple[str, str], Any] = {}  # (element, terminator) -> matches
 
     # ---------------------------------------------------------------------------------- API
@@ -592,6 +605,7 @@ class Reader837P:
         lx, hi = "LX" + sep, "HI" + sep
         # 7-character prefixes, compared with s[:7] (cheaper than str.startswith in CPython 3.11)
         ref_6r, nm1_82, prv_pe = f"REF{sep}6R{sep}", f"NM1{sep}82{sep}", f"PRV{sep}PE{sep}"
+        nm1_locations = {f"NM1{sep}{qualifier}{sep}" for qualifier in _LOCATION_FIELDS}
         secondary_refs = {f"REF{sep}{qualifier}{sep}" for qualifier in _SECONDARY_ID_QUALIFIERS}
         first = pos + 1  # position of pieces[0]
         segments = enumerate(pieces, first)
@@ -672,16 +686,18 @@ class Reader837P:
                             raw[2] = s
                         continue
                 elif head == "NM1":
-                    if state in (CLAIM, RENDERING, CLAIM_OTHER):
+                    if state in (CLAIM, RENDERING, CLAIM_OTHER, CLAIM_LOCATION):
                         if s[:7] == nm1_82:
                             if claim.rendering is not None:
                                 self._claim_problem(claim, "a second rendering provider (2310B)", pos, "NM1")
                             claim.rendering = [s, None, None, sep]
                             state = RENDERING
+                        elif s[:7] in nm1_locations:
+                            state = self._location(claim, None, s[4:6], pos)
                         else:
                             state = CLAIM_OTHER
                         continue
-                    if state in (LINE, LINE_RENDERING, LINE_OTHER):
+                    if state in (LINE, LINE_RENDERING, LINE_OTHER, LINE_LOCATION):
                         index = len(claim.lines) - 1
                         if (state == LINE and line is not None and s[:7] == nm1_82
                                 and (claim.line_renderings is None or index not in claim.line_renderings)):
@@ -689,6 +705,8 @@ class Reader837P:
                                 claim.line_renderings = {}
                             claim.line_renderings[index] = [s, None, None, sep]
                             state = LINE_RENDERING
+                        elif line is not None and s[:7] in nm1_locations:
+                            state = self._location(claim, index, s[4:6], pos)
                         else:
                             state = LINE_OTHER
                         continue
@@ -764,7 +782,7 @@ class Reader837P:
                     if state == BILLING and els[1] == "BI" and "name" not in self._billing.values:
                         self._billing.values["taxonomy"] = els[3] or None
                 elif sid == "SBR":
-                    if state in (CLAIM, RENDERING, CLAIM_OTHER, COB):
+                    if state in (CLAIM, RENDERING, CLAIM_OTHER, CLAIM_LOCATION, COB):
                         state = COB  # 2320: other subscriber information, not kept
                     elif state == SUBSCRIBER and "payer_responsibility" not in self._subscriber.values:
                         self._subscriber.values["payer_responsibility"] = els[1]
@@ -772,6 +790,10 @@ class Reader837P:
                 elif sid in ("N3", "N4"):
                     if state in (BILLING, SUBSCRIBER, PATIENT):
                         self._address(state, sid, els)
+                    elif state == CLAIM_LOCATION or state == LINE_LOCATION:
+                        slot = 1 if sid == "N3" else 2
+                        if claim.location[slot] is None:
+                            claim.location[slot] = els
                 elif sid == "DMG":
                     if state in (SUBSCRIBER, PATIENT):
                         self._demographics(state, els, pos)
@@ -1105,6 +1127,47 @@ class Reader837P:
             owner.problem = owner.problem or _NotRead("NM108 must be XX (NPI) when an identifier is sent", pos,
                                                       "NM1", 8)
         return els[9] or None
+
+    def _location(self, claim: _Claim, index: int | None, qualifier: str, pos: int) -> int:
+        """An NM1*PW or NM1*45 (2310E/F, or 2420G/H of line ``index``): its N3/N4 follow."""
+        key = (index, qualifier)
+        if claim.locations is None:
+            claim.locations = {}
+        if key in claim.locations:
+            self._claim_problem(claim, f"a second {_LOCATION_LOOPS[qualifier, index is not None]} location", pos,
+                                "NM1")
+        claim.location = claim.locations[key] = [pos, None, None]
+        return CLAIM_LOCATION if index is None else LINE_LOCATION
+
+    def _locations(self, rec: _Claim) -> tuple:
+        """(claim pick-up, claim drop-off, clean) with each line's own set in its field dict; a
+        2420G/H equal to the claim's 2310E/F is read as none (sent only when it differs)."""
+        found: dict = {}
+        clean = True
+        for (index, qualifier), (pos, n3, n4) in rec.locations.items():
+            loop = _LOCATION_LOOPS[qualifier, index is not None]
+            if n3 is None or n4 is None:
+                raise _NotRead(f"{loop} location: {'N3' if n3 is None else 'N4'} is missing", pos, "NM1",
+                               rule="required-segment")
+            key = (n3[1], n3[2], n4[1], n4[2], n4[3])  # the segments are padded: see _PADDING
+            built = self._location_addresses.get(key)
+            if built is None:  # trips repeat: each distinct location is built once (a failure is not kept)
+                values = {"line1": n3[1], "line2": _optional(n3[2]), "city": n4[1], "state": n4[2], "zip": n4[3]}
+                address = _fast_address(values)
+                built = (address, True) if address is not None else self._validate(
+                    Address, values, pos, f"{loop} location (N3/N4)")
+                if len(self._location_addresses) >= _CACHE_LIMIT:
+                    self._location_addresses.clear()
+                self._location_addresses[key] = built
+            found[index, qualifier] = built[0]
+            clean = clean and built[1]
+        pickup, dropoff = found.get((None, "PW")), found.get((None, "45"))
+        for (index, qualifier), address in found.items():
+            claim_level = pickup if qualifier == "PW" else dropoff
+            # Address equality is its values' (no private or extra fields): compared directly, not by pydantic's __eq__
+            if index is not None and (claim_level is None or address.__dict__ != claim_level.__dict__):
+                rec.lines[index][_LOCATION_FIELDS[qualifier]] = address
+        return pickup, dropoff, clean
 
     def _address(self, state: int, sid: str, els: list[str]) -> None:
         record = self._billing if state == BILLING else self._subscriber if state == SUBSCRIBER else self._patient
@@ -1525,6 +1588,10 @@ class Reader837P:
                 if line_rendering != rendering:  # sent only when it differs from 2310B: else it is 2310B
                     lines[k]["rendering_provider"] = line_rendering
                     clean = clean and rp_ok
+        pickup = dropoff = None
+        if rec.locations is not None:
+            pickup, dropoff, locations_ok = self._locations(rec)
+            clean = clean and locations_ok
 
         claim_id = rec.claim_id
         total, cents, place, frequency, indicators, facility_b, fast = rec.tail
@@ -1572,6 +1639,8 @@ class Reader837P:
                 fields.patient = patient
                 fields.payer = payer
                 fields.rendering_provider = rendering
+                fields.pickup = pickup
+                fields.dropoff = dropoff
                 fields.provider_signature, fields.assignment_participation, fields.benefits_assignment, \
                     fields.release_of_information = indicators
                 fields.deviations = ()
@@ -1584,7 +1653,8 @@ class Reader837P:
             "place_of_service": place, "diagnosis_code_qualifier": qualifier, "diagnoses": diagnoses,
             "prior_authorization": prior_authorization, "total_charge": total, "lines": lines,
             "billing_provider": bp, "subscriber": subscriber, "patient": patient, "payer": payer,
-            "rendering_provider": rendering, "provider_signature": indicators[0],
+            "rendering_provider": rendering, "pickup": pickup, "dropoff": dropoff,
+            "provider_signature": indicators[0],
             "assignment_participation": indicators[1], "benefits_assignment": indicators[2],
             "release_of_information": indicators[3],
         }

@@ -153,6 +153,23 @@ def _rendering_block(rp: RenderingProvider) -> str:
     return out
 
 
+def _locations(pickup: Address | None, dropoff: Address | None) -> str:
+    """2310E/2310F (or 2420G/2420H on a line): NM1*PW pick-up and NM1*45 drop-off, each an
+    organization (NM102 2) with no name or id (NM103-NM109 are not used for PW; the drop-off
+    name is situational and the models keep none), then the location's N3/N4.
+
+    No CR1 (ambulance transport information) goes with them: the TR3 requires CR1 "on all
+    claims involving ambulance transport services", where 2310E/F are required for "ambulance
+    or non-emergency transportation". The transport codes we bill (T2003, S0215, A0080-A0160:
+    taxi, bus, van, volunteer or case-worker vehicle and their mileage) are non-emergency
+    transportation, not ambulance (A0225-A0999), and CR1's required CR104 (reason for an
+    ambulance transport, A-E) would have to be made up; "if not required, do not send"."""
+    out = f"NM1*PW*2~\n{_address(pickup)}" if pickup is not None else ""
+    if dropoff is not None:
+        out += f"NM1*45*2~\n{_address(dropoff)}"
+    return out
+
+
 def _claim_block(c: Claim, rendering: str) -> tuple[str, int]:
     """The claim's segments and how many there are (the caller checks the count: a value
     holding a terminator would change it)."""
@@ -175,6 +192,10 @@ def _claim_block(c: Claim, rendering: str) -> tuple[str, int]:
         out += f"REF*F8*{c.payer_claim_number}~\n"
         segments += 1
     out += hi + "~\n" + rendering
+    if c.pickup is not None or c.dropoff is not None:
+        locations = _locations(c.pickup, c.dropoff)
+        out += locations
+        segments += 3 * ((c.pickup is not None) + (c.dropoff is not None))  # NM1, N3, N4 each
     parts = [out]
     last_rp = None
     line_rendering = ""
@@ -200,6 +221,10 @@ def _claim_block(c: Claim, rendering: str) -> tuple[str, int]:
                 last_rp = rp
             text += line_rendering
             segments += line_rendering.count("~")
+        if ln.pickup is not None or ln.dropoff is not None:
+            locations = _locations(ln.pickup, ln.dropoff)
+            text += locations
+            segments += 3 * ((ln.pickup is not None) + (ln.dropoff is not None))
         parts.append(text)
     return "".join(parts), segments
 

@@ -46,6 +46,9 @@ class Procedure:
     allowed_modifiers: frozenset[str]
     start: dt.date
     end: dt.date
+    # Ambulance or non-emergency transportation: the TR3 then requires the pick-up and drop-off
+    # locations (2310E/2310F, or 2420G/2420H on a line whose locations differ).
+    transport: bool = False
 
     def effective_on(self, day: dt.date) -> bool:
         return self.start <= day <= self.end
@@ -75,7 +78,7 @@ class CodeSet:
     def bundled(cls) -> "CodeSet":
         procs = {
             code: Procedure(code, r["description"], r["unit"], r["unit_minutes"], frozenset(r["allowed_modifiers"]),
-                            _d(r["effective_start"]), _d(r["effective_end"]))
+                            _d(r["effective_start"]), _d(r["effective_end"]), r["transport"])
             for code, r in load_table("procedures").items()
         }
         dx: dict[str, list[Diagnosis]] = {}
@@ -94,7 +97,7 @@ class CodeSet:
             if code in procs:
                 p = procs[code]
                 procs[code] = Procedure(p.code, p.description, p.unit, p.unit_minutes,
-                                        p.allowed_modifiers | frozenset(mods), p.start, p.end)
+                                        p.allowed_modifiers | frozenset(mods), p.start, p.end, p.transport)
         return CodeSet(procs, self.diagnoses)
 
     def procedure_problem(self, code: str, modifiers: tuple[str, ...], day: dt.date) -> str | None:

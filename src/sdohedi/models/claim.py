@@ -229,6 +229,8 @@ class ServiceLine(_Model):
     line_control_number: LineControlNumber | None = None
     place_of_service: PlaceOfService | None = None  # SV105, only when it differs from CLM05-1
     rendering_provider: RenderingProvider | None = None  # 2420A, only when it differs from the claim's 2310B
+    pickup: Address | None = None  # 2420G ambulance pick-up location, only when it differs from 2310E
+    dropoff: Address | None = None  # 2420H ambulance drop-off location, only when it differs from 2310F
 
     @model_validator(mode="after")
     def _check(self) -> "ServiceLine":
@@ -268,6 +270,11 @@ class Claim(_Model):
     patient: Patient | None = None
     payer: Payer
     rendering_provider: RenderingProvider | None = None
+    # 2310E/2310F: where an ambulance or non-emergency transport picked the patient up and
+    # dropped them off ("required when billing for ambulance or non-emergency transportation
+    # services"); a line whose trip differs carries its own (2420G/2420H).
+    pickup: Address | None = None
+    dropoff: Address | None = None
     provider_signature: Literal["N", "Y"] = "Y"  # CLM06
     assignment_participation: Literal["A", "B", "C"] = "A"  # CLM07
     benefits_assignment: Literal["N", "W", "Y"] = "Y"  # CLM08
@@ -298,6 +305,10 @@ class Claim(_Model):
                 raise ValueError("a diagnosis pointer points past the claim's diagnoses")
             if ln.rendering_provider is not None and ln.rendering_provider == self.rendering_provider:
                 raise ValueError("a line's rendering provider (2420A) is sent only when it differs from the claim's")
+            if ln.pickup is not None and ln.pickup == self.pickup:
+                raise ValueError("a line's pick-up location (2420G) is sent only when it differs from the claim's 2310E")
+            if ln.dropoff is not None and ln.dropoff == self.dropoff:
+                raise ValueError("a line's drop-off location (2420H) is sent only when it differs from the claim's 2310F")
         code = _ICD10 if self.diagnosis_code_qualifier == "ABK" else _ICD9
         if not all(code.match(dx) for dx in self.diagnoses):
             kind = "ICD-10-CM (ABK)" if self.diagnosis_code_qualifier == "ABK" else "ICD-9-CM (BK)"

@@ -55,9 +55,22 @@ class ServiceRecord(BaseModel):
     place_of_service: str = Field(pattern=r"^[0-9]{2}$")
     charge: Annotated[Decimal | None, Optional] = Field(default=None, max_digits=18, decimal_places=2)
     prior_auth: Annotated[str | None, Optional] = Field(default=None, max_length=50)
+    # Where a transport service (a code flagged ``transport``) picked the member up and dropped
+    # them off: required for those codes (2310E/2310F), not sent for any other.
+    pickup_address: Annotated[str | None, Optional] = Field(default=None, max_length=55,
+                                                            description="required for transport codes (2310E N3)")
+    pickup_city: Annotated[str | None, Optional] = Field(default=None, min_length=2, max_length=30)
+    pickup_state: Annotated[str | None, Optional] = Field(default=None, pattern=r"^[A-Z]{2}$")
+    pickup_zip: Annotated[str | None, Optional] = Field(default=None, pattern=r"^[0-9]{5}([0-9]{4})?$")
+    dropoff_address: Annotated[str | None, Optional] = Field(default=None, max_length=55,
+                                                             description="required for transport codes (2310F N3)")
+    dropoff_city: Annotated[str | None, Optional] = Field(default=None, min_length=2, max_length=30)
+    dropoff_state: Annotated[str | None, Optional] = Field(default=None, pattern=r"^[A-Z]{2}$")
+    dropoff_zip: Annotated[str | None, Optional] = Field(default=None, pattern=r"^[0-9]{5}([0-9]{4})?$")
 
 
 COLUMNS = tuple(ServiceRecord.model_fields)
+TRIP_COLUMNS = COLUMNS[COLUMNS.index("pickup_address"):COLUMNS.index("dropoff_zip") + 1]
 
 
 def json_schema() -> dict:

@@ -34,6 +34,8 @@ _CLAIM_TEMPLATE = field_template(Claim, deviations=())
 _PROCEDURE, _MODIFIERS, _UNITS, _CHARGE, _DIAGNOSES, _POS, _DATE, _SERVICE_ID = (
     L["procedure_code"], L["modifiers"], L["units"], L["charge"], L["diagnoses"], L["place_of_service"],
     L["service_date"], L["service_id"])
+_PICKUP = slice(L["pickup_address"], L["pickup_zip"] + 1)
+_DROPOFF = slice(L["dropoff_address"], L["dropoff_zip"] + 1)
 
 
 @dataclass
@@ -103,6 +105,7 @@ class _Values:
     def __init__(self) -> None:
         self.decimals: dict[str, Decimal] = {}
         self.dates: dict[str, dt.date] = {}
+        self.addresses: dict[tuple, Address] = {}
         self.validated_pairs: set[tuple[str, str]] = set()
 
     def decimal(self, text: str) -> Decimal:
@@ -111,6 +114,17 @@ class _Values:
             if len(self.decimals) >= _CACHE_LIMIT:
                 self.decimals.clear()
             value = self.decimals[text] = Decimal(text)
+        return value
+
+    def address(self, fields: tuple) -> Address:
+        """The Address of a line's location fields (line1, city, state, zip), validated once
+        and shared (raises ValidationError, which the validating way turns into a reject)."""
+        value = self.addresses.get(fields)
+        if value is None:
+            if len(self.addresses) >= _CACHE_LIMIT:
+                self.addresses.clear()
+            line1, city, state, zip_code = fields
+            value = self.addresses[fields] = Address(line1=line1, city=city, state=state, zip=zip_code)
         return value
 
     def date(self, text: str) -> dt.date:
@@ -152,6 +166,28 @@ def _chunks(group: list[tuple], max_lines: int) -> Iterator[tuple[list[tuple], l
         yield chunk, dx
 
 
+def _locations(chunk, values: _Values) -> tuple[Address | None, Address | None, list]:
+    """(claim pick-up, claim drop-off, [(line pick-up, line drop-off)]): the claim's 2310E/2310F
+    are the locations of its first transport line; a line whose pick-up or drop-off differs
+    from those carries its own (2420G/2420H), so two trips never share one claim-level pair.
+    Lines that are not transport services (empty trip fields) carry none."""
+    pickup = dropoff = None
+    first_trip = None
+    per_line = []
+    for ln in chunk:
+        here = ln[_PICKUP]
+        if not here[0]:
+            per_line.append((None, None))
+            continue
+        there = ln[_DROPOFF]
+        if first_trip is None:
+            first_trip = (here, there)
+            pickup, dropoff = values.address(here), values.address(there)
+        per_line.append((None if here == first_trip[0] else values.address(here),
+                         None if there == first_trip[1] else values.address(there)))
+    return pickup, dropoff, per_line
+
+
 def _emit(group, parties, subscriber, next_claim_id, max_lines, reject, payer_claim_numbers, values: _Values):
     first = group[0]
     if isinstance(subscriber, Reject):
@@ -165,11 +201,15 @@ def _emit(group, parties, subscriber, next_claim_id, max_lines, reject, payer_cl
     for chunk, dx in _chunks(group, max_lines):
         claim_id = next_claim_id(payer_key)
         claim = None
-        if pair in values.validated_pairs and (payer_claim_number or not replaces):
-            claim = _unchecked_claim(chunk, dx, claim_id, payer_claim_number, subscriber, parties, values)
+        try:
+            locations = _locations(chunk, values)
+        except ValidationError:
+            locations = None  # the validating way rejects the claim and says why
+        if locations is not None and pair in values.validated_pairs and (payer_claim_number or not replaces):
+            claim = _unchecked_claim(chunk, dx, claim_id, payer_claim_number, subscriber, parties, values, locations)
         if claim is None:
             try:
-                claim = _validated_claim(chunk, dx, claim_id, payer_claim_number, subscriber, parties)
+                claim = _validated_claim(chunk, dx, claim_id, payer_claim_number, subscriber, parties, values)
             except ValidationError as exc:
                 err = exc.errors(include_input=False, include_url=False)[0]
                 where = ".".join(str(p) for p in err["loc"])
@@ -181,10 +221,11 @@ def _emit(group, parties, subscriber, next_claim_id, max_lines, reject, payer_cl
         yield BuiltClaim(claim, payer_key, cbo_key, first[L["member_id"]], replaces, chunk)
 
 
-def _validated_claim(chunk, dx, claim_id, payer_claim_number, subscriber, parties) -> Claim:
+def _validated_claim(chunk, dx, claim_id, payer_claim_number, subscriber, parties, values: _Values) -> Claim:
     first = chunk[0]
     payer_key, replaces = first[L["payer"]], first[L["replaces"]]
     index = {code: i for i, code in enumerate(dx, 1)}
+    pickup, dropoff, per_line = _locations(chunk, values)
     lines = tuple(
         ServiceLine(
             procedure_code=ln[_PROCEDURE],
@@ -194,18 +235,21 @@ def _validated_claim(chunk, dx, claim_id, payer_claim_number, subscriber, partie
             diagnosis_pointers=tuple(index[c] for c in ln[_DIAGNOSES].split(";")[:4]),
             line_control_number=ln[_SERVICE_ID],
             place_of_service=None if ln[_POS] == first[_POS] else ln[_POS],
+            pickup=line_pickup, dropoff=line_dropoff,
         )
-        for ln in chunk
+        for ln, (line_pickup, line_dropoff) in zip(chunk, per_line)
     )
     return Claim(
         claim_id=claim_id, frequency="7" if replaces else "1", payer_claim_number=payer_claim_number,
         place_of_service=first[_POS], diagnoses=tuple(dx), prior_authorization=first[L["prior_auth"]] or None,
         lines=lines, billing_provider=parties.billing[payer_key], subscriber=subscriber,
-        payer=parties.payers[payer_key], rendering_provider=parties.cbos[first[L["cbo"]]],
+        payer=parties.payers[payer_key], rendering_provider=parties.cbos[first[L["cbo"]]], pickup=pickup,
+        dropoff=dropoff,
     )
 
 
-def _unchecked_claim(chunk, dx, claim_id, payer_claim_number, subscriber, parties, values: _Values) -> Claim | None:
+def _unchecked_claim(chunk, dx, claim_id, payer_claim_number, subscriber, parties, values: _Values,
+                     locations: tuple) -> Claim | None:
     """The claim ``_validated_claim`` builds, from checked values, without validation; None
     when its total could break the Money limit (the validating way then decides)."""
     first = chunk[0]
@@ -215,7 +259,8 @@ def _unchecked_claim(chunk, dx, claim_id, payer_claim_number, subscriber, partie
     date = values.date
     lines = []
     total = Decimal(0)
-    for ln in chunk:
+    pickup, dropoff, per_line = locations
+    for ln, (line_pickup, line_dropoff) in zip(chunk, per_line):
         v = _LINE_TEMPLATE.copy()
         v["procedure_code"] = ln[_PROCEDURE]
         modifiers = ln[_MODIFIERS]
@@ -228,6 +273,8 @@ def _unchecked_claim(chunk, dx, claim_id, payer_claim_number, subscriber, partie
         v["line_control_number"] = ln[_SERVICE_ID]
         pos = ln[_POS]
         v["place_of_service"] = None if pos == first_pos else pos
+        if line_pickup is not None or line_dropoff is not None:
+            v["pickup"], v["dropoff"] = line_pickup, line_dropoff
         lines.append(_make_line(v))
     if total >= MAX_TOTAL_CHARGE:
         return None
@@ -245,4 +292,6 @@ def _unchecked_claim(chunk, dx, claim_id, payer_claim_number, subscriber, partie
     c["subscriber"] = subscriber
     c["payer"] = parties.payers[payer_key]
     c["rendering_provider"] = parties.cbos[first[L["cbo"]]]
+    c["pickup"] = pickup
+    c["dropoff"] = dropoff
     return _make_claim(c)

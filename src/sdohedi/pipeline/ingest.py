@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import io
 import json
+import operator
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from pydantic import ValidationError
 
 from ..codes import CodeSet, place_of_service_ok
 from ..models.config import NLEConfig
-from ..models.service_row import ServiceRecord
+from ..models.service_row import TRIP_COLUMNS, ServiceRecord
 from ..x12.text import UnrepresentableText, to_x12_text
 from .pricing import fee_for, minutes_to_units, price
 
@@ -32,9 +33,10 @@ ICD10_START = dt.date(2015, 10, 1)
 LINE_FIELDS = (
     "payer", "member_id", "cbo", "period", "prior_auth", "replaces", "service_date", "service_id", "row_number",
     "procedure_code", "modifiers", "units", "charge", "diagnoses", "place_of_service",
-    "last_name", "first_name", "birth_date", "sex", "address", "city", "state", "zip", "file",
+    "last_name", "first_name", "birth_date", "sex", "address", "city", "state", "zip", *TRIP_COLUMNS, "file",
 )
 L = {name: i for i, name in enumerate(LINE_FIELDS)}
+NO_TRIP = ("",) * len(TRIP_COLUMNS)  # the trip fields of a line that is not a transport service
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +50,11 @@ class Reject:
 
 class IngestError(Exception):
     """The input cannot be read at all (exit status 2)."""
+
+
+class _TripProblem(Exception):
+    def __init__(self, column: str, reason: str) -> None:
+        self.column, self.reason = column, reason
 
 
 def read_rows(path: str | Path, data: bytes | None = None) -> Iterator[tuple[int, dict]]:
@@ -170,9 +177,37 @@ class RowChecker:
                                           "contains an X12 delimiter; identifiers cannot be cleaned")
         return value
 
+    def _trip(self, proc, values: tuple) -> tuple:
+        """The trip fields of a line: the pick-up and drop-off locations (``TRIP_COLUMNS``
+        order, formats already checked, stripped, "" when blank) cleaned, or ``NO_TRIP``.
+
+        The rule, in one place for both paths (the fast path gives up when it raises): the
+        TR3 requires 2310E/2310F "when billing for ambulance or non-emergency transportation
+        services", so a transport code needs all eight; for any other code they are not sent
+        ("if not required by this implementation guide, do not send") and not kept. Raises
+        _TripProblem."""
+        if not proc.transport:
+            return NO_TRIP
+        for column, value in zip(TRIP_COLUMNS, values):
+            if not value:
+                raise _TripProblem(column, f"{proc.code} is a transport code: the pick-up and drop-off locations "
+                                           f"(2310E/2310F) are required, and {column} is empty")
+        trip = list(values)
+        for i in (0, 1, 4, 5):  # addresses and cities are free text
+            try:
+                trip[i] = self._text(values[i])
+            except UnrepresentableText as exc:
+                raise _TripProblem(TRIP_COLUMNS[i], f"{exc} (rule: {exc.rule})") from None
+            if len(trip[i]) < (1 if i in (0, 4) else 2):
+                raise _TripProblem(TRIP_COLUMNS[i], "required transport location field is empty after cleaning")
+        return tuple(trip)
+
     def check(self, row_number: int, raw: dict, file: str = "") -> tuple | Reject:
         """The checked, priced line of a raw row, or the first rule it breaks."""
-        line = self._fast.check(row_number, raw, file)
+        try:
+            line = self._fast.check(row_number, raw, file)
+        except TypeError:  # a JSON list or object where text belongs: no cache key; the model says what is wrong
+            line = None
         if line is not None:
             return line
         return self.check_thoroughly(row_number, raw, file)
@@ -245,6 +280,10 @@ class RowChecker:
             return Reject(row_number, sid, "place_of_service", f"{rec.place_of_service} is not a CMS place-of-service code")
 
         proc = codes.procedures[rec.procedure_code]
+        try:
+            trip = self._trip(proc, tuple(getattr(rec, c) or "" for c in TRIP_COLUMNS))
+        except _TripProblem as problem:
+            return Reject(row_number, sid, problem.column, problem.reason)
         if rec.units is not None:
             units = rec.units
             if units <= 0:
@@ -279,7 +318,7 @@ class RowChecker:
             rec.payer, member_id, rec.cbo, period, auth, "", day.isoformat(), sid, row_number,
             rec.procedure_code, ":".join(rec.modifiers), str(units), str(charge), ";".join(dx), rec.place_of_service,
             last, first, rec.member_birth_date.isoformat(), rec.member_sex, address, city, rec.member_state,
-            rec.member_zip, file,
+            rec.member_zip, *trip, file,
         )
 
 
@@ -307,6 +346,7 @@ _CHARGE = re.compile(r"[0-9]{1,16}(?:\.[0-9]{1,2})?\Z")  # Decimal, <= 18 digits
 _MEMBER_CACHE = 16384
 _SEXES = frozenset(("M", "F", "U"))
 _CACHE_LIMIT = 16384
+_TRIP_VALUES = operator.itemgetter(*TRIP_COLUMNS)
 
 
 class _FastRows:
@@ -319,6 +359,7 @@ class _FastRows:
         self.services: dict[tuple, tuple | None] = {}
         self.diagnoses: dict[tuple, str | None] = {}
         self.quantities: dict[tuple, tuple | None] = {}
+        self.trips: dict[tuple, tuple | None] = {}
 
     @staticmethod
     def _put(cache: dict, key, value, limit: int = _CACHE_LIMIT):
@@ -378,6 +419,21 @@ class _FastRows:
         pos = pos.strip()
         if not _POS.match(pos) or not place_of_service_ok(pos):
             return None
+        try:
+            trip = _TRIP_VALUES(raw)  # one C call where the log has every location column
+        except KeyError:
+            trip = tuple([get(column, "") for column in TRIP_COLUMNS])
+        if proc.transport:
+            cached = self.trips.get(trip, False)
+            if cached is False:
+                cached = self._put(self.trips, trip, self._trip(proc, trip))
+            trip = cached
+            if trip is None:
+                return None
+        elif trip != NO_TRIP:
+            if any(trip):
+                return None  # locations on another service: the model checks their format, then they are dropped
+            trip = NO_TRIP
         quantity_key = (payer, code, joined_modifiers, units_text, minutes_text, charge_text)
         quantity = self.quantities.get(quantity_key, False)
         if quantity is False:
@@ -387,7 +443,27 @@ class _FastRows:
             return None
         member_id, last, first, birth, sex, address, city, state, zip_code, _ = member
         return (payer, member_id, cbo, period, auth, "", day_text, sid, row_number, code, joined_modifiers,
-                quantity[0], quantity[1], dx, pos, last, first, birth, sex, address, city, state, zip_code, file)
+                quantity[0], quantity[1], dx, pos, last, first, birth, sex, address, city, state, zip_code, *trip,
+                file)
+
+    def _trip(self, proc, raw_values: tuple) -> tuple | None:
+        """A transport line's trip fields when the raw values have the model's formats and
+        pass ``RowChecker._trip`` (a transport code's own rule: the result holds for all of them);
+        else None."""
+        try:
+            values = [v.strip() for v in raw_values]
+        except AttributeError:  # not text (JSON numbers, null): the model converts or refuses them
+            return None
+        address, city, state, zip_code, to_address, to_city, to_state, to_zip = values
+        if not (len(address) <= 55 and len(to_address) <= 55 and (not city or 2 <= len(city) <= 30)
+                and (not to_city or 2 <= len(to_city) <= 30) and (not state or _STATE.match(state))
+                and (not to_state or _STATE.match(to_state)) and (not zip_code or _ZIP.match(zip_code))
+                and (not to_zip or _ZIP.match(to_zip))):
+            return None
+        try:
+            return self.checker._trip(proc, values)
+        except _TripProblem:
+            return None
 
     def _member(self, values: tuple) -> tuple | None:
         """The member's cleaned fields and birth date, or None when any of them needs a closer look."""
