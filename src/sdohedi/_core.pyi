@@ -1,0 +1,3 @@
+"""Types of sdohedi._core, the compiled X12 core (rust/)."""
+
+__version__: str
