@@ -3,5 +3,9 @@
 
 #![forbid(unsafe_code)]
 
+pub mod delimiters;
+pub mod problem;
+pub mod tokenizer;
+
 #[cfg(feature = "python")]
 mod python;
