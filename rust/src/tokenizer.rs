@@ -300,7 +300,8 @@ impl Tokenizer {
         if bytes.is_empty() {
             return Ok(());
         }
-        let id_end = |b: &[u8]| memchr(d.element, b).unwrap_or(b.len());
+        // Ids are 2-3 bytes: a loop that stops at the separator beats a memchr call set up per segment.
+        let id_end = |b: &[u8]| b.iter().position(|&c| c == d.element).unwrap_or(b.len());
         let mut id = &bytes[..id_end(bytes)];
         let blank = |c: Option<&u8>| c.is_some_and(|c| WHITESPACE.contains(c));
         if blank(id.first()) || blank(id.last()) {

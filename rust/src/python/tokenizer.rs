@@ -6,6 +6,43 @@ use pyo3::types::{PyList, PyString};
 use super::problem::{raise, syntax_error};
 use crate::tokenizer as core;
 
+/// Short values (ids, qualifiers, empty elements) repeat on every segment: one `str` each,
+/// shared, instead of one allocation per element. Direct-mapped: a collision just replaces.
+struct ShortStrings {
+    slots: Vec<Option<(u32, Py<PyString>)>>,
+}
+
+const SHORT_SLOTS: usize = 4096;
+
+impl ShortStrings {
+    fn new() -> Self {
+        ShortStrings {
+            slots: (0..SHORT_SLOTS).map(|_| None).collect(),
+        }
+    }
+
+    fn get<'py>(&mut self, py: Python<'py>, bytes: &[u8]) -> Bound<'py, PyString> {
+        if bytes.len() > 3 {
+            return latin1(py, bytes);
+        }
+        let key = bytes
+            .iter()
+            .enumerate()
+            .fold(bytes.len() as u32, |k, (i, &b)| {
+                k | (u32::from(b) << (8 * (i + 1)))
+            });
+        let slot = (key.wrapping_mul(2_654_435_761) >> 20) as usize % SHORT_SLOTS;
+        if let Some((k, s)) = &self.slots[slot] {
+            if *k == key {
+                return s.bind(py).clone();
+            }
+        }
+        let s = latin1(py, bytes);
+        self.slots[slot] = Some((key, s.clone().unbind()));
+        s
+    }
+}
+
 /// Bytes as text, one character per byte (latin-1): no decode errors, no lost bytes; which
 /// characters are allowed is the validator's business.
 fn latin1<'py>(py: Python<'py>, bytes: &[u8]) -> Bound<'py, PyString> {
@@ -72,8 +109,14 @@ impl Segment {
     }
 }
 
-fn to_python(py: Python<'_>, seg: &core::Segment<'_>) -> PyResult<Py<Segment>> {
-    let elements = PyList::new(py, seg.elements().map(|e| latin1(py, e)))?;
+fn to_python(
+    py: Python<'_>,
+    seg: &core::Segment<'_>,
+    short: &mut ShortStrings,
+) -> PyResult<Py<Segment>> {
+    // Collected first: PyList::new sizes the list from the iterator's lower bound, and a split's is 1.
+    let values: Vec<_> = seg.elements().map(|e| short.get(py, e)).collect();
+    let elements = PyList::new(py, values)?;
     Py::new(
         py,
         Segment {
@@ -93,6 +136,7 @@ fn to_python(py: Python<'_>, seg: &core::Segment<'_>) -> PyResult<Py<Segment>> {
 #[pyclass(module = "sdohedi.x12")]
 pub struct Tokenizer {
     inner: core::Tokenizer,
+    short: ShortStrings,
 }
 
 impl Tokenizer {
@@ -106,9 +150,10 @@ impl Tokenizer {
     ) -> PyResult<Bound<'py, PyList>> {
         let mut out: Vec<Py<Segment>> = Vec::new();
         let mut failure: Option<PyErr> = None;
+        let short = &mut self.short;
         let result = step(&mut self.inner, &mut |seg| {
             if failure.is_none() {
-                match to_python(py, &seg) {
+                match to_python(py, &seg, short) {
                     Ok(obj) => out.push(obj),
                     Err(err) => failure = Some(err),
                 }
@@ -131,6 +176,7 @@ impl Tokenizer {
     fn new(strict: bool, lenient_isa: bool) -> Self {
         Tokenizer {
             inner: core::Tokenizer::new(strict).lenient_isa(lenient_isa),
+            short: ShortStrings::new(),
         }
     }
 
