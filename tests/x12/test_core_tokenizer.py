@@ -5,7 +5,11 @@ chunks, give the same segments and the same errors (rule and position) through b
 The oracle is fed one byte at a time, the one way of feeding it that is exact: fed bigger chunks
 it drops the segments that came before an error in the same chunk (the core hands them out
 first), and after an IEA it re-joins the rest of the chunk with CR/LF stripped around the old
-terminator, which can change the next ISA (the core reads the bytes as they are).
+terminator, which can change the next ISA (the core reads the bytes as they are). Even byte by
+byte it loses segments completed by the same byte as an error: an ISA holding its own terminator
+is cut only once its 106 bytes are in, so its pieces arrive together. Where the oracle fails, the
+core must fail with the same rule at the same position, having handed out the oracle's segments
+and then exactly those before that position.
 """
 
 from __future__ import annotations
@@ -73,8 +77,14 @@ def run(make, data: bytes, cuts) -> tuple[list, tuple | None]:
 
 
 def assert_same(data: bytes, cuts, strict: bool) -> None:
-    want = run(lambda: OracleTokenizer(strict=strict), data, range(1, len(data)))
-    assert run(lambda: Tokenizer(strict=strict), data, cuts) == want
+    want, want_error = run(lambda: OracleTokenizer(strict=strict), data, range(1, len(data)))
+    got, error = run(lambda: Tokenizer(strict=strict), data, cuts)
+    assert error == want_error
+    if error is None:
+        assert got == want
+    else:  # even byte by byte the oracle may lose segments just before an error (see above)
+        assert got[:len(want)] == want
+        assert len(got) == (error[1] or 1) - 1
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
