@@ -80,3 +80,18 @@ def test_every_reader_says_the_same_of_a_head_that_is_no_interchange(data):
             reader.close()
         rules.add(e.value.rule)
     assert len(rules) == 1, rules
+
+
+def test_an_isa_off_its_fixed_offsets_is_read_by_the_core_with_a_finding():
+    """Refused by default, as by every reader above; with lenient_isa the core tokenizer reads the
+    ISA by its separators and reports the same rule as a finding."""
+    from sdohedi.x12 import Tokenizer
+
+    shifted = ISA.replace("*00501", "00501*").encode()
+    with pytest.raises(X12SyntaxError) as e:
+        Tokenizer().feed(shifted)
+    assert e.value.rule == "isa-fixed-length"
+    tok = Tokenizer(lenient_isa=True)
+    segs = tok.feed(shifted) + tok.close()
+    assert [s.id for s in segs] == ["ISA"]
+    assert [(f.rule, f.position, f.segment) for f in tok.findings] == [("isa-fixed-length", 1, "ISA")]

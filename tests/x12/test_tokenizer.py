@@ -88,3 +88,26 @@ def test_arbitrary_bytes_never_crash(data):
 
 def test_bom_is_tolerated():
     assert tokens(b"\xef\xbb\xbf" + SAMPLE) == tokens(SAMPLE)
+
+
+def test_segments_know_their_index_in_the_interchange_and_byte_offset():
+    data = b"\xef\xbb\xbf" + SAMPLE + SAMPLE.replace(b"\r\n", b"")
+    tok = Tokenizer()
+    segs = tok.feed(data[:200]) + tok.feed(data[200:]) + tok.close()
+    assert [s.position for s in segs] == list(range(1, 15))
+    assert [s.index for s in segs] == list(range(1, 8)) * 2
+    # the offset is where the segment id starts in the stream, BOM and line breaks counted
+    for s in segs:
+        assert data[s.offset:].startswith(s.id.encode() + b"*")
+    assert segs[0].offset == 3 and segs[7].offset == 3 + len(SAMPLE)
+
+
+def test_a_segment_over_one_mib_is_refused_even_when_its_terminator_is_in_the_same_chunk():
+    from sdohedi.x12.tokenizer import MAX_SEGMENT_LENGTH
+
+    data = SAMPLE[:108] + b"NTE*" + b"A" * MAX_SEGMENT_LENGTH + b"~" + SAMPLE[108:]
+    tok = Tokenizer()
+    with pytest.raises(X12SyntaxError) as e:
+        tok.feed(data)
+        tok.close()
+    assert (e.value.rule, e.value.position) == ("segment-length", 2)

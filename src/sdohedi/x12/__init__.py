@@ -1,4 +1,4 @@
-"""The X12 format, knowing nothing of health care: delimiters, tokenizer, writer, envelopes."""
+"""The X12 format, knowing nothing of health care: delimiters, tokenizer (sdohedi._core), writer, envelopes."""
 
 from .delimiters import DEFAULT_DELIMITERS, Delimiters
 from .errors import X12EnvelopeError, X12Error, X12SyntaxError, X12ValueError

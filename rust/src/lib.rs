@@ -1,0 +1,11 @@
+//! sdohedi's compiled X12 core. The pure Rust engine lives in plain modules (tested with
+//! `cargo test`, no Python needed); `python` holds the PyO3 bindings that make `sdohedi._core`.
+
+#![forbid(unsafe_code)]
+
+pub mod delimiters;
+pub mod problem;
+pub mod tokenizer;
+
+#[cfg(feature = "python")]
+mod python;

@@ -1,0 +1,15 @@
+//! The `sdohedi._core` extension module: thin PyO3 classes over the pure Rust engine.
+
+mod problem;
+mod tokenizer;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("MAX_SEGMENT_LENGTH", crate::tokenizer::MAX_SEGMENT_LENGTH)?;
+    m.add_class::<tokenizer::Segment>()?;
+    m.add_class::<tokenizer::Tokenizer>()?;
+    Ok(())
+}
