@@ -30,20 +30,6 @@ ROW = re.compile(r"^\| `([^`]+)` \| (\S+) \| ([0-9a-f]{40}) \| `([^`]+)` \| ([\w
 LICENSE_TEXTS = {"kputnam/stupidedi": "stupidedi-LICENSE", "imsweb/x12-parser": "imsweb-x12-parser-LICENSE",
                  "azoner/pyx12": "pyx12-LICENSE.txt", "LinuxForHealth/x12": "linuxforhealth-x12-LICENSE"}
 
-# Files our readers refuse whole today although they hold readable claims: issue 15 bullet 5
-# (one bad element must not lose the file; lenient 837P reads 005010X222A2). Strict, so the
-# fix shows up here as XPASS and the entry is deleted.
-REFUSED_TODAY = {
-    "lfh-cob-contractural-adjustment.835": "BPR16 missing (the date in BPR15): 835 refused whole",
-    "lfh-managed-care.835": "BPR16 20002316 is not a date: 835 refused whole",
-    "lfh-secondary-payment.835": "BPR16 missing: 835 refused whole",
-    "lfh-tertiary-payment.835": "BPR16 missing: 835 refused whole",
-    "lfh-demo.drug.example10.1.837": "005010X222A2: lenient 837P read refuses it",
-    "lfh-demo.ambulance.example5.837": "005010X222A2: lenient 837P read refuses it",
-    "lfh-demo.cob.example3.A.837": "005010X222A2: lenient 837P read refuses it",
-}
-
-
 def rel(path: Path) -> str:
     return path.relative_to(CORPUS).as_posix()
 
@@ -55,16 +41,13 @@ def split_or_none(path: Path) -> Split | None:
         return None
 
 
-def of_kind(kind: str, refused_as: type[Exception] = X12Error, guide: bytes = b"") -> list:
-    """Corpus files whose every transaction set is ``kind`` (and that name ``guide``), marked
-    xfail where REFUSED_TODAY (failing with ``refused_as``)."""
+def of_kind(kind: str, guide: bytes = b"") -> list:
+    """Corpus files whose every transaction set is ``kind`` (and that name ``guide``)."""
     out = []
     for path in FILES:
         s = split_or_none(path)
         if s is not None and s.transaction_sets and set(s.transaction_sets) == {kind} and guide in path.read_bytes():
-            marks = [pytest.mark.xfail(strict=True, raises=refused_as, reason=REFUSED_TODAY[path.name])] \
-                if path.name in REFUSED_TODAY else []
-            out.append(pytest.param(path, id=rel(path), marks=marks))
+            out.append(pytest.param(path, id=rel(path)))
     return out
 
 
@@ -173,7 +156,7 @@ def amount(text: str) -> int:
     return cents(text) if text else 0
 
 
-@pytest.mark.parametrize("path", of_kind("835", refused_as=AssertionError))  # remit exits 2
+@pytest.mark.parametrize("path", of_kind("835"))
 def test_remit_csv_totals_equal_the_split(path, tmp_path):
     expected = split_file(path)
     lines = remit_csv(path, tmp_path / "lines.csv")
