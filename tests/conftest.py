@@ -1,7 +1,14 @@
 import sys
 from pathlib import Path
 
+from hypothesis import settings
+
 sys.path.insert(0, str(Path(__file__).parent))
+
+# Properties assert what comes out, not how fast: the machine is shared and noisy, so hypothesis's
+# per-example deadline (200 ms) only makes them flaky. Explicit @settings keep this default.
+settings.register_profile("sdohedi", deadline=None)
+settings.load_profile("sdohedi")
 
 # Public X12 files the repository carries (sources, licenses and checksums in SOURCES.md there).
 CORPUS = Path(__file__).resolve().parent / "data" / "corpus"
