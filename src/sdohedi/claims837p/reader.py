@@ -523,6 +523,8 @@ class Reader837P:
             return []
         self._closed = True
         self._run(self._segments.close)
+        if self._failed is None:
+            self._run(self._segments.check)  # an error found after the last complete segments
         if self._failed is None and self._isa is not None:
             self._failed = X12EnvelopeError("stream ends inside an interchange (no IEA)", rule="truncated",
                                             segment="IEA", position=self._position + 1)

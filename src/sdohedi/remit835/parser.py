@@ -234,6 +234,7 @@ class Parser835:
         try:
             for delimiters, pieces in self._splitter.close():
                 self._consume(pieces, delimiters.element, out)
+            self._splitter.check()  # an error found after the last complete segments
             where = self._position + 1
             if self._tx is not None:
                 raise Remit835Error("stream ends inside a transaction set (no SE)", rule="truncated",

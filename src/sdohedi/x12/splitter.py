@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from .delimiters import WHITESPACE as _WS
 from .delimiters import Delimiters, check_stream_end, last_terminator, start_interchange
+from .errors import X12Error
 
 # The chunk size the readers use for files: 64 KiB read 5-15% faster than 1 MiB (a chunk's
 # list of segment strings stays in the CPU caches; measured alternating 1 MiB to 8 KiB chunks
@@ -26,7 +27,12 @@ READ_SIZE = 1 << 16
 
 
 class SegmentSplitter:
-    """``feed(chunk)`` returns the segments that chunk completed; ``close()`` checks the end."""
+    """``feed(chunk)`` returns the segments that chunk completed; ``close()`` checks the end.
+
+    An error found after segments that are complete (data after an IEA that is not an ISA, say)
+    does not take them down with it: they are returned, and the error is raised by the next call
+    (``feed``, ``close`` or ``check``). A reader calls ``check()`` after the batches of ``close()``.
+    """
 
     def __init__(self) -> None:
         self._buf = ""
@@ -34,6 +40,7 @@ class SegmentSplitter:
         self._started = False
         self.count = 0  # segments returned so far
         self.interchanges = 0  # ISA segments found (delimiter changes are allowed between them)
+        self._pending: X12Error | None = None  # found after segments already returned
 
     @property
     def delimiters(self) -> Delimiters | None:
@@ -42,15 +49,38 @@ class SegmentSplitter:
     def feed(self, chunk: bytes) -> list[tuple[Delimiters, list[str]]]:
         """Segments completed by ``chunk``, as (delimiters, segment strings) batches: one batch
         per interchange the chunk touches, usually exactly one."""
+        self.check()
         # latin-1 maps every byte to one character: no decode errors, no lost bytes.
         self._buf += chunk.decode("latin-1")
-        return self._drain(final=False)
+        out: list[tuple[Delimiters, list[str]]] = []
+        self._keeping(out, self._drain, out, False)
+        return out
 
     def close(self) -> list[tuple[Delimiters, list[str]]]:
-        out = self._drain(final=True)
-        rest, self._buf = self._buf, ""
-        check_stream_end(rest, started=self._started, position=self.count + 1)
+        self.check()
+        out: list[tuple[Delimiters, list[str]]] = []
+        if self._keeping(out, self._drain, out, True):
+            rest, self._buf = self._buf, ""
+            self._keeping(out, check_stream_end, rest, started=self._started, position=self.count + 1)
         return out
+
+    def check(self) -> list[tuple[Delimiters, list[str]]]:
+        """Raise the error found after the segments already returned, if any; else []."""
+        if self._pending is not None:
+            error, self._pending = self._pending, None
+            raise error
+        return []
+
+    def _keeping(self, out: list, step, *args, **kwargs) -> bool:
+        """Run ``step``; an X12Error it raises once ``out`` holds segments waits in ``_pending``."""
+        try:
+            step(*args, **kwargs)
+        except X12Error as exc:
+            if not out:
+                raise
+            self._pending = exc
+            return False
+        return True
 
     # ----------------------------------------------------------------------------------------
 
@@ -97,11 +127,10 @@ class SegmentSplitter:
             self.count += len(pieces)
             out.append((d, pieces))
 
-    def _drain(self, final: bool) -> list[tuple[Delimiters, list[str]]]:
-        out: list[tuple[Delimiters, list[str]]] = []
+    def _drain(self, out: list[tuple[Delimiters, list[str]]], final: bool) -> None:
         while True:
             if self._delims is None and not self._start_interchange(final):
-                return out
+                return
             d = self._delims
             assert d is not None
             term = d.segment
@@ -116,7 +145,7 @@ class SegmentSplitter:
                     continue
             end = last_terminator(text, term, self.count + 1)
             if end < 0:
-                return out
+                return
             self._buf = text[end + 1:]
             self._split(text[:end], out)
-            return out
+            return
