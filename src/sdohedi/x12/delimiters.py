@@ -1,8 +1,9 @@
 """The four X12 delimiters, as declared by an ISA segment, and reading them off the head of a stream.
 
 :func:`start_interchange`, :func:`last_terminator` and :func:`check_stream_end` are the parts
-that every reader shares (:class:`sdohedi.x12.Tokenizer`, :class:`sdohedi.x12.SegmentSplitter`
-under the 835 parser and the 837P reader, and the validator's scanner): where an interchange
+that the Python readers share (:class:`sdohedi.x12.SegmentSplitter` under the 835 parser and the
+837P reader, and the validator's scanner; :class:`sdohedi.x12.Tokenizer` is the Rust core's, which
+keeps the same rules and is tested against the old Python tokenizer): where an interchange
 starts (a UTF-8 byte-order mark and blanks before it skipped), how much text may wait for a
 terminator, and how a stream may end. Each runs once per chunk or interchange, not per segment.
 """
