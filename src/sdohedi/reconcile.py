@@ -79,14 +79,34 @@ class ApplyResult:
             self.outcomes[k] += v
 
 
+# An element the 835 reader could not read is None in the models, with a finding that names it.
+# The ledger's columns for them are NOT NULL TEXT (made so before such values existed): there an
+# unknown amount, code or trace number is the empty text, which no readable value is, and every
+# report leaves an unknown amount out of its sums (BPR02's gap row in unmatched takes it instead).
+UNKNOWN = ""
+PAID_UNKNOWN = "paid amount unknown"
+
+
+def _text(value) -> str:
+    return UNKNOWN if value is None else str(value)
+
+
 def _outcome(c: ClaimPayment) -> str:
+    if c.paid is None:
+        # CLP04 unreadable: unknown, not a denial. A denial says the payer paid nothing, and the
+        # CBO would be told so; the 835 may well pay the claim (its money is in BPR02, and what no
+        # readable CLP04 accounts for lands in unmatched as the BPR02 gap). The claim's row is
+        # left as it was (still outstanding) until a readable remittance settles it.
+        return PAID_UNKNOWN
     if c.status_code == "22":
         return "reversed"
     if c.status_code == "4" or (c.status_code in PROCESSED and c.paid == 0):
         return "denied"
-    # claim- and line-level CAS: a line's OA/PI/PR leaves money unpaid as much as the claim's
-    non_contractual = sum((a.amount for a in c.all_adjustments if a.group != "CO"), Decimal(0))
-    if c.paid > 0 and non_contractual == 0 and not (c.patient_responsibility or 0):
+    # claim- and line-level CAS: a line's OA/PI/PR leaves money unpaid as much as the claim's;
+    # one of unknown amount may too
+    others = [a.amount for a in c.all_adjustments if a.group != "CO"]
+    non_contractual = sum((a for a in others if a is not None), Decimal(0))
+    if c.paid > 0 and non_contractual == 0 and None not in others and not (c.patient_responsibility or 0):
         return "paid"
     return "partial"
 
@@ -94,7 +114,7 @@ def _outcome(c: ClaimPayment) -> str:
 def _adj_json(adjustments) -> str:
     if not adjustments:
         return "[]"  # what json.dumps([]) gives, for most claims and lines, without its cost
-    return json.dumps([[a.group, a.reason, str(a.amount)] for a in adjustments])
+    return json.dumps([[a.group, a.reason, None if a.amount is None else str(a.amount)] for a in adjustments])
 
 
 def ensure_schema(ledger: SqlLedger) -> None:
@@ -182,10 +202,10 @@ def _apply_claims(ledger: SqlLedger, key: tuple[str, str, str], batch: list[Clai
     slow). The ledger holds what earlier chunks wrote: a claim met again adds to it, as claim by
     claim did. ``key``: (remittance key, TRN03, TRN02)."""
     # every claim locked first, in one order (PostgreSQL; see lock_claims)
-    ledger.lock_claims({c.claim_id for c in batch})
+    ids = {c.claim_id for c in batch if c.claim_id is not None}  # an unreadable CLP01 matches nothing
+    ledger.lock_claims(ids)
     claims = {r[0]: r for r in select_in(
-        ledger, "SELECT claim_id, paid, patient_responsibility FROM claims WHERE {in}", "claim_id",
-        {c.claim_id for c in batch})}
+        ledger, "SELECT claim_id, paid, patient_responsibility FROM claims WHERE {in}", "claim_id", ids)}
     # the lines of claims this transaction holds (locking no other claim's lines: no deadlock)
     lines = {r[0]: r for r in select_in(
         ledger, "SELECT service_id, claim_id, paid FROM claim_lines WHERE {in}" + ledger.dialect.for_update,
@@ -198,15 +218,17 @@ def _apply_claims(ledger: SqlLedger, key: tuple[str, str, str], batch: list[Clai
     line_payments: list[tuple] = []
     for seq, c in enumerate(batch, first):
         claim_id = c.claim_id
-        row = claims.get(claim_id)
+        row = claims.get(claim_id) if claim_id is not None else None
         outcome = _outcome(c)
         matched = row is not None
         claim_payments.append(key + (
-            seq, claim_id, int(matched), c.status_code, outcome, str(c.charge), str(c.paid),
+            seq, _text(claim_id), int(matched), _text(c.status_code), outcome, _text(c.charge), _text(c.paid),
             str(c.patient_responsibility or 0), c.payer_claim_number, _adj_json(c.adjustments)))
         result.outcomes[outcome if matched else "unknown claim"] += 1
         if not matched:
-            result.unknown_claims.append(claim_id)
+            result.unknown_claims.append("(CLP01 unreadable)" if claim_id is None else claim_id)
+        elif c.paid is None:
+            result.claims_matched += 1  # recorded in claim_payments only, see _outcome
         else:
             result.claims_matched += 1
             prev = claim_updates.get(claim_id)
@@ -220,10 +242,14 @@ def _apply_claims(ledger: SqlLedger, key: tuple[str, str, str], batch: list[Clai
             line = lines.get(sid) if matched and sid else None
             if line is not None and line[1] != claim_id:
                 line = None  # another claim's line
-            line_payments.append(key + (seq, lseq, claim_id, sid, int(line is not None), s.procedure_code,
-                                        str(s.charge), str(s.paid), _adj_json(s.adjustments)))
+            line_payments.append(key + (seq, lseq, _text(claim_id), sid, int(line is not None),
+                                        _text(s.procedure_code), _text(s.charge), _text(s.paid),
+                                        _adj_json(s.adjustments)))
             if line is None:
                 result.unmatched_lines += 1
+                continue
+            if c.paid is None or s.paid is None:
+                # the line keeps what it had: its claim's CLP04 (at claim level) or the BPR02 gap holds the money
                 continue
             prev = line_updates.get(sid)
             paid = prev[0] if prev else line[2]
@@ -252,13 +278,14 @@ class _Posting:
     def __init__(self, ledger: SqlLedger, header: Remittance, content_key: str, source: str,
                  result: ApplyResult) -> None:
         self.ledger, self.header, self.result = ledger, header, result
-        self.key = (content_key, header.trace_payer_id, header.trace_number)
+        self.key = (content_key, _text(header.trace_payer_id), _text(header.trace_number))
         self.now = utc_now()
         self.batch: list[ClaimPayment] = []
         self.seq = 1  # of the first claim in the batch
         take_turn(ledger)
         h = header
-        others = {k for (k,) in ledger.execute(
+        # an unreadable TRN02/TRN03 reuses no trace number (the reader's finding names it)
+        others = set() if h.trace_number is None or h.trace_payer_id is None else {k for (k,) in ledger.execute(
             "SELECT remittance_key FROM remittances WHERE trace_payer_id = ? AND trace_number = ?",
             (h.trace_payer_id, h.trace_number)).fetchall()}
         # the remittance's row first: applying it again (also concurrently, from another process,
@@ -269,7 +296,8 @@ class _Posting:
             " payment_date, total_payment, credit_debit, source, applied_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
             " ON CONFLICT (remittance_key) DO NOTHING",
             self.key + (h.interchange_control_number, h.transaction_control_number, h.payer.id,
-                        h.payment_date.isoformat(), str(h.total_payment), h.credit_debit, source,
+                        h.payment_date and h.payment_date.isoformat(), _text(h.total_payment),
+                        _text(h.credit_debit), source,
                         self.now)).rowcount != 0
         if not self.new:
             result.already_applied += 1
@@ -311,7 +339,7 @@ class _Posting:
         ledger.executemany(
             "INSERT INTO provider_adjustments(remittance_key, trace_payer_id, trace_number, seq, provider_id, reason,"
             " reference_id, amount, claim_id) VALUES (?,?,?,?,?,?,?,?,?)",
-            [self.key + (seq, p.provider_id, p.reason, p.reference_id, str(p.amount),
+            [self.key + (seq, p.provider_id, _text(p.reason), p.reference_id, _text(p.amount),
                          min(hits[p.reference_id])[1] if p.reference_id and hits[p.reference_id] else None)
              for seq, p in enumerate(provider_adjustments, 1)])
         ledger.execute("UPDATE remittances SET claims_paid = ? WHERE remittance_key = ?",
@@ -399,9 +427,9 @@ def denials(ledger: SqlLedger) -> list[dict]:
     for (adj,) in ledger.execute(
             "SELECT adjustments FROM claim_payments UNION ALL SELECT adjustments FROM line_payments"):
         for group, reason, amount in json.loads(adj):
-            t = totals.setdefault((group, reason), [0, Decimal(0)])
+            t = totals.setdefault((group or "", reason or ""), [0, Decimal(0)])
             t[0] += 1
-            t[1] += Decimal(amount)
+            t[1] += Decimal(0) if amount is None else Decimal(amount)  # an unknown CAS amount is counted, not summed
     from .codes import describe
 
     out = [{"group": g, "reason": r, "description": describe("carc", r), "count": n, "amount": str(a)}
@@ -418,10 +446,13 @@ def _claim_shares(ledger: SqlLedger) -> Iterator[tuple[str, str, Decimal, Decima
     for key, seq, matched, paid in ledger.execute(
             "SELECT l.remittance_key, l.claim_seq, l.matched, l.paid FROM line_payments l JOIN claim_payments p"
             " ON p.remittance_key = l.remittance_key AND p.seq = l.claim_seq WHERE p.matched = 1"):
-        lines[(key, seq)][0 if matched else 1] += Decimal(paid)
+        if paid != UNKNOWN:  # an unknown SVC03: its claim's CLP04 holds the money, at claim level
+            lines[(key, seq)][0 if matched else 1] += Decimal(paid)
     for key, seq, cbo, payer, paid in ledger.execute(
             "SELECT p.remittance_key, p.seq, c.cbo_key, c.payer_key, p.paid FROM claim_payments p"
             " JOIN claims c ON c.claim_id = p.claim_id WHERE p.matched = 1"):
+        if paid == UNKNOWN:
+            continue  # CLP04 unknown: its money is in the BPR02 gap (unmatched), its lines' too
         on_lines, unmatched = lines.get((key, seq), (Decimal(0), Decimal(0)))
         paid = Decimal(paid)
         yield cbo, payer, paid - unmatched, paid - on_lines - unmatched
@@ -440,7 +471,8 @@ def disbursement(ledger: SqlLedger, config: NLEConfig) -> list[dict]:
     plb: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     for cbo, payer, amount in ledger.execute(
             "SELECT c.cbo_key, c.payer_key, p.amount FROM provider_adjustments p JOIN claims c USING (claim_id)"):
-        plb[(cbo, payer)] += Decimal(amount)
+        if amount != UNKNOWN:  # an unknown PLB amount is in the BPR02 gap
+            plb[(cbo, payer)] += Decimal(amount)
     out = []
     for key in sorted(set(paid) | set(plb)):
         cbo, payer = key
@@ -478,21 +510,24 @@ def unmatched(ledger: SqlLedger) -> list[dict]:
             "trace_payer_id": tpid, "trace_number": trace, "claim_id": claim_id or "", "service_id": service_id or "",
             "reason": reason, "amount": str(amount)}))
 
+    # an unknown amount (CLP04, SVC03, PLB) makes no row of its own: the BPR02 gap row holds it
     for key, seq, claim_id, paid in ledger.execute(
-            "SELECT remittance_key, seq, claim_id, paid FROM claim_payments WHERE matched = 0"):
+            "SELECT remittance_key, seq, claim_id, paid FROM claim_payments WHERE matched = 0 AND paid <> ''"):
         add(key, seq, 0, claim_id, None, UNMATCHED_CLAIM, paid)
     for key, seq, lseq, claim_id, sid, paid in ledger.execute(
             "SELECT l.remittance_key, l.claim_seq, l.line_seq, l.claim_id, l.service_id, l.paid FROM line_payments l"
             " JOIN claim_payments p ON p.remittance_key = l.remittance_key AND p.seq = l.claim_seq"
-            " WHERE l.matched = 0 AND p.matched = 1"):
+            " WHERE l.matched = 0 AND p.matched = 1 AND p.paid <> '' AND l.paid <> ''"):
         add(key, seq, lseq, claim_id, sid, UNMATCHED_LINE, paid)
     plb: dict[str, Decimal] = defaultdict(Decimal)
-    for key, amount in ledger.execute("SELECT remittance_key, amount FROM provider_adjustments"):
+    for key, amount in ledger.execute("SELECT remittance_key, amount FROM provider_adjustments WHERE amount <> ''"):
         plb[key] += Decimal(amount)
     for key, total, credit_debit, claims_paid in ledger.execute(
             "SELECT remittance_key, total_payment, credit_debit, claims_paid FROM remittances"):
         if claims_paid is None:
             continue  # applied before claims_paid was kept (an upgraded ledger): not known
+        if total == UNKNOWN or credit_debit == UNKNOWN:
+            continue  # BPR02 (or its sign, BPR03) unreadable: a finding; what it pays is not known
         signed = -Decimal(total) if credit_debit == "D" else Decimal(total)
         gap = signed - (Decimal(claims_paid) - plb[key])
         if gap:
@@ -505,5 +540,5 @@ def network_adjustments(ledger: SqlLedger) -> list[dict]:
     rows = sorted(ledger.execute(
         "SELECT r.applied_at, p.trace_payer_id, p.trace_number, p.remittance_key, p.seq, p.reason, p.reference_id,"
         " p.amount FROM provider_adjustments p JOIN remittances r USING (remittance_key)"
-        " WHERE p.claim_id IS NULL").fetchall(), key=lambda r: r[:5])
+        " WHERE p.claim_id IS NULL AND p.amount <> ''").fetchall(), key=lambda r: r[:5])  # unknown: in the gap
     return [{"reason": r, "reference_id": ref or "", "amount": a} for *_, r, ref, a in rows]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from ..ledger import DEFAULT_LEDGER, SqlLedger, is_postgres_url, ledger_exists, open_ledger
+from ..ledger import DEFAULT_LEDGER, LedgerError, SqlLedger, is_postgres_url, ledger_exists, open_ledger
 from ..models.config import ConfigError, load_config
 from ..pipeline.files import atomic_text_file
 from .. import reconcile as rec
@@ -44,8 +44,9 @@ def command(files, ledger_path, config_path, reports_dir, fmt):
     BPR02 does not account for), network_adjustments.csv (PLBs traced to no claim).
 
     Exit status: 0 everything applied and matched; 1 findings (balancing, envelopes, unknown
-    claims or lines, acknowledgments that match nothing, files refused among others); 2 nothing
-    could be read.
+    claims or lines, elements that could not be read, acknowledgments that match nothing, files
+    refused among others; or the ledger failed: one line says why, what it applied before stands);
+    2 nothing could be read, or the ledger could not be opened.
     """
     try:
         config = load_config(config_path)
@@ -55,47 +56,54 @@ def command(files, ledger_path, config_path, reports_dir, fmt):
     problems = 0
     read_ok = 0
     total = rec.ApplyResult()
-    with _open(ledger_path) as ledger:  # opening adds reconcile's tables to a ledger encode made
-        for name in files:
-            try:
-                kind = _kind(name)
-                if kind == "835":
-                    one = rec.apply_835_file(ledger, name, source=str(name))
-                elif kind in ("999", "277"):
-                    one = _apply_ack(ledger, name, kind)
-                else:
-                    raise X12Error(f"transaction set {kind or '?'} is not an 835, 999 or 277CA", rule="transaction-set")
-            except (X12Error, OSError) as exc:
-                click.echo(f"{name}: error: {exc.strerror if isinstance(exc, OSError) and exc.strerror else exc}",
-                           err=True)
-                problems += 1
-                continue
-            for finding in one.findings:
-                click.echo(f"{name}: {finding}", err=True)
-            problems += len(one.findings)
-            if one.error is not None:
-                done = one.applied + one.already_applied
-                click.echo(f"{name}: error: {one.error}" + (f" (after {done} transaction sets)" if done else ""),
-                           err=True)
-                problems += 1
-            if one.error is None or one.applied or one.already_applied:
-                read_ok += 1
-            total.add(one)
-        out = Path(reports_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        outstanding = rec.outstanding(ledger)
-        denials = rec.denials(ledger)
-        owed = rec.disbursement(ledger, config)
-        lost = rec.unmatched(ledger)
-        network = rec.network_adjustments(ledger)
-        _write_csv(out / "outstanding.csv", outstanding,
-                   ["claim_id", "payer", "cbo", "charge", "submitted", "age_days", "status", "ack_status"])
-        _write_csv(out / "denials.csv", denials, ["group", "reason", "description", "count", "amount"])
-        _write_csv(out / "disbursement.csv", owed, ["cbo", "payer", "paid", "claim_level", "admin_fee_percent",
-                                                   "admin_fee", "provider_adjustments", "owed"])
-        _write_csv(out / "unmatched.csv", lost,
-                   ["trace_payer_id", "trace_number", "claim_id", "service_id", "reason", "amount"])
-        _write_csv(out / "network_adjustments.csv", network, ["reason", "reference_id", "amount"])
+    ledger = None
+    try:
+        ledger = _open(ledger_path)  # opening adds reconcile's tables to a ledger encode made
+        with ledger:
+            for name in files:
+                try:
+                    kind = _kind(name)
+                    if kind == "835":
+                        one = rec.apply_835_file(ledger, name, source=str(name))
+                    elif kind in ("999", "277"):
+                        one = _apply_ack(ledger, name, kind)
+                    else:
+                        raise X12Error(f"transaction set {kind or '?'} is not an 835, 999 or 277CA", rule="transaction-set")
+                except (X12Error, OSError) as exc:
+                    click.echo(f"{name}: error: {exc.strerror if isinstance(exc, OSError) and exc.strerror else exc}",
+                               err=True)
+                    problems += 1
+                    continue
+                for finding in one.findings:
+                    click.echo(f"{name}: {finding}", err=True)
+                problems += len(one.findings)
+                if one.error is not None:
+                    done = one.applied + one.already_applied
+                    click.echo(f"{name}: error: {one.error}" + (f" (after {done} transaction sets)" if done else ""),
+                               err=True)
+                    problems += 1
+                if one.error is None or one.applied or one.already_applied:
+                    read_ok += 1
+                total.add(one)
+            out = Path(reports_dir)
+            out.mkdir(parents=True, exist_ok=True)
+            outstanding = rec.outstanding(ledger)
+            denials = rec.denials(ledger)
+            owed = rec.disbursement(ledger, config)
+            lost = rec.unmatched(ledger)
+            network = rec.network_adjustments(ledger)
+            _write_csv(out / "outstanding.csv", outstanding,
+                       ["claim_id", "payer", "cbo", "charge", "submitted", "age_days", "status", "ack_status"])
+            _write_csv(out / "denials.csv", denials, ["group", "reason", "description", "count", "amount"])
+            _write_csv(out / "disbursement.csv", owed, ["cbo", "payer", "paid", "claim_level", "admin_fee_percent",
+                                                       "admin_fee", "provider_adjustments", "owed"])
+            _write_csv(out / "unmatched.csv", lost,
+                       ["trace_payer_id", "trace_number", "claim_id", "service_id", "reason", "amount"])
+            _write_csv(out / "network_adjustments.csv", network, ["reason", "reference_id", "amount"])
+    except LedgerError as exc:
+        # the transaction set in hand rolled back; those committed before it stand
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2 if ledger is None else 1)
     summary = {
         "files_read": read_ok, "transactions_applied": total.applied, "already_applied": total.already_applied,
         "claims_matched": total.claims_matched, "unknown_claims": len(total.unknown_claims),
