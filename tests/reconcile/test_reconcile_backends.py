@@ -174,10 +174,55 @@ def paid_at_claim_level_unbalanced_and_trace_reused(lg, tmp):
     return results
 
 
+def unreadable_elements(lg, tmp):
+    """An 835 file with one element unreadable in each of: claim A's CLP04, claim B's line SVC03 and
+    its CAS03, an unknown claim's CLP01 (so no id at all), a PLB amount and TRN02; claim C as sent."""
+    i = _ids(lg)
+    r = remit("EFT9300", "150.45", [
+        ClaimPayment(claim_id=i["A1"], status_code="1", charge=D("61.50"), paid=D("61.50"),
+                     services=[svc("A1", "S5170", "41.00", "41.00"), svc("A2", "S5170", "20.50", "20.50")]),
+        ClaimPayment(claim_id=i["B1"], status_code="1", charge=D("56.00"), paid=D("40.00"),
+                     services=[svc("B1", "T2003", "56.00", "40.00", [("PR", "3", "16.00")])]),
+        ClaimPayment(claim_id="NOT-OURS-3", status_code="1", charge=D("5"), paid=D("5"),
+                     services=[svc("Z9", "S5170", "5", "5")]),
+        ClaimPayment(claim_id=i["C1"], status_code="1", charge=D("64.20"), paid=D("54.20"),
+                     services=[svc("C1", "T1016", "64.20", "54.20", [("CO", "45", "10.00")])])],
+        plb=[plb("WO", "10.25", "NOT-OURS")])
+    r = r.model_copy(update={"payer": r.payer.model_copy(update={
+        "address": Address(line1="500 PLAN WAY", city="SALEM", state="OR", postal_code="97301"),
+        "contacts": [Contact(function="BL", communications=[Communication(qualifier="TE", number="8005550100")])]}),
+        "claims": [c.model_copy(update={"filing_indicator": "MC", "payer_claim_number": f"ICN93{n}",
+                                        "patient": PartyName(entity_code="QC", entity_type="1", last_name="DOE")})
+                   for n, c in enumerate(r.claims)]})
+    text: list[str] = []
+    write_835([r], text.append, sender_id="CMHP1", receiver_id="HARBORNLE", interchange_control_number=930,
+              group_control_number=930)
+    segs = [seg.strip().split("*") for seg in "".join(text).split("~") if seg.strip()]
+    clps = [n for n, seg in enumerate(segs) if seg[0] == "CLP"]
+    segs[clps[0]][4] = "X"
+    svcs = [n for n, seg in enumerate(segs) if seg[0] == "SVC"]
+    segs[svcs[2]][3] = "4O.00"
+    next(seg for seg in segs[svcs[2]:] if seg[0] == "CAS")[3] = "l6.00"
+    segs[clps[2]][1] = ""
+    next(seg for seg in segs if seg[0] == "PLB")[4] = "1O.25"
+    next(seg for seg in segs if seg[0] == "TRN")[2] = ""
+    era = tmp / "garbled.835"
+    era.write_text("".join("*".join(seg) + "~\n" for seg in segs))
+    results = [rec.apply_835_file(lg, era), rec.apply_835_file(lg, era)]
+    assert [(x.applied, x.already_applied, x.error) for x in results] == [(1, 0, None), (0, 1, None)]
+    assert [f"{f.segment}{f.element:02d}" for f in results[0].findings if f.rule != "required-element"][:4] == [
+        "CLP04", "SVC03", "CAS03", "PLB04"]
+    # B's 40.00 at claim level, C's 54.20; the unknown claim's 5.00 and A's 61.50 less the PLB's 10.25 unmatched
+    r = reports(lg)
+    assert sum(D(o["paid"]) for o in r["disbursement"]) + sum(D(u["amount"]) for u in r["unmatched"]) == D("150.45")
+    assert sorted(D(u["amount"]) for u in r["unmatched"]) == [D("5.00"), D("51.25")] and r["network_adjustments"] == []
+    return results
+
+
 SCENARIOS = [paid_partial_denied, partial_line_level, reversal_then_repayment, plb_interest_and_recoupment,
              unknown_claim_and_unmatched_line, applied_twice, rejected_by_999_then_billed_again,
              accepted_by_999_then_paid, claims_acknowledged_by_277ca, claim_and_line_twice_in_one_835,
-             paid_then_resubmitted, paid_at_claim_level_unbalanced_and_trace_reused]
+             paid_then_resubmitted, paid_at_claim_level_unbalanced_and_trace_reused, unreadable_elements]
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.__name__ for s in SCENARIOS])
