@@ -102,3 +102,43 @@ def test_every_cent_of_bpr02_lands_in_a_report(billed, tmp_path, data):
         again = rec.apply_835_file(lg, era)  # idempotent: the same reports
         assert again.applied == 0 and again.already_applied == len(remits)
         assert (rec.disbursement(lg, CONFIG), rec.unmatched(lg), rec.network_adjustments(lg)) == before
+
+
+# elements that carry an amount or an id reconcile uses (BPR02 left readable: the invariant needs it),
+# and what makes each unreadable: empty where the TR3 requires it, not a number where it is an amount
+NUMBER, REQUIRED = ["X", "1.2.3"], [""]
+GARBLE = {"CLP": {1: REQUIRED, 3: REQUIRED + NUMBER, 4: REQUIRED + NUMBER}, "SVC": {2: REQUIRED + NUMBER, 3: NUMBER},
+          "CAS": {3: REQUIRED + NUMBER, 6: NUMBER}, "PLB": {4: REQUIRED + NUMBER, 6: NUMBER},
+          "TRN": {2: REQUIRED, 3: REQUIRED}}
+
+
+def garble(text: str, data) -> tuple[str, str]:
+    """The 835 text with one of its GARBLE elements made unreadable, and which element (e.g. ``CLP04``)."""
+    segs = [s.split("*") for s in text.split("~")]
+    spots = [(n, e) for n, s in enumerate(segs) for e in GARBLE.get(s[0].strip(), {}) if len(s) > e and s[e]]
+    n, e = data.draw(st.sampled_from(spots))
+    name = segs[n][0].strip()
+    segs[n][e] = data.draw(st.sampled_from(GARBLE[name][e]))
+    return "~".join("*".join(s) for s in segs), f"{name}{e:02d}"
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_one_unreadable_element_keeps_every_cent_of_bpr02_in_a_report(billed, tmp_path, data):
+    template, claims = billed
+    remits = data.draw(remittances_to_us(claims))
+    text: list[str] = []
+    write_835(remits, text.append, sender_id=ENVELOPE["sender_id"], receiver_id=ENVELOPE["receiver_id"],
+              interchange_control_number=ENVELOPE["interchange_control_number"],
+              group_control_number=ENVELOPE["group_control_number"])
+    garbled, element = garble("".join(text), data)
+    era = tmp_path / f"{uuid.uuid4().hex}.835"
+    era.write_text(garbled)
+    ledger = tmp_path / f"{uuid.uuid4().hex}.sqlite"
+    shutil.copy(template, ledger)
+    with Ledger(ledger) as lg:
+        result = rec.apply_835_file(lg, era)
+        assert result.error is None and result.applied == len(remits)
+        assert element in {f"{f.segment}{f.element:02d}" for f in result.findings if f.element is not None}
+        assert accounted(lg) == plain_bpr02(garbled)
