@@ -121,3 +121,18 @@ def test_a_ledger_failure_is_one_line_and_exit_1(loop, tmp_path, monkeypatch):
     result, _summary, _reports = reconcile(ledger, [eras["cascade"]], tmp_path)
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert result.stderr.strip().splitlines() == ["error: the ledger is locked by another run (gave up after 30 s)"]
+
+
+def test_a_ledger_that_cannot_be_opened_is_one_line_and_exit_2(loop, tmp_path, monkeypatch):
+    from sdohedi.commands import reconcile as command
+    from sdohedi.ledger import LedgerError
+
+    ledger, eras, _acks = loop
+
+    def fail(*args, **kwargs):
+        raise LedgerError("ledger l.sqlite: OperationalError: database is locked")
+
+    monkeypatch.setattr(command, "open_ledger", fail)
+    result, _summary, _reports = reconcile(ledger, [eras["cascade"]], tmp_path)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.stderr.strip().splitlines() == ["error: ledger l.sqlite: OperationalError: database is locked"]
