@@ -26,7 +26,13 @@ Claim status after a remittance (the latest remittance for a claim wins, amounts
 - ``partial``: CLP04 > 0 but patient responsibility (PR) or other (OA/PI) adjustments remain;
 - ``denied``: CLP02 = 4, or CLP04 = 0 on a processed claim;
 - ``reversed``: CLP02 = 22 (a reversal of a prior payment; its negative amounts net out);
-- CLP01 not in the ledger: recorded as ``unknown claim`` and reported.
+- CLP01 not in the ledger: recorded as ``unknown claim`` and reported;
+- ``paid amount unknown``: CLP04 could not be read (see ``_outcome``); the claim stays outstanding.
+
+An element the 835 reader could not read is its finding; the claim is applied with what could be
+read, and an unknown amount is left out of every report's sums: what BPR02 pays that no readable
+amount accounts for is the BPR02 gap row of :func:`unmatched`, so the sum above holds whenever
+BPR02 itself could be read (an unreadable CLP01 matches no claim: its CLP04 is unmatched).
 
 Works on either ledger (SQLite ``Ledger``, PostgreSQL ``PgLedger``) with one copy of the SQL.
 """
