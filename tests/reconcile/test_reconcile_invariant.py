@@ -73,6 +73,21 @@ def plain_bpr02(text: str) -> D:
     return total
 
 
+def as_835(remits) -> str:
+    text: list[str] = []
+    write_835(remits, text.append, sender_id=ENVELOPE["sender_id"], receiver_id=ENVELOPE["receiver_id"],
+              interchange_control_number=ENVELOPE["interchange_control_number"],
+              group_control_number=ENVELOPE["group_control_number"])
+    return "".join(text)
+
+
+def copy_of(template: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the billed ledger for one example (hypothesis reuses tmp_path)."""
+    ledger = tmp_path / f"{uuid.uuid4().hex}.sqlite"
+    shutil.copy(template, ledger)
+    return ledger
+
+
 def accounted(lg) -> D:
     owed = rec.disbursement(lg, CONFIG)
     return (sum((D(o["paid"]) - D(o["provider_adjustments"]) for o in owed), D(0))
@@ -86,14 +101,9 @@ def accounted(lg) -> D:
 def test_every_cent_of_bpr02_lands_in_a_report(billed, tmp_path, data):
     template, claims = billed
     remits = data.draw(remittances_to_us(claims))
-    text: list[str] = []
-    write_835(remits, text.append, sender_id=ENVELOPE["sender_id"], receiver_id=ENVELOPE["receiver_id"],
-              interchange_control_number=ENVELOPE["interchange_control_number"],
-              group_control_number=ENVELOPE["group_control_number"])
     era = tmp_path / f"{uuid.uuid4().hex}.835"
-    era.write_text("".join(text))
-    ledger = tmp_path / f"{uuid.uuid4().hex}.sqlite"
-    shutil.copy(template, ledger)
+    era.write_text(as_835(remits))
+    ledger = copy_of(template, tmp_path)
     with Ledger(ledger) as lg:
         result = rec.apply_835_file(lg, era)
         assert result.error is None and result.applied == len(remits)
@@ -128,15 +138,10 @@ def garble(text: str, data) -> tuple[str, str]:
 def test_one_unreadable_element_keeps_every_cent_of_bpr02_in_a_report(billed, tmp_path, data):
     template, claims = billed
     remits = data.draw(remittances_to_us(claims))
-    text: list[str] = []
-    write_835(remits, text.append, sender_id=ENVELOPE["sender_id"], receiver_id=ENVELOPE["receiver_id"],
-              interchange_control_number=ENVELOPE["interchange_control_number"],
-              group_control_number=ENVELOPE["group_control_number"])
-    garbled, element = garble("".join(text), data)
+    garbled, element = garble(as_835(remits), data)
     era = tmp_path / f"{uuid.uuid4().hex}.835"
     era.write_text(garbled)
-    ledger = tmp_path / f"{uuid.uuid4().hex}.sqlite"
-    shutil.copy(template, ledger)
+    ledger = copy_of(template, tmp_path)
     with Ledger(ledger) as lg:
         result = rec.apply_835_file(lg, era)
         assert result.error is None and result.applied == len(remits)
