@@ -320,8 +320,20 @@ class Claim(_Model):
             if found == ("line-control-number",):
                 raise ValueError("line control numbers (REF*6R) must be unique within the claim")
             raise ValueError(f"the claim breaks rules only a lenient read accepts: {', '.join(found)}")
-        object.__setattr__(self, "deviations", found)
+        # What a lenient read left out (a malformed id) or read past (another guide release) is
+        # not in the values, so it cannot be found again: kept from the input, after what is.
+        kept = tuple(d for d in self.deviations if d not in found and is_read_deviation(d))
+        object.__setattr__(self, "deviations", found + kept)
         return self
+
+
+READ_DEVIATIONS = frozenset({"rendering-provider-npi", "rendering-provider-taxonomy", "rendering-provider-not-kept"})
+
+
+def is_read_deviation(name: str) -> bool:
+    """A deviation the 837P reader records and the values cannot show: another guide release
+    (``guide-<version>``) or a rendering provider's id left out."""
+    return name in READ_DEVIATIONS or name.startswith("guide-005010X222")
 
 
 def claim_deviations(claim: Claim) -> tuple[str, ...]:
