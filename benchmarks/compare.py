@@ -9,18 +9,32 @@
 
 What is compared, on the same files, in the same run
   * 835 -> objects: ``sdohedi.remit835.parse_835_file`` (Remittance models) vs pyx12's reader
-    (segments only), linuxforhealth-x12 and x12sdk (pydantic models per ST/SE), edi-835-parser
-    and x12-edi-tools (``RemittanceAdviceParser``).
-  * 837P -> objects: ``sdohedi.claims837p.read_837p_file`` (Claim models) vs the same peers
-    (edi-835-parser has no 837 reader; x12-edi-tools' ``X12Parser`` groups segments by id).
+    (segments only), linuxforhealth-x12 and x12sdk (pydantic models per ST/SE), edi-835-parser,
+    x12-edi-tools (``RemittanceAdviceParser``), oxedi (``parse_file``: a lossless document and
+    Arrow tables, Rust core) and openx12 (``x835.parse``: dicts).
+  * 837P -> objects: ``sdohedi.claims837p.read_837p_file`` (Claim models) vs pyx12,
+    linuxforhealth-x12, x12sdk, x12-edi-tools (``X12Parser`` groups segments by id),
+    kw-x12-parser (``casual_parse_x837p`` and ``full_parse_x837p``: pandas DataFrames, one row a
+    claim) and openx12 (``x837p.parse``). edi-835-parser and oxedi read 835s only.
   * 837P generation, claims/s: ``write_837p`` vs x12sdk's ``generate_837p`` (given a
-    ``SubmissionSpec`` of ClaimSpecs built from the same claims) and x12-edi-tools'
-    ``X12Generator`` (given ready element lists per segment). Inputs are built before the
-    clock starts, as ours are (validated ``Claim`` models), so only generation is timed.
-  * validation: ``sdohedi.validate.validate_file`` vs pyx12's ``x12n_document`` (about
-    0.3 MB/s: it runs on a ~1 MB slice written the same way; ours is timed on the slice too).
-  * ceilings: reading the file in 64 KiB chunks, and a plain chunked ``split('~')`` /
-    ``split('*')`` keeping nothing.
+    ``SubmissionSpec`` of ClaimSpecs built from the same claims), x12-edi-tools'
+    ``X12Generator`` (given ready element lists per segment) and kw-x12-parser's
+    ``write_to_edi_x837p`` (given its own full DataFrame). Inputs are built before the clock
+    starts, as ours are (validated ``Claim`` models), so only generation is timed.
+  * 835 generation (first size only), claims/s: ``write_835`` from the Remittance models of the
+    835 vs ``oxedi.write`` from the tables of its parse of it.
+  * validation: ``sdohedi.validate.validate_file`` vs pyx12's ``x12n_document``, which is slow:
+    it runs on a ~1 MB slice written the same way; ours is timed on the slice too.
+  * ceilings: reading the file in 64 KiB chunks; a plain chunked ``split('~')`` /
+    ``split('*')`` keeping nothing; and the same split compiled (benchmarks/split_ceiling.rs,
+    std only, built here with rustc -O into the work dir). "of Rust split" is a row's MB/s over
+    the compiled split's: how far it is from what this machine can do.
+  * correctness ("vs split"): each reader's claims, service lines and charge/paid totals, where
+    it exposes them, against a plain split of the same file (CLP/CLM, SVC/SV1, CLP03/CLM02,
+    CLP04); for generators, the claims in the written file. A peer that drops service lines or
+    keeps only the last ST shows it there.
+  * edifabric-x12 (a native library) installs, but needs a vendor serial checked over the
+    network: its rows say it is not runnable here.
 
 The files are written by our own writers (``write_835`` with the generator of
 bench_parse_835.py; ``write_837p`` with the claim pool of bench_write_837p.py). Every
@@ -436,8 +450,8 @@ def p_kw_gen(path, extra, clock):
     import pandas as pd
     from kw_x12_parser import full_parse_x837p, write_to_edi_x837p
 
-    # its own full schema, built before the clock from the first size's 837P (about 0.3 MB/s: at larger sizes
-    # parsing the whole input would pass the timeout), its rows repeated to the claims asked for
+    # its own full schema, built before the clock from the first size's 837P (its parser is slow: at larger
+    # sizes parsing the whole input would pass the timeout), its rows repeated to the claims asked for
     df = full_parse_x837p(extra["source"])
     n = extra["claims"]
     df = pd.concat([df] * -(-n // len(df)), ignore_index=True).head(n)
@@ -584,12 +598,30 @@ def gen_compat(path: str, src: str) -> dict:
     return {"bytes": os.path.getsize(path), "changed": changed}
 
 
-GENERATORS = {"gen-835": gen_835, "gen-837p": gen_837p, "gen-inputs": gen_inputs, "gen-compat": gen_compat}
+def gen_split_totals(path: str) -> dict:
+    """split_totals in a child: the parent must stay small, for its children inherit its peak RSS.
+
+    (Linux carries ``ru_maxrss`` across fork and exec, so a parent that once read a file whole would
+    raise every child's "peak RSS" to its own.)
+    """
+    return {k: str(v) for k, v in split_totals(path).items()}
+
+
+GENERATORS = {"gen-835": gen_835, "gen-837p": gen_837p, "gen-inputs": gen_inputs, "gen-compat": gen_compat,
+              "split-totals": gen_split_totals}
 
 
 # =============================================================================================
 # Parent
 # =============================================================================================
+
+def oracle(path: str) -> dict:
+    """split_totals of ``path``, computed by a child of our python (see gen_split_totals)."""
+    from decimal import Decimal
+
+    out = run_generator("split-totals", path)
+    return {k: (int(v) if k in ("claims", "lines", "transactions") else Decimal(v)) for k, v in out.items()}
+
 
 def split_totals(path: str) -> dict:
     """What the file holds, from a plain split (not from any parser): the oracle of the "vs split" column.
@@ -833,7 +865,7 @@ class Bench:
             self.log(f"    {r.get('error')}")
         row = Row(task, size_label, tool, mb, r, note, ours=ours, ceiling=ceiling)
         if check_output and row.ok:  # generation: the claims in the written file, by a plain split
-            written = split_totals(path)["claims"]
+            written = oracle(path)["claims"]
             row.check = "ok" if written == r.get("claims") else f"{written:,} claims written of {r.get('claims'):,}"
         elif not ceiling and task.endswith("objects"):
             row.check = check_text(r, self.oracles.get(path))
@@ -904,7 +936,7 @@ def run(args) -> int:
             size835, size837 = f"{mb835:.1f} MB", f"{mb837:.1f} MB"
             n_claims = i837["claims"]
             first_837p = first_837p or p837
-            bench.oracles = {p835: split_totals(p835), p837: split_totals(p837)}
+            bench.oracles = {p835: oracle(p835), p837: oracle(p837)}
 
             # 835 -> objects
             t = "835 → objects"
@@ -955,7 +987,7 @@ def run(args) -> int:
                     pc = str(work / f"claims-{size:g}.compat.837")
                     if not os.path.exists(pc):
                         run_generator("gen-compat", pc, p837)
-                        bench.oracles[pc] = split_totals(pc)
+                        bench.oracles[pc] = oracle(pc)
                     bench.add(t, label, names[peer] + " (copy: DMG03 U→F)", kind, pc, mb837, peer=peer,
                               note=note + "; on a copy without DMG03 'U', which it refuses",
                               extra={"claim_segment": "CLM", "claim_loop": "Loop2300"})
