@@ -845,6 +845,10 @@ class Bench:
                         "status": "skipped", "error": f"skipped: RSS ({rss0:,.0f} MB at {self.first_size})"}, note))
                 t0 = self.first_size_seconds.get(key)
                 scale = (extra.get("claims") or mb or 0) / t0[1] if t0 and t0[1] else 0
+                if rss0 is not None and rss0 * scale > self.args.rss_skip_mb * 4:  # peers that hold the whole file
+                    return self._row(Row(task, size_label, tool, mb, {
+                        "status": "skipped", "error": f"skipped: projected RSS {rss0 * scale:,.0f} MB "
+                                                      f"({rss0:,.0f} MB at {self.first_size})"}, note))
                 if t0 and t0[0] * scale > self.args.timeout:
                     return self._row(Row(task, size_label, tool, mb, {
                         "status": "skipped", "error": f"skipped: projected {t0[0] * scale:,.0f} s > timeout "
