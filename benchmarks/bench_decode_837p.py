@@ -76,7 +76,7 @@ def generate(path: Path, megabytes: float) -> tuple[int, int]:
 
 
 def calibration() -> float:
-    """CPU seconds of a fixed pure-Python loop (about 0.04 s on an idle x86 core of the 2020s)."""
+    """CPU seconds of a fixed pure-Python loop: higher than usual means a slower or busier machine."""
     t = time.process_time()
     x = 0
     for _ in range(1_000_000):

@@ -5,7 +5,7 @@
     python benchmarks/bench_tokenizer.py --size 1 --runs 1   # smoke test
 
 Rows (each reads the file in 64 KiB chunks; medians of ``--runs``; MB/s of the file's bytes):
-  * ``split (Rust, std only)``: a program built here with rustc -O: cuts every chunk on the
+  * ``split (Rust, std only)``: benchmarks/split_ceiling.rs, built here with rustc -O: cuts every chunk on the
     segment terminator and each segment on the element separator, counts, keeps nothing. The
     most any tokenizer can do on this machine.
   * ``core tokenizer (Rust)``: rust/examples/tokenize.rs, the same core with no Python: every
@@ -38,43 +38,13 @@ sys.path[:0] = [str(HERE), str(ROOT / "tests" / "x12")]
 from bench_parse_835 import file_for  # noqa: E402
 from benchlib import chunks  # noqa: E402
 
-SPLIT_RS = r"""
-use std::io::Read;
-use std::time::Instant;
-
-fn main() {
-    let path = std::env::args().nth(1).expect("usage: split FILE");
-    let term = b'~';
-    let sep = b'*';
-    let start = Instant::now();
-    let mut file = std::fs::File::open(path).expect("open");
-    let mut buf = vec![0u8; 1 << 16];
-    let mut rest: Vec<u8> = Vec::new();
-    let (mut segments, mut elements) = (0u64, 0u64);
-    loop {
-        let n = file.read(&mut buf).expect("read");
-        if n == 0 {
-            break;
-        }
-        rest.extend_from_slice(&buf[..n]);
-        let Some(end) = rest.iter().rposition(|&b| b == term) else { continue };
-        for segment in rest[..end].split(|&b| b == term) {
-            segments += 1;
-            elements += segment.split(|&b| b == sep).count() as u64;
-        }
-        rest.drain(..=end);
-    }
-    let seconds = start.elapsed().as_secs_f64();
-    println!("{{\"segments\": {segments}, \"elements\": {elements}, \"seconds\": {seconds}}}");
-}
-"""
 
 
 def build_split(tmp: Path) -> Path:
-    src = tmp / "split.rs"
-    src.write_text(SPLIT_RS)
-    exe = tmp / "split"
-    subprocess.run(["rustc", "-O", "-C", "codegen-units=1", "-o", str(exe), str(src)], check=True)
+    """benchmarks/split_ceiling.rs compiled into ``tmp``; returns the program."""
+    exe = tmp / "split_ceiling"
+    subprocess.run(["rustc", "-O", "-C", "codegen-units=1", "-o", str(exe), str(HERE / "split_ceiling.rs")],
+                   check=True)
     return exe
 
 

@@ -10,8 +10,8 @@ What is measured
     valid SDOH claims (core procedure codes and modifiers, Z codes billable on their dates,
     NPIs with good check digits), so a correct validator reports nothing on it; the script
     checks that ours reports 0 findings.
-  * pyx12 4.0.0 (``x12n_document``, no 999, no HTML) is about 0.3 MB/s, so it validates a
-    ~1.5 MB slice: a complete interchange written from the same pool. We also time ours on
+  * pyx12 4.0.0 (``x12n_document``, no 999, no HTML) is too slow for the whole file (RESULTS.md), so it
+    validates a ~1.5 MB slice: a complete interchange written from the same pool. We also time ours on
     that slice, so both validators are compared on identical bytes too.
   * Each measurement runs in its own subprocess (this script with ``--child``), so peak RSS
     (``ru_maxrss``) is that run's own. Wall-clock and CPU seconds are both reported; on a

@@ -9,18 +9,32 @@
 
 What is compared, on the same files, in the same run
   * 835 -> objects: ``sdohedi.remit835.parse_835_file`` (Remittance models) vs pyx12's reader
-    (segments only), linuxforhealth-x12 and x12sdk (pydantic models per ST/SE), edi-835-parser
-    and x12-edi-tools (``RemittanceAdviceParser``).
-  * 837P -> objects: ``sdohedi.claims837p.read_837p_file`` (Claim models) vs the same peers
-    (edi-835-parser has no 837 reader; x12-edi-tools' ``X12Parser`` groups segments by id).
+    (segments only), linuxforhealth-x12 and x12sdk (pydantic models per ST/SE), edi-835-parser,
+    x12-edi-tools (``RemittanceAdviceParser``), oxedi (``parse_file``: a lossless document and
+    Arrow tables, Rust core) and openx12 (``x835.parse``: dicts).
+  * 837P -> objects: ``sdohedi.claims837p.read_837p_file`` (Claim models) vs pyx12,
+    linuxforhealth-x12, x12sdk, x12-edi-tools (``X12Parser`` groups segments by id),
+    kw-x12-parser (``casual_parse_x837p`` and ``full_parse_x837p``: pandas DataFrames, one row a
+    claim) and openx12 (``x837p.parse``). edi-835-parser and oxedi read 835s only.
   * 837P generation, claims/s: ``write_837p`` vs x12sdk's ``generate_837p`` (given a
-    ``SubmissionSpec`` of ClaimSpecs built from the same claims) and x12-edi-tools'
-    ``X12Generator`` (given ready element lists per segment). Inputs are built before the
-    clock starts, as ours are (validated ``Claim`` models), so only generation is timed.
-  * validation: ``sdohedi.validate.validate_file`` vs pyx12's ``x12n_document`` (about
-    0.3 MB/s: it runs on a ~1 MB slice written the same way; ours is timed on the slice too).
-  * ceilings: reading the file in 64 KiB chunks, and a plain chunked ``split('~')`` /
-    ``split('*')`` keeping nothing.
+    ``SubmissionSpec`` of ClaimSpecs built from the same claims), x12-edi-tools'
+    ``X12Generator`` (given ready element lists per segment) and kw-x12-parser's
+    ``write_to_edi_x837p`` (given its own full DataFrame). Inputs are built before the clock
+    starts, as ours are (validated ``Claim`` models), so only generation is timed.
+  * 835 generation (first size only), claims/s: ``write_835`` from the Remittance models of the
+    835 vs ``oxedi.write`` from the tables of its parse of it.
+  * validation: ``sdohedi.validate.validate_file`` vs pyx12's ``x12n_document``, which is slow:
+    it runs on a ~1 MB slice written the same way; ours is timed on the slice too.
+  * ceilings: reading the file in 64 KiB chunks; a plain chunked ``split('~')`` /
+    ``split('*')`` keeping nothing; and the same split compiled (benchmarks/split_ceiling.rs,
+    std only, built here with rustc -O into the work dir). "of Rust split" is a row's MB/s over
+    the compiled split's: how far it is from what this machine can do.
+  * correctness ("vs split"): each reader's claims, service lines and charge/paid totals, where
+    it exposes them, against a plain split of the same file (CLP/CLM, SVC/SV1, CLP03/CLM02,
+    CLP04); for generators, the claims in the written file. A peer that drops service lines or
+    keeps only the last ST shows it there.
+  * edifabric-x12 (a native library) installs, but needs a vendor serial checked over the
+    network: its rows say it is not runnable here.
 
 The files are written by our own writers (``write_835`` with the generator of
 bench_parse_835.py; ``write_837p`` with the claim pool of bench_write_837p.py). Every
@@ -51,7 +65,10 @@ from benchlib import Clock, chunks, maxrss_mb, pyx12_validator, run_json, split_
 
 HERE = Path(__file__).resolve().parent
 PEERS_DIR = Path(os.environ.get("SDOHEDI_PEERS_DIR", "/tmp/sdohedi-peers"))
-PEERS = ["pyx12", "linuxforhealth-x12", "x12sdk", "edi-835-parser", "x12-edi-tools"]
+PEERS = ["pyx12", "linuxforhealth-x12", "x12sdk", "edi-835-parser", "x12-edi-tools",
+         "oxedi", "kw-x12-parser", "openx12", "edifabric-x12"]
+# Peers that install but cannot run on this machine: each has rows that say why.
+NOT_RUNNABLE = {"edifabric-x12": "not runnable here: needs a licence key (a vendor serial, checked over the network)"}
 OURS = "sdohedi"
 
 
@@ -91,31 +108,51 @@ def c_split(path, extra, clock):
     return {"segments": n}
 
 
+def c_rust(path, extra):
+    """benchmarks/split_ceiling.rs (built by the parent): its own loop time; RSS is that program's."""
+    import resource
+
+    proc = subprocess.run([extra["exe"], path], capture_output=True, text=True, check=True)
+    info = json.loads(proc.stdout)
+    info["cpu"] = info["seconds"]
+    info["child_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return info
+
+
 # -- ours --------------------------------------------------------------------------------------
 
 @timed
 def o_835(path, extra, clock):
     from sdohedi.remit835 import parse_835_file
+    from decimal import Decimal
     clock.start()
     claims = lines = 0
+    charge = paid = Decimal(0)
     for r in parse_835_file(path):
+        clock.stop()  # the totals are the check's, not the parse's
         claims += len(r.claims)
         for c in r.claims:
             lines += len(c.services)
+            charge += c.charge or 0
+            paid += c.paid or 0
+        clock.start()
     clock.stop()
-    return {"claims": claims, "lines": lines}
+    return {"claims": claims, "lines": lines, "charge": str(charge), "paid": str(paid)}
 
 
 @timed
 def o_837p_read(path, extra, clock):
     from sdohedi.claims837p import read_837p_file
+    from decimal import Decimal
     clock.start()
     claims = lines = 0
+    charge = Decimal(0)
     for c in read_837p_file(path):
         claims += 1
         lines += len(c.lines)
+        charge += c.total_charge or 0
     clock.stop()
-    return {"claims": claims, "lines": lines}
+    return {"claims": claims, "lines": lines, "charge": str(charge)}
 
 
 @timed
@@ -131,6 +168,21 @@ def o_837p_write(path, extra, clock):
         f.flush()
         clock.stop()
     return {"claims": claims, "out_bytes": os.path.getsize(path)}
+
+
+@timed
+def o_835_write(path, extra, clock):
+    import datetime as _dt
+
+    from sdohedi.remit835 import parse_835_file, write_835
+    remittances = list(parse_835_file(extra["source"]))  # the models to write: built before the clock
+    with open(path, "w", encoding="ascii", newline="") as f:
+        clock.start()
+        write_835(remittances, f.write, sender_id="CHP01", receiver_id="NLE001", interchange_control_number=1,
+                  group_control_number=1, timestamp=_dt.datetime(2026, 12, 1, 12, 0))
+        f.flush()
+        clock.stop()
+    return {"claims": sum(len(r.claims) for r in remittances), "out_bytes": os.path.getsize(path)}
 
 
 @timed
@@ -324,19 +376,150 @@ def p_xet_gen(path, extra, clock):
     return {"claims": n, "out_bytes": os.path.getsize(path)}
 
 
+# -- oxedi (Rust core, 835 only: tables) -----------------------------------------------------------
+
+def _oxedi_column_sum(table, name: str) -> str | None:
+    """Sum of a decimal column of an oxedi table, through pyarrow (installed beside it), as text."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+    except ImportError:
+        return None
+    t = pa.table(table)
+    if name not in t.column_names:
+        return None
+    total = pc.sum(t[name]).as_py()
+    return None if total is None else str(total)
+
+
+@timed
+def p_oxedi_835(path, extra, clock):
+    import oxedi
+    clock.start()
+    result = oxedi.parse_file(path)
+    clock.stop()
+    tables = result.tables
+    claims = tables["claims"]
+    return {"claims": result.count_claims(), "lines": len(tables["services"]),
+            "charge": _oxedi_column_sum(claims, "charge_amount"),
+            "paid": _oxedi_column_sum(claims, "payment_amount"),
+            "diagnostics": len(result.diagnostics)}
+
+
+@timed
+def p_oxedi_write(path, extra, clock):
+    import datetime as _dt
+
+    import oxedi
+    result = oxedi.parse_file(extra["source"])  # the tables to write back: built before the clock, as ours are
+    env = oxedi.Envelope(sender_id="CHP01", receiver_id="NLE001", date=_dt.date(2026, 12, 1), time=_dt.time(12, 0))
+    with open(path, "wb") as f:
+        clock.start()
+        data = oxedi.write(result.tables, env)
+        f.write(data)
+        f.flush()
+        clock.stop()
+    return {"claims": result.count_claims(), "out_bytes": os.path.getsize(path)}
+
+
+# -- kw-x12-parser (837P to a pandas DataFrame, one row per claim; DataFrame back to 837P) -----------
+
+def _df_sum(df, *names: str) -> str | None:
+    from decimal import Decimal
+    for name in names:
+        if name in df.columns:
+            return str(sum((Decimal(str(v)) for v in df[name] if str(v) not in ("", "nan", "None")), Decimal(0)))
+    return None
+
+
+def _kw_reader(full: bool):
+    @timed
+    def run(path, extra, clock):
+        from kw_x12_parser import casual_parse_x837p, full_parse_x837p
+        clock.start()
+        df = (full_parse_x837p if full else casual_parse_x837p)(path)
+        clock.stop()
+        col = next((c for c in ("service_line_count", "SV1_LINE_COUNT") if c in df.columns), None)
+        lines = int(sum(int(v) for v in df[col])) if col else None
+        return {"claims": len(df), "lines": lines, "charge": _df_sum(df, "total_charge", "CLM_Monetary_Amount")}
+    return run
+
+
+@timed
+def p_kw_gen(path, extra, clock):
+    import pandas as pd
+    from kw_x12_parser import full_parse_x837p, write_to_edi_x837p
+
+    # its own full schema, built before the clock from the first size's 837P (its parser is slow: at larger
+    # sizes parsing the whole input would pass the timeout), its rows repeated to the claims asked for
+    df = full_parse_x837p(extra["source"])
+    n = extra["claims"]
+    df = pd.concat([df] * -(-n // len(df)), ignore_index=True).head(n)
+    clock.start()
+    write_to_edi_x837p(df, path, blank_line_between_segments=False)
+    clock.stop()
+    return {"claims": len(df), "out_bytes": os.path.getsize(path)}
+
+
+# -- openx12 (pure Python; one object for the whole file) ------------------------------------------
+
+def _dict_sum(items, *keys: str) -> str | None:
+    from decimal import Decimal
+    for key in keys:
+        vals = [c.get(key) for c in items if isinstance(c, dict)]
+        if vals and any(v is not None for v in vals):
+            return str(sum((Decimal(str(v)) for v in vals if v not in (None, "")), Decimal(0)))
+    return None
+
+
+def _dict_lines(items, *keys: str) -> int | None:
+    for key in keys:
+        if items and isinstance(items[0], dict) and key in items[0]:
+            return sum(len(c.get(key) or ()) for c in items)
+    return None
+
+
+@timed
+def p_openx12_835(path, extra, clock):
+    from openx12 import x835
+    clock.start()
+    with open(path, encoding="latin-1") as f:
+        era = x835.parse(f.read())
+    claims = era.claims
+    clock.stop()
+    return {"claims": len(claims), "lines": _dict_lines(claims, "services"),
+            "charge": _dict_sum(claims, "total_claim_charge", "amount"),
+            "paid": _dict_sum(claims, "claim_payment_amount")}
+
+
+@timed
+def p_openx12_837p(path, extra, clock):
+    from openx12 import x837p
+    clock.start()
+    with open(path, encoding="latin-1") as f:
+        doc = x837p.parse(f.read())
+    claims = doc.claims
+    clock.stop()
+    return {"claims": len(claims), "lines": _dict_lines(claims, "services"),
+            "charge": _dict_sum(claims, "total_claim_charge", "amount")}
+
+
 CHILDREN = {
-    "ceil-read": c_read, "ceil-split": c_split,
-    "ours-835": o_835, "ours-837p": o_837p_read, "ours-write": o_837p_write, "ours-validate": o_validate,
+    "ceil-read": c_read, "ceil-split": c_split, "ceil-rust": c_rust,
+    "ours-835": o_835, "ours-837p": o_837p_read, "ours-write": o_837p_write, "ours-write-835": o_835_write, "ours-validate": o_validate,
     "pyx12-read": p_pyx12_read, "pyx12-validate": p_pyx12_validate,
     "lfh-read": _model_reader("linuxforhealth.x12.io"), "x12sdk-read": _model_reader("x12sdk.io"),
     "x12sdk-gen": p_x12sdk_gen, "edi835-read": p_edi835,
     "xet-835": p_xet_835, "xet-837p": p_xet_837p, "xet-gen": p_xet_gen,
+    "oxedi-835": p_oxedi_835, "oxedi-write": p_oxedi_write,
+    "kw-casual": _kw_reader(False), "kw-full": _kw_reader(True), "kw-gen": p_kw_gen,
+    "openx12-835": p_openx12_835, "openx12-837p": p_openx12_837p,
 }
 
 
 def child_main(kind: str, path: str, extra: str) -> None:
     info = CHILDREN[kind](path, json.loads(extra))
-    info["rss_mb"] = maxrss_mb()
+    info["rss_mb"] = info.pop("child_rss_mb", None) or maxrss_mb()
     print("RESULT " + json.dumps(info))
 
 
@@ -415,12 +598,103 @@ def gen_compat(path: str, src: str) -> dict:
     return {"bytes": os.path.getsize(path), "changed": changed}
 
 
-GENERATORS = {"gen-835": gen_835, "gen-837p": gen_837p, "gen-inputs": gen_inputs, "gen-compat": gen_compat}
+def gen_split_totals(path: str) -> dict:
+    """split_totals in a child: the parent must stay small, for its children inherit its peak RSS.
+
+    (Linux carries ``ru_maxrss`` across fork and exec, so a parent that once read a file whole would
+    raise every child's "peak RSS" to its own.)
+    """
+    return {k: str(v) for k, v in split_totals(path).items()}
+
+
+GENERATORS = {"gen-835": gen_835, "gen-837p": gen_837p, "gen-inputs": gen_inputs, "gen-compat": gen_compat,
+              "split-totals": gen_split_totals}
 
 
 # =============================================================================================
 # Parent
 # =============================================================================================
+
+def oracle(path: str) -> dict:
+    """split_totals of ``path``, computed by a child of our python (see gen_split_totals)."""
+    from decimal import Decimal
+
+    out = run_generator("split-totals", path)
+    return {k: (int(v) if k in ("claims", "lines", "transactions") else Decimal(v)) for k, v in out.items()}
+
+
+def split_totals(path: str) -> dict:
+    """What the file holds, from a plain split (not from any parser): the oracle of the "vs split" column.
+
+    Claims are CLP (835) or CLM (837P) segments, lines SVC or SV1; charge is the sum of CLP03 or
+    CLM02, paid the sum of CLP04; transactions the ST segments.
+    """
+    from decimal import Decimal
+
+    with open(path, encoding="latin-1") as f:
+        text = f.read()
+    sep = text[3]
+    isa16 = text.split(sep, 16)[16]  # the terminator follows ISA16 (one character), whatever the ISA's widths
+    term = isa16[1]
+    out = {"claims": 0, "lines": 0, "charge": Decimal(0), "paid": Decimal(0), "transactions": 0}
+    for seg in text.split(term):
+        els = seg.strip().split(sep)
+        sid = els[0]
+        if sid == "CLP":
+            out["claims"] += 1
+            out["charge"] += Decimal(els[3] or 0)
+            out["paid"] += Decimal(els[4] or 0)
+        elif sid == "CLM":
+            out["claims"] += 1
+            out["charge"] += Decimal(els[2] or 0)
+        elif sid in ("SVC", "SV1"):
+            out["lines"] += 1
+        elif sid == "ST":
+            out["transactions"] += 1
+    return out
+
+
+def check_text(r: dict, oracle: dict | None) -> str:
+    """The row's claims, lines and totals against the plain split: "ok" or what differs."""
+    if oracle is None or r.get("status") != "ok":
+        return "—"
+    from decimal import Decimal
+
+    parts, checked = [], 0
+    claims = r.get("claims_kept", r.get("claims"))
+    for key, label in (("claims", "claims"), ("lines", "lines")):
+        got = claims if key == "claims" else r.get("lines")
+        if got is None:
+            continue
+        checked += 1
+        if got != oracle[key]:
+            parts.append(f"{label} {got:,} of {oracle[key]:,}")
+    for key in ("charge", "paid"):
+        got = r.get(key)
+        if got is None or (key == "paid" and not oracle["claims"]):
+            continue
+        if key == "paid" and oracle["paid"] == 0 and "CLP" not in r.get("kind", "CLP"):
+            continue
+        checked += 1
+        if abs(Decimal(got) - oracle[key]) > Decimal("0.005"):
+            parts.append(f"{key} {Decimal(got):,.2f} vs {oracle[key]:,.2f}")
+    if not checked:
+        return "not checked (counts not exposed)"
+    return "ok" if not parts else "; ".join(parts)
+
+
+def build_rust_ceiling(work: Path) -> tuple[str | None, str]:
+    """benchmarks/split_ceiling.rs built with rustc -O into ``work``: (program, "") or (None, why not)."""
+    rustc = shutil.which("rustc")
+    if rustc is None:
+        return None, "not measured: rustc not found"
+    exe = work / "split_ceiling"
+    proc = subprocess.run([rustc, "-O", "-C", "codegen-units=1", "-o", str(exe), str(HERE / "split_ceiling.rs")],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        return None, "not measured: rustc failed: " + one_line_error(proc.stderr, proc.returncode)
+    return str(exe), ""
+
 
 def peer_python(name: str) -> tuple[str | None, str]:
     """(python, status) of a peer's venv; status is 'ok <version>' or why it cannot run."""
@@ -489,6 +763,8 @@ class Row:
         self.task, self.size, self.tool, self.mb, self.r = task, size, tool, mb, result
         self.note, self.ours, self.ceiling, self.key = note, ours, ceiling, key
         self.ratio: float | None = None
+        self.ceiling_ratio: float | None = None  # this row's MB/s over the compiled ceiling's
+        self.check = "—"  # claims, lines and totals against split_totals
 
     @property
     def ok(self) -> bool:
@@ -531,6 +807,7 @@ class Bench:
         self.first_size_fail: dict[tuple[str, str], str] = {}
         self.first_size_seconds: dict[tuple[str, str], tuple[float, float]] = {}  # -> (seconds, MB)
         self.first_size: str | None = None
+        self.oracles: dict[str, dict] = {}  # input path -> split_totals
 
     def log(self, msg: str) -> None:
         if not self.args.silent:
@@ -550,7 +827,7 @@ class Bench:
 
     def add(self, task: str, size_label: str, tool: str, kind: str, path: str, mb: float | None,
             extra: dict | None = None, note: str = "", python: str | None = None, peer: str | None = None,
-            ours: bool = False, ceiling: bool = False) -> Row:
+            ours: bool = False, ceiling: bool = False, check_output: bool = False) -> Row:
         extra = extra or {}
         key = (task, tool)
         if peer is not None:
@@ -568,6 +845,10 @@ class Bench:
                         "status": "skipped", "error": f"skipped: RSS ({rss0:,.0f} MB at {self.first_size})"}, note))
                 t0 = self.first_size_seconds.get(key)
                 scale = (extra.get("claims") or mb or 0) / t0[1] if t0 and t0[1] else 0
+                if rss0 is not None and rss0 * scale > self.args.rss_skip_mb * 4:  # peers that hold the whole file
+                    return self._row(Row(task, size_label, tool, mb, {
+                        "status": "skipped", "error": f"skipped: projected RSS {rss0 * scale:,.0f} MB "
+                                                      f"({rss0:,.0f} MB at {self.first_size})"}, note))
                 if t0 and t0[0] * scale > self.args.timeout:
                     return self._row(Row(task, size_label, tool, mb, {
                         "status": "skipped", "error": f"skipped: projected {t0[0] * scale:,.0f} s > timeout "
@@ -586,7 +867,13 @@ class Bench:
             self.log(f"    {r['seconds']:.2f} s, {r.get('claims', '-')} claims, {r['rss_mb']:.0f} MB RSS")
         else:
             self.log(f"    {r.get('error')}")
-        return self._row(Row(task, size_label, tool, mb, r, note, ours=ours, ceiling=ceiling))
+        row = Row(task, size_label, tool, mb, r, note, ours=ours, ceiling=ceiling)
+        if check_output and row.ok:  # generation: the claims in the written file, by a plain split
+            written = oracle(path)["claims"]
+            row.check = "ok" if written == r.get("claims") else f"{written:,} claims written of {r.get('claims'):,}"
+        elif not ceiling and task.endswith("objects"):
+            row.check = check_text(r, self.oracles.get(path))
+        return self._row(row)
 
     def _row(self, row: Row) -> Row:
         self.rows.append(row)
@@ -608,14 +895,30 @@ def run(args) -> int:
         subprocess.run(["bash", str(HERE / "peers" / "setup.sh"), *selected],
                        env=dict(os.environ, SDOHEDI_PEERS_DIR=str(PEERS_DIR)), stdout=sys.stderr)
     for p in selected:
-        bench.peer_status[p] = peer_python(p)
+        py, status = peer_python(p)
+        if p in NOT_RUNNABLE:
+            py, status = None, NOT_RUNNABLE[p] + (f" (installed: {status.split()[1]})" if status.startswith("ok ") else "")
+        bench.peer_status[p] = (py, status)
     names = {p: version_of(p, bench.peer_status[p][1]) for p in selected}
+    for p in selected:
+        if p in NOT_RUNNABLE:
+            names[p] = p
 
     load_start = os.getloadavg()
     started = dt.datetime.now().astimezone()
     sizes = [float(s) for s in str(args.sizes).split(",") if s]
     work = Path(tempfile.mkdtemp(prefix="sdohedi-compare-", dir=args.work_dir))
     try:
+        rust_exe, rust_why = build_rust_ceiling(work)
+        first_837p = None
+
+        def add_rust_ceiling(task, label, path, mb):
+            tool, note = "ceiling: Rust split (compiled)", "benchmarks/split_ceiling.rs: std split on ~ then *, nothing kept"
+            if rust_exe is None:
+                bench._row(Row(task, label, tool, mb, {"status": "missing", "error": rust_why}, ceiling=True))
+            else:
+                bench.add(task, label, tool, "ceil-rust", path, mb, ceiling=True, note=note, extra={"exe": rust_exe})
+
         inputs_path = str(work / "gen-inputs.json")
         need_inputs = any(p in selected for p in ("x12sdk", "x12-edi-tools"))
         if need_inputs:
@@ -636,6 +939,8 @@ def run(args) -> int:
             mb835, mb837 = i835["bytes"] / 1e6, i837["bytes"] / 1e6
             size835, size837 = f"{mb835:.1f} MB", f"{mb837:.1f} MB"
             n_claims = i837["claims"]
+            first_837p = first_837p or p837
+            bench.oracles = {p835: oracle(p835), p837: oracle(p837)}
 
             # 835 -> objects
             t = "835 → objects"
@@ -645,13 +950,17 @@ def run(args) -> int:
                                      ("x12sdk", "x12sdk-read", "pydantic 2 models per ST/SE"),
                                      ("edi-835-parser", "edi835-read", "whole file to objects"),
                                      ("x12-edi-tools", "xet-835",
-                                      "RemittanceAdviceParser: no service lines (SVC ignored), keeps the last ST only")):
+                                      "RemittanceAdviceParser: no service lines (SVC ignored), keeps the last ST only"),
+                                     ("oxedi", "oxedi-835", "parse_file: lossless document + Arrow tables (Rust core)"),
+                                     ("openx12", "openx12-835", "x835.parse: claims as dicts, amounts as float"),
+                                     ("edifabric-x12", None, "")):
                 if peer in selected:
                     bench.add(t, label, names[peer], kind, p835, mb835, python=None, peer=peer, note=note,
                               extra={"claim_segment": "CLP", "claim_loop": "Loop2100"})
             bench.add(t, label, "ceiling: read file", "ceil-read", p835, mb835, ceiling=True, note="64 KiB chunks")
             bench.add(t, label, "ceiling: chunked split", "ceil-split", p835, mb835, ceiling=True,
                       note="split('~'), split('*'), nothing kept")
+            add_rust_ceiling(t, label, p835, mb835)
 
             # 837P -> objects
             t = "837P → objects"
@@ -660,11 +969,20 @@ def run(args) -> int:
                                      ("linuxforhealth-x12", "lfh-read", "pydantic 1 models per ST/SE"),
                                      ("x12sdk", "x12sdk-read", "pydantic 2 models per ST/SE"),
                                      ("edi-835-parser", None, ""),
-                                     ("x12-edi-tools", "xet-837p", "X12Parser: segments grouped by id")):
+                                     ("x12-edi-tools", "xet-837p", "X12Parser: segments grouped by id"),
+                                     ("oxedi", None, ""),
+                                     ("kw-x12-parser", "kw-casual", "casual_parse_x837p: DataFrame, one row a claim"),
+                                     ("kw-x12-parser", "kw-full", "full_parse_x837p: DataFrame, every loop (242 columns)"),
+                                     ("openx12", "openx12-837p", "x837p.parse: claims as dicts, amounts as float"),
+                                     ("edifabric-x12", None, "")):
                 if peer not in selected:
                     continue
-                if kind is None:
+                if kind is None and peer not in NOT_RUNNABLE:
                     bench._row(Row(t, label, names[peer], mb837, {"status": "n/a", "error": "n/a: reads 835 only"}))
+                    continue
+                if peer == "kw-x12-parser":
+                    names_kw = names[peer] + (" casual" if kind == "kw-casual" else " full")
+                    bench.add(t, label, names_kw, kind, p837, mb837, peer=peer, note=note)
                     continue
                 row = bench.add(t, label, names[peer], kind, p837, mb837, peer=peer, note=note,
                                 extra={"claim_segment": "CLM", "claim_loop": "Loop2300"})
@@ -673,32 +991,57 @@ def run(args) -> int:
                     pc = str(work / f"claims-{size:g}.compat.837")
                     if not os.path.exists(pc):
                         run_generator("gen-compat", pc, p837)
+                        bench.oracles[pc] = oracle(pc)
                     bench.add(t, label, names[peer] + " (copy: DMG03 U→F)", kind, pc, mb837, peer=peer,
                               note=note + "; on a copy without DMG03 'U', which it refuses",
                               extra={"claim_segment": "CLM", "claim_loop": "Loop2300"})
             bench.add(t, label, "ceiling: read file", "ceil-read", p837, mb837, ceiling=True, note="64 KiB chunks")
             bench.add(t, label, "ceiling: chunked split", "ceil-split", p837, mb837, ceiling=True,
                       note="split('~'), split('*'), nothing kept")
+            add_rust_ceiling(t, label, p837, mb837)
 
             # 837P generation
             t = "837P generation"
             out = str(work / "out.837")
             extra = {"claims": n_claims, "inputs": inputs_path}
-            bench.add(t, label, OURS, "ours-write", out, None, extra=extra, ours=True,
+            bench.add(t, label, OURS, "ours-write", out, None, extra=extra, ours=True, check_output=True,
                       note=f"{n_claims:,} claims from Claim models, to a file")
             if "x12sdk" in selected:
-                bench.add(t, label, names["x12sdk"], "x12sdk-gen", out, None, extra=extra, peer="x12sdk",
+                bench.add(t, label, names["x12sdk"], "x12sdk-gen", out, None, extra=extra, peer="x12sdk", check_output=True,
                           note="generate_837p(SubmissionSpec); one ST")
             if "x12-edi-tools" in selected:
                 bench.add(t, label, names["x12-edi-tools"], "xet-gen", out, None, extra=extra, peer="x12-edi-tools",
+                          check_output=True,
                           note="X12Generator fed ready element lists (it has no claim model: "
                                "the claim-to-segment mapping is not timed); ISA12 and SE01 wrong")
+            if "kw-x12-parser" in selected:
+                bench.add(t, label, names["kw-x12-parser"], "kw-gen", out, None, extra={"source": first_837p,
+                          "claims": n_claims}, peer="kw-x12-parser", check_output=True,
+                          note=f"write_to_edi_x837p from its full DataFrame ({n_claims:,} claims, from the "
+                               f"{bench.first_size} 837P; built before the clock)")
             for r in bench.rows:
                 if r.task == t and r.size == label and r.ok and r.r.get("out_bytes"):
                     r.mb = r.r["out_bytes"] / 1e6
             for leftover in (out, str(work / f"claims-{size:g}.compat.837")):
                 if os.path.exists(leftover):
                     os.remove(leftover)
+
+            # 835 generation: ours from Remittance models, oxedi from its tables, both read from the same 835 first.
+            # First size only: both hold the whole remittance in memory (ours ~10x the file as models).
+            if label == bench.first_size:
+                t = "835 generation"
+                out = str(work / "out.835")
+                bench.add(t, label, OURS, "ours-write-835", out, None, extra={"source": p835}, ours=True, check_output=True,
+                          note="write_835 from the Remittance models of the 835 above")
+                if "oxedi" in selected:
+                    bench.add(t, label, names["oxedi"], "oxedi-write", out, None, extra={"source": p835}, peer="oxedi",
+                              check_output=True, note="oxedi.write from the tables of its parse of the 835 above "
+                                                      "(it reads the written file back to check it)")
+                for r in bench.rows:
+                    if r.task == t and r.size == label and r.ok and r.r.get("out_bytes"):
+                        r.mb = r.r["out_bytes"] / 1e6
+                if os.path.exists(out):
+                    os.remove(out)
 
             # validation
             for tx, path, mb in (("837P", p837, mb837), ("835", p835, mb835)):
@@ -736,6 +1079,9 @@ def run(args) -> int:
 def compute_ratios(rows: list[Row]) -> None:
     """ours / this: by claims/s for generation, by MB/s otherwise; slice rows against our slice row."""
     for r in rows:
+        rust = next((c for c in rows if c.task == r.task and c.size == r.size and c.ok and c.r.get("elements")), None)
+        if rust is not None and r.ok and r.mbps and rust is not r and not r.task.endswith("generation"):
+            r.ceiling_ratio = r.mbps / rust.mbps
         if r.ours or not r.ok:
             continue
         slice_ = "(slice)" in r.tool
@@ -743,7 +1089,7 @@ def compute_ratios(rows: list[Row]) -> None:
                      and ("(slice)" in o.tool) == slice_), None)
         if ours is None:
             continue
-        if r.task == "837P generation":
+        if r.task.endswith("generation"):
             a, b = ours.claims_s, r.claims_s
         else:
             a, b = ours.mbps, r.mbps
@@ -783,10 +1129,17 @@ def _ratio_text(r: Row) -> str:
 def table_cells(r: Row) -> list[str]:
     return [r.task, f"{r.mb:.1f} MB" if r.mb else r.size, f"**{r.tool}**" if r.ours else r.tool,
             _fmt(r.mbps, ".2f" if (r.mbps or 0) < 10 else ".1f"), _fmt(r.claims_s, ",.0f"),
-            _fmt(r.rss, ",.0f"), _ratio_text(r), _status_text(r).replace("|", "/")]
+            _fmt(r.rss, ",.0f"), _ratio_text(r), _ceiling_text(r), r.check, _status_text(r).replace("|", "/")]
 
 
-HEADERS = ["task", "file", "tool", "MB/s", "claims/s", "peak RSS MB", "ours / this", "notes"]
+def _ceiling_text(r: Row) -> str:
+    if r.ceiling_ratio is None:
+        return "—"
+    return f"{r.ceiling_ratio:.1%}" if r.ceiling_ratio >= 0.001 else f"{r.ceiling_ratio:.2%}"
+
+
+HEADERS = ["task", "file", "tool", "MB/s", "claims/s", "peak RSS MB", "ours / this", "of Rust split", "vs split",
+           "notes"]
 
 
 def goals(rows: list[Row]) -> list[str]:
@@ -812,6 +1165,20 @@ def goals(rows: list[Row]) -> list[str]:
         txt, worst = best_ratio(task)
         verdict = "n/a (no peer measured)" if worst is None else ("MET" if worst >= target else "NOT MET")
         out.append(f">= {target:g}x the fastest peer on {task}: {verdict}" + (f" ({txt})" if txt else ""))
+
+    # issue 19: where we stand against the compiled peer and against what this machine can do
+    for task in dict.fromkeys(r.task for r in rows):
+        for size in dict.fromkeys(r.size for r in rows if r.task == task):
+            ox = next((r for r in rows if r.task == task and r.size == size and r.tool.startswith("oxedi")
+                       and r.ok and r.ratio is not None), None)
+            if ox is not None:
+                out.append(f"ours / oxedi on {task} {size}: {ox.ratio:.2f}x "
+                           f"({'ahead' if ox.ratio >= 1 else 'behind'})")
+            cells = [f"{r.tool} {r.ceiling_ratio:.1%}" for r in rows if r.task == task and r.size == size
+                     and r.ceiling_ratio is not None and (r.ours or r.tool.startswith("oxedi"))
+                     and "(slice)" not in r.tool]
+            if cells:
+                out.append(f"of the Rust split on {task} {size}: " + ", ".join(cells))
 
     sizes = list(dict.fromkeys(r.size for r in rows))
     if len(sizes) > 1:
@@ -866,7 +1233,7 @@ def render_text(rows: list[Row], meta: dict, args) -> str:
 def render_markdown(rows: list[Row], meta: dict, args) -> str:
     lines = ["### sdohedi vs peers", ""] + [f"- {h}" for h in header_lines(meta, args)] + [""]
     lines.append("| " + " | ".join(HEADERS) + " |")
-    lines.append("|" + "|".join(["---", "---", "---", "---:", "---:", "---:", "---:", "---"]) + "|")
+    lines.append("|" + "|".join(["---", "---", "---", "---:", "---:", "---:", "---:", "---:", "---", "---"]) + "|")
     for r in rows:
         lines.append("| " + " | ".join(table_cells(r)) + " |")
     lines += ["", "Goals:", ""] + [f"- {g.strip()}" if not g.startswith("  ") else f"  - {g.strip()}"

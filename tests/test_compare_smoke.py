@@ -27,13 +27,24 @@ def test_quick_table_has_our_rows_and_reports_missing_peers(tmp_path):
     rows = [ln for ln in out.splitlines() if ln.startswith("| ")]
     ours = [ln for ln in rows if "**sdohedi**" in ln]
     tasks = {ln.split("|")[1].strip() for ln in ours}
-    assert tasks == {"835 → objects", "837P → objects", "837P generation", "validation 837P", "validation 835"}, out
+    assert tasks == {"835 → objects", "837P → objects", "837P generation", "835 generation", "validation 837P",
+                     "validation 835"}, out
     for ln in ours:  # a measured figure, not an error, in the MB/s column
         mbps = ln.split("|")[4].strip()
         assert mbps not in ("", "—"), ln
     assert any("ceiling: chunked split" in ln for ln in rows)
     # peers are reported, not dropped
-    for peer in ("pyx12", "linuxforhealth-x12", "x12sdk", "edi-835-parser", "x12-edi-tools"):
+    for peer in ("pyx12", "linuxforhealth-x12", "x12sdk", "edi-835-parser", "x12-edi-tools",
+                 "oxedi", "kw-x12-parser", "openx12"):
         assert any(f"| {peer} " in ln and "not installed" in ln for ln in rows), peer
+    # installed or not, the licensed native library is reported with its reason on its tasks
+    edifabric = [ln for ln in rows if "| edifabric-x12 " in ln]
+    assert {ln.split("|")[1].strip() for ln in edifabric} == {"835 → objects", "837P → objects"}, out
+    assert all("not runnable here: needs a licence key" in ln for ln in edifabric), edifabric
+    # the compiled ceiling is built and measured beside the Python ones
+    rust = [ln for ln in rows if "ceiling: Rust split (compiled)" in ln]
+    assert len(rust) == 2 and all(ln.split("|")[4].strip() not in ("", "—") for ln in rust), rust
+    # our readers' claims and totals agree with a plain split of the same files
+    assert all(ln.split("|")[9].strip() == "ok" for ln in ours if "objects" in ln), ours
     assert "machine:" in out and "Python" in out and "CPUs" in out
     assert list(tmp_path.glob("sdohedi-compare-*")) == []  # generated files are removed

@@ -21,8 +21,15 @@ declare -A REQ=(
   [x12sdk]="x12sdk==2.2.0"
   [edi-835-parser]="edi-835-parser==1.8.0"
   [x12-edi-tools]="x12-edi-tools==0.1.2"
+  [oxedi]="oxedi==0.6.0 pyarrow"
+  [kw-x12-parser]="kw-x12-parser==0.1.6 pandas"
+  [openx12]="openx12==0.2.1"
+  [edifabric-x12]="edifabric-x12==1.1.1"
 )
-ORDER=(pyx12 linuxforhealth-x12 x12sdk edi-835-parser x12-edi-tools)
+# oxedi: pyarrow only to sum its claims table's amounts for the correctness column (not timed).
+# kw-x12-parser imports pandas without declaring it. edifabric-x12 installs, but every call needs
+# a vendor serial checked over the network: compare.py reports it as not runnable.
+ORDER=(pyx12 linuxforhealth-x12 x12sdk edi-835-parser x12-edi-tools oxedi kw-x12-parser openx12 edifabric-x12)
 [ $# -gt 0 ] && ORDER=("$@")
 
 mkdir -p "$PEERS_DIR"
