@@ -4,8 +4,10 @@
 #![forbid(unsafe_code)]
 
 pub mod delimiters;
+pub mod guide;
 pub mod problem;
 pub mod tokenizer;
+pub mod walker;
 
 #[cfg(feature = "python")]
 mod python;

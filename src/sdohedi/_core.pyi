@@ -28,3 +28,30 @@ class Tokenizer:
     def delimiters(self) -> Delimiters | None: ...
     @property
     def findings(self) -> list[X12SyntaxError]: ...
+
+class StructureProblem:
+    """A structure rule of the implementation guide broken at a segment (no element values)."""
+
+    rule: str  # segment-missing, loop-missing, segment-max-use, loop-max-repeat, segment-unexpected, ...
+    position: int
+    segment: str  # the segment it is about (for a missing one: that one)
+    loop: str | None
+    message: str
+
+class Placement:
+    """Where one segment sits in its guide; guide/path/loop/loop_path are None when it has no place."""
+
+    position: int
+    segment: str
+    guide: str | None  # pyx12's map file, e.g. "837.5010.X222.A1.xml"
+    path: str | None  # the segment node's x12 path
+    loop: str | None  # the TR3 loop id, e.g. "2010BA"; None in headers and envelopes
+    loop_path: str | None  # the path of the loop it is in
+    problems: list[StructureProblem]
+
+class GuideWalker:
+    """Tokenize and place segments in their loops (the guides compiled into the core)."""
+
+    def __init__(self) -> None: ...
+    def feed(self, chunk: bytes) -> list[Placement]: ...
+    def close(self) -> list[Placement]: ...

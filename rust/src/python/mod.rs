@@ -2,6 +2,7 @@
 
 mod problem;
 mod tokenizer;
+mod walker;
 
 use pyo3::prelude::*;
 
@@ -11,5 +12,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("MAX_SEGMENT_LENGTH", crate::tokenizer::MAX_SEGMENT_LENGTH)?;
     m.add_class::<tokenizer::Segment>()?;
     m.add_class::<tokenizer::Tokenizer>()?;
+    m.add_class::<walker::GuideWalker>()?;
+    m.add_class::<walker::Placement>()?;
+    m.add_class::<walker::StructureProblem>()?;
     Ok(())
 }

@@ -1,0 +1,522 @@
+//! The implementation guides as data: the tables `sdohedi.validate.guide` compiles from pyx12's
+//! maps, written once as JSON (`schemas/guides/`, layout in its README) and compiled into the
+//! core with `include_str!`, so the core needs no file at run time and its tables cannot be out
+//! of step with the binary. They are parsed on first use.
+//!
+//! Counters are keyed by pyx12's x12 paths (`/ISA_LOOP/GS_LOOP/ST_LOOP/HEADER/BHT`), shared by
+//! every guide: the counts of the envelope kept while the control map is walked are the ones the
+//! transaction's map checks after the GS. Paths are interned once for all guides.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+/// pyx12's "no maximum" (">1" in the maps).
+pub const UNBOUNDED: u32 = 2_147_483_647;
+
+const INDEX: &str = include_str!("../../schemas/guides/index.json");
+const FILES: &[(&str, &str)] = &[
+    (
+        "x12.control.00501.json",
+        include_str!("../../schemas/guides/x12.control.00501.json"),
+    ),
+    (
+        "837.5010.X222.A1.json",
+        include_str!("../../schemas/guides/837.5010.X222.A1.json"),
+    ),
+    (
+        "835.5010.X221.A1.json",
+        include_str!("../../schemas/guides/835.5010.X221.A1.json"),
+    ),
+    (
+        "999.5010X231.A1.json",
+        include_str!("../../schemas/guides/999.5010X231.A1.json"),
+    ),
+    (
+        "277.5010.X214.json",
+        include_str!("../../schemas/guides/277.5010.X214.json"),
+    ),
+];
+const FORMAT: u32 = 1;
+
+// -- the files, as serde reads them -----------------------------------------------------------
+
+#[derive(Deserialize)]
+struct IndexFile {
+    format: u32,
+    control: String,
+    groups: Vec<GroupEntry>,
+}
+
+#[derive(Deserialize)]
+struct GroupEntry {
+    gs01: String,
+    gs08: String,
+    guide: String,
+}
+
+#[derive(Deserialize)]
+struct GuideFile {
+    format: u32,
+    map: String,
+    transaction: String,
+    title: String,
+    loops: Vec<LoopData>,
+    segments: Vec<SegmentData>,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+enum NodeRef {
+    Loop(usize),
+    Segment(usize),
+}
+
+#[derive(Deserialize)]
+struct LoopData {
+    id: String,
+    name: String,
+    usage: String,
+    pos: i64,
+    repeat: u32,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    path: String,
+    report_id: Option<String>,
+    parent: Option<usize>,
+    children: Vec<(i64, Vec<NodeRef>)>,
+}
+
+type KeyData = (usize, Option<usize>, Vec<String>);
+
+#[derive(Deserialize)]
+struct SegmentData {
+    id: String,
+    name: String,
+    usage: String,
+    pos: i64,
+    max_use: u32,
+    path: String,
+    parent: usize,
+    loop_id: Option<String>,
+    key: Option<KeyData>,
+    coded: Vec<KeyData>,
+    syntax: Vec<(String, Vec<u32>)>,
+    elements: Vec<ElementData>,
+}
+
+/// A simple element or a composite (which has components).
+#[derive(Deserialize, Clone, Debug)]
+#[serde(untagged)]
+pub enum ElementData {
+    Composite(Composite),
+    Simple(Element),
+}
+
+#[derive(Deserialize, Clone, Debug)]
+pub struct Composite {
+    pub seq: u32,
+    pub refdes: String,
+    pub name: String,
+    pub usage: String,
+    pub data_ele: String,
+    pub components: Vec<Element>,
+}
+
+#[derive(Deserialize, Clone, Debug)]
+pub struct Element {
+    pub seq: u32,
+    pub refdes: String,
+    pub name: String,
+    pub usage: String,
+    pub data_ele: String,
+    pub data_type: String,
+    pub min_len: u32,
+    pub max_len: u32,
+    pub codes: Vec<String>,
+    pub first_code: String,
+    pub external: Option<String>,
+    pub regex: Option<String>,
+}
+
+// -- the compiled tables ------------------------------------------------------------------------
+
+/// Where a qualifier is: (1-based element, component).
+pub type KeyLocation = (usize, Option<usize>);
+
+/// A node of a loop's children: a loop or a segment (indices into the guide's tables).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Node {
+    Loop(usize),
+    Segment(usize),
+}
+
+/// Where a segment's qualifier is (1-based element, component) and the codes that identify it.
+#[derive(Clone, Debug)]
+pub struct Key {
+    pub element: usize,
+    pub component: Option<usize>,
+    /// Sorted, for binary search.
+    pub codes: Vec<Box<[u8]>>,
+}
+
+impl Key {
+    fn from_data((element, component, codes): KeyData) -> Self {
+        let mut codes: Vec<Box<[u8]>> = codes.into_iter().map(|c| c.into_bytes().into()).collect();
+        codes.sort();
+        Key {
+            element,
+            component,
+            codes,
+        }
+    }
+
+    pub fn accepts(&self, value: &[u8]) -> bool {
+        self.codes.binary_search_by(|c| (**c).cmp(value)).is_ok()
+    }
+}
+
+#[derive(Debug)]
+pub struct Loop {
+    pub id: String,
+    pub name: String,
+    pub usage: u8,
+    pub pos: i64,
+    pub max_repeat: u32,
+    /// "wrapper" (HEADER, DETAIL, FOOTER: tables of the standard), "explicit" or none.
+    pub kind: Option<String>,
+    pub path: String,
+    pub path_id: usize,
+    /// The TR3 loop id findings name ('2010AA'); None for the root, wrappers and `*_LOOP`s.
+    pub report_id: Option<String>,
+    pub parent: Option<usize>,
+    pub children: Vec<(i64, Vec<Node>)>,
+    /// Path ids of this loop and of every loop below it (their counters restart on entry).
+    pub descendant_frames: Vec<usize>,
+}
+
+impl Loop {
+    pub fn is_root(&self) -> bool {
+        self.parent.is_none()
+    }
+
+    pub fn first_node(&self) -> Option<Node> {
+        self.children
+            .first()
+            .and_then(|(_, nodes)| nodes.first().copied())
+    }
+
+    pub fn child_nodes(&self) -> impl Iterator<Item = Node> + '_ {
+        self.children
+            .iter()
+            .flat_map(|(_, nodes)| nodes.iter().copied())
+    }
+}
+
+#[derive(Debug)]
+pub struct Segment {
+    pub id: String,
+    pub name: String,
+    pub usage: u8,
+    pub pos: i64,
+    pub max_use: u32,
+    /// pyx12's x12 path: the key of this segment's counter, unique in its guide.
+    pub path: String,
+    pub path_id: usize,
+    pub parent: usize,
+    pub loop_id: Option<String>,
+    pub key: Option<Key>,
+    /// Every coded element (to choose between namesakes at one position).
+    pub coded: Vec<Key>,
+    /// Syntax notes: (P, R, C, L or E; the elements they relate).
+    pub syntax: Vec<(char, Vec<u32>)>,
+    pub elements: Vec<ElementData>,
+}
+
+#[derive(Debug)]
+pub struct Guide {
+    /// The pyx12 map file ('837.5010.X222.A1.xml').
+    pub map: String,
+    /// '837', '835', '999', '277' or 'control'.
+    pub transaction: String,
+    pub title: String,
+    /// loops[0] is the map's root.
+    pub loops: Vec<Loop>,
+    pub segments: Vec<Segment>,
+    /// Segment id -> where the qualifiers of its nodes are, sorted.
+    pub key_locations: HashMap<Box<[u8]>, Vec<KeyLocation>>,
+    by_path: HashMap<String, usize>,
+}
+
+impl Guide {
+    /// The segment at pyx12 path `path`.
+    pub fn segment_at(&self, path: &str) -> Option<usize> {
+        self.by_path.get(path).copied()
+    }
+
+    pub fn knows(&self, id: &[u8]) -> bool {
+        self.key_locations.contains_key(id)
+    }
+}
+
+/// Every guide the core knows, and the interned counter paths they share.
+#[derive(Debug)]
+pub struct Tables {
+    pub guides: Vec<Guide>,
+    pub control: usize,
+    /// (GS01, GS08) -> guide.
+    pub groups: Vec<(String, String, usize)>,
+    /// Interned paths, by id.
+    pub paths: Vec<String>,
+    /// Path id -> the path id of the loop whose counters hold it (its frame).
+    pub frame_of: Vec<usize>,
+}
+
+impl Tables {
+    pub fn guide_for(&self, gs01: &[u8], gs08: &[u8]) -> Option<usize> {
+        self.groups
+            .iter()
+            .find(|(f, v, _)| f.as_bytes() == gs01 && v.as_bytes() == gs08)
+            .map(|(_, _, g)| *g)
+    }
+
+    /// Ids of every path equal to `path` or below it.
+    pub fn paths_under(&self, path: &str) -> Vec<usize> {
+        let below = format!("{path}/");
+        (0..self.paths.len())
+            .filter(|&i| self.paths[i] == path || self.paths[i].starts_with(&below))
+            .collect()
+    }
+}
+
+struct Interner {
+    ids: HashMap<String, usize>,
+    paths: Vec<String>,
+    frame_of: Vec<Option<usize>>,
+}
+
+impl Interner {
+    fn id(&mut self, path: &str) -> usize {
+        if let Some(&id) = self.ids.get(path) {
+            return id;
+        }
+        let id = self.paths.len();
+        self.ids.insert(path.to_owned(), id);
+        self.paths.push(path.to_owned());
+        self.frame_of.push(None);
+        id
+    }
+
+    /// Counter `key` lives in frame `frame`: the same in every guide, or the tables are wrong.
+    fn place(&mut self, key: usize, frame: usize) -> Result<(), String> {
+        match self.frame_of[key] {
+            Some(f) if f != frame => Err(format!(
+                "counter {} is held by {} and by {}",
+                self.paths[key], self.paths[f], self.paths[frame]
+            )),
+            _ => {
+                self.frame_of[key] = Some(frame);
+                Ok(())
+            }
+        }
+    }
+}
+
+fn usage(text: &str) -> u8 {
+    text.bytes().next().unwrap_or(b'S')
+}
+
+fn node(r: NodeRef, loops: usize, segments: usize) -> Result<Node, String> {
+    match r {
+        NodeRef::Loop(i) if i < loops => Ok(Node::Loop(i)),
+        NodeRef::Segment(i) if i < segments => Ok(Node::Segment(i)),
+        _ => Err("a child refers past the tables".to_owned()),
+    }
+}
+
+fn compile(file: GuideFile, interner: &mut Interner) -> Result<Guide, String> {
+    if file.format != FORMAT {
+        return Err(format!(
+            "{}: format {} (expected {FORMAT})",
+            file.map, file.format
+        ));
+    }
+    let (nl, ns) = (file.loops.len(), file.segments.len());
+    let mut loops = Vec::with_capacity(nl);
+    for lp in file.loops {
+        if lp.parent.is_some_and(|p| p >= nl) {
+            return Err(format!("{}: loop parent out of range", file.map));
+        }
+        let children = lp
+            .children
+            .into_iter()
+            .map(|(pos, nodes)| {
+                let nodes = nodes
+                    .into_iter()
+                    .map(|r| node(r, nl, ns))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok((pos, nodes))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        loops.push(Loop {
+            path_id: interner.id(&lp.path),
+            id: lp.id,
+            name: lp.name,
+            usage: usage(&lp.usage),
+            pos: lp.pos,
+            max_repeat: lp.repeat,
+            kind: lp.kind,
+            path: lp.path,
+            report_id: lp.report_id,
+            parent: lp.parent,
+            children,
+            descendant_frames: Vec::new(),
+        });
+    }
+    if loops.first().is_none_or(|root| !root.is_root()) {
+        return Err(format!("{}: loops[0] is not the root", file.map));
+    }
+    let mut segments = Vec::with_capacity(ns);
+    let mut key_locations: HashMap<Box<[u8]>, Vec<KeyLocation>> = HashMap::new();
+    let mut by_path = HashMap::new();
+    for (i, s) in file.segments.into_iter().enumerate() {
+        if s.parent >= nl {
+            return Err(format!("{}: segment parent out of range", file.map));
+        }
+        let key = s.key.map(Key::from_data);
+        let locations = key_locations.entry(s.id.as_bytes().into()).or_default();
+        if let Some(k) = &key {
+            if !locations.contains(&(k.element, k.component)) {
+                locations.push((k.element, k.component));
+            }
+        }
+        by_path.entry(s.path.clone()).or_insert(i);
+        let path_id = interner.id(&s.path);
+        interner.place(path_id, loops[s.parent].path_id)?;
+        segments.push(Segment {
+            id: s.id,
+            name: s.name,
+            usage: usage(&s.usage),
+            pos: s.pos,
+            max_use: s.max_use,
+            path: s.path,
+            path_id,
+            parent: s.parent,
+            loop_id: s.loop_id,
+            key,
+            coded: s.coded.into_iter().map(Key::from_data).collect(),
+            syntax: s
+                .syntax
+                .into_iter()
+                .map(|(kind, els)| (kind.chars().next().unwrap_or('P'), els))
+                .collect(),
+            elements: s.elements,
+        });
+    }
+    for locations in key_locations.values_mut() {
+        locations.sort_by_key(|&(e, c)| (e, c.unwrap_or(0)));
+    }
+    for i in 0..loops.len() {
+        if let Some(p) = loops[i].parent {
+            let (key, frame) = (loops[i].path_id, loops[p].path_id);
+            interner.place(key, frame)?;
+        }
+        let mut below = Vec::new();
+        collect_frames(&loops, i, &mut below);
+        loops[i].descendant_frames = below;
+    }
+    Ok(Guide {
+        map: file.map,
+        transaction: file.transaction,
+        title: file.title,
+        loops,
+        segments,
+        key_locations,
+        by_path,
+    })
+}
+
+fn collect_frames(loops: &[Loop], i: usize, out: &mut Vec<usize>) {
+    if !loops[i].is_root() {
+        out.push(loops[i].path_id);
+    }
+    for n in loops[i].child_nodes() {
+        if let Node::Loop(j) = n {
+            collect_frames(loops, j, out);
+        }
+    }
+}
+
+fn load() -> Result<Tables, String> {
+    let index: IndexFile = serde_json::from_str(INDEX).map_err(|e| format!("index.json: {e}"))?;
+    if index.format != FORMAT {
+        return Err(format!("index.json: format {}", index.format));
+    }
+    let mut interner = Interner {
+        ids: HashMap::new(),
+        paths: Vec::new(),
+        frame_of: Vec::new(),
+    };
+    interner.id("/"); // the root's frame
+    let mut guides = Vec::new();
+    let mut by_file = HashMap::new();
+    for (name, text) in FILES {
+        let file: GuideFile = serde_json::from_str(text).map_err(|e| format!("{name}: {e}"))?;
+        by_file.insert(*name, guides.len());
+        guides.push(compile(file, &mut interner)?);
+    }
+    let find = |name: &str| {
+        by_file
+            .get(name)
+            .copied()
+            .ok_or_else(|| format!("index.json names {name}, which is not compiled in"))
+    };
+    let control = find(&index.control)?;
+    let groups = index
+        .groups
+        .into_iter()
+        .map(|g| Ok((g.gs01, g.gs08, find(&g.guide)?)))
+        .collect::<Result<Vec<_>, String>>()?;
+    let frame_of = interner
+        .frame_of
+        .iter()
+        .enumerate()
+        .map(|(i, f)| f.unwrap_or(i))
+        .collect();
+    Ok(Tables {
+        guides,
+        control,
+        groups,
+        paths: interner.paths,
+        frame_of,
+    })
+}
+
+/// The tables, parsed on first use. An error here is a bug in the committed files (a test
+/// loads them), never in the data being read.
+pub fn tables() -> Result<&'static Tables, &'static str> {
+    static TABLES: OnceLock<Result<Tables, String>> = OnceLock::new();
+    TABLES.get_or_init(load).as_ref().map_err(|e| e.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_committed_tables_load() {
+        let t = tables().unwrap();
+        assert_eq!(t.guides.len(), FILES.len());
+        assert_eq!(t.guides[t.control].transaction, "control");
+        let p837 = &t.guides[t.guide_for(b"HC", b"005010X222A1").unwrap()];
+        assert_eq!(p837.map, "837.5010.X222.A1.xml");
+        let nm1 = p837
+            .segments
+            .iter()
+            .find(|s| s.loop_id.as_deref() == Some("2010BA") && s.id == "NM1")
+            .unwrap();
+        assert!(nm1.key.as_ref().unwrap().accepts(b"IL"));
+        assert!(p837.segment_at("/ISA_LOOP/GS_LOOP/GS").is_some());
+    }
+}
