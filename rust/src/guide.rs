@@ -8,6 +8,7 @@
 //! transaction's map checks after the GS. Paths are interned once for all guides.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
 use serde::Deserialize;
@@ -142,6 +143,49 @@ pub struct Element {
 
 // -- the compiled tables ------------------------------------------------------------------------
 
+/// A segment id of 1-3 bytes as one number (its length in the top byte); None for longer ones,
+/// which no guide has.
+pub fn packed_id(id: &[u8]) -> Option<u32> {
+    if id.len() > 3 {
+        return None;
+    }
+    Some(
+        id.iter()
+            .fold((id.len() as u32) << 24, |k, &b| (k << 8) | u32::from(b)),
+    )
+}
+
+/// A multiply-rotate hasher for keys the tables bound (packed ids, node indices): std's SipHash
+/// costs more than the walk itself there. Never used for keys the data chooses freely.
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
 /// Where a qualifier is: (1-based element, component).
 pub type KeyLocation = (usize, Option<usize>);
 
@@ -244,8 +288,8 @@ pub struct Guide {
     /// loops[0] is the map's root.
     pub loops: Vec<Loop>,
     pub segments: Vec<Segment>,
-    /// Segment id -> where the qualifiers of its nodes are, sorted.
-    pub key_locations: HashMap<Box<[u8]>, Vec<KeyLocation>>,
+    /// Packed segment id -> where the qualifiers of its nodes are, sorted.
+    pub key_locations: FxMap<u32, Vec<KeyLocation>>,
     by_path: HashMap<String, usize>,
 }
 
@@ -256,7 +300,7 @@ impl Guide {
     }
 
     pub fn knows(&self, id: &[u8]) -> bool {
-        self.key_locations.contains_key(id)
+        packed_id(id).is_some_and(|k| self.key_locations.contains_key(&k))
     }
 }
 
@@ -378,14 +422,16 @@ fn compile(file: GuideFile, interner: &mut Interner) -> Result<Guide, String> {
         return Err(format!("{}: loops[0] is not the root", file.map));
     }
     let mut segments = Vec::with_capacity(ns);
-    let mut key_locations: HashMap<Box<[u8]>, Vec<KeyLocation>> = HashMap::new();
+    let mut key_locations: FxMap<u32, Vec<KeyLocation>> = FxMap::default();
     let mut by_path = HashMap::new();
     for (i, s) in file.segments.into_iter().enumerate() {
         if s.parent >= nl {
             return Err(format!("{}: segment parent out of range", file.map));
         }
         let key = s.key.map(Key::from_data);
-        let locations = key_locations.entry(s.id.as_bytes().into()).or_default();
+        let packed = packed_id(s.id.as_bytes())
+            .ok_or_else(|| format!("{}: segment id {} is too long", file.map, s.id))?;
+        let locations = key_locations.entry(packed).or_default();
         if let Some(k) = &key {
             if !locations.contains(&(k.element, k.component)) {
                 locations.push((k.element, k.component));

@@ -20,7 +20,7 @@
 
 use std::collections::HashMap;
 
-use crate::guide::{tables, Guide, Loop, Node, Tables};
+use crate::guide::{packed_id, tables, FxMap, Guide, Loop, Node, Tables};
 use crate::tokenizer::Segment;
 
 /// Plans kept per guide before the memo starts over (qualifiers come from the data: bound it).
@@ -283,11 +283,17 @@ impl Builder<'_> {
     }
 }
 
-/// Per guide: the plans built so far, by (node, segment id, qualifiers).
+/// Per guide: the plans built so far. By (node, packed segment id): the plan when the id has no
+/// qualifier, else the plans by qualifier values (SipHash there: the data chooses those).
 #[derive(Default)]
 struct Memo {
     plans: Vec<Plan>,
-    index: HashMap<Vec<u8>, usize>,
+    index: FxMap<(u32, u32), Slot>,
+}
+
+enum Slot {
+    One(usize),
+    ByValue(HashMap<Vec<u8>, usize>),
 }
 
 /// The current node and the occurrence counters of one stream.
@@ -387,22 +393,27 @@ impl Walker {
     fn plan_index(&mut self, guide: usize, start: usize, els: &[&[u8]], comp: u8) -> usize {
         let g = &self.tables.guides[guide];
         let sid = els[0];
-        let key = &mut self.key;
-        key.clear();
-        key.extend_from_slice(&(start as u32).to_le_bytes());
-        let mut push = |v: &[u8]| {
-            key.extend_from_slice(&(v.len() as u32).to_le_bytes());
-            key.extend_from_slice(v);
-        };
-        push(sid);
-        if let Some(locations) = g.key_locations.get(sid) {
-            for &(e, c) in locations {
-                push(element(els, e, c, comp));
-            }
+        let packed = packed_id(sid);
+        let locations = packed.and_then(|k| g.key_locations.get(&k));
+        let values = &mut self.key;
+        values.clear();
+        for &(e, c) in locations.into_iter().flatten() {
+            let v = element(els, e, c, comp);
+            values.extend_from_slice(&(v.len() as u32).to_le_bytes());
+            values.extend_from_slice(v);
         }
+        let qualified = locations.is_some_and(|l| !l.is_empty());
         let memo = &mut self.memos[guide];
-        if let Some(&i) = memo.index.get(key.as_slice()) {
-            return i;
+        // An id too long for any guide has no place anywhere: one plan per node serves them all.
+        let slot_key = (start as u32, packed.unwrap_or(u32::MAX));
+        match memo.index.get(&slot_key) {
+            Some(Slot::One(i)) => return *i,
+            Some(Slot::ByValue(by_value)) => {
+                if let Some(&i) = by_value.get(values.as_slice()) {
+                    return i;
+                }
+            }
+            None => {}
         }
         let plan = Builder {
             guide: g,
@@ -417,8 +428,22 @@ impl Walker {
             memo.index.clear();
         }
         memo.plans.push(plan);
-        memo.index.insert(key.clone(), memo.plans.len() - 1);
-        memo.plans.len() - 1
+        let i = memo.plans.len() - 1;
+        if qualified {
+            match memo
+                .index
+                .entry(slot_key)
+                .or_insert_with(|| Slot::ByValue(HashMap::new()))
+            {
+                Slot::ByValue(by_value) => {
+                    by_value.insert(values.clone(), i);
+                }
+                Slot::One(_) => {} // not met: whether an id has qualifiers is the guide's, fixed
+            }
+        } else {
+            memo.index.insert(slot_key, Slot::One(i));
+        }
+        i
     }
 
     /// Place the segment `els` (elements, the id first; never empty); push what it breaks onto
@@ -641,8 +666,18 @@ impl Walk {
         seg: &Segment<'_>,
         problems: &mut Vec<StructureProblem>,
     ) -> Option<Placement> {
-        let els: Vec<&[u8]> = seg.elements().collect();
-        self.elements(&els, seg.position, problems)
+        // Most segments have few elements: cut them into a stack array, not a fresh Vec.
+        let mut stack: [&[u8]; 48] = [b""; 48];
+        let mut n = 0;
+        for e in seg.elements() {
+            if n == stack.len() {
+                let els: Vec<&[u8]> = seg.elements().collect();
+                return self.elements(&els, seg.position, problems);
+            }
+            stack[n] = e;
+            n += 1;
+        }
+        self.elements(&stack[..n], seg.position, problems)
     }
 
     /// As [`Walk::segment`], from the elements (the id first) and the position of a segment.
