@@ -19,6 +19,10 @@ Deliberate differences from pyx12:
 - a wrapper "loop" (HEADER, DETAIL, FOOTER: tables of the standard) does not start again when
   its first segment repeats: pyx12 reports two PLB segments in an 835 as "Loop FOOTER exceeded
   max count", although PLB may repeat.
+
+The Rust core's walker (rust/src/walker.rs, ``sdohedi._core.GuideWalker``) is this algorithm over
+the same tables (schemas/guides); tests/validate/test_walker_core.py holds the two equal, so a
+change here is a change there.
 """
 
 from __future__ import annotations
