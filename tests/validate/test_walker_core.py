@@ -128,3 +128,28 @@ def test_any_bytes_give_placements_or_a_typed_error(data, cuts):
         assert exc.rule and "ISA*" not in str(exc)
     assert all(isinstance(p, Placement) for p in placed)
     assert [p.position for p in placed] == list(range(1, len(placed) + 1))
+
+
+# -- walker.py's deliberate differences from pyx12 hold in the core too -----------------------------------------
+
+
+def test_a_repeated_plb_is_the_segment_repeating_not_its_footer_table():
+    data = (CORPUS / "835" / "stupidedi-dollars-and-data-sent-together.edi").read_bytes()
+    plb = data[data.index(b"PLB*"):data.index(b"~SE*") + 1]
+    data = data.replace(plb, plb * 2).replace(b"SE*29*", b"SE*30*")
+    placed, problems, _ = expected = reference_walk([data])
+    assert core_walk([data]) == expected
+    plbs = [p for p in placed if p[1] == "PLB"]
+    assert len(plbs) == 2 and plbs[0][3] == plbs[1][3] and plbs[0][5].endswith("/FOOTER")
+    assert problems == []  # pyx12: "Loop FOOTER exceeded max count"
+
+
+def test_namesakes_at_one_position_are_told_apart_by_their_other_codes():
+    """Both 2400 PWKs accept PWK01 = CT; only the DME certificate indicator (PWK[CT]) accepts
+    PWK02 = AD. pyx12 takes the first (line supplemental information, PWK[03]) and faults PWK02."""
+    data = (CORPUS / "837p" / "stupidedi-oxygen.edi").read_bytes()
+    placed, problems, _ = expected = reference_walk([data])
+    assert core_walk([data]) == expected
+    pwk = [p for p in placed if p[1] == "PWK"]
+    assert pwk and all(p[4] == "2400" and p[3].endswith("/2400/PWK[CT]") for p in pwk)
+    assert not [p for p in problems if p[2] == "PWK"]
