@@ -293,7 +293,36 @@ struct Memo {
 
 enum Slot {
     One(usize),
-    ByValue(HashMap<Vec<u8>, usize>),
+    ByValue(ByValue),
+}
+
+/// Plans by qualifier values: a short list searched in order (an id has a handful of
+/// qualifiers), a SipHash map once the data has shown many.
+#[derive(Default)]
+struct ByValue {
+    few: Vec<(Box<[u8]>, usize)>,
+    many: HashMap<Box<[u8]>, usize>,
+}
+
+const FEW: usize = 16;
+
+impl ByValue {
+    fn get(&self, values: &[u8]) -> Option<usize> {
+        if self.many.is_empty() {
+            self.few.iter().find(|(v, _)| **v == *values).map(|e| e.1)
+        } else {
+            self.many.get(values).copied()
+        }
+    }
+
+    fn insert(&mut self, values: &[u8], plan: usize) {
+        if self.many.is_empty() && self.few.len() < FEW {
+            self.few.push((values.into(), plan));
+            return;
+        }
+        self.many.extend(self.few.drain(..));
+        self.many.insert(values.into(), plan);
+    }
 }
 
 /// The current node and the occurrence counters of one stream.
@@ -409,7 +438,7 @@ impl Walker {
         match memo.index.get(&slot_key) {
             Some(Slot::One(i)) => return *i,
             Some(Slot::ByValue(by_value)) => {
-                if let Some(&i) = by_value.get(values.as_slice()) {
+                if let Some(i) = by_value.get(values) {
                     return i;
                 }
             }
@@ -433,11 +462,9 @@ impl Walker {
             match memo
                 .index
                 .entry(slot_key)
-                .or_insert_with(|| Slot::ByValue(HashMap::new()))
+                .or_insert_with(|| Slot::ByValue(ByValue::default()))
             {
-                Slot::ByValue(by_value) => {
-                    by_value.insert(values.clone(), i);
-                }
+                Slot::ByValue(by_value) => by_value.insert(values, i),
                 Slot::One(_) => {} // not met: whether an id has qualifiers is the guide's, fixed
             }
         } else {
@@ -838,6 +865,17 @@ SE*21*0001~GE*1*1~IEA*1*000000001~";
             .collect();
         assert!(missing.contains(&("loop-missing", "NM1", Some("2010BA"))));
         assert!(problems.iter().all(|p| !p.message.contains("DOE")));
+    }
+
+    #[test]
+    fn plans_by_value_survive_the_move_to_a_map() {
+        let mut by_value = ByValue::default();
+        for i in 0..3 * FEW {
+            assert_eq!(by_value.get(format!("Q{i}").as_bytes()), None);
+            by_value.insert(format!("Q{i}").as_bytes(), i);
+            assert!((0..=i).all(|j| by_value.get(format!("Q{j}").as_bytes()) == Some(j)));
+        }
+        assert!(by_value.few.is_empty() && by_value.many.len() == 3 * FEW);
     }
 
     #[test]

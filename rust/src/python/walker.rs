@@ -55,10 +55,17 @@ impl Placement {
                 .map(|s| format!("{:?}", s.bind(py).to_string()))
                 .unwrap_or_else(|| "None".to_owned())
         };
+        // A malformed id may be a run of data with no separator in it: shown only when it is an id.
+        let id = self.segment.bind(py).to_string();
+        let id = if (2..=3).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            id
+        } else {
+            "?".to_owned()
+        };
         format!(
             "Placement(position={}, segment={:?}, loop={}, path={})",
             self.position,
-            self.segment.bind(py).to_string(),
+            id,
             show(&self.loop_id),
             show(&self.path)
         )
