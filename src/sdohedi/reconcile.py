@@ -123,6 +123,15 @@ def _adj_json(adjustments) -> str:
     return json.dumps([[a.group, a.reason, None if a.amount is None else str(a.amount)] for a in adjustments])
 
 
+def _remarks_json(codes: list[str]) -> str:
+    return json.dumps(codes) if codes else "[]"
+
+
+def _claim_remarks(c: ClaimPayment) -> list[str]:
+    """The claim's RARCs: MOA03..07 (a professional claim's remarks are in MOA, when it has any)."""
+    return list(c.outpatient.remark_codes) if c.outpatient else []
+
+
 def ensure_schema(ledger: SqlLedger) -> None:
     """Reconcile's tables (``sdohedi.ledger.RECONCILE_TABLES``). Both ledgers already create them when
     opened for writing, also on a ledger made before they existed; kept for callers of old."""
@@ -229,7 +238,8 @@ def _apply_claims(ledger: SqlLedger, key: tuple[str, str, str], batch: list[Clai
         matched = row is not None
         claim_payments.append(key + (
             seq, _text(claim_id), int(matched), _text(c.status_code), outcome, _text(c.charge), _text(c.paid),
-            str(c.patient_responsibility or 0), c.payer_claim_number, _adj_json(c.adjustments)))
+            str(c.patient_responsibility or 0), c.payer_claim_number, _adj_json(c.adjustments),
+            _remarks_json(_claim_remarks(c))))
         result.outcomes[outcome if matched else "unknown claim"] += 1
         if not matched:
             result.unknown_claims.append("(CLP01 unreadable)" if claim_id is None else claim_id)
@@ -250,7 +260,8 @@ def _apply_claims(ledger: SqlLedger, key: tuple[str, str, str], batch: list[Clai
                 line = None  # another claim's line
             line_payments.append(key + (seq, lseq, _text(claim_id), sid, int(line is not None),
                                         _text(s.procedure_code), _text(s.charge), _text(s.paid),
-                                        _adj_json(s.adjustments)))
+                                        _adj_json(s.adjustments),
+                                        _remarks_json([r.code for r in s.remarks if r.qualifier == "HE"])))
             if line is None:
                 result.unmatched_lines += 1
                 continue
@@ -263,15 +274,15 @@ def _apply_claims(ledger: SqlLedger, key: tuple[str, str, str], batch: list[Clai
             line_updates[sid] = (str(Decimal(paid) + s.paid), status, sid, claim_id)
     ledger.executemany(
         "INSERT INTO claim_payments(remittance_key, trace_payer_id, trace_number, seq, claim_id, matched,"
-        " status_code, outcome, charge, paid, patient_responsibility, payer_claim_number, adjustments)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", claim_payments)
+        " status_code, outcome, charge, paid, patient_responsibility, payer_claim_number, adjustments, remarks)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", claim_payments)
     ledger.executemany(
         "UPDATE claims SET status = ?, paid = ?, patient_responsibility = ?,"
         " payer_claim_number = COALESCE(?, payer_claim_number), updated_at = ? WHERE claim_id = ?",
         list(claim_updates.values()))
     ledger.executemany(
         "INSERT INTO line_payments(remittance_key, trace_payer_id, trace_number, claim_seq, line_seq, claim_id,"
-        " service_id, matched, procedure_code, charge, paid, adjustments) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        " service_id, matched, procedure_code, charge, paid, adjustments, remarks) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
         line_payments)
     ledger.executemany("UPDATE claim_lines SET paid = ?, status = ? WHERE service_id = ? AND claim_id = ?",
                        list(line_updates.values()))
@@ -433,6 +444,32 @@ def adjustment_rows(ledger: SqlLedger) -> Iterator[tuple[str, str, str, Decimal 
             "SELECT claim_id, adjustments FROM claim_payments UNION ALL SELECT claim_id, adjustments FROM line_payments"):
         for group, reason, amount in json.loads(adj):
             yield claim_id, group or "", reason or "", None if amount is None else Decimal(amount)
+
+
+def _cas_total(adjustments: str) -> Decimal:
+    return sum((Decimal(a) for _, _, a in json.loads(adjustments) if a is not None), Decimal(0))
+
+
+def remark_rows(ledger: SqlLedger) -> Iterator[tuple[str, str, Decimal]]:
+    """(CLP01, RARC, amount) of every remark code of the remittances applied: a line's LQ*HE with the
+    line's CAS amounts, a claim's MOA with all of the claim's (its own and its lines'). None for the
+    remittances applied before the ledger kept remarks."""
+    for claim_id, adj, remarks in ledger.execute(
+            "SELECT claim_id, adjustments, remarks FROM line_payments WHERE remarks IS NOT NULL AND remarks <> '[]'"):
+        for code in json.loads(remarks):
+            yield claim_id, code, _cas_total(adj)
+    claims = {(key, seq): [claim_id, json.loads(remarks), _cas_total(adj)] for key, seq, claim_id, adj, remarks in
+              ledger.execute("SELECT remittance_key, seq, claim_id, adjustments, remarks FROM claim_payments"
+                             " WHERE remarks IS NOT NULL AND remarks <> '[]'")}
+    if claims:
+        for key, seq, adj in ledger.execute(
+                "SELECT l.remittance_key, l.claim_seq, l.adjustments FROM line_payments l JOIN claim_payments p"
+                " ON p.remittance_key = l.remittance_key AND p.seq = l.claim_seq"
+                " WHERE p.remarks IS NOT NULL AND p.remarks <> '[]'"):
+            claims[(key, seq)][2] += _cas_total(adj)
+    for claim_id, codes, amount in claims.values():
+        for code in codes:
+            yield claim_id, code, amount
 
 
 def denials(ledger: SqlLedger) -> list[dict]:

@@ -68,11 +68,26 @@ class Paid:
     paid: int
     lines: list[tuple[str, int]] = field(default_factory=list)  # (procedure code, SVC03)
     adjustments: list[tuple[str, str, int]] = field(default_factory=list)  # CAS (group, reason, amount)
+    remarks: list[tuple[str, int]] = field(default_factory=list)  # (RARC, the CAS amounts of its claim or line)
 
 
 def split_835(path: Path) -> list[Paid]:
     claims: list[Paid] = []
+    loop_cas: list[int] = []  # CAS amounts of the line in hand
+    loop_remarks: list[str] = []
+    claim_remarks: list[str] = []  # MOA's, with all the claim's CAS amounts
+
+    def close_line():
+        claims[-1].remarks.extend((code, sum(loop_cas)) for code in loop_remarks)
+        loop_cas.clear()
+        loop_remarks.clear()
+
     for seg in segments(path):
+        if seg[0] in ("CLP", "SVC", "PLB", "SE") and claims:
+            close_line()
+        if seg[0] in ("CLP", "PLB", "SE") and claims:
+            claims[-1].remarks.extend((code, sum(a for *_, a in claims[-1].adjustments)) for code in claim_remarks)
+            claim_remarks.clear()
         if seg[0] == "CLP":
             claims.append(Paid(seg[1], cents(seg[4])))
         elif seg[0] == "SVC":
@@ -81,7 +96,55 @@ def split_835(path: Path) -> list[Paid]:
             for i in range(2, len(seg), 3):  # CAS02/03, CAS05/06, ...
                 if seg[i]:
                     claims[-1].adjustments.append((seg[1], seg[i], cents(seg[i + 1])))
+                    loop_cas.append(cents(seg[i + 1]))
+        elif seg[0] == "LQ" and seg[1] == "HE":
+            loop_remarks.append(seg[2])
+        elif seg[0] == "MOA":
+            claim_remarks.extend(c for c in seg[3:8] if c)
     return claims
+
+
+LINE_REMARK = {"119": "N130"}  # CO-119 (benefit maximum) lines get LQ*HE*N130 (consult plan benefit documents)
+CLAIM_REMARK = "MA01"  # and every claim with a PR-3 line gets MOA***MA01 (appeal rights)
+
+
+def add_remarks(path: Path) -> None:
+    """Give the adjudicator's 835 RARCs (it writes none): LQ*HE at the end of each SVC loop with a
+    CAS reason in ``LINE_REMARK``, MOA before the first SVC of each claim with a PR-3; SE01 recounted."""
+    text = path.read_text(encoding="ascii")
+    element, terminator = text[3], text[105]
+    segs = [s.strip().split(element) for s in text.split(terminator) if s.strip()]
+    moa = set()  # where the MOA of each claim that gets one goes
+    claim_start = first_svc = None
+    for i, seg in enumerate(segs + [["SE"]]):
+        if seg[0] in ("CLP", "SE", "PLB") and claim_start is not None:
+            if first_svc is not None and any(x[0] == "CAS" and x[1] == "PR" and x[2] == "3"
+                                             for x in segs[claim_start:i]):
+                moa.add(first_svc)
+            claim_start = first_svc = None
+        if seg[0] == "CLP":
+            claim_start = i
+        elif seg[0] in ("REF", "DTM", "PER", "AMT", "QTY", "SVC") and first_svc is None and claim_start is not None:
+            first_svc = i  # MOA comes after CLP, CAS, NM1 and MIA, before these
+    out: list[list[str]] = []
+    line_codes: list[str] = []
+    in_line = False
+    st = 0
+    for i, seg in enumerate(segs):
+        if seg[0] in ("SVC", "CLP", "PLB", "SE"):
+            out += [["LQ", "HE", code] for code in line_codes]
+            line_codes = []
+            in_line = seg[0] == "SVC"
+        if i in moa:
+            out.append(["MOA", "", "", CLAIM_REMARK])
+        if seg[0] == "CAS" and in_line and seg[2] in LINE_REMARK:
+            line_codes.append(LINE_REMARK[seg[2]])
+        if seg[0] == "ST":
+            st = len(out)
+        if seg[0] == "SE":
+            seg = ["SE", str(len(out) - st + 1), seg[2]]
+        out.append(seg)
+    path.write_text("".join(element.join(s) + terminator for s in out), encoding="ascii")
 
 
 def read_csv(path: Path) -> list[dict]:
@@ -124,6 +187,7 @@ def build_flow(ledger: str, tmp: Path) -> Flow:
     by_payer = {ic["payer"]: Path(ic["path"]) for ic in summary["interchanges"]}
     ack = {p.stem: p for p in acks}
     era = {p.stem: p for p in eras}
+    add_remarks(era["cascade"])
     r = run("reconcile", ack["cascade"], era["cascade"], ack["summit"], "--config", FIX / "nle.toml",
             "--ledger", ledger, "--reports", tmp / "first")
     assert r.exit_code == 0, r.output

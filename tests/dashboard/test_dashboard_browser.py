@@ -92,6 +92,8 @@ def test_totals_and_filters_equal_the_csv_reports(page, flow, tmp_path):
     assert int(page.text_content("#denials-total-count")) == sum(int(r["count"]) for r in denials)
     assert figure(page, "kpi-outstanding") == sum(cents(r["charge"]) for r in outstanding)
     assert figure(page, "domains-total") == owed_totals(disbursement)["owed-total-paid"]
+    assert figure(page, "remarks-total-amount") == sum(a for c in flow.cascade_835 for _, a in c.remarks)
+    assert page.locator("#t-remarks tbody tr").count() == 2  # N130 and MA01
     assert page.evaluate("typeof Chart") == "function"  # the embedded library ran
     assert page.evaluate("Chart.getChart('chart-months').data.datasets.length") == 4  # billed, paid x 2 payers
     page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)

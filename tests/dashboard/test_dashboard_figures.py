@@ -7,9 +7,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import sqlite3
 import stat
 import uuid
 from collections import Counter, defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -93,6 +95,36 @@ def test_denials_equal_denials_csv_and_the_835_split(flow, data):
         for group, reason, amount in c.adjustments:
             split[(group, reason)] += amount
     assert {k: v[1] for k, v in totals.items()} == dict(split)
+
+
+def test_remarks_equal_the_835_split(flow, data):
+    """RARCs (LQ*HE on lines, MOA on claims) with the CAS amounts they stand beside, as in the 835."""
+    expected: dict[str, list] = defaultdict(lambda: [0, 0])
+    for c in flow.cascade_835:
+        for code, amount in c.remarks:
+            expected[code][0] += 1
+            expected[code][1] += amount
+    assert set(expected) == {"N130", "MA01"}  # both kinds are in the flow's 835
+    got: dict[str, list] = defaultdict(lambda: [0, 0])
+    for r in data["remarks"]:
+        got[r["code"]][0] += r["count"]
+        got[r["code"]][1] += r["amount"]
+    assert dict(got) == dict(expected)
+    assert data["rarc"]["N130"].startswith("Consult plan benefit documents")
+
+
+def test_a_ledger_from_before_remarks_shows_none(flow, tmp_path):
+    """A SQLite ledger reconcile last wrote before remarks were kept: the page is written, no remarks."""
+    if flow.ledger.startswith("postgresql"):
+        pytest.skip("the SQLite case says it")
+    old = tmp_path / "old.sqlite"
+    with sqlite3.connect(flow.ledger) as src, sqlite3.connect(old) as dst:
+        src.backup(dst)
+    with sqlite3.connect(old) as db:
+        for table in ("claim_payments", "line_payments"):
+            db.execute(f"ALTER TABLE {table} DROP COLUMN remarks")
+    data = page_data(dashboard(replace(flow, ledger=str(old)), tmp_path / "old.html").read_text(encoding="utf-8"))
+    assert data["remarks"] == [] and whole(data["owed"])
 
 
 def test_outstanding_equals_outstanding_csv(flow, data):

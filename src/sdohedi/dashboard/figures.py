@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from .. import reconcile as rec
 from ..codes import describe, load_table
-from ..ledger import SqlLedger
+from ..ledger import LedgerError, SqlLedger
 from ..models.config import NLEConfig
 
 ALL_MONTHS = "*"
@@ -107,6 +107,16 @@ def figures(ledger: SqlLedger, config: NLEConfig, *, today: dt.date | None = Non
             t[0] += 1
             t[1] += 0 if amount is None else cents(amount)  # counted, not summed, as in denials.csv
 
+    remarks: dict[tuple, list] = defaultdict(lambda: [0, 0])
+    try:
+        for cid, code, amount in rec.remark_rows(ledger):
+            if d := dims(cid):
+                t = remarks[d + (code,)]
+                t[0] += 1
+                t[1] += cents(amount)
+    except LedgerError:  # a ledger no reconcile has opened for writing since remarks were kept: none known
+        remarks.clear()
+
     outstanding: dict[tuple, list] = defaultdict(lambda: [0, 0])
     for row in rec.outstanding(ledger, today):
         if d := dims(row["claim_id"]):
@@ -124,6 +134,8 @@ def figures(ledger: SqlLedger, config: NLEConfig, *, today: dt.date | None = Non
         "billed": _sum_rows(billed, ("payer", "cbo", "month"), ("claims", "billed")),
         "denials": _sum_rows(denied, ("payer", "cbo", "month", "group", "reason"), ("count", "amount")),
         "carc": {r: describe("carc", r) for (*_, r) in denied},
+        "remarks": _sum_rows(remarks, ("payer", "cbo", "month", "code"), ("count", "amount")),
+        "rarc": {code: describe("rarc", code) for (*_, code) in remarks},
         "outstanding": _sum_rows(outstanding, ("payer", "cbo", "month", "bucket", "ack"), ("claims", "charge")),
         "first_pass": _first_pass(ledger, claims, kept),
         "domains": _sum_rows(domains, ("payer", "cbo", "month", "domain"), ("paid",)),

@@ -60,7 +60,7 @@
   }
   function distinct(field) {
     var seen = {};
-    [DATA.owed, DATA.billed, DATA.denials, DATA.outstanding, DATA.first_pass, DATA.domains].forEach(function (rows) {
+    [DATA.owed, DATA.billed, DATA.denials, DATA.remarks, DATA.outstanding, DATA.first_pass, DATA.domains].forEach(function (rows) {
       rows.forEach(function (r) { if (r[field] && r[field] !== ALL_MONTHS) seen[r[field]] = true; });
     });
     return Object.keys(seen).sort();
@@ -224,13 +224,26 @@
     setText("denials-total-count", String(count)); setMoney("denials-total-amount", amount);
     setMoney("kpi-denied", amount); setText("kpi-denied-count", count + " adjustments (CAS)");
 
+    var remarks = sumBy(DATA.remarks.filter(keep), function (r) { return r.code; }, ["count", "amount"]);
+    remarks.sort(function (a, b) { return b.amount - a.amount || b.count - a.count || (a.key < b.key ? -1 : 1); });
+    fill(document.querySelector("#t-remarks tbody"), remarks.map(function (r) {
+      var tr = el("tr");
+      tr.dataset.remark = r.key;
+      cell(tr, r.key);
+      var d = cell(tr, DATA.rarc[r.key] || ""); d.className = "desc";
+      cell(tr, String(r.count), true); cell(tr, money(r.amount), true, r.amount);
+      return tr;
+    }), 4, "No remark codes");
+    setText("remarks-total-count", String(total(remarks, "count")));
+    setMoney("remarks-total-amount", total(remarks, "amount"));
+
     var perCbo = sumBy(DATA.denials.filter(function (r) { return r.cbo && keep(r); }),
                        function (r) { return r.cbo + "|" + r.group + "|" + r.reason; }, ["count", "amount"]);
     var cbos = {};
     perCbo.forEach(function (r) { (cbos[r.row.cbo] = cbos[r.row.cbo] || []).push(r); });
     var out = [];
     Object.keys(cbos).sort().forEach(function (c) {
-      cbos[c].sort(function (a, b) { return b.amount - a.amount || b.count - a.count; });
+      cbos[c].sort(function (a, b) { return b.amount - a.amount || b.count - a.count || (a.key < b.key ? -1 : 1); });
       cbos[c].slice(0, 3).forEach(function (r, i) {
         var tr = el("tr");
         cell(tr, i === 0 ? c : ""); cell(tr, r.row.group + "-" + r.row.reason);
