@@ -440,8 +440,8 @@ def outstanding(ledger: SqlLedger, today: dt.date | None = None) -> list[dict]:
 def adjustment_rows(ledger: SqlLedger) -> Iterator[tuple[str, str, str, Decimal | None]]:
     """(CLP01, CAS group, reason, amount or None when unreadable) of every claim- and line-level
     CAS of the remittances applied, the claims we never sent included."""
-    for claim_id, adj in ledger.execute(
-            "SELECT claim_id, adjustments FROM claim_payments UNION ALL SELECT claim_id, adjustments FROM line_payments"):
+    for claim_id, adj in ledger.execute("SELECT claim_id, adjustments FROM claim_payments"
+                                        " UNION ALL SELECT claim_id, adjustments FROM line_payments"):
         for group, reason, amount in json.loads(adj):
             yield claim_id, group or "", reason or "", None if amount is None else Decimal(amount)
 
