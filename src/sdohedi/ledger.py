@@ -70,18 +70,31 @@ CREATE TABLE IF NOT EXISTS claim_payments (
     remittance_key TEXT NOT NULL, trace_payer_id TEXT NOT NULL, trace_number TEXT NOT NULL, seq INTEGER NOT NULL,
     claim_id TEXT NOT NULL, matched INTEGER NOT NULL, status_code TEXT NOT NULL, outcome TEXT NOT NULL,
     charge TEXT NOT NULL, paid TEXT NOT NULL, patient_responsibility TEXT NOT NULL, payer_claim_number TEXT,
-    adjustments TEXT NOT NULL, PRIMARY KEY (remittance_key, seq));
+    adjustments TEXT NOT NULL, remarks TEXT, PRIMARY KEY (remittance_key, seq));
 CREATE TABLE IF NOT EXISTS line_payments (
     remittance_key TEXT NOT NULL, trace_payer_id TEXT NOT NULL, trace_number TEXT NOT NULL,
     claim_seq INTEGER NOT NULL, line_seq INTEGER NOT NULL, claim_id TEXT NOT NULL, service_id TEXT,
     matched INTEGER NOT NULL, procedure_code TEXT NOT NULL, charge TEXT NOT NULL, paid TEXT NOT NULL,
-    adjustments TEXT NOT NULL, PRIMARY KEY (remittance_key, claim_seq, line_seq));
+    adjustments TEXT NOT NULL, remarks TEXT, PRIMARY KEY (remittance_key, claim_seq, line_seq));
 CREATE INDEX IF NOT EXISTS line_payments_service ON line_payments(service_id);
 CREATE TABLE IF NOT EXISTS provider_adjustments (
     remittance_key TEXT NOT NULL, trace_payer_id TEXT NOT NULL, trace_number TEXT NOT NULL, seq INTEGER NOT NULL,
     provider_id TEXT, reason TEXT NOT NULL, reference_id TEXT, amount TEXT NOT NULL, claim_id TEXT,
     PRIMARY KEY (remittance_key, seq));
 """
+
+
+# Columns added to reconcile's tables after they were first made: a ledger opened for writing that
+# lacks one gets it (NULL in the rows applied before: not known). ``remarks``: the RARCs (LQ*HE on a
+# line, MOA on a claim) as a JSON list.
+ADDED_COLUMNS = {"claim_payments": ("remarks", "TEXT"), "line_payments": ("remarks", "TEXT")}
+
+
+def add_missing_columns(ledger: Any, columns_of: Any) -> None:
+    """``ALTER TABLE ... ADD COLUMN`` each of ``ADDED_COLUMNS`` that ``columns_of(table)`` lacks."""
+    for table, (column, kind) in ADDED_COLUMNS.items():
+        if column not in set(columns_of(table)):
+            ledger.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
 
 # Reconcile's tables as sdohedi made them before remittances were keyed by content: on opening such
@@ -415,6 +428,7 @@ class Ledger(BaseLedger):
         """Every table, reconcile's too (IF NOT EXISTS). Not inside a transaction: executescript commits."""
         self.db.executescript(SCHEMA)
         upgrade_reconcile_tables(self, (r[1] for r in self.db.execute("PRAGMA table_info(remittances)")))
+        add_missing_columns(self, lambda table: (r[1] for r in self.db.execute(f"PRAGMA table_info({table})")))
 
     def execute(self, sql: str, params: tuple | list = ()) -> sqlite3.Cursor:
         """Run SQL of the common subset (``?`` placeholders; see :class:`Dialect`)."""

@@ -43,7 +43,7 @@ import datetime as dt
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from os import PathLike
@@ -121,6 +121,15 @@ def _adj_json(adjustments) -> str:
     if not adjustments:
         return "[]"  # what json.dumps([]) gives, for most claims and lines, without its cost
     return json.dumps([[a.group, a.reason, None if a.amount is None else str(a.amount)] for a in adjustments])
+
+
+def _remarks_json(codes: list[str]) -> str:
+    return json.dumps(codes) if codes else "[]"
+
+
+def _claim_remarks(c: ClaimPayment) -> list[str]:
+    """The claim's RARCs: MOA03..07 (a professional claim's remarks are in MOA, when it has any)."""
+    return list(c.outpatient.remark_codes) if c.outpatient else []
 
 
 def ensure_schema(ledger: SqlLedger) -> None:
@@ -229,7 +238,8 @@ def _apply_claims(ledger: SqlLedger, key: tuple[str, str, str], batch: list[Clai
         matched = row is not None
         claim_payments.append(key + (
             seq, _text(claim_id), int(matched), _text(c.status_code), outcome, _text(c.charge), _text(c.paid),
-            str(c.patient_responsibility or 0), c.payer_claim_number, _adj_json(c.adjustments)))
+            str(c.patient_responsibility or 0), c.payer_claim_number, _adj_json(c.adjustments),
+            _remarks_json(_claim_remarks(c))))
         result.outcomes[outcome if matched else "unknown claim"] += 1
         if not matched:
             result.unknown_claims.append("(CLP01 unreadable)" if claim_id is None else claim_id)
@@ -250,7 +260,8 @@ def _apply_claims(ledger: SqlLedger, key: tuple[str, str, str], batch: list[Clai
                 line = None  # another claim's line
             line_payments.append(key + (seq, lseq, _text(claim_id), sid, int(line is not None),
                                         _text(s.procedure_code), _text(s.charge), _text(s.paid),
-                                        _adj_json(s.adjustments)))
+                                        _adj_json(s.adjustments),
+                                        _remarks_json([r.code for r in s.remarks if r.qualifier == "HE"])))
             if line is None:
                 result.unmatched_lines += 1
                 continue
@@ -263,15 +274,15 @@ def _apply_claims(ledger: SqlLedger, key: tuple[str, str, str], batch: list[Clai
             line_updates[sid] = (str(Decimal(paid) + s.paid), status, sid, claim_id)
     ledger.executemany(
         "INSERT INTO claim_payments(remittance_key, trace_payer_id, trace_number, seq, claim_id, matched,"
-        " status_code, outcome, charge, paid, patient_responsibility, payer_claim_number, adjustments)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", claim_payments)
+        " status_code, outcome, charge, paid, patient_responsibility, payer_claim_number, adjustments, remarks)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", claim_payments)
     ledger.executemany(
         "UPDATE claims SET status = ?, paid = ?, patient_responsibility = ?,"
         " payer_claim_number = COALESCE(?, payer_claim_number), updated_at = ? WHERE claim_id = ?",
         list(claim_updates.values()))
     ledger.executemany(
         "INSERT INTO line_payments(remittance_key, trace_payer_id, trace_number, claim_seq, line_seq, claim_id,"
-        " service_id, matched, procedure_code, charge, paid, adjustments) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        " service_id, matched, procedure_code, charge, paid, adjustments, remarks) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
         line_payments)
     ledger.executemany("UPDATE claim_lines SET paid = ?, status = ? WHERE service_id = ? AND claim_id = ?",
                        list(line_updates.values()))
@@ -426,16 +437,49 @@ def outstanding(ledger: SqlLedger, today: dt.date | None = None) -> list[dict]:
             for r in rows]
 
 
+def adjustment_rows(ledger: SqlLedger) -> Iterator[tuple[str, str, str, Decimal | None]]:
+    """(CLP01, CAS group, reason, amount or None when unreadable) of every claim- and line-level
+    CAS of the remittances applied, the claims we never sent included."""
+    for claim_id, adj in ledger.execute("SELECT claim_id, adjustments FROM claim_payments"
+                                        " UNION ALL SELECT claim_id, adjustments FROM line_payments"):
+        for group, reason, amount in json.loads(adj):
+            yield claim_id, group or "", reason or "", None if amount is None else Decimal(amount)
+
+
+def _cas_total(adjustments: str) -> Decimal:
+    return sum((Decimal(a) for _, _, a in json.loads(adjustments) if a is not None), Decimal(0))
+
+
+def remark_rows(ledger: SqlLedger) -> Iterator[tuple[str, str, Decimal]]:
+    """(CLP01, RARC, amount) of every remark code of the remittances applied: a line's LQ*HE with the
+    line's CAS amounts, a claim's MOA with all of the claim's (its own and its lines'). None for the
+    remittances applied before the ledger kept remarks."""
+    for claim_id, adj, remarks in ledger.execute(
+            "SELECT claim_id, adjustments, remarks FROM line_payments WHERE remarks IS NOT NULL AND remarks <> '[]'"):
+        for code in json.loads(remarks):
+            yield claim_id, code, _cas_total(adj)
+    claims = {(key, seq): [claim_id, json.loads(remarks), _cas_total(adj)] for key, seq, claim_id, adj, remarks in
+              ledger.execute("SELECT remittance_key, seq, claim_id, adjustments, remarks FROM claim_payments"
+                             " WHERE remarks IS NOT NULL AND remarks <> '[]'")}
+    if claims:
+        for key, seq, adj in ledger.execute(
+                "SELECT l.remittance_key, l.claim_seq, l.adjustments FROM line_payments l JOIN claim_payments p"
+                " ON p.remittance_key = l.remittance_key AND p.seq = l.claim_seq"
+                " WHERE p.remarks IS NOT NULL AND p.remarks <> '[]'"):
+            claims[(key, seq)][2] += _cas_total(adj)
+    for claim_id, codes, amount in claims.values():
+        for code in codes:
+            yield claim_id, code, amount
+
+
 def denials(ledger: SqlLedger) -> list[dict]:
     """Denied and reduced amounts by CAS group and reason (claim and line level), largest first
     (equal amounts by group, then reason)."""
     totals: dict[tuple[str, str], list] = {}
-    for (adj,) in ledger.execute(
-            "SELECT adjustments FROM claim_payments UNION ALL SELECT adjustments FROM line_payments"):
-        for group, reason, amount in json.loads(adj):
-            t = totals.setdefault((group or "", reason or ""), [0, Decimal(0)])
-            t[0] += 1
-            t[1] += Decimal(0) if amount is None else Decimal(amount)  # an unknown CAS amount is counted, not summed
+    for _, group, reason, amount in adjustment_rows(ledger):
+        t = totals.setdefault((group, reason), [0, Decimal(0)])
+        t[0] += 1
+        t[1] += Decimal(0) if amount is None else amount  # an unknown CAS amount is counted, not summed
     from .codes import describe
 
     out = [{"group": g, "reason": r, "description": describe("carc", r), "count": n, "amount": str(a)}
@@ -443,50 +487,84 @@ def denials(ledger: SqlLedger) -> list[dict]:
     return sorted(out, key=lambda d: (-Decimal(d["amount"]), d["group"], d["reason"]))
 
 
-def _claim_shares(ledger: SqlLedger) -> Iterator[tuple[str, str, Decimal, Decimal]]:
-    """(cbo, payer, paid to the CBO, of which at claim level) for each payment of a claim of ours:
-    its CLP04 less its lines whose REF*6R named none of the claim's lines (those are unmatched);
-    at claim level, what none of its lines accounts for (a claim paid with no SVC loops, or lines
-    paying less or more than CLP04)."""
-    lines: dict[tuple[str, int], list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
-    for key, seq, matched, paid in ledger.execute(
-            "SELECT l.remittance_key, l.claim_seq, l.matched, l.paid FROM line_payments l JOIN claim_payments p"
-            " ON p.remittance_key = l.remittance_key AND p.seq = l.claim_seq WHERE p.matched = 1"):
+@dataclass(frozen=True, slots=True)
+class ClaimShare:
+    """What one payment (CLP) of a claim of ours gives its CBO: ``paid``, its CLP04 less its lines
+    whose REF*6R named none of the claim's lines (those are unmatched); ``claim_level``, what none
+    of its lines accounts for (a claim paid with no SVC loops, or lines paying less or more than
+    CLP04); ``lines``, (service_id, SVC03) of its matched lines of known amount."""
+    claim_id: str
+    cbo: str
+    payer: str
+    first_service_date: str
+    paid: Decimal
+    claim_level: Decimal
+    lines: tuple[tuple[str, Decimal], ...]
+
+
+def claim_shares(ledger: SqlLedger) -> Iterator[ClaimShare]:
+    """Each payment of a claim of ours, as :class:`ClaimShare` (the money :func:`disbursement` sums)."""
+    lines: dict[tuple[str, int], list] = defaultdict(lambda: [Decimal(0), Decimal(0), []])
+    for key, seq, matched, sid, paid in ledger.execute(
+            "SELECT l.remittance_key, l.claim_seq, l.matched, l.service_id, l.paid FROM line_payments l"
+            " JOIN claim_payments p ON p.remittance_key = l.remittance_key AND p.seq = l.claim_seq"
+            " WHERE p.matched = 1"):
         if paid != UNKNOWN:  # an unknown SVC03: its claim's CLP04 holds the money, at claim level
-            lines[(key, seq)][0 if matched else 1] += Decimal(paid)
-    for key, seq, cbo, payer, paid in ledger.execute(
-            "SELECT p.remittance_key, p.seq, c.cbo_key, c.payer_key, p.paid FROM claim_payments p"
-            " JOIN claims c ON c.claim_id = p.claim_id WHERE p.matched = 1"):
+            entry = lines[(key, seq)]
+            entry[0 if matched else 1] += Decimal(paid)
+            if matched:
+                entry[2].append((sid, Decimal(paid)))
+    for key, seq, claim_id, cbo, payer, first, paid in ledger.execute(
+            "SELECT p.remittance_key, p.seq, p.claim_id, c.cbo_key, c.payer_key, c.first_service_date, p.paid"
+            " FROM claim_payments p JOIN claims c ON c.claim_id = p.claim_id WHERE p.matched = 1"):
         if paid == UNKNOWN:
             continue  # CLP04 unknown: its money is in the BPR02 gap (unmatched), its lines' too
-        on_lines, unmatched = lines.get((key, seq), (Decimal(0), Decimal(0)))
+        on_lines, unmatched, matched = lines.get((key, seq), (Decimal(0), Decimal(0), []))
         paid = Decimal(paid)
-        yield cbo, payer, paid - unmatched, paid - on_lines - unmatched
+        yield ClaimShare(claim_id, cbo, payer, first, paid - unmatched, paid - on_lines - unmatched, tuple(matched))
 
 
-def disbursement(ledger: SqlLedger, config: NLEConfig) -> list[dict]:
+def service_month(first_service_date: str) -> str:
+    """YYYY-MM of a claim's first date of service (the ledger keeps it as YYYY-MM-DD)."""
+    return first_service_date[:7]
+
+
+def disbursement(ledger: SqlLedger, config: NLEConfig, *, by_month: bool = False,
+                 claims: Callable[[str, str], bool] | None = None) -> list[dict]:
     """What the NLE owes each CBO, per payer: what the payer paid on its claims (``paid``: on their
     lines, and ``claim_level``, the part no line of the claim accounts for), minus the network's
     administrative fee (payer's ``admin_fee_percent``), minus provider-level adjustments (PLB)
-    traced to one of its claims. PLBs that trace to no claim stay with the network."""
-    paid: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    claim_level: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    for cbo, payer, amount, at_claim in _claim_shares(ledger):
-        paid[(cbo, payer)] += amount
-        claim_level[(cbo, payer)] += at_claim
-    plb: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    for cbo, payer, amount in ledger.execute(
-            "SELECT c.cbo_key, c.payer_key, p.amount FROM provider_adjustments p JOIN claims c USING (claim_id)"):
-        if amount != UNKNOWN:  # an unknown PLB amount is in the BPR02 gap
-            plb[(cbo, payer)] += Decimal(amount)
+    traced to one of its claims. PLBs that trace to no claim stay with the network.
+
+    ``by_month``: one row per CBO, payer and service month (``month``, of the claim's first date of
+    service), the fee taken on that month's amount. ``claims(claim_id, first_service_date)``: only
+    the claims it accepts (a period of service, say)."""
+    def key_of(cbo, payer, first):
+        return (cbo, payer, service_month(first)) if by_month else (cbo, payer)
+
+    paid: dict[tuple, Decimal] = defaultdict(Decimal)
+    claim_level: dict[tuple, Decimal] = defaultdict(Decimal)
+    for share in claim_shares(ledger):
+        if claims is None or claims(share.claim_id, share.first_service_date):
+            key = key_of(share.cbo, share.payer, share.first_service_date)
+            paid[key] += share.paid
+            claim_level[key] += share.claim_level
+    plb: dict[tuple, Decimal] = defaultdict(Decimal)
+    for claim_id, cbo, payer, first, amount in ledger.execute(
+            "SELECT c.claim_id, c.cbo_key, c.payer_key, c.first_service_date, p.amount"
+            " FROM provider_adjustments p JOIN claims c USING (claim_id)"):
+        # an unknown PLB amount is in the BPR02 gap
+        if amount != UNKNOWN and (claims is None or claims(claim_id, first)):
+            plb[key_of(cbo, payer, first)] += Decimal(amount)
     out = []
     for key in sorted(set(paid) | set(plb)):
-        cbo, payer = key
+        cbo, payer = key[:2]
         pct = config.payers[payer].admin_fee_percent if payer in config.payers else Decimal(0)
         gross = paid.get(key, Decimal(0))
         fee = (gross * pct / 100).quantize(CENT, rounding=ROUND_HALF_UP)
         adj = plb.get(key, Decimal(0))
-        out.append({"cbo": cbo, "payer": payer, "paid": str(gross.quantize(CENT)),
+        out.append({"cbo": cbo, "payer": payer, **({"month": key[2]} if by_month else {}),
+                    "paid": str(gross.quantize(CENT)),
                     "claim_level": str(claim_level.get(key, Decimal(0)).quantize(CENT)),
                     "admin_fee_percent": str(pct), "admin_fee": str(fee),
                     "provider_adjustments": str(adj.quantize(CENT)), "owed": str((gross - fee - adj).quantize(CENT))})

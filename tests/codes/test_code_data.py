@@ -108,8 +108,10 @@ def test_codes_unique_sorted_and_described(name):
 # procedures.json
 # --------------------------------------------------------------------------
 
-PROCEDURE_FIELDS = {"code", "description", "unit", "unit_minutes", "time_based", "transport",
+PROCEDURE_FIELDS = {"code", "description", "unit", "unit_minutes", "time_based", "transport", "domain",
                     "allowed_modifiers", "effective_start", "effective_end"}
+# the social-care domains health plans report spend by (Medical Loss Ratio); the dashboard groups by them
+DOMAINS = {"food", "housing", "transportation", "case_management", "other"}
 
 
 def test_procedures_version():
@@ -155,6 +157,18 @@ def test_transport_flag_marks_exactly_the_transport_codes(procedures):
     assert {code for code, p in procedures.items() if p["transport"]} == TRANSPORT_PROCEDURES
     # every one of them is described as transportation, and no other code is
     assert all(("transportation" in p["description"].lower()) == p["transport"] for p in procedures.values())
+
+
+def test_every_procedure_has_a_domain(procedures):
+    for code, p in procedures.items():
+        assert p.get("domain") in DOMAINS, code
+    # the transport flag and the domain say the same thing
+    assert {code for code, p in procedures.items() if p["domain"] == "transportation"} == TRANSPORT_PROCEDURES
+    # spot checks of the mapping against the codes' descriptors
+    assert procedures["S5170"]["domain"] == "food"          # home delivered meals
+    assert procedures["H0044"]["domain"] == "housing"       # supported housing, per month
+    assert procedures["T1016"]["domain"] == "case_management"
+    assert procedures["H0014"]["domain"] == "other"         # ambulatory detoxification
 
 
 def test_every_brief_procedure_present(procedures):

@@ -111,3 +111,28 @@ def test_line_level_oa_makes_the_claim_partial(ledger):
     r = remit("EFT6001", "54.20", [ClaimPayment(claim_id=c, status_code="1", charge=D("64.20"), paid=D("54.20"),
                                                 services=[svc("C1", "T1016", "64.20", "54.20", [("OA", "23", "10.00")])])])
     assert dict(rec.apply_remittance(ledger, r).outcomes) == {"partial": 1}
+
+
+def test_disbursement_by_service_month_and_for_some_claims(ledger, tmp_path):
+    """By month: a claim's payment and its PLB in the month of its first date of service, the fee
+    taken on each month's amount; ``claims`` keeps the others out (the dashboard's --from/--to)."""
+    from reconcile_support import row
+
+    bill(ledger, write_rows(tmp_path / "oct.csv", [row("F1", "M5", "meals", "S5170", "U6", "3", "2026-10-07")]),
+         tmp_path / "out2")  # 30.75
+    a, f = claim_of(ledger, "A1"), claim_of(ledger, "F1")
+    pay, recoup = paid_then_recouped(a)
+    rec.apply_remittance(ledger, pay)
+    rec.apply_remittance(ledger, recoup)  # WO 20.50 traced to A (ICN-A9); L6 -1.25 stays with the network
+    rec.apply_remittance(ledger, remit("EFT4003", "30.75", [
+        ClaimPayment(claim_id=f, status_code="1", charge=D("30.75"), paid=D("30.75"),
+                     services=[svc("F1", "S5170", "30.75", "30.75")])]))
+    by_month = {(o["cbo"], o["month"]): o for o in rec.disbursement(ledger, CONFIG, by_month=True)}
+    # September (claim A): 61.50, fee 8% 4.92, WO 20.50 -> 36.08; October (F): 30.75, fee 2.46 -> 28.29
+    assert {k: (o["paid"], o["admin_fee"], o["provider_adjustments"], o["owed"]) for k, o in by_month.items()} == {
+        ("meals", "2026-09"): ("61.50", "4.92", "20.50", "36.08"),
+        ("meals", "2026-10"): ("30.75", "2.46", "0.00", "28.29")}
+    (whole,) = rec.disbursement(ledger, CONFIG)
+    assert (whole["paid"], whole["admin_fee"], whole["owed"]) == ("92.25", "7.38", "64.37")  # fee on 92.25
+    (october,) = rec.disbursement(ledger, CONFIG, claims=lambda claim_id, first: first >= "2026-10-01")
+    assert october == {k: v for k, v in by_month[("meals", "2026-10")].items() if k != "month"}
