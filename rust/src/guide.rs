@@ -104,18 +104,72 @@ struct SegmentData {
     key: Option<KeyData>,
     coded: Vec<KeyData>,
     syntax: Vec<(String, Vec<u32>)>,
-    elements: Vec<ElementData>,
+    elements: Vec<ElementRow>,
+}
+
+/// An element or a composite as the file has it: one shape for both (serde's untagged enums
+/// buffer every value first, which made loading the tables several times slower).
+#[derive(Deserialize)]
+struct ElementRow {
+    seq: u32,
+    refdes: String,
+    name: String,
+    usage: String,
+    data_ele: String,
+    #[serde(default)]
+    data_type: String,
+    #[serde(default)]
+    min_len: u32,
+    #[serde(default)]
+    max_len: u32,
+    #[serde(default)]
+    codes: Vec<String>,
+    #[serde(default)]
+    first_code: String,
+    #[serde(default)]
+    external: Option<String>,
+    #[serde(default)]
+    regex: Option<String>,
+    components: Option<Vec<Element>>,
+}
+
+impl From<ElementRow> for ElementData {
+    fn from(e: ElementRow) -> Self {
+        match e.components {
+            Some(components) => ElementData::Composite(Composite {
+                seq: e.seq,
+                refdes: e.refdes,
+                name: e.name,
+                usage: e.usage,
+                data_ele: e.data_ele,
+                components,
+            }),
+            None => ElementData::Simple(Element {
+                seq: e.seq,
+                refdes: e.refdes,
+                name: e.name,
+                usage: e.usage,
+                data_ele: e.data_ele,
+                data_type: e.data_type,
+                min_len: e.min_len,
+                max_len: e.max_len,
+                codes: e.codes,
+                first_code: e.first_code,
+                external: e.external,
+                regex: e.regex,
+            }),
+        }
+    }
 }
 
 /// A simple element or a composite (which has components).
-#[derive(Deserialize, Clone, Debug)]
-#[serde(untagged)]
+#[derive(Clone, Debug)]
 pub enum ElementData {
     Composite(Composite),
     Simple(Element),
 }
 
-#[derive(Deserialize, Clone, Debug)]
+#[derive(Clone, Debug)]
 pub struct Composite {
     pub seq: u32,
     pub refdes: String,
@@ -457,7 +511,7 @@ fn compile(file: GuideFile, interner: &mut Interner) -> Result<Guide, String> {
                 .into_iter()
                 .map(|(kind, els)| (kind.chars().next().unwrap_or('P'), els))
                 .collect(),
-            elements: s.elements,
+            elements: s.elements.into_iter().map(ElementData::from).collect(),
         });
     }
     for locations in key_locations.values_mut() {
@@ -564,5 +618,14 @@ mod tests {
             .unwrap();
         assert!(nm1.key.as_ref().unwrap().accepts(b"IL"));
         assert!(p837.segment_at("/ISA_LOOP/GS_LOOP/GS").is_some());
+        let clm = p837.segments.iter().find(|s| s.id == "CLM").unwrap();
+        let ElementData::Simple(clm01) = &clm.elements[0] else {
+            panic!("CLM01 is a simple element")
+        };
+        assert_eq!((clm01.data_ele.as_str(), clm01.max_len), ("1028", 38));
+        let ElementData::Composite(clm05) = &clm.elements[4] else {
+            panic!("CLM05 is a composite")
+        };
+        assert_eq!(clm05.components[0].external.as_deref(), Some("pos"));
     }
 }

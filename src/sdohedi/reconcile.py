@@ -530,7 +530,8 @@ def service_month(first_service_date: str) -> str:
 
 
 def disbursement(ledger: SqlLedger, config: NLEConfig, *, by_month: bool = False,
-                 claims: Callable[[str, str], bool] | None = None) -> list[dict]:
+                 claims: Callable[[str, str], bool] | None = None,
+                 shares: Iterable[ClaimShare] | None = None) -> list[dict]:
     """What the NLE owes each CBO, per payer: what the payer paid on its claims (``paid``: on their
     lines, and ``claim_level``, the part no line of the claim accounts for), minus the network's
     administrative fee (payer's ``admin_fee_percent``), minus provider-level adjustments (PLB)
@@ -538,13 +539,14 @@ def disbursement(ledger: SqlLedger, config: NLEConfig, *, by_month: bool = False
 
     ``by_month``: one row per CBO, payer and service month (``month``, of the claim's first date of
     service), the fee taken on that month's amount. ``claims(claim_id, first_service_date)``: only
-    the claims it accepts (a period of service, say)."""
+    the claims it accepts (a period of service, say). ``shares``: :func:`claim_shares` of the ledger,
+    when the caller has them already."""
     def key_of(cbo, payer, first):
         return (cbo, payer, service_month(first)) if by_month else (cbo, payer)
 
     paid: dict[tuple, Decimal] = defaultdict(Decimal)
     claim_level: dict[tuple, Decimal] = defaultdict(Decimal)
-    for share in claim_shares(ledger):
+    for share in claim_shares(ledger) if shares is None else shares:
         if claims is None or claims(share.claim_id, share.first_service_date):
             key = key_of(share.cbo, share.payer, share.first_service_date)
             paid[key] += share.paid

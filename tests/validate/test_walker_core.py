@@ -153,3 +153,12 @@ def test_namesakes_at_one_position_are_told_apart_by_their_other_codes():
     pwk = [p for p in placed if p[1] == "PWK"]
     assert pwk and all(p[4] == "2400" and p[3].endswith("/2400/PWK[CT]") for p in pwk)
     assert not [p for p in problems if p[2] == "PWK"]
+
+
+def test_a_placement_shows_no_data_in_its_repr():
+    """A malformed id can be a run of data (a segment with no separator): its repr shows '?'."""
+    data = (CORPUS / "835" / "stupidedi-era-sample.edi").read_bytes().replace(b"~CLP*", b"~JANE Q DOE~CLP*", 1)
+    placed = GuideWalker().feed(data)
+    odd = next(p for p in placed if p.segment == "JANE Q DOE")
+    assert odd.loop is None and "JANE" not in repr(odd) and "segment=\"?\"" in repr(odd)
+    assert all("DOE" not in repr(q) for p in placed for q in p.problems)

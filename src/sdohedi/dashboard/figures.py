@@ -85,10 +85,11 @@ def figures(ledger: SqlLedger, config: NLEConfig, *, today: dt.date | None = Non
             return UNKNOWN_DIM, UNKNOWN_DIM, UNKNOWN_DIM
         return None
 
+    shares = list(rec.claim_shares(ledger))  # read once for the three figures that sum them
     money = ("paid", "claim_level", "admin_fee", "provider_adjustments", "owed")
     owed = []
     for by_month in (False, True):
-        for row in rec.disbursement(ledger, config, by_month=by_month, claims=period):
+        for row in rec.disbursement(ledger, config, by_month=by_month, claims=period, shares=shares):
             owed.append({"payer": row["payer"], "cbo": row["cbo"], "month": row.get("month", ALL_MONTHS),
                          "admin_fee_percent": row["admin_fee_percent"]} | {m: cents(row[m]) for m in money})
 
@@ -124,7 +125,7 @@ def figures(ledger: SqlLedger, config: NLEConfig, *, today: dt.date | None = Non
             t[0] += 1
             t[1] += cents(row["charge"])
 
-    domains = _domain_spend(ledger, claims, period)
+    domains = _domain_spend(ledger, shares, period)
     return {
         "generated": today.isoformat(),
         "period": {"from": period.start.isoformat() if period.start else None,
@@ -144,7 +145,7 @@ def figures(ledger: SqlLedger, config: NLEConfig, *, today: dt.date | None = Non
     }
 
 
-def _domain_spend(ledger: SqlLedger, claims: dict, period: Period) -> dict[tuple, list]:
+def _domain_spend(ledger: SqlLedger, shares: list[rec.ClaimShare], period: Period) -> dict[tuple, list]:
     """Paid by social-care domain: each matched line's SVC03 in its procedure's domain; what a claim
     is paid at claim level (no line accounts for it) in the domain of the claim's lines when they
     share one, else ``other``. Sums to disbursement's ``paid``."""
@@ -154,7 +155,7 @@ def _domain_spend(ledger: SqlLedger, claims: dict, period: Period) -> dict[tuple
         line_domain[sid] = procedure_domain(code)
         claim_domains[cid].add(line_domain[sid])
     out: dict[tuple, list] = defaultdict(lambda: [0])
-    for share in rec.claim_shares(ledger):
+    for share in shares:
         if not period(share.claim_id, share.first_service_date):
             continue
         key = (share.payer, share.cbo, rec.service_month(share.first_service_date))
