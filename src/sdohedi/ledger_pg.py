@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from .ledger import POSTGRESQL, BaseLedger, LedgerError, select_in, upgrade_reconcile_tables
+from .ledger import POSTGRESQL, BaseLedger, LedgerError, select_in, upgrade_claim_lines, upgrade_reconcile_tables
 
 PG_SCHEMA = POSTGRESQL.schema()  # the SQLite ledger's tables, with BIGINT where SQLite's INTEGER is 64-bit
 _SCHEMA_LOCK = 0x5D0E_D1  # advisory lock key: one process creates the tables at a time
@@ -58,6 +58,11 @@ class PgLedger(BaseLedger):
             upgrade_reconcile_tables(self, (c for (c,) in self.db.execute(
                 "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema()"
                 " AND table_name = 'remittances'")))
+            upgrade_claim_lines(self, lambda: self.columns("claim_lines"))
+
+    def columns(self, table: str) -> list[str]:
+        return [c for (c,) in self.execute("SELECT column_name FROM information_schema.columns"
+                                           " WHERE table_schema = current_schema() AND table_name = ?", (table,))]
 
     def execute(self, sql: str, params: tuple | list = ()) -> Any:
         """Run SQL of the common subset, ``?`` placeholders (see ``sdohedi.ledger.Dialect``)."""
