@@ -46,6 +46,9 @@ _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 _UNITS_TEXT = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,3})?\Z")
 
 
+EXCEEDS = "exceeds authorization"  # how a reject for units beyond an authorization starts
+
+
 class AuthorizationsError(IngestError):
     """AUTHS.csv cannot be used at all (exit status 2)."""
 
@@ -261,8 +264,8 @@ class AuthorizationBook:
                 return line  # an authorization this file does not list: billed as the row gives it
             why = a.mismatch(line)
             if why is not None:
-                return self._reject(line, "prior_auth", f"authorization {given} ({self.source} row {a.row}) "
-                                                        f"does not cover this service: {why}")
+                return self._reject(line, "prior_auth", f"the row's authorization does not cover this service "
+                                                        f"({given}, {self.source} row {a.row}: {why})")
             if units > self.left(a, credit):
                 return self._exceeds(line, a, credit)
             self._take(a, units, credit)
@@ -291,7 +294,7 @@ class AuthorizationBook:
 
     def _exceeds(self, line: tuple, a: Authorization, credit: tuple | None) -> Reject:
         left = max(self.left(a, credit), Decimal(0))
-        return self._reject(line, "units", f"exceeds authorization {a.number}: {_fmt(left)} of {_fmt(a.units)} "
+        return self._reject(line, "units", f"{EXCEEDS} {a.number}: {_fmt(left)} of {_fmt(a.units)} "
                                            f"units left (the row has {_fmt(Decimal(line[_UNITS]))}; not billed)")
 
     @staticmethod
