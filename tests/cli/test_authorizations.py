@@ -271,3 +271,32 @@ def test_authorizations_report_on_a_missing_ledger_exits_2(tmp_path):
     result = run("authorizations", "--ledger", tmp_path / "none.sqlite", "--authorizations", auths,
                  "--out", tmp_path / "r.csv")
     assert result.exit_code == 2 and "none.sqlite" in result.stderr
+
+
+def test_fixture_authorizations_bill_the_fixture_log(tmp_path):
+    """fixtures/authorizations.csv on fixtures/service_log.csv. By hand from the log: OR0100518's
+    S5170:U6 rows (2, 1, 3, 1, 2, 1 units from 09-07 to 10-25) fill PA-FIX-0001's 10 units, so the 3
+    units of 10-30 (SV2026000190) are left out; SH0101295's three September rides take PA-FIX-0002
+    (it ends first), its October ones PA-FIX-0003."""
+    out = tmp_path / "out"
+    result = run("encode", FIXTURES / "service_log.csv", "--config", CONFIG, "--out", out,
+                 "--ledger", tmp_path / "l.sqlite", "--authorizations", FIXTURES / "authorizations.csv")
+    assert result.exit_code == 1
+    got = billed(out)  # pyx12-clean, each file
+    under = {}
+    for sid, (g1, units) in got.items():
+        if g1:
+            under.setdefault(g1, []).append(sid)
+    assert sorted(under["PA-FIX-0001"]) == ["SV2026000013", "SV2026000041", "SV2026000053", "SV2026000059",
+                                            "SV2026000391", "SV2026000468"]
+    assert sorted(under["PA-FIX-0002"]) == ["SV2026000202", "SV2026000301", "SV2026000461"]
+    assert sorted(under["PA-FIX-0003"]) == ["SV2026000183", "SV2026000354", "SV2026000456"]
+    assert rejects(out)["SV2026000190"] == (
+        "units", "exceeds authorization PA-FIX-0001: 0 of 10 units left (the row has 3; not billed)")
+    report = run("authorizations", "--ledger", tmp_path / "l.sqlite", "--authorizations",
+                 FIXTURES / "authorizations.csv", "--out", tmp_path / "usage.csv", "--as-of", "2026-11-01")
+    assert report.exit_code == 0
+    assert [(r["auth_number"], r["used_units"], r["remaining_units"], r["status"])
+            for r in csv.DictReader(open(tmp_path / "usage.csv"))] == [
+        ("PA-FIX-0001", "10", "0", "used up"), ("PA-FIX-0002", "3", "1", "expired"),
+        ("PA-FIX-0003", "3", "9", "active"), ("PA-FIX-0004", "0", "8", "active")]
