@@ -53,8 +53,8 @@ CREATE INDEX IF NOT EXISTS claims_payer ON claims(payer_key, status);
 CREATE TABLE IF NOT EXISTS claim_lines (
     service_id TEXT PRIMARY KEY, claim_id TEXT NOT NULL REFERENCES claims(claim_id), line_number INTEGER NOT NULL,
     cbo_key TEXT NOT NULL, procedure_code TEXT NOT NULL, modifiers TEXT NOT NULL, units TEXT NOT NULL,
-    charge TEXT NOT NULL, service_date TEXT NOT NULL, paid TEXT NOT NULL DEFAULT '0', status TEXT NOT NULL DEFAULT 'submitted',
-    prior_auth TEXT);
+    charge TEXT NOT NULL, service_date TEXT NOT NULL, paid TEXT NOT NULL DEFAULT '0',
+    status TEXT NOT NULL DEFAULT 'submitted', prior_auth TEXT);
 CREATE INDEX IF NOT EXISTS claim_lines_claim ON claim_lines(claim_id);
 CREATE TABLE IF NOT EXISTS line_history (
     service_id TEXT NOT NULL, claim_id TEXT NOT NULL, replaced_at TEXT NOT NULL);

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import sqlite3
 import stat
+import uuid
 from pathlib import Path
 
 import pytest
@@ -300,3 +301,20 @@ def test_fixture_authorizations_bill_the_fixture_log(tmp_path):
             for r in csv.DictReader(open(tmp_path / "usage.csv"))] == [
         ("PA-FIX-0001", "10", "0", "used up"), ("PA-FIX-0002", "3", "1", "expired"),
         ("PA-FIX-0003", "3", "9", "active"), ("PA-FIX-0004", "0", "8", "active")]
+
+
+def test_encode_and_report_on_a_postgresql_ledger(tmp_path, pg_server):
+    url = pg_server.new_database("au" + uuid.uuid4().hex[:12])
+    auths = [auth("PA-PG", 5)]
+    first = encode(tmp_path, [row("PG1", "2026-10-02", 3)], auths, out="one", extra=["--ledger", url])
+    assert first.exit_code == 0, first.output
+    second = encode(tmp_path, [row("PG2", "2026-10-03", 3), row("PG3", "2026-10-04", 2)], auths, out="two",
+                    extra=["--ledger", url])
+    assert second.exit_code == 1
+    assert billed(tmp_path / "two") == {"PG3": ("PA-PG", "2")}
+    assert rejects(tmp_path / "two")["PG2"][1].startswith("exceeds authorization PA-PG: 2 of 5 units left")
+    report = run("authorizations", "--ledger", url, "--authorizations", tmp_path / "two-auths.csv",
+                 "--out", tmp_path / "usage.csv")
+    assert report.exit_code == 0, report.output
+    assert [(r["used_units"], r["remaining_units"]) for r in csv.DictReader(open(tmp_path / "usage.csv"))] == [
+        ("5", "0")]

@@ -11,15 +11,11 @@ from pathlib import Path
 import click
 
 from ..ledger import DEFAULT_LEDGER, LedgerError, is_postgres_url, ledger_exists, open_ledger
-from ..pipeline.authorizations import Authorization, AuthorizationsError, read_authorizations
+from ..pipeline.authorizations import Authorization, AuthorizationsError, format_units, read_authorizations
 from ..pipeline.files import atomic_text_file
 
 REPORT_COLUMNS = ["auth_number", "payer", "member_id", "procedure_code", "modifiers", "start_date", "end_date",
                   "authorized_units", "used_units", "remaining_units", "status"]
-
-
-def _units(value: Decimal) -> str:
-    return format(value.normalize(), "f")
 
 
 def _status(a: Authorization, used: Decimal, today: dt.date) -> str:
@@ -83,8 +79,8 @@ def command(ledger_path, auths_path, out_path, as_of):
                        "procedure_code": a.procedure_code,
                        "modifiers": "" if a.modifiers is None else ":".join(a.modifiers),
                        "start_date": a.start.isoformat(), "end_date": a.end.isoformat(),
-                       "authorized_units": _units(a.units), "used_units": _units(n),
-                       "remaining_units": _units(a.units - n), "status": _status(a, n, today)})
+                       "authorized_units": format_units(a.units), "used_units": format_units(n),
+                       "remaining_units": format_units(a.units - n), "status": _status(a, n, today)})
     with atomic_text_file(out_path) as f:
         w = csv.DictWriter(f, fieldnames=REPORT_COLUMNS)
         w.writeheader()

@@ -102,9 +102,8 @@ def _modifiers(line: tuple) -> tuple[str, ...]:
     return tuple(line[_MODIFIERS].split(":")) if line[_MODIFIERS] else ()
 
 
-def _fmt(units: Decimal) -> str:
-    text = format(units.normalize(), "f")
-    return text
+def format_units(units: Decimal) -> str:
+    return format(units.normalize(), "f")  # 10, 2.5: as a billing lead writes them
 
 
 def read_authorizations(path: str | Path, payers: Iterable[str] | None = None
@@ -293,9 +292,9 @@ class AuthorizationBook:
         return line
 
     def _exceeds(self, line: tuple, a: Authorization, credit: tuple | None) -> Reject:
-        left = max(self.left(a, credit), Decimal(0))
-        return self._reject(line, "units", f"{EXCEEDS} {a.number}: {_fmt(left)} of {_fmt(a.units)} "
-                                           f"units left (the row has {_fmt(Decimal(line[_UNITS]))}; not billed)")
+        left, units = format_units(max(self.left(a, credit), Decimal(0))), format_units(Decimal(line[_UNITS]))
+        return self._reject(line, "units", f"{EXCEEDS} {a.number}: {left} of {format_units(a.units)} units left "
+                                           f"(the row has {units}; not billed)")
 
     @staticmethod
     def _reject(line: tuple, column: str, reason: str) -> Reject:
