@@ -318,3 +318,16 @@ def test_encode_and_report_on_a_postgresql_ledger(tmp_path, pg_server):
     assert report.exit_code == 0, report.output
     assert [(r["used_units"], r["remaining_units"]) for r in csv.DictReader(open(tmp_path / "usage.csv"))] == [
         ("5", "0")]
+
+
+def test_authorization_required_holds_on_the_thorough_path_too(tmp_path):
+    """JSON numbers send a row past the fast path, to the model and the rules one by one."""
+    import json
+    rows = [{**row("J1", "2026-10-02", 1, code="H0043", modifiers="U6"), "units": 1},
+            {**row("J2", "2026-10-02", 1, code="H0043", modifiers="U6", auth="GIVEN-2"), "units": 1}]
+    log = tmp_path / "log.jsonl"
+    log.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    result = run("encode", log, "--config", CONFIG, "--out", tmp_path / "out", "--ledger", tmp_path / "l.sqlite")
+    assert result.exit_code == 1
+    assert set(billed(tmp_path / "out")) == {"J2"}
+    assert rejects(tmp_path / "out")["J1"][0] == "prior_auth"
