@@ -20,6 +20,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol, Self
@@ -52,7 +53,8 @@ CREATE INDEX IF NOT EXISTS claims_payer ON claims(payer_key, status);
 CREATE TABLE IF NOT EXISTS claim_lines (
     service_id TEXT PRIMARY KEY, claim_id TEXT NOT NULL REFERENCES claims(claim_id), line_number INTEGER NOT NULL,
     cbo_key TEXT NOT NULL, procedure_code TEXT NOT NULL, modifiers TEXT NOT NULL, units TEXT NOT NULL,
-    charge TEXT NOT NULL, service_date TEXT NOT NULL, paid TEXT NOT NULL DEFAULT '0', status TEXT NOT NULL DEFAULT 'submitted');
+    charge TEXT NOT NULL, service_date TEXT NOT NULL, paid TEXT NOT NULL DEFAULT '0',
+    status TEXT NOT NULL DEFAULT 'submitted', prior_auth TEXT);
 CREATE INDEX IF NOT EXISTS claim_lines_claim ON claim_lines(claim_id);
 CREATE TABLE IF NOT EXISTS line_history (
     service_id TEXT NOT NULL, claim_id TEXT NOT NULL, replaced_at TEXT NOT NULL);
@@ -87,13 +89,26 @@ CREATE TABLE IF NOT EXISTS provider_adjustments (
 # Columns added to reconcile's tables after they were first made: a ledger opened for writing that
 # lacks one gets it (NULL in the rows applied before: not known). ``remarks``: the RARCs (LQ*HE on a
 # line, MOA on a claim) as a JSON list.
-ADDED_COLUMNS = {"claim_payments": ("remarks", "TEXT"), "line_payments": ("remarks", "TEXT")}
+# ``claim_lines.prior_auth``: the REF*G1 a line was billed under (lines billed before stay NULL: the
+# ledger never knew their authorization).
+ADDED_COLUMNS = (
+    ("claim_payments", "remarks", "TEXT"),
+    ("line_payments", "remarks", "TEXT"),
+    ("claim_lines", "prior_auth", "TEXT"),
+)
 
 
 def add_missing_columns(ledger: Any, columns_of: Any) -> None:
-    """``ALTER TABLE ... ADD COLUMN`` each of ``ADDED_COLUMNS`` that ``columns_of(table)`` lacks."""
-    for table, (column, kind) in ADDED_COLUMNS.items():
-        if column not in set(columns_of(table)):
+    """``ALTER TABLE ... ADD COLUMN`` each of ``ADDED_COLUMNS`` that ``columns_of(table)`` lacks. The
+    columns are listed again inside the transaction, so two processes opening one old ledger at once
+    add each column once."""
+    def missing() -> list[tuple[str, str, str]]:
+        return [(t, c, k) for t, c, k in ADDED_COLUMNS if c not in set(columns_of(t))]
+
+    if not missing():
+        return
+    with ledger.transaction():
+        for table, column, kind in missing():
             ledger.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
 
@@ -210,6 +225,8 @@ class LedgerBackend(Protocol):
     def reserve_many(self, requests: list[tuple[str, int, int]]) -> list[range]: ...
     def lock_billing(self) -> None: ...
     def billed(self, service_ids: Iterable[str]) -> dict[str, str]: ...
+    def authorization_use(self, auth_numbers: Iterable[str]) -> dict[tuple[str, str], Decimal]: ...
+    def line_authorizations(self, service_ids: Iterable[str]) -> dict[str, tuple[str, str | None, Decimal]]: ...
     def claim(self, claim_id: str) -> Any: ...
     def record_claims(self, claims: list[tuple], lines: list[tuple], *, replacing: bool = False) -> None: ...
     def record_interchange(self, *, sender_id: str, isa13: int, receiver_id: str, gs06: int, payer_key: str,
@@ -240,14 +257,14 @@ _INSERT_CLAIM = ("INSERT INTO claims(claim_id, payer_key, cbo_key, member_id, se
                  " replaces, total_charge, first_service_date, last_service_date, created_at)"
                  " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
 _INSERT_LINE = ("INSERT INTO claim_lines(service_id, claim_id, line_number, cbo_key, procedure_code, modifiers,"
-                " units, charge, service_date) VALUES (?,?,?,?,?,?,?,?,?)")
+                " units, charge, service_date, prior_auth) VALUES (?,?,?,?,?,?,?,?,?,?)")
 # a resubmitted line takes the new values, with paid and status back to their defaults (the row
 # SQLite's INSERT OR REPLACE made, in SQL both backends run)
 _REPLACE_LINE = _INSERT_LINE + (
     " ON CONFLICT (service_id) DO UPDATE SET claim_id = excluded.claim_id, line_number = excluded.line_number,"
     " cbo_key = excluded.cbo_key, procedure_code = excluded.procedure_code, modifiers = excluded.modifiers,"
     " units = excluded.units, charge = excluded.charge, service_date = excluded.service_date,"
-    " paid = '0', status = 'submitted'")
+    " prior_auth = excluded.prior_auth, paid = '0', status = 'submitted'")
 
 
 class BaseLedger:
@@ -323,6 +340,35 @@ class BaseLedger:
         return dict(select_in(self, "SELECT service_id, claim_id FROM claim_lines WHERE {in}", "service_id",
                               service_ids))
 
+    def columns(self, table: str) -> list[str]:
+        raise NotImplementedError
+
+    def _knows_authorizations(self) -> bool:
+        # a read-only ledger made before ``prior_auth`` existed is not upgraded: nothing recorded
+        return not self._empty and "prior_auth" in self.columns("claim_lines")
+
+    def authorization_use(self, auth_numbers: Iterable[str]) -> dict[tuple[str, str], Decimal]:
+        """{(payer_key, auth number): units} of the lines billed under these authorization numbers,
+        whatever their claims' status since (see ``sdohedi.pipeline.authorizations``). Exact sums."""
+        used: dict[tuple[str, str], Decimal] = {}
+        if not self._knows_authorizations():
+            return used
+        sql = ("SELECT c.payer_key, l.prior_auth, l.units FROM claim_lines l JOIN claims c ON c.claim_id = l.claim_id"
+               " WHERE {in}")
+        for payer, number, units in select_in(self, sql, "l.prior_auth", sorted(set(auth_numbers))):
+            used[(payer, number)] = used.get((payer, number), Decimal(0)) + Decimal(units)
+        return used
+
+    def line_authorizations(self, service_ids: Iterable[str]) -> dict[str, tuple[str, str | None, Decimal]]:
+        """{service_id: (payer_key, auth number or None, units)} of these billed lines (a replacement
+        takes their place, and their units with it)."""
+        if not self._knows_authorizations():
+            return {}
+        sql = ("SELECT l.service_id, c.payer_key, l.prior_auth, l.units FROM claim_lines l"
+               " JOIN claims c ON c.claim_id = l.claim_id WHERE {in}")
+        return {sid: (payer, number, Decimal(units))
+                for sid, payer, number, units in select_in(self, sql, "l.service_id", service_ids)}
+
     def claim(self, claim_id: str) -> dict | None:
         """The claim's row, {column: value}, or None."""
         if self._empty:
@@ -336,9 +382,11 @@ class BaseLedger:
 
         claims: (claim_id, payer_key, cbo_key, member_id, sender_id, isa13, gs06, st02, frequency,
                  replaces, total_charge, first_date, last_date)
-        lines: (service_id, claim_id, line_number, cbo_key, procedure_code, modifiers, units, charge, service_date)
+        lines: (service_id, claim_id, line_number, cbo_key, procedure_code, modifiers, units, charge, service_date,
+                prior_auth) - prior_auth (the line's REF*G1, None without) may be left off
         """
         now = utc_now()
+        lines = [ln if len(ln) == 10 else (*ln, None) for ln in lines]
         self.executemany(_INSERT_CLAIM, [c + (now,) for c in claims])
         if replacing:
             # a resubmitted line moves to its replacement claim; keep where it was before
@@ -428,7 +476,10 @@ class Ledger(BaseLedger):
         """Every table, reconcile's too (IF NOT EXISTS). Not inside a transaction: executescript commits."""
         self.db.executescript(SCHEMA)
         upgrade_reconcile_tables(self, (r[1] for r in self.db.execute("PRAGMA table_info(remittances)")))
-        add_missing_columns(self, lambda table: (r[1] for r in self.db.execute(f"PRAGMA table_info({table})")))
+        add_missing_columns(self, self.columns)
+
+    def columns(self, table: str) -> list[str]:
+        return [r[1] for r in self.execute(f"PRAGMA table_info({table})")]
 
     def execute(self, sql: str, params: tuple | list = ()) -> sqlite3.Cursor:
         """Run SQL of the common subset (``?`` placeholders; see :class:`Dialect`)."""

@@ -55,13 +55,12 @@ class PgLedger(BaseLedger):
         with self.db.transaction():
             self.db.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
             self.db.execute(PG_SCHEMA)
-            upgrade_reconcile_tables(self, self._columns("remittances"))
-            add_missing_columns(self, self._columns)
+            upgrade_reconcile_tables(self, self.columns("remittances"))
+            add_missing_columns(self, self.columns)
 
-    def _columns(self, table: str) -> list[str]:
-        return [c for (c,) in self.db.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema()"
-            " AND table_name = %s", (table,))]
+    def columns(self, table: str) -> list[str]:
+        return [c for (c,) in self.execute("SELECT column_name FROM information_schema.columns"
+                                           " WHERE table_schema = current_schema() AND table_name = ?", (table,))]
 
     def execute(self, sql: str, params: tuple | list = ()) -> Any:
         """Run SQL of the common subset, ``?`` placeholders (see ``sdohedi.ledger.Dialect``)."""

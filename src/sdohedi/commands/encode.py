@@ -10,6 +10,7 @@ import click
 
 from ..ledger import DEFAULT_LEDGER, LedgerError, is_postgres_url, open_ledger
 from ..models.config import ConfigError, load_config
+from ..pipeline.authorizations import AuthorizationBook, AuthorizationsError, read_authorizations
 from ..pipeline.encode import encode
 from ..pipeline.ingest import IngestError
 from ..x12 import X12Error
@@ -32,7 +33,12 @@ from ..x12 import X12Error
 @click.option("--max-lines-per-file", type=click.IntRange(min=1), default=None,
               help="Split a payer's claims into interchanges of at most this many lines (whole claim groups). "
                    "Default: one file per payer (local), 100,000 lines (spark).")
-def command(service_logs, config_path, out_dir, ledger_path, dry_run, resubmit, fmt, engine, max_lines_per_file):
+@click.option("--authorizations", "auths_path", default=None, type=click.Path(dir_okay=False),
+              help="Prior authorizations (CSV: auth_number, payer, member_id, procedure_code, modifiers, units, "
+                   "start_date, end_date): a row they cover is billed under one (REF*G1) and counted against its "
+                   "units, with what earlier runs billed; a row beyond what is left is rejected. Local engine only.")
+def command(service_logs, config_path, out_dir, ledger_path, dry_run, resubmit, fmt, engine, max_lines_per_file,
+            auths_path):
     """Encode SERVICE_LOGS (CSV, JSON Lines or Parquet) into payer-ready 837P files.
 
     Exit status: 0 every row billed; 1 some rows rejected (see rejects.csv: also rows another run
@@ -44,6 +50,20 @@ def command(service_logs, config_path, out_dir, ledger_path, dry_run, resubmit, 
     except ConfigError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
+    if auths_path is not None and engine == "spark":
+        # the Spark engine checks rows on executors without the ledger's count of each authorization
+        click.echo("error: --authorizations is not supported with --engine spark (use --engine local)", err=True)
+        sys.exit(2)
+    book, problems = None, []
+    if auths_path is not None:
+        try:
+            auths, problems = read_authorizations(auths_path, config.payers)
+        except AuthorizationsError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+        for problem in problems:
+            click.echo(f"warning: {problem} (authorization left out)", err=True)
+        book = AuthorizationBook(auths, Path(auths_path).name)
     ledger = None
     try:
         ledger = _open(ledger_path, dry_run)
@@ -51,7 +71,8 @@ def command(service_logs, config_path, out_dir, ledger_path, dry_run, resubmit, 
             summary = _encode_spark(service_logs, config, out_dir, ledger, dry_run, resubmit, max_lines_per_file)
         else:
             summary = _encode_local(service_logs, config, out_dir, ledger, dry_run, resubmit, fmt,
-                                    max_lines_per_file)
+                                    max_lines_per_file, book)
+        summary.authorization_problems = [str(p) for p in problems]
     except IngestError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
@@ -72,7 +93,7 @@ def command(service_logs, config_path, out_dir, ledger_path, dry_run, resubmit, 
         _print_summary(summary)
     if summary.rows == 0 or (summary.billed_rows == 0 and summary.rejected_rows == 0):
         sys.exit(2)
-    sys.exit(1 if summary.rejected_rows else 0)
+    sys.exit(1 if summary.rejected_rows or summary.authorization_problems else 0)
 
 
 def _open(ledger_path: str, dry_run: bool):
@@ -101,7 +122,7 @@ def _encode_spark(service_logs, config, out_dir, ledger, dry_run, resubmit, max_
                        max_lines_per_file=max_lines_per_file or DEFAULT_MAX_LINES_PER_FILE)
 
 
-def _encode_local(service_logs, config, out_dir, ledger, dry_run, resubmit, fmt, max_lines_per_file):
+def _encode_local(service_logs, config, out_dir, ledger, dry_run, resubmit, fmt, max_lines_per_file, book=None):
     progress = None
     bar = None
     if sys.stderr.isatty() and fmt == "text":
@@ -114,7 +135,8 @@ def _encode_local(service_logs, config, out_dir, ledger, dry_run, resubmit, fmt,
         progress = lambda n: bar.advance(task, n)  # noqa: E731
     try:
         return encode(service_logs, config, out_dir=out_dir, ledger=ledger, dry_run=dry_run,
-                      resubmit=resubmit, progress=progress, max_lines_per_file=max_lines_per_file)
+                      resubmit=resubmit, progress=progress, max_lines_per_file=max_lines_per_file,
+                      authorizations=book)
     finally:
         if bar:
             bar.stop()
@@ -137,5 +159,11 @@ def _print_summary(summary) -> None:
     if summary.billed_concurrently:
         click.echo(f"{summary.billed_concurrently:,} rows were billed by another run on this ledger while this one "
                    "ran: rejected as already billed")
+    if summary.authorized_concurrently:
+        click.echo(f"{summary.authorized_concurrently:,} rows exceeded an authorization whose units another run on "
+                   "this ledger used while this one ran: rejected")
+    if summary.authorization_problems:
+        click.echo(f"{len(summary.authorization_problems):,} authorizations could not be read and were left out "
+                   "(see the warnings above)")
     if summary.rejects_path:
         click.echo(f"rejects: {summary.rejects_path}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import tomllib
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -63,6 +63,9 @@ class PayerConfig(_Config):
     admin_fee_percent: Decimal = Field(default=Decimal(0), ge=0, le=100)
     covered_codes: list[str] | None = None  # restricts the core code set for this payer
     extra_modifiers: dict[str, list[str]] = Field(default_factory=dict)
+    # procedure codes this payer pays only under a prior authorization (REF*G1): a row of one that
+    # gives no prior_auth, and that no authorization of ``encode --authorizations`` covers, is rejected
+    authorization_required: list[Annotated[str, Field(pattern=r"^[A-Z0-9]{5}$")]] = Field(default_factory=list)
 
     @field_validator("fee_schedule")
     @classmethod

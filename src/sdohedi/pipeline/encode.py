@@ -31,6 +31,7 @@ from ..claims837p import EnvelopeInfo, write_837p
 from ..ledger import Ledger
 from ..models.claim import Receiver, Submitter
 from ..models.config import NLEConfig
+from .authorizations import EXCEEDS, AuthorizationBook
 from .files import HashingFile
 from .grouping import BuiltClaim, Parties, build_claims
 from .ingest import L, Reject, RowChecker, read_rows
@@ -39,9 +40,9 @@ from .sorting import ExternalSorter
 from .units import GROUP_FIELDS, UnitNumbers, split_sorted, unit_sizes
 
 LEDGER_CHECK_BATCH = 5000
-_SERVICE_ID, _PROCEDURE, _MODIFIERS, _UNITS, _CHARGE, _DATE, _ROW, _FILE, _REPLACES = (
+_SERVICE_ID, _PROCEDURE, _MODIFIERS, _UNITS, _CHARGE, _DATE, _ROW, _FILE, _REPLACES, _AUTH = (
     L["service_id"], L["procedure_code"], L["modifiers"], L["units"], L["charge"], L["service_date"],
-    L["row_number"], L["file"], L["replaces"])
+    L["row_number"], L["file"], L["replaces"], L["prior_auth"])
 
 
 @dataclass
@@ -61,6 +62,8 @@ class EncodeSummary:
     billed_rows: int = 0
     rejected_rows: int = 0
     billed_concurrently: int = 0  # rejected rows that another run billed while this one ran
+    authorized_concurrently: int = 0  # rejected rows whose authorization another run used up while this one ran
+    authorization_problems: list[str] = field(default_factory=list)  # AUTHS.csv rows left out (no member ids)
     rejects_path: str | None = None
     reject_reasons: Counter = field(default_factory=Counter)
     outputs: list[PayerOutput] = field(default_factory=list)
@@ -70,6 +73,8 @@ class EncodeSummary:
         return {
             "rows": self.rows, "billed_rows": self.billed_rows, "rejected_rows": self.rejected_rows,
             "billed_concurrently": self.billed_concurrently,
+            "authorized_concurrently": self.authorized_concurrently,
+            "authorization_problems": list(self.authorization_problems),
             "rejects_path": self.rejects_path, "dry_run": self.dry_run,
             "reject_reasons": dict(self.reject_reasons.most_common()),
             "interchanges": [
@@ -122,6 +127,8 @@ class _Rejects:
 
 
 def _reason_kind(reason: str) -> str:
+    if reason.startswith(EXCEEDS):  # not one line per authorization number
+        return EXCEEDS
     return reason.split(" (")[0].split(":")[0][:80]
 
 
@@ -138,16 +145,23 @@ def encode(
     progress: Callable[[int], None] | None = None,
     run_size: int = 50_000,
     max_lines_per_file: int | None = None,
+    authorizations: AuthorizationBook | None = None,
 ) -> EncodeSummary:
     """Encode service logs. ``max_lines_per_file`` splits a payer's lines into several
-    interchanges of at most that many lines (at claim-group boundaries, see ``units``)."""
+    interchanges of at most that many lines (at claim-group boundaries, see ``units``).
+    ``authorizations``: the prior authorizations lines are billed under and counted against
+    (see ``pipeline.authorizations``)."""
     summary = EncodeSummary(dry_run=dry_run)
     out = Path(out_dir) if out_dir is not None else None
     if out is not None and not dry_run:
         out.mkdir(parents=True, exist_ok=True)
-    checker = RowChecker(config, today=today)
+    book = authorizations if authorizations else None
+    checker = RowChecker(config, today=today, authorizations=book)
     rejects = _Rejects(None if dry_run else out, summary)
     sorter = ExternalSorter(run_size=run_size)
+    # lines an authorization counts: they take its units in service-date order, once all are read
+    held = ExternalSorter(run_size=run_size) if book is not None else None
+    order = itertools.count()  # the input's order, among lines of one service date
     seen = SeenIds()
     try:
         lines_per_payer: Counter = Counter()
@@ -168,6 +182,9 @@ def encode(
                 line = admit_line(line, billed, resubmit=resubmit, ledger=ledger, icns=payer_claim_numbers,
                                   reject=rejects)
                 if line is None:
+                    continue
+                if held is not None and book.counts(line):
+                    held.add((line[_DATE], next(order), line))
                     continue
                 sorter.add(line)
                 lines_per_payer[line[0]] += 1
@@ -190,6 +207,11 @@ def encode(
         seen.close()
         if progress:
             progress(summary.rows % 10_000)
+        if held is not None:
+            for line in within_authorizations((item[2] for item in held), book, ledger, rejects, assign=True):
+                sorter.add(line)
+                lines_per_payer[line[0]] += 1
+            held.close()
 
         plan = _plan(sorter, lines_per_payer, max_lines_per_file)
         parties = Parties(config)
@@ -197,7 +219,7 @@ def encode(
         for payer_key in sorted(plan):
             for unit_lines, n_lines in zip(split_sorted(lines, plan[payer_key]), plan[payer_key]):
                 output = _write_payer(payer_key, unit_lines, n_lines, config, parties, out, ledger,
-                                      dry_run, rejects, payer_claim_numbers, timestamp, summary)
+                                      dry_run, rejects, payer_claim_numbers, timestamp, summary, book)
                 summary.outputs.append(output)
                 summary.billed_rows += output.lines
         summary.rejects_path = rejects.finish()
@@ -208,6 +230,8 @@ def encode(
     finally:
         sorter.close()
         seen.close()
+        if held is not None:
+            held.close()
 
 
 def duplicate_in_run(row_number: int, service_id: str, first_row: int, file: str) -> Reject:
@@ -261,6 +285,31 @@ def not_billed_since(lines: Iterable[tuple], ledger: Ledger, reject: Callable[[R
             else:
                 summary.billed_concurrently += 1
                 reject(duplicate_in_ledger(line, now))
+
+
+def within_authorizations(lines: Iterable[tuple], book: AuthorizationBook, ledger: Ledger | None,
+                          reject: Callable[[Reject], None], *, assign: bool,
+                          summary: EncodeSummary | None = None) -> Iterator[tuple]:
+    """``lines`` under their authorizations, counted from the ledger's units of now on: with ``assign``
+    (all lines read, in service-date order) each takes the authorization that covers it
+    (``AuthorizationBook.assign``); without, inside the billing lock, each must still fit the one
+    it was given (``recheck``: a run that billed under it since is counted, ``summary`` notes it).
+    A line that does not fit is rejected."""
+    book.start_count(ledger.authorization_use(book.numbers) if ledger is not None else {})
+    lines = iter(lines)
+    while batch := list(itertools.islice(lines, LEDGER_CHECK_BATCH)):
+        # a replacement line takes the place of its billed line, and of the units it was counted for
+        replaced = [ln[_SERVICE_ID] for ln in batch if ln[_REPLACES]]
+        credits = ledger.line_authorizations(replaced) if ledger is not None and replaced else {}
+        for line in batch:
+            credit = credits.get(line[_SERVICE_ID]) if line[_REPLACES] else None
+            result = book.assign(line, credit) if assign else book.recheck(line, credit)
+            if isinstance(result, Reject):
+                if summary is not None:
+                    summary.authorized_concurrently += 1
+                reject(result)
+            else:
+                yield result
 
 
 def _plan(sorter: ExternalSorter, lines_per_payer: Counter, max_lines: int | None) -> dict[str, list[int]]:
@@ -332,7 +381,7 @@ def write_unit(
             claim_row = (claim_id, b.payer_key, cbo, b.member_id, sender, isa13, gs06, st02,
                          c.frequency, b.replaces or None, str(c.total_charge), min(dates), max(dates))
             line_rows = [(ln[_SERVICE_ID], claim_id, i, cbo, ln[_PROCEDURE], ln[_MODIFIERS], ln[_UNITS],
-                          ln[_CHARGE], ln[_DATE])
+                          ln[_CHARGE], ln[_DATE], ln[_AUTH] or None)
                          for i, ln in enumerate(b.lines, 1)]
             record(claim_row, line_rows)
             yield c
@@ -346,7 +395,8 @@ def write_unit(
 
 
 def _write_payer(payer_key, lines, n_lines, config: NLEConfig, parties: Parties, out: Path | None,
-                 ledger: Ledger | None, dry_run: bool, rejects, icns, timestamp, summary: EncodeSummary) -> PayerOutput:
+                 ledger: Ledger | None, dry_run: bool, rejects, icns, timestamp, summary: EncodeSummary,
+                 book: AuthorizationBook | None = None) -> PayerOutput:
     """One unit of one payer: reserve its numbers, write it and record it in one transaction."""
     ic = config.interchange
     payer = config.payers[payer_key]
@@ -387,6 +437,8 @@ def _write_payer(payer_key, lines, n_lines, config: NLEConfig, parties: Parties,
         with ledger.transaction():
             ledger.lock_billing()
             lines = not_billed_since(lines, ledger, rejects, summary)
+            if book is not None:  # the count taken under the lock: another run's units are in it
+                lines = within_authorizations(lines, book, ledger, rejects, assign=False, summary=summary)
             result = write_unit(lines, write=sink, record=record, **common)
             if claim_rows or line_rows:
                 _flush_records()

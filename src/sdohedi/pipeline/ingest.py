@@ -143,8 +143,14 @@ _FREE_TEXT_DELIMS = str.maketrans({"*": " ", ":": " ", "^": " ", "~": " ", "\t":
 class RowChecker:
     """Checks one raw row against types, the code set, the config and the calendar, and prices it."""
 
-    def __init__(self, config: NLEConfig, *, today: dt.date | None = None, codes: CodeSet | None = None) -> None:
+    def __init__(self, config: NLEConfig, *, today: dt.date | None = None, codes: CodeSet | None = None,
+                 authorizations=None) -> None:
         self.config = config
+        # ``authorization_required`` codes per payer, and the AuthorizationBook (``pipeline.authorizations``)
+        # that may cover a row giving no prior_auth
+        self.required = {key: frozenset(p.authorization_required) for key, p in config.payers.items()
+                         if p.authorization_required}
+        self.authorizations = authorizations
         self.today = today or dt.date.today()
         base = self.base = codes or CodeSet.bundled()
         self.codes = {
@@ -209,8 +215,19 @@ class RowChecker:
         except TypeError:  # a JSON list or object where text belongs: no cache key; the model says what is wrong
             line = None
         if line is not None:
-            return line
+            return self._authorized(line) if self.required else line
         return self.check_thoroughly(row_number, raw, file)
+
+    def _authorized(self, line: tuple) -> tuple | Reject:
+        """A line of an ``authorization_required`` code needs a prior_auth in its row, or one in the
+        authorizations file that covers it (whether it has units left is encode's to say)."""
+        if (line[L["prior_auth"]] or line[L["procedure_code"]] not in self.required.get(line[L["payer"]], ())
+                or (self.authorizations is not None and self.authorizations.covering(line))):
+            return line
+        where = f" and no authorization in {self.authorizations.source} covers it" if self.authorizations else ""
+        return Reject(line[L["row_number"]], line[L["service_id"]], "prior_auth",
+                      f"procedure code {line[L['procedure_code']]} needs a prior authorization for payer "
+                      f"{line[L['payer']]!r} (authorization_required): the row gives none{where}", line[L["file"]])
 
     def check_thoroughly(self, row_number: int, raw: dict, file: str = "") -> tuple | Reject:
         """``check`` by the model (``ServiceRecord``) and the rules one by one: the reference for
@@ -314,12 +331,13 @@ class RowChecker:
             if charge <= 0:
                 return Reject(row_number, sid, "charge", "priced charge is 0: a claim line needs a positive charge")
         period = day.isoformat() if self.by_day else day.isoformat()[:7]
-        return (
+        line = (
             rec.payer, member_id, rec.cbo, period, auth, "", day.isoformat(), sid, row_number,
             rec.procedure_code, ":".join(rec.modifiers), str(units), str(charge), ";".join(dx), rec.place_of_service,
             last, first, rec.member_birth_date.isoformat(), rec.member_sex, address, city, rec.member_state,
             rec.member_zip, *trip, file,
         )
+        return self._authorized(line) if self.required else line
 
 
 # --------------------------------------------------------------------------------------------
