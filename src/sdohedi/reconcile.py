@@ -1,7 +1,12 @@
 """Reconciliation: apply 835 remittances to the ledger and work out what each CBO is owed.
 
 Matching: CLP01 = CLM01 (the claim id we sent), SVC REF*6R = service_id (the line control
-number we sent). Applying is idempotent: a remittance is keyed by its content (``remittance_key``:
+number we sent). A corrected claim (``sdohedi correct``) is matched on its own: the replacement's
+CLP01 is its new CLM01, and the payer's reversal (CLP02 22) of the claim it replaced names the
+replaced claim and that claim's lines, which moved to the replacement (their former claim is kept
+in ``line_history``): the reversal's money goes to the replaced claim's CBO, netting out what it
+was paid, and the replacement's payment to the replacement's, so no line's money counts twice
+and none is unmatched. Applying is idempotent: a remittance is keyed by its content (``remittance_key``:
 the sha256 of its ST..SE text without the ST02/SE02 control numbers, see :func:`content_keys`),
 so the same 835 applied twice changes nothing the second time, also when it comes again in
 another interchange; a different remittance that reuses a trace number (TRN02) is applied too,
@@ -216,6 +221,9 @@ def _apply_claims(ledger: SqlLedger, key: tuple[str, str, str], batch: list[Clai
     lines = {r[0]: r for r in select_in(
         ledger, "SELECT service_id, claim_id, paid FROM claim_lines WHERE {in}" + ledger.dialect.for_update,
         "claim_id", claims)}
+    # lines these claims held before a correction moved them on (line_history): a payer's reversal
+    # of a replaced or voided claim names them, and they are that claim's, to its CBO, not unmatched
+    held = set(select_in(ledger, "SELECT service_id, claim_id FROM line_history WHERE {in}", "claim_id", claims))
     # a claim or a line can come more than once (a reversal and its correction): each time adds to
     # the amounts (exact decimals in TEXT) as updated so far; the last update is written
     claim_updates: dict[str, tuple] = {}  # claim_id: (status, paid, patient resp., payer claim no., ...)
@@ -248,9 +256,12 @@ def _apply_claims(ledger: SqlLedger, key: tuple[str, str, str], batch: list[Clai
             line = lines.get(sid) if matched and sid else None
             if line is not None and line[1] != claim_id:
                 line = None  # another claim's line
-            line_payments.append(key + (seq, lseq, _text(claim_id), sid, int(line is not None),
+            was_held = line is None and matched and sid is not None and (sid, claim_id) in held
+            line_payments.append(key + (seq, lseq, _text(claim_id), sid, int(line is not None or was_held),
                                         _text(s.procedure_code), _text(s.charge), _text(s.paid),
                                         _adj_json(s.adjustments)))
+            if was_held:
+                continue  # the line's row is its current claim's: this payment stays in line_payments
             if line is None:
                 result.unmatched_lines += 1
                 continue

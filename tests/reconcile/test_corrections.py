@@ -1,0 +1,178 @@
+"""sdohedi correct (the library): which claims can be corrected how, what the 837P says, and
+reconcile following a correction to the right CBO with every cent of BPR02 in a report.
+
+Expected amounts are the fixture's fees (fixtures/nle.toml, cascade) worked out by hand; the 837Ps
+are read back by a plain split of the text, and checked by pyx12."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+
+from pyx12_oracle import assert_pyx12_clean
+from reconcile_support import (
+    BACKENDS, CONFIG, FIVE_ROWS, TODAY, ack_277ca, bill, claim_of, open_backend, remit, svc, write_rows,
+)
+from sdohedi import reconcile as rec
+from sdohedi.acks import apply_277ca
+from sdohedi.corrections import chain, claim_states
+from sdohedi.models.remit import ClaimPayment
+from sdohedi.pipeline.correct import correct
+
+
+def segments(path: Path) -> list[list[str]]:
+    return [s.strip().split("*") for s in path.read_text().split("~") if s.strip()]
+
+
+def clm_and_f8(path: Path) -> list[tuple[str, str, str | None]]:
+    """(CLM01, CLM05-3, REF*F8 of that claim) per claim, from a plain split."""
+    out = []
+    for seg in segments(path):
+        if seg[0] == "CLM":
+            out.append([seg[1], seg[5].split(":")[2], None])
+        elif seg[0] == "REF" and seg[1] == "F8" and out:
+            out[-1][2] = seg[2]
+    return [tuple(c) for c in out]
+
+
+def accounted(lg) -> D:
+    owed = rec.disbursement(lg, CONFIG)
+    return (sum((D(o["paid"]) - D(o["provider_adjustments"]) for o in owed), D(0))
+            + sum((D(u["amount"]) for u in rec.unmatched(lg)), D(0))
+            - sum((D(n["amount"]) for n in rec.network_adjustments(lg)), D(0)))
+
+
+def pay_a(claim_a: str) -> ClaimPayment:
+    """Claim A (A1 4 x 10.25, A2 2 x 10.25) paid in full, CLP07 ICN-A9."""
+    return ClaimPayment(claim_id=claim_a, status_code="1", charge=D("61.50"), paid=D("61.50"),
+                        payer_claim_number="ICN-A9", services=[svc("A1", "S5170", "41.00", "41.00"),
+                                                               svc("A2", "S5170", "20.50", "20.50")])
+
+
+def corrected_rows(units_a1: str = "3"):
+    """Claim A's rows with A1's units corrected (4 -> 3: 30.75), the rest as billed."""
+    return [dict(r, units=units_a1) if r["service_id"] == "A1" else r for r in FIVE_ROWS if r["service_id"] in ("A1", "A2")]
+
+
+@pytest.fixture(params=BACKENDS)
+def lg(request, tmp_path):
+    ledger = open_backend(request.param, request, tmp_path)
+    bill(ledger, write_rows(tmp_path / "log.csv", FIVE_ROWS), tmp_path / "out")
+    yield ledger
+    ledger.close()
+
+
+def test_replacement_of_a_paid_claim_then_reversal_and_replacement_paid(lg, tmp_path):
+    a = claim_of(lg, "A1")
+    rec.apply_remittance(lg, remit("EFT5001", "61.50", [pay_a(a)]))
+    summary, correction = correct([write_rows(tmp_path / "fix.csv", corrected_rows())], CONFIG,
+                                  out_dir=tmp_path / "fix", ledger=lg, today=TODAY)
+    assert (summary.billed_rows, summary.rejected_rows, dict(correction.kinds)) == (2, 0, {"replacement": 1})
+    [out] = summary.outputs
+    assert_pyx12_clean(Path(out.path).read_bytes())
+    [(new_id, frequency, f8)] = clm_and_f8(Path(out.path))
+    assert (frequency, f8) == ("7", "ICN-A9") and new_id != a
+    assert [c["claim_id"] for c in chain(lg, new_id)] == [new_id, a]
+    assert claim_of(lg, "A1") == new_id == claim_of(lg, "A2")
+    # the payer reverses A (its lines negated) and pays the replacement 30.75 + 20.50
+    reversal = ClaimPayment(claim_id=a, status_code="22", charge=D("-61.50"), paid=D("-61.50"),
+                            payer_claim_number="ICN-A9", services=[svc("A1", "S5170", "-41.00", "-41.00"),
+                                                                   svc("A2", "S5170", "-20.50", "-20.50")])
+    paid = ClaimPayment(claim_id=new_id, status_code="1", charge=D("51.25"), paid=D("51.25"),
+                        payer_claim_number="ICN-A10", services=[svc("A1", "S5170", "30.75", "30.75"),
+                                                                svc("A2", "S5170", "20.50", "20.50")])
+    result = rec.apply_remittance(lg, remit("EFT5002", "-10.25", [reversal, paid]))
+    assert result.unmatched_lines == 0 and result.claims_matched == 2
+    meals = [o for o in rec.disbursement(lg, CONFIG) if o["cbo"] == "meals"]
+    assert [(o["payer"], o["paid"]) for o in meals] == [("cascade", "51.25")]  # 61.50 - 61.50 + 51.25
+    assert rec.unmatched(lg) == []
+    assert accounted(lg) == D("61.50") + D("-10.25")  # the two BPR02s
+    states = claim_states(lg, [a, new_id])
+    assert (states[a].state, states[new_id].state, states[new_id].payer_claim_number) == (
+        "reversed", "adjudicated", "ICN-A10")
+    # the replacement's lines carry what it was paid; A's reversal did not touch them
+    assert sorted(lg.execute("SELECT service_id, claim_id, paid FROM claim_lines WHERE service_id IN ('A1', 'A2')")
+                  .fetchall()) == [("A1", new_id, "30.75"), ("A2", new_id, "20.50")]
+
+
+def test_replacement_corrected_again_follows_the_chain(lg, tmp_path):
+    a = claim_of(lg, "A1")
+    rec.apply_remittance(lg, remit("EFT5101", "61.50", [pay_a(a)]))
+    log = write_rows(tmp_path / "fix.csv", corrected_rows())
+    first, _ = correct([log], CONFIG, out_dir=tmp_path / "fix1", ledger=lg, today=TODAY)
+    second_id = claim_of(lg, "A1")
+    # not adjudicated yet: refused, nothing written
+    again, _ = correct([log], CONFIG, out_dir=tmp_path / "fix2", ledger=lg, today=TODAY)
+    assert (again.billed_rows, again.rejected_rows) == (0, 2)
+    assert again.reject_reasons == {"service_id: awaiting adjudication": 2}
+    rec.apply_remittance(lg, remit("EFT5102", "51.25", [ClaimPayment(
+        claim_id=second_id, status_code="1", charge=D("51.25"), paid=D("51.25"), payer_claim_number="ICN-B7",
+        services=[svc("A1", "S5170", "30.75", "30.75"), svc("A2", "S5170", "20.50", "20.50")])]))
+    third, _ = correct([write_rows(tmp_path / "fix3.csv", corrected_rows("2"))], CONFIG, out_dir=tmp_path / "fix3",
+                       ledger=lg, today=TODAY)
+    [out] = third.outputs
+    [(third_id, frequency, f8)] = clm_and_f8(Path(out.path))
+    assert (frequency, f8) == ("7", "ICN-B7")
+    assert [c["claim_id"] for c in chain(lg, third_id)] == [third_id, second_id, a]
+
+
+def test_void_carries_the_claim_as_billed(lg, tmp_path):
+    a = claim_of(lg, "A1")
+    rec.apply_remittance(lg, remit("EFT5201", "61.50", [pay_a(a)]))
+    as_billed = [r for r in FIVE_ROWS if r["service_id"] in ("A1", "A2")]
+    changed, _ = correct([write_rows(tmp_path / "changed.csv", corrected_rows())], CONFIG,
+                         out_dir=tmp_path / "v0", ledger=lg, voids=["A1"], today=TODAY)
+    assert (changed.billed_rows, changed.rejected_rows) == (0, 2)
+    assert list(changed.reject_reasons) == ["service_id: void differs from the claim as billed"]
+    summary, correction = correct([write_rows(tmp_path / "void.csv", as_billed)], CONFIG, out_dir=tmp_path / "v1",
+                                  ledger=lg, voids=["A2"], today=TODAY)
+    assert (summary.billed_rows, dict(correction.kinds)) == (2, {"void": 1})
+    [out] = summary.outputs
+    assert_pyx12_clean(Path(out.path).read_bytes())
+    [(void_id, frequency, f8)] = clm_and_f8(Path(out.path))
+    assert (frequency, f8) == ("8", "ICN-A9")
+    assert lg.claim(void_id)["replaces"] == a and lg.claim(void_id)["frequency"] == "8"
+    # the payer reverses A: back out of the CBO's share, nothing unmatched
+    rec.apply_remittance(lg, remit("EFT5202", "-61.50", [ClaimPayment(
+        claim_id=a, status_code="22", charge=D("-61.50"), paid=D("-61.50"), payer_claim_number="ICN-A9",
+        services=[svc("A1", "S5170", "-41.00", "-41.00"), svc("A2", "S5170", "-20.50", "-20.50")])]))
+    assert [o["paid"] for o in rec.disbursement(lg, CONFIG) if o["cbo"] == "meals"] == ["0.00"]
+    assert rec.unmatched(lg) == [] and accounted(lg) == D(0)
+
+
+def test_rejected_claim_is_billed_again_as_a_new_original(lg, tmp_path):
+    b = claim_of(lg, "B1")
+    apply_277ca(lg, [ack_277ca(accepted=[], rejected=[b])])
+    summary, correction = correct([write_rows(tmp_path / "fix.csv", [r for r in FIVE_ROWS if r["service_id"] == "B1"])],
+                                  CONFIG, out_dir=tmp_path / "fix", ledger=lg, today=TODAY)
+    assert (summary.billed_rows, dict(correction.kinds)) == (1, {"new original": 1})
+    [out] = summary.outputs
+    assert_pyx12_clean(Path(out.path).read_bytes())
+    [(new_id, frequency, f8)] = clm_and_f8(Path(out.path))
+    assert (frequency, f8) == ("1", None) and new_id != b
+    assert lg.claim(new_id)["replaces"] == b and claim_of(lg, "B1") == new_id
+    # a void of a claim never adjudicated is refused, and so is a void of an id that is nowhere
+    voided, _ = correct([write_rows(tmp_path / "fix2.csv", [r for r in FIVE_ROWS if r["service_id"] == "C1"])],
+                        CONFIG, out_dir=tmp_path / "fix2", ledger=lg, voids=["C1", "ZZ9"], today=TODAY)
+    assert sorted(voided.reject_reasons) == ["--void: not in the log", "service_id: awaiting adjudication"]
+
+
+def test_refusals_name_the_row_and_the_reason(lg, tmp_path):
+    a = claim_of(lg, "A1")
+    rec.apply_remittance(lg, remit("EFT5301", "61.50", [pay_a(a)]))
+    rows = [r for r in corrected_rows() if r["service_id"] == "A1"] + [dict(FIVE_ROWS[0], service_id="NEW1")]
+    summary, _ = correct([write_rows(tmp_path / "fix.csv", rows)], CONFIG, out_dir=tmp_path / "fix", ledger=lg,
+                         today=TODAY)
+    assert (summary.billed_rows, summary.rejected_rows, summary.outputs) == (0, 2, [])
+    text = (tmp_path / "fix" / "rejects.csv").read_text()
+    refused = {(Path(r["file"]).name, r["row_number"], r["service_id"], r["column"]): r["reason"]
+               for r in csv.DictReader(io.StringIO(text))}
+    assert refused[("fix.csv", "2", "A1", "service_id")] == (
+        f"incomplete replacement: a replacement covers the whole claim {a}, whose service ids A2 are not in the log")
+    assert refused[("fix.csv", "3", "NEW1", "service_id")].startswith("not billed")
+    assert "DOE" not in text and "M1" not in text  # no member data
+    assert claim_of(lg, "A1") == a  # nothing moved
