@@ -167,3 +167,21 @@ def test_correct_without_a_ledger_or_rows_exits_2(tmp_path):
     result = run("correct", log, "--config", CONFIG, "--ledger", tmp_path / "none.sqlite", "--out", tmp_path / "o")
     assert result.exit_code == 2 and "does not exist" in result.output
     assert not (tmp_path / "none.sqlite").exists()
+
+
+def test_decode_reads_the_frequency_and_ref_f8_back(chain):
+    from sdohedi.claims837p.reader import Reader837P
+
+    reader = Reader837P()
+    claims = reader.feed(chain["claims_file"].read_bytes())
+    reader.close()
+    segs = split(chain["claims_file"])
+    f8_of = {}
+    current = None
+    for s in segs:  # plain split: CLM01 -> (CLM05-3, REF*F8)
+        if s[0] == "CLM":
+            current = s[1]
+            f8_of[current] = [s[5].split(":")[2], None]
+        elif s[0] == "REF" and s[1] == "F8":
+            f8_of[current][1] = s[2]
+    assert {c.claim_id: [c.frequency, c.payer_claim_number] for c in claims} == f8_of

@@ -15,10 +15,10 @@ import pytest
 
 from pyx12_oracle import assert_pyx12_clean
 from reconcile_support import (
-    BACKENDS, CONFIG, FIVE_ROWS, TODAY, ack_277ca, bill, claim_of, open_backend, remit, svc, write_rows,
+    BACKENDS, CONFIG, FIVE_ROWS, TODAY, ack_277ca, ack_999, bill, claim_of, open_backend, remit, svc, write_rows,
 )
 from sdohedi import reconcile as rec
-from sdohedi.acks import apply_277ca
+from sdohedi.acks import apply_277ca, apply_999
 from sdohedi.corrections import chain, claim_states
 from sdohedi.models.remit import ClaimPayment
 from sdohedi.pipeline.correct import correct
@@ -176,3 +176,28 @@ def test_refusals_name_the_row_and_the_reason(lg, tmp_path):
     assert refused[("fix.csv", "3", "NEW1", "service_id")].startswith("not billed")
     assert "DOE" not in text and "M1" not in text  # no member data
     assert claim_of(lg, "A1") == a  # nothing moved
+
+
+def test_claim_rejected_by_999_is_billed_again_as_a_new_original(lg, tmp_path):
+    (gs06,) = lg.execute("SELECT gs06 FROM interchanges").fetchone()
+    apply_999(lg, [ack_999(gs06, "R", "R")])  # the whole group: every claim rejected
+    rows = [r for r in FIVE_ROWS if r["service_id"] in ("C1", "E1")]
+    summary, correction = correct([write_rows(tmp_path / "fix.csv", rows)], CONFIG, out_dir=tmp_path / "fix",
+                                  ledger=lg, today=TODAY)
+    assert (summary.billed_rows, summary.rejected_rows, dict(correction.kinds)) == (2, 0, {"new original": 2})
+    [out] = summary.outputs
+    assert_pyx12_clean(Path(out.path).read_bytes())
+    assert sorted(f for _, f, _ in clm_and_f8(Path(out.path))) == ["1", "1"]
+    assert all(f8 is None for _, _, f8 in clm_and_f8(Path(out.path)))
+    # the rejected claims' other lines were not asked for: they stay released, and are not billed
+    assert lg.billed(["A1", "A2", "B1"]) == {}
+
+
+def test_encode_still_bills_a_corrected_service_once(lg, tmp_path):
+    a = claim_of(lg, "A1")
+    rec.apply_remittance(lg, remit("EFT5401", "61.50", [pay_a(a)]))
+    log = write_rows(tmp_path / "fix.csv", corrected_rows())
+    correct([log], CONFIG, out_dir=tmp_path / "fix", ledger=lg, today=TODAY)
+    again = bill(lg, log, tmp_path / "again")
+    assert (again.billed_rows, again.rejected_rows) == (0, 2)
+    assert list(again.reject_reasons) == ["service_id: duplicate"]
