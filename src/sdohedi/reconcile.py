@@ -30,7 +30,8 @@ Claim status after a remittance (the latest remittance for a claim wins, amounts
 - ``paid``: CLP04 > 0 and nothing left to the patient or unpaid beyond contractual (CO) adjustments;
 - ``partial``: CLP04 > 0 but patient responsibility (PR) or other (OA/PI) adjustments remain;
 - ``denied``: CLP02 = 4, or CLP04 = 0 on a processed claim;
-- ``reversed``: CLP02 = 22 (a reversal of a prior payment; its negative amounts net out);
+- ``reversed``: CLP02 = 22 (a reversal of a prior payment; its negative amounts net out); a void
+  claim of it (CLM05-3 8) becomes ``voided`` and its lines are released (:func:`_settle_voids`);
 - CLP01 not in the ledger: recorded as ``unknown claim`` and reported;
 - ``paid amount unknown``: CLP04 could not be read (see ``_outcome``); the claim stays outstanding.
 
@@ -53,7 +54,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from os import PathLike
 
-from .ledger import RECONCILE_TABLES, SqlLedger, legacy_remittance_key, select_in, utc_now
+from .ledger import RECONCILE_TABLES, SqlLedger, legacy_remittance_key, release_lines, select_in, utc_now
 from .models.config import NLEConfig
 from .models.remit import ClaimPayment, Finding, ProviderAdjustment, Remittance, RemittanceClaim
 from .remit835 import balance_findings, iter_835_claims, stream_balance_findings
@@ -286,6 +287,22 @@ def _apply_claims(ledger: SqlLedger, key: tuple[str, str, str], batch: list[Clai
         line_payments)
     ledger.executemany("UPDATE claim_lines SET paid = ?, status = ? WHERE service_id = ? AND claim_id = ?",
                        list(line_updates.values()))
+    _settle_voids(ledger, [u[-1] for u in claim_updates.values() if u[0] == "reversed"], now, result)
+
+
+def _settle_voids(ledger: SqlLedger, reversed_ids: list[str], now: str, result: ApplyResult) -> None:
+    """A void (CLM05-3 8, ``sdohedi correct``) is answered by the payer's reversal of the claim it
+    voids, not by a CLP of its own: once that reversal is applied the void is ``voided`` (no longer
+    outstanding) and its lines are released, so the services can be billed anew (``encode``)."""
+    if not reversed_ids:
+        return
+    voids = sorted(r[0] for r in select_in(
+        ledger, "SELECT claim_id FROM claims WHERE frequency = '8' AND status IN ('submitted', 'accepted')"
+                " AND {in}", "replaces", reversed_ids))
+    for claim_id in voids:
+        ledger.execute("UPDATE claims SET status = 'voided', updated_at = ? WHERE claim_id = ?", (now, claim_id))
+        release_lines(ledger, claim_id, now)
+        result.outcomes["voided"] += 1
 
 
 class _Posting:

@@ -151,15 +151,19 @@ def test_reconcile_follows_the_chain_and_accounts_for_every_cent(chain):
     assert accounted == sum((signed_bpr02(e) for e in chain["eras"] + [chain["era"]]), D(0))
 
 
-def test_correct_refuses_a_claim_awaiting_adjudication_and_exits_1(chain, tmp_path):
-    # the voided lines are on the void claim now, which no 835 adjudicates (the payer answers a void
-    # with the original's reversal only): correcting them again is refused
-    rows = log_rows({chain["lines"][chain["voided"]][0]})
-    result = run("correct", write_log(tmp_path / "again.csv", rows), "--config", CONFIG, "--ledger",
-                 chain["ledger"], "--out", tmp_path / "o")
-    assert result.exit_code == 1, result.output
-    assert "awaiting adjudication" in result.output
+def test_voided_services_are_released_for_encode_not_correct(chain, tmp_path):
+    # the payer's reversal settled the void: its lines are no longer billed, so correct refuses
+    # them (nothing to correct) and encode bills them as a new original
+    rows = log_rows(set(chain["lines"][chain["voided"]]))
+    log = write_log(tmp_path / "again.csv", rows)
+    refused = run("correct", log, "--config", CONFIG, "--ledger", chain["ledger"], "--out", tmp_path / "o")
+    assert refused.exit_code == 1, refused.output
+    assert "service_id: not billed" in refused.output
     assert not list((tmp_path / "o").glob("*.837"))
+    billed = run("encode", log, "--config", CONFIG, "--ledger", chain["ledger"], "--out", tmp_path / "e")
+    assert billed.exit_code == 0, billed.output
+    [path] = sorted((tmp_path / "e").glob("*.837"))
+    assert [s[5].split(":")[2] for s in split(path) if s[0] == "CLM"] == ["1"]
 
 
 def test_correct_without_a_ledger_or_rows_exits_2(tmp_path):

@@ -142,6 +142,14 @@ def test_void_carries_the_claim_as_billed(lg, tmp_path):
         services=[svc("A1", "S5170", "-41.00", "-41.00"), svc("A2", "S5170", "-20.50", "-20.50")])]))
     assert [o["paid"] for o in rec.disbursement(lg, CONFIG) if o["cbo"] == "meals"] == ["0.00"]
     assert rec.unmatched(lg) == [] and accounted(lg) == D(0)
+    # the reversal settles the void: not outstanding, and its services can be billed anew
+    assert lg.claim(void_id)["status"] == "voided"
+    assert void_id not in [o["claim_id"] for o in rec.outstanding(lg, TODAY)]
+    assert lg.billed(["A1", "A2"]) == {}
+    anew = bill(lg, write_rows(tmp_path / "anew.csv", as_billed), tmp_path / "anew")
+    assert (anew.billed_rows, anew.rejected_rows) == (2, 0)
+    [(_, frequency, f8)] = clm_and_f8(Path(anew.outputs[0].path))
+    assert (frequency, f8) == ("1", None)
 
 
 def test_rejected_claim_is_billed_again_as_a_new_original(lg, tmp_path):
