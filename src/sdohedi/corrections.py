@@ -8,7 +8,9 @@ A claim is in one of these states (:func:`claim_states`):
   which ``claims.payer_claim_number`` may hold, is not what the payer adjudicated).
 - ``rejected``: a 999 or 277CA rejected it and no 835 adjudicated it. Its lines were released
   (``sdohedi.acks``); the corrected rows are billed as a new original claim (frequency 1, a new
-  CLM01) that records the rejected claim in ``replaces``.
+  CLM01) that records the rejected claim in ``replaces``. A rejected replacement or void is the
+  exception: the payer never saw it, so its correction corrects the claim it replaced or voided
+  (:func:`correction_target`).
 - ``reversed``: the payer's latest word on it is a reversal (CLP02 22): nothing to replace or void.
 - ``pending``: sent, and neither adjudicated nor rejected yet.
 
@@ -34,6 +36,8 @@ class ClaimState:
     payer_key: str
     payer_claim_number: str | None  # CLP07 of the latest adjudication (adjudicated only)
     status: str  # the ledger's claims.status
+    frequency: str = "1"
+    replaces: str | None = None
 
     def refusal(self) -> str | None:
         """Why this claim cannot be corrected, or None."""
@@ -52,8 +56,8 @@ class ClaimState:
 def claim_states(ledger: SqlLedger, claim_ids: Iterable[str]) -> dict[str, ClaimState]:
     """The state of each claim of ``claim_ids`` the ledger holds."""
     ids = sorted(set(claim_ids))
-    claims = {r[0]: r for r in select_in(ledger, "SELECT claim_id, payer_key, status FROM claims WHERE {in}",
-                                         "claim_id", ids)}
+    claims = {r[0]: r for r in select_in(
+        ledger, "SELECT claim_id, payer_key, status, frequency, replaces FROM claims WHERE {in}", "claim_id", ids)}
     latest: dict[str, tuple] = {}  # claim_id: (applied_at, seq, CLP07) of its latest adjudicating CLP
     for claim_id, code, icn, applied_at, seq in select_in(
             ledger, "SELECT p.claim_id, p.status_code, p.payer_claim_number, r.applied_at, p.seq FROM claim_payments p"
@@ -61,7 +65,7 @@ def claim_states(ledger: SqlLedger, claim_ids: Iterable[str]) -> dict[str, Claim
         if code in ADJUDICATED_CODES and (claim_id not in latest or (applied_at, seq) > latest[claim_id][:2]):
             latest[claim_id] = (applied_at, seq, icn or None)
     out = {}
-    for claim_id, payer_key, status in claims.values():
+    for claim_id, payer_key, status, frequency, replaces in claims.values():
         if status == "reversed":
             state = "reversed"
         elif claim_id in latest:
@@ -71,7 +75,32 @@ def claim_states(ledger: SqlLedger, claim_ids: Iterable[str]) -> dict[str, Claim
         else:
             state = "pending"
         icn = latest[claim_id][2] if state == "adjudicated" else None
-        out[claim_id] = ClaimState(claim_id, state, payer_key, icn, status)
+        out[claim_id] = ClaimState(claim_id, state, payer_key, icn, status, frequency, replaces)
+    return out
+
+
+def correction_target(ledger: SqlLedger, claim_id: str) -> str:
+    """The claim a correction of ``claim_id`` corrects: itself, unless it is a replacement or void a
+    999 or 277CA rejected: the payer never saw it, so its correction is again one of the claim it
+    replaced or voided (the payer's claim, REF*F8 its CLP07), followed back through such rejections."""
+    seen = set()
+    while claim_id not in seen:
+        seen.add(claim_id)
+        state = claim_states(ledger, [claim_id]).get(claim_id)
+        if state is None or state.state != "rejected" or state.frequency not in ("7", "8") or not state.replaces:
+            return claim_id
+        claim_id = state.replaces
+    return claim_id
+
+
+def held_service_ids(ledger: SqlLedger, claim_ids: Iterable[str]) -> dict[str, set[str]]:
+    """{claim_id: service ids it holds now or held before a correction or rejection moved them on}."""
+    ids = sorted(set(claim_ids))
+    out: dict[str, set[str]] = {c: set() for c in ids}
+    for table in ("claim_lines", "line_history"):
+        for claim_id, sid in select_in(ledger, f"SELECT claim_id, service_id FROM {table} WHERE {{in}}", "claim_id",
+                                       ids):
+            out[claim_id].add(sid)
     return out
 
 

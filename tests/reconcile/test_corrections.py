@@ -209,3 +209,20 @@ def test_encode_still_bills_a_corrected_service_once(lg, tmp_path):
     again = bill(lg, log, tmp_path / "again")
     assert (again.billed_rows, again.rejected_rows) == (0, 2)
     assert list(again.reject_reasons) == ["service_id: duplicate"]
+
+
+def test_rejected_replacement_is_corrected_as_the_claim_it_replaced(lg, tmp_path):
+    """The payer never saw a replacement its front end rejected: correcting it again sends another
+    replacement of the claim the payer has (REF*F8 its CLP07), not a new original."""
+    a = claim_of(lg, "A1")
+    rec.apply_remittance(lg, remit("EFT5501", "61.50", [pay_a(a)]))
+    log = write_rows(tmp_path / "fix.csv", corrected_rows())
+    correct([log], CONFIG, out_dir=tmp_path / "fix1", ledger=lg, today=TODAY)
+    rejected = claim_of(lg, "A1")
+    apply_277ca(lg, [ack_277ca(accepted=[], rejected=[rejected])])
+    assert lg.billed(["A1", "A2"]) == {}
+    summary, correction = correct([log], CONFIG, out_dir=tmp_path / "fix2", ledger=lg, today=TODAY)
+    assert (summary.billed_rows, dict(correction.kinds)) == (2, {"replacement": 1})
+    [(third, frequency, f8)] = clm_and_f8(Path(summary.outputs[0].path))
+    assert (frequency, f8) == ("7", "ICN-A9")
+    assert lg.claim(third)["replaces"] == a and claim_of(lg, "A2") == third

@@ -12,7 +12,8 @@ Every row of the log must be of a service id billed before (a new service is bil
   the payer has, it does not change it. The rows of one claim must still form one claim (same
   payer, member, CBO, period, authorization) for the same payer.
 - rejected by a 999 or 277CA (never adjudicated): a new original (frequency 1, new CLM01, no
-  REF*F8), for any of its lines and any payer; the new claim records the rejected one.
+  REF*F8), for any of its lines and any payer; the new claim records the rejected one. A rejected
+  replacement or void is corrected as the claim it replaced or voided (the payer's claim).
 - otherwise (awaiting adjudication, reversed by the payer): refused with the reason.
 
 A refused row goes to rejects.csv naming its file, row, service id and the reason; the rows of a
@@ -26,7 +27,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from ..corrections import billed_lines, claim_states, released_to
+from ..corrections import billed_lines, claim_states, correction_target, held_service_ids, released_to
 from ..ledger import SqlLedger
 from ..models.config import NLEConfig
 from .encode import EncodeSummary, encode
@@ -63,19 +64,29 @@ class Correction:
         for sid in sorted(self.voids - in_log):  # the void's rows are the log's (see the docstring)
             where = "" if sid in billed else "; nor is it billed on any claim"
             reject(Reject(0, sid, "--void", f"not in the log: a void is built from its claim's rows as billed{where}"))
+        targets: dict[str, str] = {}
+
+        def target(claim_id: str) -> str:
+            if claim_id not in targets:
+                targets[claim_id] = correction_target(ledger, claim_id) if claim_id in released_claims else claim_id
+            return targets[claim_id]
+
+        released_claims = set(released.values())
         of_claim: dict[str, list[tuple]] = defaultdict(list)
         for ln in lines:
             claim_id = billed.get(ln[_SID]) or released.get(ln[_SID])
             if claim_id is None:
                 reject(_refuse(ln, "not billed: the ledger has no claim with this service id (bill it with encode)"))
             else:
-                of_claim[claim_id].append(ln)
+                of_claim[target(claim_id)].append(ln)
         states = claim_states(ledger, of_claim)
         held_now = billed_lines(ledger, of_claim)
-        voided = {billed[s] for s in self.voids if s in billed}
+        held_ever = held_service_ids(ledger, of_claim)
+        voided = {target(billed.get(s) or released[s]) for s in self.voids if s in billed or s in released}
         for claim_id in sorted(of_claim):
             rows = of_claim[claim_id]
-            reason, frequency = _decide(states[claim_id], claim_id in voided, rows, held_now.get(claim_id, []))
+            reason, frequency = _decide(states[claim_id], claim_id in voided, rows, held_now.get(claim_id, []),
+                                        held_ever[claim_id])
             if reason:
                 for ln in rows:
                     reject(_refuse(ln, reason))
@@ -92,8 +103,9 @@ def _refuse(line: tuple, reason: str) -> Reject:
     return Reject(line[L["row_number"]], line[_SID], "service_id", reason, line[L["file"]])
 
 
-def _decide(state, void: bool, rows: list[tuple], held: list[tuple]) -> tuple[str | None, str]:
-    """(why the claim's ``rows`` cannot correct it, or None; the correcting claim's frequency)."""
+def _decide(state, void: bool, rows: list[tuple], held: list[tuple], held_ever: set[str]) -> tuple[str | None, str]:
+    """(why the claim's ``rows`` cannot correct it, or None; the correcting claim's frequency).
+    ``held``: the claim's lines now, as billed; ``held_ever``: the service ids it has held."""
     claim_id = state.claim_id
     refusal = state.refusal()
     if refusal:
@@ -104,7 +116,7 @@ def _decide(state, void: bool, rows: list[tuple], held: list[tuple]) -> tuple[st
                     "its rows are billed again as a new original without --void"), ""
         return None, "1"
     kind = "void" if void else "replacement"
-    missing = sorted({h[0] for h in held} - {ln[_SID] for ln in rows})
+    missing = sorted(held_ever - {ln[_SID] for ln in rows})
     if missing:
         shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
         return (f"incomplete {kind}: a {kind} covers the whole claim {claim_id}, whose service ids {shown} "
@@ -118,6 +130,8 @@ def _decide(state, void: bool, rows: list[tuple], held: list[tuple]) -> tuple[st
     if void:
         as_billed = {h[0]: h[1:] for h in held}
         for ln in rows:
+            if ln[_SID] not in as_billed:
+                continue  # on a rejected replacement or void of the claim once: the ledger kept no values
             now = tuple(ln[L[f]] for f in _AS_BILLED)
             differ = [f for f, a, b in zip(_AS_BILLED, now, as_billed[ln[_SID]]) if a != b]
             if differ:
