@@ -213,8 +213,10 @@ def _apply_claims(ledger: SqlLedger, key: tuple[str, str, str], batch: list[Clai
     one chunk of ``Dialect.where_in``: a few statements for them all (one per claim made PostgreSQL
     slow). The ledger holds what earlier chunks wrote: a claim met again adds to it, as claim by
     claim did. ``key``: (remittance key, TRN03, TRN02)."""
+    redirect = _reversal_targets(ledger, batch)
     # every claim locked first, in one order (PostgreSQL; see lock_claims)
-    ids = {c.claim_id for c in batch if c.claim_id is not None}  # an unreadable CLP01 matches nothing
+    # an unreadable CLP01 matches nothing
+    ids = {c.claim_id for c in batch if c.claim_id is not None} | set(redirect.values())
     ledger.lock_claims(ids)
     claims = {r[0]: r for r in select_in(
         ledger, "SELECT claim_id, paid, patient_responsibility FROM claims WHERE {in}", "claim_id", ids)}
@@ -232,7 +234,7 @@ def _apply_claims(ledger: SqlLedger, key: tuple[str, str, str], batch: list[Clai
     claim_payments: list[tuple] = []
     line_payments: list[tuple] = []
     for seq, c in enumerate(batch, first):
-        claim_id = c.claim_id
+        claim_id = redirect.get((c.claim_id, c.payer_claim_number), c.claim_id)
         row = claims.get(claim_id) if claim_id is not None else None
         outcome = _outcome(c)
         matched = row is not None
@@ -303,6 +305,32 @@ def _settle_voids(ledger: SqlLedger, reversed_ids: list[str], now: str, result: 
         ledger.execute("UPDATE claims SET status = 'voided', updated_at = ? WHERE claim_id = ?", (now, claim_id))
         release_lines(ledger, claim_id, now)
         result.outcomes["voided"] += 1
+
+
+def _reversal_targets(ledger: SqlLedger, batch: list[ClaimPayment]) -> dict[tuple[str, str], str]:
+    """{(CLP01, CLP07): claim} for reversals (CLP02 22) that name a correction of ours (CLP01 = the
+    replacement's or void's CLM01, as some payers echo it) but reverse the claim it corrected (CLP07 =
+    the CLP07 an earlier 835 gave a claim back along its ``replaces`` chain): that claim is reversed,
+    so its CBO's payment nets out and the correction's own payment stays the correction's."""
+    asked = {(c.claim_id, c.payer_claim_number) for c in batch
+             if c.status_code == "22" and c.claim_id is not None and c.payer_claim_number}
+    if not asked:
+        return {}
+    replaces = dict(select_in(ledger, "SELECT claim_id, replaces FROM claims WHERE replaces IS NOT NULL AND {in}",
+                              "claim_id", {claim_id for claim_id, _ in asked}))
+    out = {}
+    for claim_id, icn in sorted(asked):
+        seen = {claim_id}
+        earlier = replaces.get(claim_id)
+        while earlier and earlier not in seen:
+            seen.add(earlier)
+            if ledger.execute("SELECT 1 FROM claim_payments WHERE claim_id = ? AND matched = 1 AND status_code <> '22'"
+                              " AND payer_claim_number = ?", (earlier, icn)).fetchone():
+                out[(claim_id, icn)] = earlier
+                break
+            row = ledger.execute("SELECT replaces FROM claims WHERE claim_id = ?", (earlier,)).fetchone()
+            earlier = row[0] if row else None
+    return out
 
 
 class _Posting:

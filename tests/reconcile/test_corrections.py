@@ -226,3 +226,26 @@ def test_rejected_replacement_is_corrected_as_the_claim_it_replaced(lg, tmp_path
     [(third, frequency, f8)] = clm_and_f8(Path(summary.outputs[0].path))
     assert (frequency, f8) == ("7", "ICN-A9")
     assert lg.claim(third)["replaces"] == a and claim_of(lg, "A2") == third
+
+
+def test_reversal_naming_the_replacement_reverses_the_claim_it_replaced(lg, tmp_path):
+    """Some payers echo the replacement's CLM01 on the reversal too; its CLP07 is the original's."""
+    a = claim_of(lg, "A1")
+    rec.apply_remittance(lg, remit("EFT5601", "61.50", [pay_a(a)]))
+    correct([write_rows(tmp_path / "fix.csv", corrected_rows())], CONFIG, out_dir=tmp_path / "fix", ledger=lg,
+            today=TODAY)
+    new_id = claim_of(lg, "A1")
+    reversal = ClaimPayment(claim_id=new_id, status_code="22", charge=D("-61.50"), paid=D("-61.50"),
+                            payer_claim_number="ICN-A9", services=[svc("A1", "S5170", "-41.00", "-41.00"),
+                                                                   svc("A2", "S5170", "-20.50", "-20.50")])
+    paid = ClaimPayment(claim_id=new_id, status_code="1", charge=D("51.25"), paid=D("51.25"),
+                        payer_claim_number="ICN-A10", services=[svc("A1", "S5170", "30.75", "30.75"),
+                                                                svc("A2", "S5170", "20.50", "20.50")])
+    result = rec.apply_remittance(lg, remit("EFT5602", "-10.25", [reversal, paid]))
+    assert result.unmatched_lines == 0
+    assert (lg.claim(a)["status"], lg.claim(a)["paid"]) == ("reversed", "0.00")
+    assert (lg.claim(new_id)["status"], lg.claim(new_id)["paid"]) == ("paid", "51.25")
+    assert sorted(lg.execute("SELECT service_id, paid FROM claim_lines WHERE claim_id = ?", (new_id,)).fetchall()) == [
+        ("A1", "30.75"), ("A2", "20.50")]
+    assert [o["paid"] for o in rec.disbursement(lg, CONFIG) if o["cbo"] == "meals"] == ["51.25"]
+    assert rec.unmatched(lg) == [] and accounted(lg) == D("51.25")
