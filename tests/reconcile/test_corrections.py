@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
+import uuid
 from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pyx12_oracle import assert_pyx12_clean
 from reconcile_support import (
@@ -20,8 +24,10 @@ from reconcile_support import (
 from sdohedi import reconcile as rec
 from sdohedi.acks import apply_277ca, apply_999
 from sdohedi.corrections import chain, claim_states
+from sdohedi.ledger import Ledger
 from sdohedi.models.remit import ClaimPayment
 from sdohedi.pipeline.correct import correct
+from test_reconcile_invariant import as_835, plain_bpr02, remittances_to_us
 
 
 def segments(path: Path) -> list[list[str]]:
@@ -249,3 +255,44 @@ def test_reversal_naming_the_replacement_reverses_the_claim_it_replaced(lg, tmp_
         ("A1", "30.75"), ("A2", "20.50")]
     assert [o["paid"] for o in rec.disbursement(lg, CONFIG) if o["cbo"] == "meals"] == ["51.25"]
     assert rec.unmatched(lg) == [] and accounted(lg) == D("51.25")
+
+
+@pytest.fixture(scope="module")
+def corrected_template(tmp_path_factory):
+    """A SQLite ledger with the five rows billed, claim A paid (CLP07 ICN-A9) and replaced by A'
+    (A1, A2 moved to it), copied per example."""
+    tmp = tmp_path_factory.mktemp("corrected")
+    with Ledger(tmp / "template.sqlite") as ledger:
+        bill(ledger, write_rows(tmp / "log.csv", FIVE_ROWS), tmp / "out")
+        a = claim_of(ledger, "A1")
+        rec.apply_remittance(ledger, remit("EFT5701", "61.50", [pay_a(a)]))
+        correct([write_rows(tmp / "fix.csv", corrected_rows())], CONFIG, out_dir=tmp / "fix", ledger=ledger,
+                today=TODAY)
+        claims = {sid: claim_of(ledger, sid) for sid in ("A1", "A2", "B1", "C1", "E1")}
+    return tmp / "template.sqlite", a, claims
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_every_cent_of_bpr02_lands_in_a_report_across_a_correction(corrected_template, tmp_path, data):
+    """Generated 835s (balanced or not) whose claims are the original A (reversed or not, under its
+    CLP07 or not), its replacement, our other claims or none of ours: BPR02 (a plain split) is
+    accounted for by the reports to the cent, and A's lines are matched on A as on its replacement."""
+    template, a, claims = corrected_template
+    remits = data.draw(remittances_to_us({**claims, "A1": data.draw(st.sampled_from([a, claims["A1"]]))}))
+    remits = [r.model_copy(update={"claims": [
+        c.model_copy(update={"status_code": "22", "payer_claim_number": data.draw(st.sampled_from(["ICN-A9", "X"]))})
+        if data.draw(st.booleans()) else c for c in r.claims]}) for r in remits]
+    era = tmp_path / f"{uuid.uuid4().hex}.835"
+    era.write_text(as_835(remits))
+    ledger = tmp_path / f"{uuid.uuid4().hex}.sqlite"
+    shutil.copy(template, ledger)
+    with Ledger(ledger) as lg:
+        first = accounted(lg)
+        result = rec.apply_835_file(lg, era)
+        assert result.error is None and result.applied == len(remits)
+        assert accounted(lg) - first == plain_bpr02(era.read_text())
+        # A1 and A2 are the lines of both A (before) and its replacement (now): never unmatched on them
+        assert lg.execute("SELECT COUNT(*) FROM line_payments WHERE claim_id IN (?, ?) AND service_id IN ('A1', 'A2')"
+                          " AND matched = 0", (a, claims["A1"])).fetchone() == (0,)
