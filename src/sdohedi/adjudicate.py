@@ -159,8 +159,9 @@ def reversal_of(payment: ClaimPayment) -> ClaimPayment:
     return payment.model_copy(update={
         "status_code": "22", "charge": neg(payment.charge), "paid": neg(payment.paid),
         "patient_responsibility": neg(payment.patient_responsibility), "adjustments": adjs(payment.adjustments),
-        "services": [s.model_copy(update={"charge": neg(s.charge), "paid": neg(s.paid), "adjustments": adjs(s.adjustments)})
-                     for s in payment.services], "position": None})
+        "services": [s.model_copy(update={"charge": neg(s.charge), "paid": neg(s.paid),
+                                          "adjustments": adjs(s.adjustments)}) for s in payment.services],
+        "position": None})
 
 
 def _unknown_original(claim: Claim, rules: PayerRules, payer_claim_number: str) -> ClaimPayment:

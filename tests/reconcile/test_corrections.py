@@ -61,7 +61,8 @@ def pay_a(claim_a: str) -> ClaimPayment:
 
 def corrected_rows(units_a1: str = "3"):
     """Claim A's rows with A1's units corrected (4 -> 3: 30.75), the rest as billed."""
-    return [dict(r, units=units_a1) if r["service_id"] == "A1" else r for r in FIVE_ROWS if r["service_id"] in ("A1", "A2")]
+    return [dict(r, units=units_a1) if r["service_id"] == "A1" else r
+            for r in FIVE_ROWS if r["service_id"] in ("A1", "A2")]
 
 
 @pytest.fixture(params=BACKENDS)
