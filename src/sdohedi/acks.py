@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .ack999.reader import read_999
-from .ledger import SqlLedger, utc_now
+from .ledger import SqlLedger, release_lines, utc_now
 from .models.remit import Finding
 from .reconcile import ApplyResult, take_turn
 from .status277.reader import read_277ca
@@ -45,12 +45,6 @@ def _refuse_incomplete(kind: str, findings, segments: int) -> None:
 def _unmatched(message: str, position: int | None, segment: str, element: int) -> Finding:
     return Finding(severity="error", rule="ack-unmatched", message=message, position=position, segment=segment,
                    element=element)
-
-
-def _release_lines(ledger: SqlLedger, claim_id: str, now: str) -> None:
-    ledger.execute("INSERT INTO line_history(service_id, claim_id, replaced_at)"
-                   " SELECT service_id, claim_id, ? FROM claim_lines WHERE claim_id = ?", (now, claim_id))
-    ledger.execute("DELETE FROM claim_lines WHERE claim_id = ?", (claim_id,))
 
 
 def apply_999(ledger: SqlLedger, chunks: Iterable[bytes]) -> ApplyResult:
@@ -96,7 +90,7 @@ def apply_999(ledger: SqlLedger, chunks: Iterable[bytes]) -> ApplyResult:
                         if status in REJECTED_999:
                             q("UPDATE claims SET status = 'rejected', ack_status = ?, ack_codes = ?,"
                               " updated_at = ? WHERE claim_id = ?", (f"999-{status}", "", now, claim_id))
-                            _release_lines(ledger, claim_id, now)
+                            release_lines(ledger, claim_id, now)
                             result.outcomes["rejected (999)"] += 1
                         else:
                             q("UPDATE claims SET ack_status = ?, updated_at = ? WHERE claim_id = ?",
@@ -139,7 +133,7 @@ def apply_277ca(ledger: SqlLedger, chunks: Iterable[bytes]) -> ApplyResult:
                 q("UPDATE claims SET status = 'rejected', ack_status = '277CA-rejected', ack_codes = ?,"
                   " payer_claim_number = COALESCE(?, payer_claim_number), updated_at = ? WHERE claim_id = ?",
                   (codes, c.payer_claim_number, now, c.patient_control_number))
-                _release_lines(ledger, c.patient_control_number, now)
+                release_lines(ledger, c.patient_control_number, now)
                 result.outcomes["rejected (277CA)"] += 1
             elif status == "accepted":
                 new_status = "accepted" if row[0] == "submitted" else row[0]

@@ -10,7 +10,13 @@ Rules (per service line, in this order):
 6. paid = allowed - copay. Every line balances: charge - sum(CAS) = paid.
 A claim is CLP02 1 (processed as primary) when anything was allowed, 4 (denied) otherwise;
 CLP03 = sum of charges, CLP04 = sum paid, CLP05 = sum PR; CLP07 is a payer claim number made
-from the 835's control numbers. BPR02 = sum CLP04 (no PLB), so the 835 balances.
+from the 835's control numbers. BPR02 = sum CLP04 (no PLB), so the 835 balances; when the sum is
+negative (reversals take back more than is paid) BPR03 is D and BPR02 its absolute value.
+Corrections, given the payer's earlier 835s (``prior``: CLP07 -> the claim as adjudicated): a
+replacement (CLM05-3 7) or void (8) whose REF*F8 names a CLP07 there first gets that claim's
+reversal (CLP02 22, CLP01 and CLP07 as before, every amount negated); a replacement is then
+adjudicated as above, a void is not. A 7 or 8 whose REF*F8 names nothing known is denied whole,
+CO-129 (prior processing information incorrect).
 CLP06 is the 837P's SBR09 when that is also a CLP06 code; SBR09 has codes CLP06 lacks (CI, BL,
 FI, 11), and for those the payer's own ``filing_indicator`` stands (``filing_indicator_of``).
 """
@@ -142,11 +148,53 @@ def adjudicate_claim(claim: Claim, rules: PayerRules, payer_claim_number: str) -
     )
 
 
+def reversal_of(payment: ClaimPayment) -> ClaimPayment:
+    """The payer's reversal (CLP02 22) of a claim it adjudicated: the same claim, amounts negated."""
+    def neg(x):
+        return None if x is None else -x
+
+    def adjs(adjustments):
+        return [a.model_copy(update={"amount": neg(a.amount)}) for a in adjustments]
+
+    return payment.model_copy(update={
+        "status_code": "22", "charge": neg(payment.charge), "paid": neg(payment.paid),
+        "patient_responsibility": neg(payment.patient_responsibility), "adjustments": adjs(payment.adjustments),
+        "services": [s.model_copy(update={"charge": neg(s.charge), "paid": neg(s.paid),
+                                          "adjustments": adjs(s.adjustments)}) for s in payment.services],
+        "position": None})
+
+
+def _unknown_original(claim: Claim, rules: PayerRules, payer_claim_number: str) -> ClaimPayment:
+    """A replacement or void whose REF*F8 names no claim this payer adjudicated: denied, CO-129."""
+    payment = adjudicate_claim(claim, rules, payer_claim_number)
+    return payment.model_copy(update={"status_code": "4", "paid": Decimal(0), "patient_responsibility": Decimal(0),
+                                      "services": [s.model_copy(update={"paid": Decimal(0), "adjustments": [
+                                          Adjustment(group="CO", reason="129", amount=s.charge)]})
+                                          for s in payment.services]})
+
+
+def _answer(claim: Claim, rules: PayerRules, payer_claim_number: str,
+            prior: dict[str, ClaimPayment]) -> list[ClaimPayment]:
+    if claim.frequency not in ("7", "8"):
+        return [adjudicate_claim(claim, rules, payer_claim_number)]
+    original = prior.get(claim.payer_claim_number or "")
+    if original is None:
+        return [_unknown_original(claim, rules, payer_claim_number)]
+    out = [reversal_of(original)]
+    if claim.frequency == "7":
+        out.append(adjudicate_claim(claim, rules, payer_claim_number))
+    return out
+
+
 def adjudicate(claims: Iterable[Claim], rules: PayerRules, *, payee_name: str, payee_npi: str | None,
-               payee_tax_id: str | None, receiver_id: str, control_number: int, payment_date: dt.date) -> Remittance:
-    """One 835 transaction paying ``claims`` (all to one payee)."""
-    payments = [adjudicate_claim(c, rules, f"{control_number:09d}{n:05d}") for n, c in enumerate(claims, 1)]
-    total = sum((p.paid for p in payments), Decimal(0))
+               payee_tax_id: str | None, receiver_id: str, control_number: int, payment_date: dt.date,
+               prior: dict[str, ClaimPayment] | None = None) -> Remittance:
+    """One 835 transaction paying ``claims`` (all to one payee); ``prior``: CLP07 -> an earlier
+    adjudication, which a replacement or void of it reverses."""
+    payments = [p for n, c in enumerate(claims, 1)
+                for p in _answer(c, rules, f"{control_number:09d}{n:05d}", prior or {})]
+    signed = sum((p.paid for p in payments), Decimal(0))
+    total = abs(signed)
     a = rules.address
     payee = (Payee(name=payee_name, id_qualifier="XX", id=payee_npi) if payee_npi
              else Payee(name=payee_name, id_qualifier="FI", id=payee_tax_id or "000000000"))
@@ -155,7 +203,7 @@ def adjudicate(claims: Iterable[Claim], rules: PayerRules, *, payee_name: str, p
         interchange_receiver_id=receiver_id, group_control_number=str(control_number),
         application_sender=rules.payer_id, application_receiver=receiver_id, version="005010X221A1",
         transaction_control_number="0001", handling_code="I" if total > 0 else "H", total_payment=total,
-        credit_debit="C", payment_method=rules.payment_method if total > 0 else "NON", payment_date=payment_date,
+        credit_debit="D" if signed < 0 else "C", payment_method=rules.payment_method if total > 0 else "NON", payment_date=payment_date,
         trace_number=f"{control_number:09d}", trace_payer_id="1" + rules.tax_id,
         payer=Payer(name=rules.name, address=Address(line1=a["line1"], city=a["city"], state=a["state"],
                                                      postal_code=a["zip"]),

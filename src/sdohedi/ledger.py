@@ -407,6 +407,14 @@ class BaseLedger:
                          [(sender_id, isa13, gs06, st) for st in st02s])
 
 
+def release_lines(ledger: Any, claim_id: str, now: str) -> None:
+    """Inside a transaction: the claim's lines are no longer billed on it (a 999 or 277CA rejected
+    it, or the payer reversed the claim it voids); where they were stays in ``line_history``."""
+    ledger.execute("INSERT INTO line_history(service_id, claim_id, replaced_at)"
+                   " SELECT service_id, claim_id, ? FROM claim_lines WHERE claim_id = ?", (now, claim_id))
+    ledger.execute("DELETE FROM claim_lines WHERE claim_id = ?", (claim_id,))
+
+
 def is_postgres_url(spec: str | Path) -> bool:
     return str(spec).startswith(("postgresql://", "postgres://"))
 

@@ -1,7 +1,12 @@
 """Reconciliation: apply 835 remittances to the ledger and work out what each CBO is owed.
 
 Matching: CLP01 = CLM01 (the claim id we sent), SVC REF*6R = service_id (the line control
-number we sent). Applying is idempotent: a remittance is keyed by its content (``remittance_key``:
+number we sent). A corrected claim (``sdohedi correct``) is matched on its own: the replacement's
+CLP01 is its new CLM01, and the payer's reversal (CLP02 22) of the claim it replaced names the
+replaced claim and that claim's lines, which moved to the replacement (their former claim is kept
+in ``line_history``): the reversal's money goes to the replaced claim's CBO, netting out what it
+was paid, and the replacement's payment to the replacement's, so no line's money counts twice
+and none is unmatched. Applying is idempotent: a remittance is keyed by its content (``remittance_key``:
 the sha256 of its ST..SE text without the ST02/SE02 control numbers, see :func:`content_keys`),
 so the same 835 applied twice changes nothing the second time, also when it comes again in
 another interchange; a different remittance that reuses a trace number (TRN02) is applied too,
@@ -25,7 +30,8 @@ Claim status after a remittance (the latest remittance for a claim wins, amounts
 - ``paid``: CLP04 > 0 and nothing left to the patient or unpaid beyond contractual (CO) adjustments;
 - ``partial``: CLP04 > 0 but patient responsibility (PR) or other (OA/PI) adjustments remain;
 - ``denied``: CLP02 = 4, or CLP04 = 0 on a processed claim;
-- ``reversed``: CLP02 = 22 (a reversal of a prior payment; its negative amounts net out);
+- ``reversed``: CLP02 = 22 (a reversal of a prior payment; its negative amounts net out); a void
+  claim of it (CLM05-3 8) becomes ``voided`` and its lines are released (:func:`_settle_voids`);
 - CLP01 not in the ledger: recorded as ``unknown claim`` and reported;
 - ``paid amount unknown``: CLP04 could not be read (see ``_outcome``); the claim stays outstanding.
 
@@ -48,7 +54,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from os import PathLike
 
-from .ledger import RECONCILE_TABLES, SqlLedger, legacy_remittance_key, select_in, utc_now
+from .ledger import RECONCILE_TABLES, SqlLedger, legacy_remittance_key, release_lines, select_in, utc_now
 from .models.config import NLEConfig
 from .models.remit import ClaimPayment, Finding, ProviderAdjustment, Remittance, RemittanceClaim
 from .remit835 import balance_findings, iter_835_claims, stream_balance_findings
@@ -216,8 +222,10 @@ def _apply_claims(ledger: SqlLedger, key: tuple[str, str, str], batch: list[Clai
     one chunk of ``Dialect.where_in``: a few statements for them all (one per claim made PostgreSQL
     slow). The ledger holds what earlier chunks wrote: a claim met again adds to it, as claim by
     claim did. ``key``: (remittance key, TRN03, TRN02)."""
+    redirect = _reversal_targets(ledger, batch)
     # every claim locked first, in one order (PostgreSQL; see lock_claims)
-    ids = {c.claim_id for c in batch if c.claim_id is not None}  # an unreadable CLP01 matches nothing
+    # an unreadable CLP01 matches nothing
+    ids = {c.claim_id for c in batch if c.claim_id is not None} | set(redirect.values())
     ledger.lock_claims(ids)
     claims = {r[0]: r for r in select_in(
         ledger, "SELECT claim_id, paid, patient_responsibility FROM claims WHERE {in}", "claim_id", ids)}
@@ -225,6 +233,9 @@ def _apply_claims(ledger: SqlLedger, key: tuple[str, str, str], batch: list[Clai
     lines = {r[0]: r for r in select_in(
         ledger, "SELECT service_id, claim_id, paid FROM claim_lines WHERE {in}" + ledger.dialect.for_update,
         "claim_id", claims)}
+    # lines these claims held before a correction moved them on (line_history): a payer's reversal
+    # of a replaced or voided claim names them, and they are that claim's, to its CBO, not unmatched
+    held = set(select_in(ledger, "SELECT service_id, claim_id FROM line_history WHERE {in}", "claim_id", claims))
     # a claim or a line can come more than once (a reversal and its correction): each time adds to
     # the amounts (exact decimals in TEXT) as updated so far; the last update is written
     claim_updates: dict[str, tuple] = {}  # claim_id: (status, paid, patient resp., payer claim no., ...)
@@ -232,7 +243,7 @@ def _apply_claims(ledger: SqlLedger, key: tuple[str, str, str], batch: list[Clai
     claim_payments: list[tuple] = []
     line_payments: list[tuple] = []
     for seq, c in enumerate(batch, first):
-        claim_id = c.claim_id
+        claim_id = redirect.get((c.claim_id, c.payer_claim_number), c.claim_id)
         row = claims.get(claim_id) if claim_id is not None else None
         outcome = _outcome(c)
         matched = row is not None
@@ -258,10 +269,13 @@ def _apply_claims(ledger: SqlLedger, key: tuple[str, str, str], batch: list[Clai
             line = lines.get(sid) if matched and sid else None
             if line is not None and line[1] != claim_id:
                 line = None  # another claim's line
-            line_payments.append(key + (seq, lseq, _text(claim_id), sid, int(line is not None),
+            was_held = line is None and matched and sid is not None and (sid, claim_id) in held
+            line_payments.append(key + (seq, lseq, _text(claim_id), sid, int(line is not None or was_held),
                                         _text(s.procedure_code), _text(s.charge), _text(s.paid),
                                         _adj_json(s.adjustments),
                                         _remarks_json([r.code for r in s.remarks if r.qualifier == "HE"])))
+            if was_held:
+                continue  # the line's row is its current claim's: this payment stays in line_payments
             if line is None:
                 result.unmatched_lines += 1
                 continue
@@ -286,6 +300,48 @@ def _apply_claims(ledger: SqlLedger, key: tuple[str, str, str], batch: list[Clai
         line_payments)
     ledger.executemany("UPDATE claim_lines SET paid = ?, status = ? WHERE service_id = ? AND claim_id = ?",
                        list(line_updates.values()))
+    _settle_voids(ledger, [u[-1] for u in claim_updates.values() if u[0] == "reversed"], now, result)
+
+
+def _settle_voids(ledger: SqlLedger, reversed_ids: list[str], now: str, result: ApplyResult) -> None:
+    """A void (CLM05-3 8, ``sdohedi correct``) is answered by the payer's reversal of the claim it
+    voids, not by a CLP of its own: once that reversal is applied the void is ``voided`` (no longer
+    outstanding) and its lines are released, so the services can be billed anew (``encode``)."""
+    if not reversed_ids:
+        return
+    voids = sorted(r[0] for r in select_in(
+        ledger, "SELECT claim_id FROM claims WHERE frequency = '8' AND status IN ('submitted', 'accepted')"
+                " AND {in}", "replaces", reversed_ids))
+    for claim_id in voids:
+        ledger.execute("UPDATE claims SET status = 'voided', updated_at = ? WHERE claim_id = ?", (now, claim_id))
+        release_lines(ledger, claim_id, now)
+        result.outcomes["voided"] += 1
+
+
+def _reversal_targets(ledger: SqlLedger, batch: list[ClaimPayment]) -> dict[tuple[str, str], str]:
+    """{(CLP01, CLP07): claim} for reversals (CLP02 22) that name a correction of ours (CLP01 = the
+    replacement's or void's CLM01, as some payers echo it) but reverse the claim it corrected (CLP07 =
+    the CLP07 an earlier 835 gave a claim back along its ``replaces`` chain): that claim is reversed,
+    so its CBO's payment nets out and the correction's own payment stays the correction's."""
+    asked = {(c.claim_id, c.payer_claim_number) for c in batch
+             if c.status_code == "22" and c.claim_id is not None and c.payer_claim_number}
+    if not asked:
+        return {}
+    replaces = dict(select_in(ledger, "SELECT claim_id, replaces FROM claims WHERE replaces IS NOT NULL AND {in}",
+                              "claim_id", {claim_id for claim_id, _ in asked}))
+    out = {}
+    for claim_id, icn in sorted(asked):
+        seen = {claim_id}
+        earlier = replaces.get(claim_id)
+        while earlier and earlier not in seen:
+            seen.add(earlier)
+            if ledger.execute("SELECT 1 FROM claim_payments WHERE claim_id = ? AND matched = 1 AND status_code <> '22'"
+                              " AND payer_claim_number = ?", (earlier, icn)).fetchone():
+                out[(claim_id, icn)] = earlier
+                break
+            row = ledger.execute("SELECT replaces FROM claims WHERE claim_id = ?", (earlier,)).fetchone()
+            earlier = row[0] if row else None
+    return out
 
 
 class _Posting:

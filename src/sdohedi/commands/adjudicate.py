@@ -14,7 +14,7 @@ from ..adjudicate import adjudicate, load_rules
 from ..claims837p.reader import Reader837P
 from ..models.config import ConfigError
 from ..pipeline.files import atomic_text_file
-from ..remit835 import write_835
+from ..remit835 import parse_835_file, write_835
 from ..validate import Validator
 from ..x12 import X12Error, read_chunks
 
@@ -28,7 +28,10 @@ from ..x12 import X12Error, read_chunks
               help="ISA13/GS06 of the 835 (the 999 uses the same number).")
 @click.option("--payment-date", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="BPR16 (default: today).")
-def command(claims_file, rules_path, out_835, out_999, control_number, payment_date):
+@click.option("--prior-835", "prior_835", multiple=True, type=click.Path(dir_okay=False, exists=True),
+              help="An 835 this payer sent before (repeatable): a replacement or void claim whose REF*F8 names "
+                   "one of its CLP07 gets that claim's reversal (CLP02 22).")
+def command(claims_file, rules_path, out_835, out_999, control_number, payment_date, prior_835):
     """Adjudicate CLAIMS_FILE (837P) against --rules; write a 999 and a balanced 835.
 
     Claims in transaction sets the 999 rejects are not adjudicated; when no claim is left, no 835
@@ -39,6 +42,16 @@ def command(claims_file, rules_path, out_835, out_999, control_number, payment_d
     try:
         rules = load_rules(rules_path)
     except ConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    prior = {}
+    try:
+        for path in prior_835:
+            for remittance in parse_835_file(path):
+                for c in remittance.claims:
+                    if c.payer_claim_number and c.status_code != "22":
+                        prior[c.payer_claim_number] = c
+    except X12Error as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     validator = Validator(keep_results=True)
@@ -88,11 +101,11 @@ def command(claims_file, rules_path, out_835, out_999, control_number, payment_d
         problems += 1
     remits = [
         adjudicate(claims, rules, payee_name=name, payee_npi=npi, payee_tax_id=tin, receiver_id=receiver or "UNKNOWN",
-                   control_number=control_number * 1000 + n, payment_date=stamp.date())
+                   control_number=control_number * 1000 + n, payment_date=stamp.date(), prior=prior)
         for n, ((name, npi, tin), claims) in enumerate(sorted(by_payee.items(), key=lambda kv: kv[0][0] or ""), 1)
     ]
     n_claims = sum(len(r.claims) for r in remits)
-    paid = sum((r.total_payment for r in remits), 0)
+    paid = sum((-r.total_payment if r.credit_debit == "D" else r.total_payment for r in remits), 0)
     if remits:
         with atomic_text_file(out_835, newline="") as f:
             write_835(remits, f.write, sender_id=rules.payer_id, receiver_id=receiver or "UNKNOWN",

@@ -146,11 +146,14 @@ def encode(
     run_size: int = 50_000,
     max_lines_per_file: int | None = None,
     authorizations: AuthorizationBook | None = None,
+    correction=None,
 ) -> EncodeSummary:
     """Encode service logs. ``max_lines_per_file`` splits a payer's lines into several
     interchanges of at most that many lines (at claim-group boundaries, see ``units``).
     ``authorizations``: the prior authorizations lines are billed under and counted against
-    (see ``pipeline.authorizations``)."""
+    (see ``pipeline.authorizations``).
+    ``correction`` (``sdohedi.pipeline.correct.Correction``, for ``sdohedi correct``) admits the
+    checked lines instead of the ledger's billed-once rule: they correct claims already billed."""
     summary = EncodeSummary(dry_run=dry_run)
     out = Path(out_dir) if out_dir is not None else None
     if out is not None and not dry_run:
@@ -166,7 +169,8 @@ def encode(
     try:
         lines_per_payer: Counter = Counter()
         pending: list[tuple] = []
-        payer_claim_numbers: dict[str, str] = {}
+        payer_claim_numbers: dict[str, str] = correction.icns if correction is not None else {}
+        frequencies = correction.frequencies if correction is not None else None
 
         def flush_pending() -> None:
             # A service_id taken earlier in this run first, then one the ledger has billed.
@@ -177,6 +181,11 @@ def encode(
                     fresh.append(line)
                 else:
                     rejects(duplicate_in_run(line[_ROW], line[_SERVICE_ID], first, line[_FILE]))
+            if correction is not None:
+                for line in fresh:
+                    correction.admit(line)
+                pending.clear()
+                return
             billed = ledger.billed(line[_SERVICE_ID] for line in fresh) if ledger else {}
             for line in fresh:
                 line = admit_line(line, billed, resubmit=resubmit, ledger=ledger, icns=payer_claim_numbers,
@@ -205,6 +214,10 @@ def encode(
                     flush_pending()
         flush_pending()
         seen.close()
+        if correction is not None:
+            for line in correction.finish(rejects):
+                sorter.add(line)
+                lines_per_payer[line[0]] += 1
         if progress:
             progress(summary.rows % 10_000)
         if held is not None:
@@ -219,7 +232,8 @@ def encode(
         for payer_key in sorted(plan):
             for unit_lines, n_lines in zip(split_sorted(lines, plan[payer_key]), plan[payer_key]):
                 output = _write_payer(payer_key, unit_lines, n_lines, config, parties, out, ledger,
-                                      dry_run, rejects, payer_claim_numbers, timestamp, summary, book)
+                                      dry_run, rejects, payer_claim_numbers, timestamp, summary, book,
+                                      frequencies)
                 summary.outputs.append(output)
                 summary.billed_rows += output.lines
         summary.rejects_path = rejects.finish()
@@ -354,6 +368,7 @@ def write_unit(
     reject: Callable[[Reject], None],
     payer_claim_numbers: dict[str, str],
     record: Callable[[tuple, list[tuple]], None] | None = None,
+    frequencies: dict[str, str] | None = None,
 ):
     """Write one interchange (one unit) from its sorted lines. ``record(claim_row, line_rows)`` is
     called for each claim before it is written, with the rows the ledger keeps for it (see
@@ -387,7 +402,7 @@ def write_unit(
             yield c
 
     claims = build_claims(lines, parties, next_claim_id, max_lines=ic.max_lines_per_claim, reject=reject,
-                          payer_claim_numbers=payer_claim_numbers)
+                          payer_claim_numbers=payer_claim_numbers, frequencies=frequencies)
     claims = recorded(claims) if record is not None else (b.claim for b in claims)
     return write_837p(claims, write, submitter=submitter, receiver=receiver, envelope=envelope,
                       interchange_control_number=isa13, group_control_number=gs06,
@@ -396,7 +411,8 @@ def write_unit(
 
 def _write_payer(payer_key, lines, n_lines, config: NLEConfig, parties: Parties, out: Path | None,
                  ledger: Ledger | None, dry_run: bool, rejects, icns, timestamp, summary: EncodeSummary,
-                 book: AuthorizationBook | None = None) -> PayerOutput:
+                 book: AuthorizationBook | None = None,
+                 frequencies: dict[str, str] | None = None) -> PayerOutput:
     """One unit of one payer: reserve its numbers, write it and record it in one transaction."""
     ic = config.interchange
     payer = config.payers[payer_key]
@@ -426,7 +442,7 @@ def _write_payer(payer_key, lines, n_lines, config: NLEConfig, parties: Parties,
         line_rows.clear()
 
     common = dict(payer_key=payer_key, config=config, parties=parties, numbers=numbers, timestamp=timestamp,
-                  reject=rejects, payer_claim_numbers=icns)
+                  reject=rejects, payer_claim_numbers=icns, frequencies=frequencies)
     if not live:
         result = write_unit(lines, write=lambda s: None, **common)
         return PayerOutput(payer_key, None, None, result.claims, result.lines, result.total_charge)

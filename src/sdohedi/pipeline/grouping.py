@@ -73,8 +73,13 @@ def build_claims(
     max_lines: int = 50,
     reject: Callable[[Reject], None],
     payer_claim_numbers: dict[str, str] | None = None,
+    frequencies: dict[str, str] | None = None,
 ) -> Iterator[BuiltClaim]:
-    """Group sorted lines into claims. A claim the models refuse sends its rows to ``reject``."""
+    """Group sorted lines into claims. A claim the models refuse sends its rows to ``reject``.
+
+    A line that ``replaces`` a claim makes a replacement (CLM05-3 7, REF*F8 its payer claim number)
+    unless ``frequencies`` (from ``sdohedi correct``) says otherwise for that claim: 8 (void, REF*F8)
+    or 1 (a new original for a claim the payer rejected, no REF*F8)."""
     last_member_key = None
     subscriber = None
     group: list[tuple] = []
@@ -85,7 +90,7 @@ def build_claims(
         if k != key:
             if group:
                 yield from _emit(group, parties, subscriber, next_claim_id, max_lines, reject, payer_claim_numbers,
-                                 values)
+                                 values, frequencies)
             key = k
             group = []
             mk = (line[L["member_id"]], line[L["last_name"]], line[L["first_name"]], line[L["birth_date"]],
@@ -95,7 +100,8 @@ def build_claims(
                 subscriber = _subscriber(line)
         group.append(line)
     if group:
-        yield from _emit(group, parties, subscriber, next_claim_id, max_lines, reject, payer_claim_numbers, values)
+        yield from _emit(group, parties, subscriber, next_claim_id, max_lines, reject, payer_claim_numbers, values,
+                         frequencies)
 
 
 class _Values:
@@ -188,7 +194,14 @@ def _locations(chunk, values: _Values) -> tuple[Address | None, Address | None, 
     return pickup, dropoff, per_line
 
 
-def _emit(group, parties, subscriber, next_claim_id, max_lines, reject, payer_claim_numbers, values: _Values):
+def _frequency(replaces: str, frequencies: dict[str, str] | None) -> str:
+    if not replaces:
+        return "1"
+    return (frequencies or {}).get(replaces, "7")
+
+
+def _emit(group, parties, subscriber, next_claim_id, max_lines, reject, payer_claim_numbers, values: _Values,
+          frequencies: dict[str, str] | None = None):
     first = group[0]
     if isinstance(subscriber, Reject):
         for line in group:
@@ -196,7 +209,8 @@ def _emit(group, parties, subscriber, next_claim_id, max_lines, reject, payer_cl
                           line[L["file"]]))
         return
     payer_key, cbo_key, replaces = first[L["payer"]], first[L["cbo"]], first[L["replaces"]]
-    payer_claim_number = (payer_claim_numbers or {}).get(replaces) if replaces else None
+    frequency = _frequency(replaces, frequencies)
+    payer_claim_number = (payer_claim_numbers or {}).get(replaces) if frequency != "1" else None
     pair = (payer_key, cbo_key)
     for chunk, dx in _chunks(group, max_lines):
         claim_id = next_claim_id(payer_key)
@@ -205,11 +219,13 @@ def _emit(group, parties, subscriber, next_claim_id, max_lines, reject, payer_cl
             locations = _locations(chunk, values)
         except ValidationError:
             locations = None  # the validating way rejects the claim and says why
-        if locations is not None and pair in values.validated_pairs and (payer_claim_number or not replaces):
-            claim = _unchecked_claim(chunk, dx, claim_id, payer_claim_number, subscriber, parties, values, locations)
+        if locations is not None and pair in values.validated_pairs and (payer_claim_number or frequency == "1"):
+            claim = _unchecked_claim(chunk, dx, claim_id, frequency, payer_claim_number, subscriber, parties, values,
+                                     locations)
         if claim is None:
             try:
-                claim = _validated_claim(chunk, dx, claim_id, payer_claim_number, subscriber, parties, values)
+                claim = _validated_claim(chunk, dx, claim_id, frequency, payer_claim_number, subscriber, parties,
+                                         values)
             except ValidationError as exc:
                 err = exc.errors(include_input=False, include_url=False)[0]
                 where = ".".join(str(p) for p in err["loc"])
@@ -221,9 +237,10 @@ def _emit(group, parties, subscriber, next_claim_id, max_lines, reject, payer_cl
         yield BuiltClaim(claim, payer_key, cbo_key, first[L["member_id"]], replaces, chunk)
 
 
-def _validated_claim(chunk, dx, claim_id, payer_claim_number, subscriber, parties, values: _Values) -> Claim:
+def _validated_claim(chunk, dx, claim_id, frequency, payer_claim_number, subscriber, parties,
+                     values: _Values) -> Claim:
     first = chunk[0]
-    payer_key, replaces = first[L["payer"]], first[L["replaces"]]
+    payer_key = first[L["payer"]]
     index = {code: i for i, code in enumerate(dx, 1)}
     pickup, dropoff, per_line = _locations(chunk, values)
     lines = tuple(
@@ -240,7 +257,7 @@ def _validated_claim(chunk, dx, claim_id, payer_claim_number, subscriber, partie
         for ln, (line_pickup, line_dropoff) in zip(chunk, per_line)
     )
     return Claim(
-        claim_id=claim_id, frequency="7" if replaces else "1", payer_claim_number=payer_claim_number,
+        claim_id=claim_id, frequency=frequency, payer_claim_number=payer_claim_number,
         place_of_service=first[_POS], diagnoses=tuple(dx), prior_authorization=first[L["prior_auth"]] or None,
         lines=lines, billing_provider=parties.billing[payer_key], subscriber=subscriber,
         payer=parties.payers[payer_key], rendering_provider=parties.cbos[first[L["cbo"]]], pickup=pickup,
@@ -248,7 +265,7 @@ def _validated_claim(chunk, dx, claim_id, payer_claim_number, subscriber, partie
     )
 
 
-def _unchecked_claim(chunk, dx, claim_id, payer_claim_number, subscriber, parties, values: _Values,
+def _unchecked_claim(chunk, dx, claim_id, frequency, payer_claim_number, subscriber, parties, values: _Values,
                      locations: tuple) -> Claim | None:
     """The claim ``_validated_claim`` builds, from checked values, without validation; None
     when its total could break the Money limit (the validating way then decides)."""
@@ -278,10 +295,10 @@ def _unchecked_claim(chunk, dx, claim_id, payer_claim_number, subscriber, partie
         lines.append(_make_line(v))
     if total >= MAX_TOTAL_CHARGE:
         return None
-    payer_key, replaces = first[L["payer"]], first[L["replaces"]]
+    payer_key = first[L["payer"]]
     c = _CLAIM_TEMPLATE.copy()
     c["claim_id"] = claim_id
-    c["frequency"] = "7" if replaces else "1"
+    c["frequency"] = frequency
     c["payer_claim_number"] = payer_claim_number
     c["place_of_service"] = first_pos
     c["diagnoses"] = tuple(dx)
