@@ -6,6 +6,7 @@
 pub mod delimiters;
 pub mod problem;
 pub mod tokenizer;
+pub mod writer837p;
 
 #[cfg(feature = "python")]
 mod python;

@@ -2,6 +2,7 @@
 
 mod problem;
 mod tokenizer;
+mod writer837p;
 
 use pyo3::prelude::*;
 
@@ -11,5 +12,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("MAX_SEGMENT_LENGTH", crate::tokenizer::MAX_SEGMENT_LENGTH)?;
     m.add_class::<tokenizer::Segment>()?;
     m.add_class::<tokenizer::Tokenizer>()?;
+    m.add_function(wrap_pyfunction!(writer837p::write_837p, m)?)?;
     Ok(())
 }
