@@ -18,10 +18,13 @@ use crate::writer837p::{
 /// Output is handed to `write` in chunks of about this many bytes.
 const CHUNK: usize = 1 << 18;
 
-/// A model's fields: its `__dict__` when it has one, `getattr` otherwise.
+/// A model's fields: its `__dict__` when it has one, `getattr` otherwise. A model's dict holds
+/// its fields in declaration order under interned names, so they are read in that order while
+/// the keys match (no hashing); a key out of step, and every field after it, is looked up.
 struct Fields<'py> {
     obj: Bound<'py, PyAny>,
     dict: Option<Bound<'py, PyDict>>,
+    in_order: Option<pyo3::types::iter::BoundDictIterator<'py>>,
 }
 
 impl<'py> Fields<'py> {
@@ -30,13 +33,24 @@ impl<'py> Fields<'py> {
             .getattr(intern!(obj.py(), "__dict__"))
             .ok()
             .and_then(|d| d.cast_into::<PyDict>().ok());
+        let in_order = dict.as_ref().map(|d| d.iter());
         Fields {
             obj: obj.clone(),
             dict,
+            in_order,
         }
     }
 
-    fn get(&self, name: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyAny>> {
+    /// Field `name`; called in the model's field order for speed, any order works.
+    fn get(&mut self, name: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyAny>> {
+        if let Some(items) = &mut self.in_order {
+            if let Some((key, value)) = items.next() {
+                if key.as_ptr() == name.as_ptr() {
+                    return Ok(value);
+                }
+            }
+            self.in_order = None;
+        }
         if let Some(d) = &self.dict {
             if let Some(v) = d.get_item(name)? {
                 return Ok(v);
@@ -112,7 +126,7 @@ fn set_amount(slot: &mut String, v: &Bound<'_, PyAny>) -> PyResult<()> {
 
 fn load_address(a: &mut Address, obj: &Bound<'_, PyAny>) -> PyResult<()> {
     let py = obj.py();
-    let f = Fields::of(obj);
+    let mut f = Fields::of(obj);
     set_str(&mut a.line1, &f.get(intern!(py, "line1"))?)?;
     set_opt(&mut a.line2, &f.get(intern!(py, "line2"))?)?;
     set_str(&mut a.city, &f.get(intern!(py, "city"))?)?;
@@ -130,7 +144,7 @@ fn load_opt_address(slot: &mut Option<Address>, v: &Bound<'_, PyAny>) -> PyResul
 
 fn load_billing_provider(bp: &mut BillingProvider, obj: &Bound<'_, PyAny>) -> PyResult<()> {
     let py = obj.py();
-    let f = Fields::of(obj);
+    let mut f = Fields::of(obj);
     set_str(&mut bp.entity_type, &f.get(intern!(py, "entity_type"))?)?;
     set_str(&mut bp.name, &f.get(intern!(py, "name"))?)?;
     set_opt(&mut bp.first_name, &f.get(intern!(py, "first_name"))?)?;
@@ -154,7 +168,7 @@ fn load_billing_provider(bp: &mut BillingProvider, obj: &Bound<'_, PyAny>) -> Py
 
 fn load_rendering(rp: &mut RenderingProvider, obj: &Bound<'_, PyAny>) -> PyResult<()> {
     let py = obj.py();
-    let f = Fields::of(obj);
+    let mut f = Fields::of(obj);
     set_str(&mut rp.entity_type, &f.get(intern!(py, "entity_type"))?)?;
     set_str(&mut rp.name, &f.get(intern!(py, "name"))?)?;
     set_opt(&mut rp.first_name, &f.get(intern!(py, "first_name"))?)?;
@@ -167,7 +181,7 @@ fn load_rendering(rp: &mut RenderingProvider, obj: &Bound<'_, PyAny>) -> PyResul
     )
 }
 
-fn load_person(p: &mut Person, f: &Fields<'_>) -> PyResult<()> {
+fn load_person(p: &mut Person, f: &mut Fields<'_>) -> PyResult<()> {
     let py = f.obj.py();
     set_str(&mut p.last_name, &f.get(intern!(py, "last_name"))?)?;
     set_opt(&mut p.first_name, &f.get(intern!(py, "first_name"))?)?;
@@ -178,8 +192,8 @@ fn load_person(p: &mut Person, f: &Fields<'_>) -> PyResult<()> {
 
 fn load_subscriber(s: &mut Subscriber, obj: &Bound<'_, PyAny>) -> PyResult<()> {
     let py = obj.py();
-    let f = Fields::of(obj);
-    load_person(&mut s.person, &f)?;
+    let mut f = Fields::of(obj);
+    load_person(&mut s.person, &mut f)?;
     set_str(&mut s.member_id, &f.get(intern!(py, "member_id"))?)?;
     set_str(
         &mut s.payer_responsibility,
@@ -189,14 +203,14 @@ fn load_subscriber(s: &mut Subscriber, obj: &Bound<'_, PyAny>) -> PyResult<()> {
 
 fn load_patient(p: &mut Patient, obj: &Bound<'_, PyAny>) -> PyResult<()> {
     let py = obj.py();
-    let f = Fields::of(obj);
-    load_person(&mut p.person, &f)?;
+    let mut f = Fields::of(obj);
+    load_person(&mut p.person, &mut f)?;
     set_str(&mut p.relationship, &f.get(intern!(py, "relationship"))?)
 }
 
 fn load_payer(p: &mut Payer, obj: &Bound<'_, PyAny>) -> PyResult<()> {
     let py = obj.py();
-    let f = Fields::of(obj);
+    let mut f = Fields::of(obj);
     set_str(&mut p.name, &f.get(intern!(py, "name"))?)?;
     set_str(&mut p.payer_id, &f.get(intern!(py, "payer_id"))?)?;
     set_str(
@@ -211,7 +225,7 @@ fn load_payer(p: &mut Payer, obj: &Bound<'_, PyAny>) -> PyResult<()> {
 
 fn load_submitter(obj: &Bound<'_, PyAny>) -> PyResult<Submitter> {
     let py = obj.py();
-    let f = Fields::of(obj);
+    let mut f = Fields::of(obj);
     let mut s = Submitter::default();
     set_str(&mut s.name, &f.get(intern!(py, "name"))?)?;
     set_str(&mut s.id, &f.get(intern!(py, "id"))?)?;
@@ -223,7 +237,7 @@ fn load_submitter(obj: &Bound<'_, PyAny>) -> PyResult<Submitter> {
 
 fn load_receiver(obj: &Bound<'_, PyAny>) -> PyResult<Receiver> {
     let py = obj.py();
-    let f = Fields::of(obj);
+    let mut f = Fields::of(obj);
     let mut r = Receiver::default();
     set_str(&mut r.name, &f.get(intern!(py, "name"))?)?;
     set_str(&mut r.id, &f.get(intern!(py, "id"))?)?;
@@ -396,7 +410,7 @@ fn load_line(
     obj: &Bound<'_, PyAny>,
 ) -> PyResult<()> {
     let py = obj.py();
-    let f = Fields::of(obj);
+    let mut f = Fields::of(obj);
     set_str(
         &mut ln.procedure_code,
         &f.get(intern!(py, "procedure_code"))?,
@@ -431,9 +445,8 @@ fn load_line(
 impl Loader {
     fn load(&mut self, obj: &Bound<'_, PyAny>) -> PyResult<()> {
         let py = obj.py();
-        let f = Fields::of(obj);
+        let mut f = Fields::of(obj);
         let c = &mut self.claim;
-        set_strs(&mut c.deviations, &f.get(intern!(py, "deviations"))?)?;
         set_str(&mut c.claim_id, &f.get(intern!(py, "claim_id"))?)?;
         set_str(&mut c.frequency, &f.get(intern!(py, "frequency"))?)?;
         set_opt(
@@ -468,6 +481,15 @@ impl Loader {
             n += 1;
         }
         c.lines.truncate(n);
+        self.billing_provider.load(
+            &f.get(intern!(py, "billing_provider"))?,
+            load_billing_provider,
+        )?;
+        self.subscriber
+            .load(&f.get(intern!(py, "subscriber"))?, load_subscriber)?;
+        self.patient
+            .load(&f.get(intern!(py, "patient"))?, load_patient)?;
+        self.payer.load(&f.get(intern!(py, "payer"))?, load_payer)?;
         load_rendering_slot(
             &mut c.rendering_provider,
             &mut self.rendering,
@@ -491,15 +513,7 @@ impl Loader {
             &mut c.release_of_information,
             &f.get(intern!(py, "release_of_information"))?,
         )?;
-        self.billing_provider.load(
-            &f.get(intern!(py, "billing_provider"))?,
-            load_billing_provider,
-        )?;
-        self.subscriber
-            .load(&f.get(intern!(py, "subscriber"))?, load_subscriber)?;
-        self.patient
-            .load(&f.get(intern!(py, "patient"))?, load_patient)?;
-        self.payer.load(&f.get(intern!(py, "payer"))?, load_payer)
+        set_strs(&mut c.deviations, &f.get(intern!(py, "deviations"))?)
     }
 
     fn parties(&self) -> Parties<'_> {
@@ -580,7 +594,7 @@ pub fn write_837p<'py>(
             w.claim(&loader.claim, &loader.parties())
                 .map_err(|r| refusal(py, r))?;
             if !total.add(&loader.total_text) {
-                let value = Fields::of(&item).get(intern!(py, "total_charge"))?;
+                let value = Fields::of(&item).get(intern!(py, "total_charge"))?; // out of order: looked up
                 other_totals = Some(match other_totals.take() {
                     Some(sum) => sum.add(value)?,
                     None => value,
