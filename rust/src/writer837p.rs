@@ -500,8 +500,14 @@ fn block_rendering(out: &mut String, rp: &RenderingProvider) -> usize {
 }
 
 /// 2310E/2310F (or 2420G/2420H on a line): NM1*PW pick-up and NM1*45 drop-off, organizations
-/// with no name or id, then N3/N4. No CR1: the transports we bill are non-emergency, not
-/// ambulance (see the Python writer's history in the claims837p docs). Returns segments.
+/// (NM102 2) with no name or id (NM103-NM109 are not used for PW; the models keep no drop-off
+/// name), then N3/N4. Returns segments.
+///
+/// No CR1: the TR3 requires it on claims for ambulance transport, where 2310E/F are required
+/// for ambulance or non-emergency transportation. What we bill (T2003, S0215, A0080-A0160:
+/// taxi, bus, van, volunteer vehicle and their mileage) is non-emergency, not ambulance
+/// (A0225-A0999), and CR1's required CR104 (reason for an ambulance transport) would have to
+/// be made up; "if not required, do not send".
 fn block_locations(out: &mut String, pickup: &Option<Address>, dropoff: &Option<Address>) -> usize {
     let mut segments = 0;
     if let Some(a) = pickup {
@@ -942,5 +948,134 @@ mod tests {
         );
         push_int(&mut s, -12);
         assert_eq!(s, "00260109-12");
+    }
+
+    fn fixture() -> (Header, BillingProvider, Subscriber, Payer, Claim) {
+        let header = Header {
+            isa_gs: "ISA*x~\nGS*x~\n".into(),
+            interchange_control_number: 7,
+            group_control_number: 3,
+            date: "20261102".into(),
+            time: "0930".into(),
+            transaction_type: "CH".into(),
+            max_claims_per_transaction: 2,
+            submitter: Submitter {
+                name: "NLE".into(),
+                id: "NLE1".into(),
+                phone: Some("5035550100".into()),
+                ..Default::default()
+            },
+            receiver: Receiver {
+                name: "PLAN".into(),
+                id: "P1".into(),
+            },
+        };
+        let address = Address {
+            line1: "1 MAIN ST".into(),
+            city: "SALEM".into(),
+            state: "OR".into(),
+            zip: "97301".into(),
+            ..Default::default()
+        };
+        let bp = BillingProvider {
+            entity_type: "2".into(),
+            name: "NLE".into(),
+            npi: Some("1234567893".into()),
+            tax_id: "931234567".into(),
+            tax_id_qualifier: "EI".into(),
+            address: address.clone(),
+            payer_assigned_id_qualifier: "G2".into(),
+            ..Default::default()
+        };
+        let date = Date {
+            year: 2026,
+            month: 10,
+            day: 3,
+        };
+        let sub = Subscriber {
+            person: Person {
+                last_name: "DOE".into(),
+                birth_date: Some(date),
+                sex: Some("F".into()),
+                address: Some(address),
+                ..Default::default()
+            },
+            member_id: "M1".into(),
+            payer_responsibility: "P".into(),
+        };
+        let payer = Payer {
+            name: "PLAN".into(),
+            payer_id: "P1".into(),
+            payer_id_qualifier: "PI".into(),
+            claim_filing_indicator: "MC".into(),
+        };
+        let line = ServiceLine {
+            procedure_code: "S5170".into(),
+            charge: amount("12.50"),
+            unit_basis: "UN".into(),
+            units: amount("2"),
+            service_date: date,
+            diagnosis_pointers: vec![1],
+            line_control_number: Some("L1".into()),
+            ..Default::default()
+        };
+        let claim = Claim {
+            claim_id: "C1".into(),
+            frequency: "1".into(),
+            place_of_service: "12".into(),
+            diagnosis_code_qualifier: "ABK".into(),
+            diagnoses: vec!["Z5941".into()],
+            total_charge: amount("12.50"),
+            lines: vec![line],
+            provider_signature: "Y".into(),
+            assignment_participation: "A".into(),
+            benefits_assignment: "Y".into(),
+            release_of_information: "Y".into(),
+            ..Default::default()
+        };
+        (header, bp, sub, payer, claim)
+    }
+
+    #[test]
+    fn counts_follow_the_text_and_a_terminator_in_a_value_is_refused() {
+        let (header, bp, sub, payer, claim) = fixture();
+        let parties = Parties {
+            billing_provider: &bp,
+            subscriber: &sub,
+            patient: None,
+            payer: &payer,
+        };
+        let mut w = Writer837P::new(header);
+        w.start().unwrap();
+        for _ in 0..3 {
+            w.claim(&claim, &parties).unwrap();
+        }
+        let before = w.output().len();
+        let mut bad = claim.clone();
+        bad.lines[0].line_control_number = Some("X~\nNM1*IL".into());
+        let refusal = w.claim(&bad, &parties).unwrap_err();
+        assert_eq!(refusal.rule, "delimiter-in-value");
+        assert_eq!(w.output().len(), before);
+        w.finish();
+        let text = w.output().to_string();
+        let segments: Vec<&str> = text.split("~\n").filter(|s| !s.is_empty()).collect();
+        assert_eq!(segments.len() as u64, w.segments());
+        // two ST/SE pairs (two claims per transaction), each SE01 counting ST..SE
+        let starts: Vec<usize> = (0..segments.len())
+            .filter(|&i| segments[i].starts_with("ST*"))
+            .collect();
+        assert_eq!(starts.len(), 2);
+        for &i in &starts {
+            let j = (i..segments.len())
+                .find(|&j| segments[j].starts_with("SE*"))
+                .unwrap();
+            assert_eq!(
+                segments[j],
+                format!("SE*{}*{}", j - i + 1, &segments[i][7..11])
+            );
+        }
+        assert_eq!(segments[segments.len() - 2], "GE*2*3");
+        assert_eq!(segments[segments.len() - 1], "IEA*1*000000007");
+        assert!(text.contains("SV1*HC:S5170*12.5*UN*2***1~\nDTP*472*D8*20261003~\nREF*6R*L1~\n"));
     }
 }
