@@ -175,3 +175,14 @@ def test_output_reaches_write_in_chunks():
     write_837p([claim(f"W{i}") for i in range(3000)], lambda s: calls.append(len(s)), **ARGS)
     assert sum(calls) > 3 << 18
     assert len(calls) <= sum(calls) // (1 << 18) + 1
+
+
+@pytest.mark.parametrize("writer", [write_837p, oracle_writer.write_837p], ids=["rust", "python"])
+def test_a_missing_amount_is_an_error_not_text(writer):
+    """A model built without validation may lack an amount: an error, never "None" in the file."""
+    no_charge = ServiceLine.model_construct(**{**meal_line(1).__dict__, "charge": None})
+    bad = Claim.model_construct(**{**claim().__dict__, "lines": (no_charge,)})
+    out: list[str] = []
+    with pytest.raises(TypeError):
+        writer([bad], out.append, **ARGS)
+    assert "None" not in "".join(out)

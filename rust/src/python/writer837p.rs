@@ -116,8 +116,14 @@ fn opt_date(v: &Bound<'_, PyAny>) -> PyResult<Option<Date>> {
     }
 }
 
-/// A Decimal as X12 'R' text.
+/// A Decimal as X12 'R' text. A missing amount (a model built without validation) is an error,
+/// not the text "None" in the file.
 fn set_amount(slot: &mut String, v: &Bound<'_, PyAny>) -> PyResult<()> {
+    if v.is_none() {
+        return Err(pyo3::exceptions::PyTypeError::new_err(
+            "an amount (CLM02, SV102 or SV104) is missing",
+        ));
+    }
     slot.clear();
     let text = v.str()?;
     push_amount(slot, text.to_str()?);
@@ -467,10 +473,9 @@ impl Loader {
             &f.get(intern!(py, "prior_authorization"))?,
         )?;
         let total = f.get(intern!(py, "total_charge"))?;
-        self.total_text.clear();
+        set_amount(&mut c.total_charge, &total)?;
+        self.total_text.clear(); // as Python writes it: the sum keeps its digits after the point
         push_py_str(&mut self.total_text, &total.str()?);
-        c.total_charge.clear();
-        push_amount(&mut c.total_charge, &self.total_text);
         let mut n = 0;
         for ln in f.get(intern!(py, "lines"))?.try_iter()? {
             if n == c.lines.len() {
