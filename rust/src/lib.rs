@@ -8,6 +8,7 @@ pub mod guide;
 pub mod problem;
 pub mod tokenizer;
 pub mod walker;
+pub mod writer837p;
 
 #[cfg(feature = "python")]
 mod python;

@@ -3,6 +3,7 @@
 mod problem;
 mod tokenizer;
 mod walker;
+mod writer837p;
 
 use pyo3::prelude::*;
 
@@ -15,5 +16,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<walker::GuideWalker>()?;
     m.add_class::<walker::Placement>()?;
     m.add_class::<walker::StructureProblem>()?;
+    m.add_function(wrap_pyfunction!(writer837p::write_837p, m)?)?;
     Ok(())
 }
