@@ -1,5 +1,9 @@
 """Types of sdohedi._core, the compiled X12 core (rust/). Use it through sdohedi.x12."""
 
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import Any
+
 from sdohedi.x12.delimiters import Delimiters
 from sdohedi.x12.errors import X12SyntaxError
 
@@ -55,3 +59,23 @@ class GuideWalker:
     def __init__(self) -> None: ...
     def feed(self, chunk: bytes) -> list[Placement]: ...
     def close(self) -> list[Placement]: ...
+
+def write_837p(
+    claims: Iterable[Any],  # sdohedi.models.Claim
+    write: Callable[[str], Any],
+    *,
+    isa_gs: str,
+    interchange_control_number: int,
+    group_control_number: int,
+    date: str,
+    time: str,
+    transaction_type: str,
+    max_claims_per_transaction: int,
+    submitter: Any,
+    receiver: Any,
+) -> tuple[int, int, int, int, str, Decimal | None]:
+    """Write claims after ``isa_gs`` and close the interchange (use sdohedi.claims837p.write_837p).
+
+    Returns (transaction sets, claims, lines, segments, sum of CLM02 as decimal text, the sum of
+    the totals that are not plain decimal text or None). On a refusal the claims before it are
+    written and X12ValueError is raised."""
