@@ -1,17 +1,17 @@
-"""The validator's scanner cuts streams exactly as the x12 tokenizer does."""
+"""The validator's cut of the core tokenizer (``keep_trailing_blanks=True``, batches of segment
+text) gives the segments of the x12 tokenizer, save the blanks it keeps for the validator to report."""
 
 import pytest
 from hypothesis import given, settings, strategies as st
 
 from conftest import CORPUS
-from sdohedi.validate.scanner import Scanner
 from sdohedi.x12 import Tokenizer, X12SyntaxError
 
 FILES = sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.parent.name != "licenses" and p.suffix != ".md")
 
 
 def _trimmed(segments):
-    # The scanner keeps spaces before a terminator, which the tokenizer drops before a line break.
+    # The validator's cut keeps spaces before a terminator, which the tokenizer drops before a line break.
     return [(pos, els[:-1] + [els[-1].rstrip(" \t")]) for pos, els in segments]
 
 
@@ -29,7 +29,7 @@ def with_tokenizer(data: bytes, cuts=()):
 
 
 def with_scanner(data: bytes, cuts=()):
-    sc = Scanner()
+    sc = Tokenizer(strict=False, keep_trailing_blanks=True)
     out, prev = [], 0
 
     def unpack(batches):
@@ -39,9 +39,9 @@ def with_scanner(data: bytes, cuts=()):
 
     try:
         for c in sorted(cuts) + [len(data)]:
-            unpack(sc.feed(data[prev:c]))
+            unpack(sc.feed_batches(data[prev:c]))
             prev = c
-        unpack(sc.close())
+        unpack(sc.close_batches())
     except X12SyntaxError as exc:
         return out, exc.rule
     return out, None
