@@ -105,3 +105,25 @@ def test_a_space_before_the_terminator_is_kept_and_reported():
     data = TWO_INTERCHANGES.replace(b"SE*2*0001~", b"SE*2*0001 ~")
     segs, _ = with_scanner(data)
     assert segs[3][1] == ["SE", "2", "0001 "]
+
+
+def test_the_segments_before_a_fatal_error_are_validated():
+    """Data after the last IEA that is no interchange stops the validator, but only there: the
+    interchange before it is validated as it is without the trailer (the old scanner lost every
+    segment of the 64 KiB slice the error was found in, and their findings)."""
+    from sdohedi.validate import Validator
+
+    data = (CORPUS / "835" / "stupidedi-era-sample.edi").read_bytes()
+    se = data.index(b"SE*")
+    data = data[:se] + b"SE*999" + data[data.index(b"*", se + 3):]  # a wrong segment count: a finding
+    trailer = b"GARBAGE AFTER THE LAST INTERCHANGE, LONG ENOUGH TO BE TAKEN FOR AN ISA HEAD BY A READER~"
+
+    def findings(stream: bytes) -> list[tuple]:
+        v = Validator()
+        return [(f.rule, f.location.position) for f in v.feed(stream) + v.close()]
+
+    alone = findings(data)
+    assert alone  # the wrong count
+    with_trailer = findings(data + trailer)
+    assert with_trailer[:len(alone)] == alone
+    assert [rule for rule, _ in with_trailer[len(alone):]] == ["isa-missing"]

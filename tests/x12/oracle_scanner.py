@@ -19,8 +19,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from sdohedi.x12.delimiters import WHITESPACE as _WS
-from sdohedi.x12.delimiters import Delimiters, check_stream_end, last_terminator, start_interchange
+from oracle_stream_head import WHITESPACE as _WS
+from oracle_stream_head import check_stream_end, last_terminator, start_interchange
+from sdohedi.x12.delimiters import Delimiters
 
 _STRIP = "\r\n\t "
 _CRLF = "\r\n"

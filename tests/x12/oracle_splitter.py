@@ -11,8 +11,9 @@ drops whitespace between segments, as the tokenizer always has). Segment ids are
 
 from __future__ import annotations
 
-from sdohedi.x12.delimiters import WHITESPACE as _WS
-from sdohedi.x12.delimiters import Delimiters, check_stream_end, last_terminator, start_interchange
+from oracle_stream_head import WHITESPACE as _WS
+from oracle_stream_head import check_stream_end, last_terminator, start_interchange
+from sdohedi.x12.delimiters import Delimiters
 from sdohedi.x12.errors import X12Error
 
 # The chunk size the readers use for files: 64 KiB read 5-15% faster than 1 MiB (a chunk's

@@ -23,8 +23,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from conftest import CORPUS, cut_at
 from oracle_scanner import Scanner
 from oracle_splitter import SegmentSplitter
+from oracle_stream_head import WHITESPACE
 from sdohedi.x12 import Tokenizer, X12Error
-from sdohedi.x12.delimiters import WHITESPACE
 from test_core_tokenizer import stream
 
 FILES = sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.suffix != ".md" and p.parent.name != "licenses")

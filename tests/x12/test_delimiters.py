@@ -1,11 +1,10 @@
-"""The stream-head helpers that the tokenizer and the validator's scanner share."""
+"""The stream head of the old Python cutters (the oracles' shared helpers), and every reader on
+the core saying the same of a head that is no interchange."""
 
 import pytest
 
+from oracle_stream_head import BOM, MAX_SEGMENT_LENGTH, check_stream_end, last_terminator, start_interchange
 from sdohedi.x12 import X12SyntaxError
-from sdohedi.x12.delimiters import (
-    BOM, MAX_SEGMENT_LENGTH, check_stream_end, last_terminator, start_interchange,
-)
 
 ISA = "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *261102*0930*^*00501*000000001*0*T*:~"
 
