@@ -16,11 +16,6 @@ from oracle_stream_head import check_stream_end, last_terminator, start_intercha
 from sdohedi.x12.delimiters import Delimiters
 from sdohedi.x12.errors import X12Error
 
-# The chunk size the readers use for files: 64 KiB read 5-15% faster than 1 MiB (a chunk's
-# list of segment strings stays in the CPU caches; measured alternating 1 MiB to 8 KiB chunks
-# on bench_parse_835.py's 10 MB file) and keeps claim-by-claim reading to one small chunk.
-READ_SIZE = 1 << 16
-
 
 class SegmentSplitter:
     """``feed(chunk)`` returns the segments that chunk completed; ``close()`` checks the end.
