@@ -17,8 +17,9 @@ machine):
   * ``parse + balance``: the same, plus ``balance_findings`` on every remittance.
   * ``claim by claim``: ``Parser835.feed_claims``, every claim dropped as it comes (with
     ``stream_balance_findings``): memory bounded by one claim instead of one ST/SE.
-  * ``splitter only``: the parser's ``SegmentSplitter`` (segments as lists of strings, no models).
-  * ``x12.Tokenizer``: the shared tokenizer (segments as ``Segment`` tuples), for comparison.
+  * ``segment text only``: the parser's cut, ``Tokenizer(join_lines=True).feed_batches`` (one
+    string per segment, no models).
+  * ``x12.Tokenizer``: the same tokenizer's ``Segment`` objects (a list of strings each), for comparison.
   * ``split ceiling``: read 64 KiB chunks, ``split('~')`` then ``split('*')``, keep nothing.
   * ``floor: split+objs``: the split ceiling plus creating the same model objects the parser
     builds, the cheapest way (``object.__new__`` + a copy of each field dict): the least any
@@ -229,15 +230,15 @@ def run_claims(path: str) -> dict:
     return t.run(path, parser.feed_claims, parser.close_claims, take)
 
 
-def run_splitter(path: str) -> dict:
-    from sdohedi.x12.splitter import SegmentSplitter
+def run_segment_text(path: str) -> dict:
+    from sdohedi.x12 import Tokenizer
 
-    s = SegmentSplitter()
+    s = Tokenizer(strict=False, join_lines=True)
     n = 0
     for chunk in chunks(path):
-        for _delimiters, segments in s.feed(chunk):
+        for _start, _delimiters, segments in s.feed_batches(chunk):
             n += len(segments)
-    for _delimiters, segments in s.close():
+    for _start, _delimiters, segments in s.close_batches():
         n += len(segments)
     return {"segments": n}
 
@@ -266,7 +267,7 @@ KINDS = {
     "parse to models": lambda p: run_parse(p),
     "parse + balance": lambda p: run_parse(p, balance=True),
     "claim by claim": run_claims,
-    "splitter only": run_splitter,
+    "segment text only": run_segment_text,
     "x12.Tokenizer": run_tokenizer,
     "split ceiling": run_ceiling,
     "floor: split+objs": None,  # see child()

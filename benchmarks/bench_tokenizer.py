@@ -13,6 +13,11 @@ Rows (each reads the file in 64 KiB chunks; medians of ``--runs``; MB/s of the f
   * ``core tokenizer (Python API)``: ``sdohedi.x12.Tokenizer``, every segment a ``Segment`` with
     its elements as ``str``: the Rust row plus the cost of building Python objects (FFI).
   * ``old Python tokenizer``: the pure-Python tokenizer the core replaced (tests/x12/oracle_tokenizer.py).
+  * ``core batches, readers' cut`` / ``validator's cut``: ``Tokenizer.feed_batches`` with
+    ``join_lines`` (the 835 parser, the 837P reader) or ``keep_trailing_blanks`` (the validator):
+    one ``str`` per segment, no element split.
+  * ``old splitter (str.split)`` / ``old scanner``: the Python cutters those replaced
+    (tests/x12/oracle_splitter.py, oracle_scanner.py): the same batches of segment strings.
 
 The Rust programs time their own read-and-cut loop (process start excluded); the Python rows
 time the same loop in this process. The goal (issue 16) is the core at >= 50% of the split.
@@ -37,6 +42,7 @@ sys.path[:0] = [str(HERE), str(ROOT / "tests" / "x12")]
 
 from bench_parse_835 import file_for  # noqa: E402
 from benchlib import chunks  # noqa: E402
+from sdohedi.x12 import Tokenizer  # noqa: E402
 
 
 
@@ -68,6 +74,26 @@ def run_python(make, path: Path) -> tuple[float, int]:
     return time.perf_counter() - start, n
 
 
+def run_batches(feed, close, path: Path) -> tuple[float, int]:
+    start = time.perf_counter()
+    n = 0
+    for chunk in chunks(path):
+        for batch in feed(chunk):
+            n += len(batch[-1])
+    for batch in close():
+        n += len(batch[-1])
+    return time.perf_counter() - start, n
+
+
+def batches_of(make):
+    def run(path: Path) -> tuple[float, int]:
+        tok = make()
+        if isinstance(tok, Tokenizer):
+            return run_batches(tok.feed_batches, tok.close_batches, path)
+        return run_batches(tok.feed, tok.close, path)
+    return run
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size", type=float, default=10, help="file size in MB (default 10)")
@@ -76,8 +102,9 @@ def main() -> None:
     ap.add_argument("--cache-dir", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "sdohedi-bench")
     args = ap.parse_args()
 
+    from oracle_scanner import Scanner
+    from oracle_splitter import SegmentSplitter
     from oracle_tokenizer import OracleTokenizer
-    from sdohedi.x12 import Tokenizer
 
     path = file_for(args.cache_dir, args.size, args.claims_per_payment)
     size_mb = path.stat().st_size / 1e6
@@ -89,6 +116,11 @@ def main() -> None:
             "core tokenizer (Rust)": lambda: run_program(core, path),
             "core tokenizer (Python API)": lambda: run_python(Tokenizer, path),
             "old Python tokenizer": lambda: run_python(OracleTokenizer, path),
+            "core batches, readers' cut": lambda: batches_of(lambda: Tokenizer(strict=False, join_lines=True))(path),
+            "old splitter (str.split)": lambda: batches_of(SegmentSplitter)(path),
+            "core batches, validator's cut": lambda: batches_of(
+                lambda: Tokenizer(strict=False, keep_trailing_blanks=True))(path),
+            "old scanner": lambda: batches_of(Scanner)(path),
         }
         results = {}
         for _ in range(args.runs):  # interleaved, so a slow spell of the machine touches every row

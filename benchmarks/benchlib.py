@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 
-CHUNK = 1 << 16  # 64 KiB reads, as the library's readers do (sdohedi.x12.splitter.READ_SIZE)
+CHUNK = 1 << 16  # 64 KiB reads, as the library's readers do (sdohedi.x12.READ_SIZE)
 
 
 def maxrss_mb() -> float:

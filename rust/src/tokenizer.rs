@@ -6,6 +6,10 @@
 //! byte-order mark before the first ISA, CR/LF around segments and other whitespace before a
 //! segment id are skipped. Memory is bounded by the longest segment (at most 1 MiB).
 //!
+//! How a segment's bytes are cut from what lies between two terminators is the one thing a reader
+//! may choose (`keep_trailing_blanks`, `join_lines`); where segments and interchanges begin and
+//! end, the delimiters and the errors are the same for every reader.
+//!
 //! An error stops the stream: the segments before it have been handed out, and every later
 //! call returns the same error.
 
@@ -25,7 +29,8 @@ pub struct Segment<'a> {
     pub index: u64,
     /// Byte offset of the segment id in the stream.
     pub offset: u64,
-    /// The segment's bytes without its terminator or the blanks around it.
+    /// The segment's bytes without its terminator or the blanks around it (see
+    /// [`Tokenizer::keep_trailing_blanks`] and [`Tokenizer::join_lines`]).
     pub bytes: &'a [u8],
     pub delimiters: Delimiters,
 }
@@ -47,6 +52,10 @@ impl<'a> Segment<'a> {
 pub struct Tokenizer {
     strict: bool,
     lenient_isa: bool,
+    keep_trailing_blanks: bool,
+    join_lines: bool,
+    /// A segment with its inner line breaks removed (`join_lines`), reused.
+    joined: Vec<u8>,
     pending: Vec<u8>,
     /// Stream offset of `pending[0]` (of the next byte when `pending` is empty).
     base: u64,
@@ -91,6 +100,9 @@ impl Tokenizer {
         Tokenizer {
             strict,
             lenient_isa: false,
+            keep_trailing_blanks: false,
+            join_lines: false,
+            joined: Vec::new(),
             pending: Vec::new(),
             base: 0,
             scanned: 0,
@@ -110,6 +122,27 @@ impl Tokenizer {
     pub fn lenient_isa(mut self, lenient: bool) -> Self {
         self.lenient_isa = lenient;
         self
+    }
+
+    /// The validator's cut: only the line breaks around a segment and the spaces, tabs and line
+    /// breaks before its id are dropped. Blanks before the terminator stay part of the last
+    /// element, and other whitespace before an id stays part of the id: the validator reports them.
+    pub fn keep_trailing_blanks(mut self, keep: bool) -> Self {
+        self.keep_trailing_blanks = keep;
+        self
+    }
+
+    /// The readers' cut: CR and LF inside a segment are removed too, unless one of them is a
+    /// delimiter. Values may not hold them, so a file wrapped at a fixed width reads as if it
+    /// were not, and a reader need not look for them in values.
+    pub fn join_lines(mut self, join: bool) -> Self {
+        self.join_lines = join;
+        self
+    }
+
+    /// The error that stopped the stream, if one did.
+    pub fn failure(&self) -> Option<&Problem> {
+        self.failed.as_ref()
     }
 
     /// Ordinal of the last segment handed out.
@@ -157,10 +190,10 @@ impl Tokenizer {
 
     /// The end of the stream: what is left may only be padding, and an interchange must have begun.
     pub fn close<F: FnMut(Segment<'_>)>(&mut self, sink: F) -> Result<(), Problem> {
-        if self.closed {
-            return Ok(());
-        }
         self.guard(|tok| {
+            if tok.closed {
+                return Ok(());
+            }
             let data = std::mem::take(&mut tok.pending);
             let used = tok.run(&data, true, sink)?;
             tok.closed = true;
@@ -296,24 +329,19 @@ impl Tokenizer {
         d: Delimiters,
         sink: &mut F,
     ) -> Result<(), Problem> {
-        let (mut lead, mut bytes) = trim(raw, b"\r\n");
+        // A line break is removed from inside a segment (join_lines) unless it is a delimiter.
+        let cr = self.join_lines && !d.contains(b'\r');
+        let lf = self.join_lines && !d.contains(b'\n');
+        let (lead, bytes) = if self.keep_trailing_blanks {
+            let lead = trim_start(raw, b" \t\r\n");
+            (lead, trim(&raw[lead..], b"\r\n").1)
+        } else {
+            trimmed(raw, d.element, |c| (c == b'\r' && cr) || (c == b'\n' && lf))
+        };
         if bytes.is_empty() {
             return Ok(());
         }
-        // Ids are 2-3 bytes: a loop that stops at the separator beats a memchr call set up per segment.
-        let id_end = |b: &[u8]| b.iter().position(|&c| c == d.element).unwrap_or(b.len());
-        let mut id = &bytes[..id_end(bytes)];
-        let blank = |c: Option<&u8>| c.is_some_and(|c| WHITESPACE.contains(c));
-        if blank(id.first()) || blank(id.last()) {
-            // Other whitespace between segments: tolerated.
-            let (more, trimmed) = trim(bytes, WHITESPACE);
-            if trimmed.is_empty() {
-                return Ok(());
-            }
-            lead += more;
-            bytes = trimmed;
-            id = &bytes[..id_end(bytes)];
-        }
+        let id = &bytes[..id_end(bytes, d.element)];
         if self.strict && !valid_id(id) {
             return Err(Problem::at(
                 "segment-id",
@@ -321,8 +349,26 @@ impl Tokenizer {
                 self.position + 1,
             ));
         }
+        let ends_interchange = id == b"IEA";
         self.position += 1;
         self.index += 1;
+        let mut joined = std::mem::take(&mut self.joined);
+        // Segments are short: a branch-free pass (vectorized) beats setting up memchr2 for each.
+        let breaks = (cr || lf)
+            && bytes
+                .iter()
+                .fold(false, |seen, &c| seen | (c == b'\r') | (c == b'\n'));
+        let bytes = if breaks {
+            joined.clear();
+            joined.extend(
+                bytes
+                    .iter()
+                    .filter(|&&c| !((c == b'\r' && cr) || (c == b'\n' && lf))),
+            );
+            &joined[..]
+        } else {
+            bytes
+        };
         sink(Segment {
             position: self.position,
             index: self.index,
@@ -330,12 +376,36 @@ impl Tokenizer {
             bytes,
             delimiters: d,
         });
-        if id == b"IEA" {
+        self.joined = joined;
+        if ends_interchange {
             // The next ISA may declare other delimiters: read them from there.
             self.delimiters = None;
         }
         Ok(())
     }
+}
+
+/// Ids are 2-3 bytes: a loop that stops at the separator beats a memchr call set up per segment.
+fn id_end(bytes: &[u8], element: u8) -> usize {
+    bytes
+        .iter()
+        .position(|&c| c == element)
+        .unwrap_or(bytes.len())
+}
+
+/// The tokenizer's cut of `raw` (the bytes between two terminators): line breaks around it
+/// dropped, and other whitespace around it too when it touches the id (whitespace between
+/// segments). `removed` tells the line breaks that `join_lines` removes: the id is judged
+/// without them. Returns the bytes dropped before the segment and the segment.
+fn trimmed(raw: &[u8], element: u8, removed: impl Fn(u8) -> bool) -> (usize, &[u8]) {
+    let (lead, bytes) = trim(raw, b"\r\n");
+    let id = &bytes[..id_end(bytes, element)];
+    let blank = |c: Option<&u8>| c.is_some_and(|c| WHITESPACE.contains(c));
+    if !blank(id.first()) && !blank(id.iter().rev().find(|&&c| !removed(c))) {
+        return (lead, bytes);
+    }
+    let (more, bytes) = trim(bytes, WHITESPACE);
+    (lead + more, bytes)
 }
 
 fn trim_start(s: &[u8], set: &[u8]) -> usize {
@@ -462,6 +532,59 @@ GE*1*1~IEA*1*000000001~\n";
                 (tokens(&SAMPLE[..108], &[], true).0, Some("segment-length"))
             );
         }
+    }
+
+    fn texts(data: &[u8], keep: bool, join: bool) -> Vec<Vec<u8>> {
+        let mut tok = Tokenizer::new(false)
+            .keep_trailing_blanks(keep)
+            .join_lines(join);
+        let mut out = Vec::new();
+        let mut sink = |s: Segment<'_>| out.push(s.bytes.to_vec());
+        tok.feed(data, &mut sink).unwrap();
+        tok.close(&mut sink).unwrap();
+        out.drain(..2).for_each(drop); // ISA, GS
+        out
+    }
+
+    #[test]
+    fn each_reader_cuts_the_segment_text_its_way() {
+        let data = [
+            &SAMPLE[..150],
+            b"  NM1*A \r\nB  ~\x0bN3*X~N4\r\n*Y ~ \t~IEA*1*000000001~",
+        ]
+        .concat();
+        let want: [&[&[u8]]; 3] = [
+            // the tokenizer's: blanks touching the id go at both ends, line breaks at the ends
+            &[b"NM1*A \r\nB", b"N3*X", b"N4\r\n*Y", b"IEA*1*000000001"],
+            // the validator's: blanks before the terminator and a VT before an id stay
+            &[
+                b"NM1*A \r\nB  ",
+                b"\x0bN3*X",
+                b"N4\r\n*Y ",
+                b"IEA*1*000000001",
+            ],
+            // the readers': line breaks inside go; an id is judged without them
+            &[b"NM1*A B", b"N3*X", b"N4*Y ", b"IEA*1*000000001"],
+        ];
+        assert_eq!(texts(&data, false, false), want[0]);
+        assert_eq!(texts(&data, true, false), want[1]);
+        assert_eq!(texts(&data, false, true), want[2]);
+        // a line break that is a delimiter (here LF, the terminator) is no line break to remove
+        let lf = [&SAMPLE[..105], b"\n", b"GS*HC\r*1\nIEA*1*000000001\n"].concat();
+        let mut tok = Tokenizer::new(false).join_lines(true);
+        let mut out = Vec::new();
+        tok.feed(&lf, |s| out.push(s.bytes.to_vec())).unwrap();
+        assert_eq!(out.len(), 3);
+        assert_eq!(out[1], b"GS*HC*1");
+    }
+
+    #[test]
+    fn close_after_a_failed_close_fails_again() {
+        let mut tok = Tokenizer::new(true);
+        tok.feed(&SAMPLE[..SAMPLE.len() - 5], |_| ()).unwrap();
+        assert_eq!(tok.close(|_| ()).unwrap_err().rule, "truncated");
+        assert_eq!(tok.close(|_| ()).unwrap_err().rule, "truncated");
+        assert_eq!(tok.failure().map(|p| p.rule), Some("truncated"));
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Properties of the tokenizer on any input: it never panics, and however the bytes are cut it
-//! hands out the same segments and stops at the same error.
+//! Properties of the tokenizer on any input, with each cut of the segment text (the tokenizer's,
+//! the validator's `keep_trailing_blanks`, the readers' `join_lines`): it never panics, and
+//! however the bytes are cut it hands out the same segments and stops at the same error.
 
 use proptest::prelude::*;
 use sdohedi_core::tokenizer::{Segment, Tokenizer};
@@ -12,9 +13,13 @@ type Run = (
     usize,
 );
 
-fn run(data: &[u8], cuts: &[usize], strict: bool) -> Run {
+/// `text`: 0 the tokenizer's cut, 1 `keep_trailing_blanks`, 2 `join_lines`, 3 both.
+fn run(data: &[u8], cuts: &[usize], strict: bool, text: u8) -> Run {
     // strict also reads a shifted ISA by its separators: both paths under one property
-    let mut tok = Tokenizer::new(strict).lenient_isa(strict);
+    let mut tok = Tokenizer::new(strict)
+        .lenient_isa(strict)
+        .keep_trailing_blanks(text & 1 == 1)
+        .join_lines(text & 2 == 2);
     let mut out = Vec::new();
     let mut sink = |s: Segment<'_>| out.push((s.position, s.index, s.offset, s.bytes.to_vec()));
     let mut bounds: Vec<usize> = cuts.iter().map(|&c| c % (data.len() + 1)).collect();
@@ -58,22 +63,37 @@ proptest! {
     #[test]
     fn any_bytes_cut_anywhere_never_panic(data in prop::collection::vec(any::<u8>(), 0..600),
                                           cuts in prop::collection::vec(any::<usize>(), 0..8),
-                                          strict in any::<bool>()) {
-        run(&data, &cuts, strict);
+                                          strict in any::<bool>(), text in 0u8..4) {
+        run(&data, &cuts, strict, text);
     }
 
     #[test]
     fn the_cuts_do_not_change_the_segments(data in x12ish(),
                                            cuts in prop::collection::vec(any::<usize>(), 0..8),
-                                           strict in any::<bool>()) {
-        prop_assert_eq!(run(&data, &cuts, strict), run(&data, &[], strict));
+                                           strict in any::<bool>(), text in 0u8..4) {
+        prop_assert_eq!(run(&data, &cuts, strict, text), run(&data, &[], strict, text));
     }
 
     #[test]
-    fn offsets_point_at_the_segments(data in x12ish()) {
-        for (_, _, offset, bytes) in run(&data, &[], false).0 {
+    fn offsets_point_at_the_segments(data in x12ish(), keep in any::<bool>()) {
+        for (_, _, offset, bytes) in run(&data, &[], false, u8::from(keep)).0 {
             let at = offset as usize;
             prop_assert_eq!(&data[at..at + bytes.len()], &bytes[..]);
+        }
+    }
+
+    #[test]
+    fn joined_segments_are_the_bytes_there_less_line_breaks(data in x12ish()) {
+        // x12ish streams use '*' '^' ':' '~': neither CR nor LF is a delimiter
+        for (_, _, offset, bytes) in run(&data, &[], false, 2).0 {
+            let there: Vec<u8> = data[offset as usize..]
+                .iter()
+                .copied()
+                .filter(|&c| c != b'\r' && c != b'\n')
+                .take(bytes.len())
+                .collect();
+            prop_assert!(!bytes.contains(&b'\r') && !bytes.contains(&b'\n'));
+            prop_assert_eq!(there, bytes);
         }
     }
 }

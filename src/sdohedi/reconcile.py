@@ -59,8 +59,7 @@ from .models.config import NLEConfig
 from .models.remit import ClaimPayment, Finding, ProviderAdjustment, Remittance, RemittanceClaim
 from .remit835 import balance_findings, iter_835_claims, stream_balance_findings
 from .remit835.parser import CHUNK_SIZE
-from .x12 import X12Error
-from .x12.splitter import SegmentSplitter
+from .x12 import Tokenizer, X12Error
 
 CENT = Decimal("0.01")
 PROCESSED = {"1", "2", "3", "19", "20", "21"}
@@ -158,21 +157,21 @@ def content_keys(path: str | PathLike[str], chunk_size: int = CHUNK_SIZE) -> Ite
     segments between ST and SE (which hold BPR, TRN, the claims and PLB), elements joined by ``*``
     whatever the file's separator. Control numbers (ST02, SE02, the envelopes') are left out: a
     payer resending a remittance in a new interchange sends the same remittance."""
-    splitter = SegmentSplitter()
+    splitter = Tokenizer(strict=False, join_lines=True)
     digest = None
     st02 = ""
 
     def batches():
         with open(path, "rb") as f:
             while chunk := f.read(chunk_size):
-                yield from splitter.feed(chunk)
+                yield from splitter.feed_batches(chunk)
         try:
-            yield from splitter.close()
+            yield from splitter.close_batches()
         except X12Error:
             return  # the 835 reader reports it
 
     try:
-        for delimiters, pieces in batches():
+        for _, delimiters, pieces in batches():
             sep = delimiters.element
             st, se = "ST" + sep, "SE" + sep
             opened = 0 if digest is not None else None  # where the open transaction's text starts here

@@ -1,17 +1,17 @@
-"""The validator's scanner cuts streams exactly as the x12 tokenizer does."""
+"""The validator's cut of the core tokenizer (``keep_trailing_blanks=True``, batches of segment
+text) gives the segments of the x12 tokenizer, save the blanks it keeps for the validator to report."""
 
 import pytest
 from hypothesis import given, settings, strategies as st
 
 from conftest import CORPUS
-from sdohedi.validate.scanner import Scanner
 from sdohedi.x12 import Tokenizer, X12SyntaxError
 
 FILES = sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.parent.name != "licenses" and p.suffix != ".md")
 
 
 def _trimmed(segments):
-    # The scanner keeps spaces before a terminator, which the tokenizer drops before a line break.
+    # The validator's cut keeps spaces before a terminator, which the tokenizer drops before a line break.
     return [(pos, els[:-1] + [els[-1].rstrip(" \t")]) for pos, els in segments]
 
 
@@ -29,7 +29,7 @@ def with_tokenizer(data: bytes, cuts=()):
 
 
 def with_scanner(data: bytes, cuts=()):
-    sc = Scanner()
+    sc = Tokenizer(strict=False, keep_trailing_blanks=True)
     out, prev = [], 0
 
     def unpack(batches):
@@ -39,9 +39,9 @@ def with_scanner(data: bytes, cuts=()):
 
     try:
         for c in sorted(cuts) + [len(data)]:
-            unpack(sc.feed(data[prev:c]))
+            unpack(sc.feed_batches(data[prev:c]))
             prev = c
-        unpack(sc.close())
+        unpack(sc.close_batches())
     except X12SyntaxError as exc:
         return out, exc.rule
     return out, None
@@ -105,3 +105,25 @@ def test_a_space_before_the_terminator_is_kept_and_reported():
     data = TWO_INTERCHANGES.replace(b"SE*2*0001~", b"SE*2*0001 ~")
     segs, _ = with_scanner(data)
     assert segs[3][1] == ["SE", "2", "0001 "]
+
+
+def test_the_segments_before_a_fatal_error_are_validated():
+    """Data after the last IEA that is no interchange stops the validator, but only there: the
+    interchange before it is validated as it is without the trailer (the old scanner lost every
+    segment of the 64 KiB slice the error was found in, and their findings)."""
+    from sdohedi.validate import Validator
+
+    data = (CORPUS / "835" / "stupidedi-era-sample.edi").read_bytes()
+    se = data.index(b"SE*")
+    data = data[:se] + b"SE*999" + data[data.index(b"*", se + 3):]  # a wrong segment count: a finding
+    trailer = b"GARBAGE AFTER THE LAST INTERCHANGE, LONG ENOUGH TO BE TAKEN FOR AN ISA HEAD BY A READER~"
+
+    def findings(stream: bytes) -> list[tuple]:
+        v = Validator()
+        return [(f.rule, f.location.position) for f in v.feed(stream) + v.close()]
+
+    alone = findings(data)
+    assert alone  # the wrong count
+    with_trailer = findings(data + trailer)
+    assert with_trailer[:len(alone)] == alone
+    assert [rule for rule, _ in with_trailer[len(alone):]] == ["isa-missing"]

@@ -16,8 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
-from sdohedi.x12.delimiters import WHITESPACE as _WS
-from sdohedi.x12.delimiters import Delimiters, check_stream_end, last_terminator, start_interchange
+from oracle_stream_head import WHITESPACE as _WS
+from oracle_stream_head import check_stream_end, last_terminator, start_interchange
+from sdohedi.x12.delimiters import Delimiters
 from sdohedi.x12.errors import X12SyntaxError
 
 _KNOWN_IDS: set[str] = set()  # segment ids already checked: most streams use a few dozen

@@ -1,11 +1,10 @@
-"""The stream-head helpers that the tokenizer and the validator's scanner share."""
+"""The stream head of the old Python cutters (the oracles' shared helpers), and every reader on
+the core saying the same of a head that is no interchange."""
 
 import pytest
 
+from oracle_stream_head import BOM, MAX_SEGMENT_LENGTH, check_stream_end, last_terminator, start_interchange
 from sdohedi.x12 import X12SyntaxError
-from sdohedi.x12.delimiters import (
-    BOM, MAX_SEGMENT_LENGTH, check_stream_end, last_terminator, start_interchange,
-)
 
 ISA = "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *261102*0930*^*00501*000000001*0*T*:~"
 
@@ -65,15 +64,21 @@ def test_check_stream_end():
     ISA.encode()[:60], ISA.replace("*00501", "00501*").encode(),
 ])
 def test_every_reader_says_the_same_of_a_head_that_is_no_interchange(data):
-    """The tokenizer, the splitter (835 parser, 837P reader) and the validator's scanner all read
-    the ISA through start_interchange: the same rule for the same bytes."""
+    """The core tokenizer (under the 835 parser, the 837P reader and the validator, each with its
+    own cut of the segment text), the readers and the old Python stream head (tests' oracles)
+    say the same rule for the same bytes."""
+    from oracle_splitter import SegmentSplitter
     from sdohedi.claims837p import Reader837P
     from sdohedi.remit835 import Parser835
-    from sdohedi.validate.scanner import Scanner
-    from sdohedi.x12 import SegmentSplitter, Tokenizer
+    from sdohedi.x12 import Tokenizer
+
+    def batches(**cut):
+        tok = Tokenizer(strict=False, **cut)
+        return type("Batches", (), {"feed": lambda self, d: tok.feed_batches(d), "close": lambda self: tok.close_batches()})
 
     rules = set()
-    for make in (Tokenizer, SegmentSplitter, Reader837P, Parser835, Scanner):
+    for make in (Tokenizer, SegmentSplitter, Reader837P, Parser835, batches(join_lines=True),
+                 batches(keep_trailing_blanks=True)):
         reader = make()
         with pytest.raises(X12SyntaxError) as e:
             reader.feed(data)

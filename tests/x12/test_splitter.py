@@ -1,13 +1,14 @@
-"""SegmentSplitter (the fast splitter the 835 parser and the 837P reader use) against a plain
-reference: every non-empty segment of the interchange, in order, however the bytes are cut and
-wherever doubled terminators or line breaks stand between segments."""
+"""The core tokenizer's batches as the 835 parser and the 837P reader take them
+(``Tokenizer(strict=False, join_lines=True).feed_batches``) against a plain reference: every
+non-empty segment of the interchange, in order, however the bytes are cut and wherever doubled
+terminators or line breaks stand between segments."""
 
 from __future__ import annotations
 
 from hypothesis import given, strategies as st
 
 from conftest import CORPUS, cut_at
-from sdohedi.x12 import SegmentSplitter
+from sdohedi.x12 import Tokenizer
 
 FILES = sorted((CORPUS / "835").glob("*.edi")) + sorted((CORPUS / "837p").glob("*.edi"))[:3]
 
@@ -17,16 +18,19 @@ def reference(text: str, term: str) -> list[str]:
 
 
 def split(data: bytes, cuts: list[int]) -> tuple[list[str], str]:
-    splitter = SegmentSplitter()
+    tokenizer = Tokenizer(strict=False, join_lines=True)
     pieces: list[str] = []
     term = ""
     for chunk in cut_at(data, cuts):
-        for delims, batch in splitter.feed(chunk):
+        for start, delims, batch in tokenizer.feed_batches(chunk):
+            assert start == len(pieces)
             pieces += batch
             term = delims.segment
-    for delims, batch in splitter.close():
+    for start, delims, batch in tokenizer.close_batches():
+        assert start == len(pieces)
         pieces += batch
         term = delims.segment
+    tokenizer.check()
     return pieces, term
 
 

@@ -1,5 +1,5 @@
 """Data after the last IEA that is not an interchange (a mail footer, a second file's torn head)
-must not take down the complete interchanges before it: the splitter hands them out and raises
+must not take down the complete interchanges before it: the tokenizer hands them out and raises
 the error afterwards, and the 835 parser, the 837P reader and the CLI keep every claim read.
 
 Expected segments and claims come from a plain split of the valid file, not from our readers."""
@@ -15,7 +15,7 @@ from conftest import CORPUS, cut_at
 from round_trip_support import run
 from sdohedi.claims837p import Reader837P
 from sdohedi.remit835 import Parser835
-from sdohedi.x12 import SegmentSplitter, X12Error
+from sdohedi.x12 import Tokenizer, X12Error
 
 ERA = CORPUS / "835" / "stupidedi-era-sample.edi"
 CLAIMS = CORPUS / "837p" / "stupidedi-ambulance.edi"
@@ -35,17 +35,17 @@ def plain_count(data: bytes, segment_id: str) -> int:
 
 @settings(max_examples=60)
 @given(cuts=st.lists(st.integers(0, len(ERA.read_bytes()) + len(TRAILER)), max_size=6))
-def test_splitter_hands_out_every_complete_segment_before_the_error(cuts):
+def test_the_readers_tokenizer_hands_out_every_complete_segment_before_the_error(cuts):
     data = ERA.read_bytes()
-    splitter = SegmentSplitter()
+    tokenizer = Tokenizer(strict=False, join_lines=True)
     pieces: list[str] = []
     with pytest.raises(X12Error) as raised:
         for chunk in cut_at(data + TRAILER, cuts):
-            for _, batch in splitter.feed(chunk):
+            for _, _, batch in tokenizer.feed_batches(chunk):
                 pieces += batch
-        for _, batch in splitter.close():
+        for _, _, batch in tokenizer.close_batches():
             pieces += batch
-        splitter.check()
+        tokenizer.check()
     assert raised.value.rule == "isa-missing"
     assert pieces == plain_segments(data)
 

@@ -1,9 +1,11 @@
 //! `sdohedi.x12.Tokenizer` and `sdohedi.x12.Segment`: the core tokenizer, segments as Python objects.
 
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyString};
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyList, PyString, PyTuple, PyType};
 
 use super::problem::{raise, syntax_error};
+use crate::delimiters as core_delimiters;
 use crate::tokenizer as core;
 
 /// Short values (ids, qualifiers, empty elements) repeat on every segment: one `str` each,
@@ -128,15 +130,98 @@ fn to_python(
     )
 }
 
+/// An `x12.Delimiters` for the core's.
+fn delimiters_object<'py>(
+    py: Python<'py>,
+    d: &core_delimiters::Delimiters,
+) -> PyResult<Bound<'py, PyAny>> {
+    static CLASS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+    let cls = CLASS.import(py, "sdohedi.x12.delimiters", "Delimiters")?;
+    let chars = [d.element, d.component, d.repetition, d.segment].map(|b| latin1(py, &[b]));
+    cls.call1((
+        chars[0].clone(),
+        chars[1].clone(),
+        chars[2].clone(),
+        chars[3].clone(),
+    ))
+}
+
+/// The segments of one `feed_batches` call as `(start, delimiters, segments)` tuples: consecutive
+/// segments of one interchange, the first of which has ordinal `start + 1`, each one `str`.
+struct Batches<'py> {
+    py: Python<'py>,
+    done: Vec<Bound<'py, PyTuple>>,
+    start: u64,
+    segments: Vec<Bound<'py, PyString>>,
+}
+
+impl<'py> Batches<'py> {
+    fn new(py: Python<'py>) -> Self {
+        Batches {
+            py,
+            done: Vec::new(),
+            start: 0,
+            segments: Vec::new(),
+        }
+    }
+
+    fn push(
+        &mut self,
+        seg: &core::Segment<'_>,
+        delimiters: &mut Option<(core_delimiters::Delimiters, Py<PyAny>)>,
+    ) -> PyResult<()> {
+        let current = delimiters
+            .as_ref()
+            .is_some_and(|(d, _)| *d == seg.delimiters);
+        if seg.index == 1 || !current || self.segments.is_empty() {
+            self.finish(delimiters)?;
+            if !current {
+                let obj = delimiters_object(self.py, &seg.delimiters)?;
+                *delimiters = Some((seg.delimiters, obj.unbind()));
+            }
+            self.start = seg.position - 1;
+        }
+        self.segments.push(latin1(self.py, seg.bytes));
+        Ok(())
+    }
+
+    fn finish(
+        &mut self,
+        delimiters: &Option<(core_delimiters::Delimiters, Py<PyAny>)>,
+    ) -> PyResult<()> {
+        if self.segments.is_empty() {
+            return Ok(());
+        }
+        let Some((_, obj)) = delimiters else {
+            return Ok(());
+        };
+        let segments = PyList::new(self.py, std::mem::take(&mut self.segments))?;
+        let batch = PyTuple::new(
+            self.py,
+            [
+                self.start.into_pyobject(self.py)?.into_any(),
+                obj.bind(self.py).clone(),
+                segments.into_any(),
+            ],
+        )?;
+        self.done.push(batch);
+        Ok(())
+    }
+}
+
 /// Incremental tokenizer: `feed(chunk)` returns the segments completed by that chunk, `close()`
 /// checks that the stream did not end inside a segment. A broken rule raises `X12SyntaxError`;
 /// when segments came before it in the same chunk they are returned first and the error is
 /// raised by the next call. `strict=False` hands out segments whose id is malformed;
 /// `lenient_isa=True` reads an ISA off its fixed offsets by its separators, with a finding.
+/// `feed_batches`/`close_batches` give the same segments as strings, in batches;
+/// `keep_trailing_blanks` and `join_lines` choose how their text is cut (see the core).
 #[pyclass(module = "sdohedi.x12")]
 pub struct Tokenizer {
     inner: core::Tokenizer,
     short: ShortStrings,
+    /// The delimiters of the last batch, with their `x12.Delimiters`: one object per interchange.
+    delimiters: Option<(core_delimiters::Delimiters, Py<PyAny>)>,
 }
 
 impl Tokenizer {
@@ -167,16 +252,48 @@ impl Tokenizer {
             _ => PyList::new(py, out),
         }
     }
+
+    fn collect_batches<'py>(
+        &mut self,
+        py: Python<'py>,
+        step: impl FnOnce(
+            &mut core::Tokenizer,
+            &mut dyn FnMut(core::Segment<'_>),
+        ) -> Result<(), crate::problem::Problem>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let mut batches = Batches::new(py);
+        let mut failure: Option<PyErr> = None;
+        let delimiters = &mut self.delimiters;
+        let result = step(&mut self.inner, &mut |seg| {
+            if failure.is_none() {
+                if let Err(err) = batches.push(&seg, delimiters) {
+                    failure = Some(err);
+                }
+            }
+        });
+        if let Some(err) = failure {
+            return Err(err);
+        }
+        batches.finish(delimiters)?;
+        match result {
+            Err(problem) if batches.done.is_empty() => Err(raise(py, &problem)),
+            _ => PyList::new(py, batches.done),
+        }
+    }
 }
 
 #[pymethods]
 impl Tokenizer {
     #[new]
-    #[pyo3(signature = (*, strict = true, lenient_isa = false))]
-    fn new(strict: bool, lenient_isa: bool) -> Self {
+    #[pyo3(signature = (*, strict = true, lenient_isa = false, keep_trailing_blanks = false, join_lines = false))]
+    fn new(strict: bool, lenient_isa: bool, keep_trailing_blanks: bool, join_lines: bool) -> Self {
         Tokenizer {
-            inner: core::Tokenizer::new(strict).lenient_isa(lenient_isa),
+            inner: core::Tokenizer::new(strict)
+                .lenient_isa(lenient_isa)
+                .keep_trailing_blanks(keep_trailing_blanks)
+                .join_lines(join_lines),
             short: ShortStrings::new(),
+            delimiters: None,
         }
     }
 
@@ -186,6 +303,26 @@ impl Tokenizer {
 
     fn close<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         self.collect(py, |tok, sink| tok.close(sink))
+    }
+
+    /// The segments completed by `chunk` as `(start, delimiters, segments)` batches (one per
+    /// interchange the chunk touches), each segment one `str` (latin-1: one character a byte).
+    fn feed_batches<'py>(&mut self, py: Python<'py>, chunk: &[u8]) -> PyResult<Bound<'py, PyList>> {
+        self.collect_batches(py, |tok, sink| tok.feed(chunk, sink))
+    }
+
+    /// `close()` for `feed_batches`.
+    fn close_batches<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        self.collect_batches(py, |tok, sink| tok.close(sink))
+    }
+
+    /// Raise the error that stopped the stream, if any: after a call that returned segments
+    /// and kept its error for the next call, a reader that makes no next call asks here.
+    fn check(&self, py: Python<'_>) -> PyResult<()> {
+        match self.inner.failure() {
+            Some(problem) => Err(raise(py, problem)),
+            None => Ok(()),
+        }
     }
 
     /// Ordinal of the last segment produced.
@@ -200,15 +337,7 @@ impl Tokenizer {
         let Some(d) = self.inner.delimiters() else {
             return Ok(None);
         };
-        let cls = py.import("sdohedi.x12.delimiters")?.getattr("Delimiters")?;
-        let chars = [d.element, d.component, d.repetition, d.segment].map(|b| latin1(py, &[b]));
-        cls.call1((
-            chars[0].clone(),
-            chars[1].clone(),
-            chars[2].clone(),
-            chars[3].clone(),
-        ))
-        .map(Some)
+        delimiters_object(py, &d).map(Some)
     }
 
     /// What was read past rather than refused (an ISA not at its fixed offsets), as

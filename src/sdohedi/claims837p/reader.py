@@ -99,11 +99,10 @@ from ..models.claim import (
 )
 from ..models.construct import set_dict as _set_dict, unchecked_maker as _maker
 from ..models.fields import ICD9_PATTERN, ICD10_PATTERN, LENIENT_CONTEXT, X12_TEXT_PATTERN
-from ..x12 import Delimiters, SegmentSplitter, X12EnvelopeError, X12Error, X12SyntaxError, X12ValueError
-from ..x12.splitter import READ_SIZE
+from ..x12 import READ_SIZE, Delimiters, Tokenizer, X12EnvelopeError, X12Error, X12SyntaxError, X12ValueError
 from .writer import VERSION
 
-CHUNK_SIZE = READ_SIZE  # 64 KiB, see sdohedi.x12.splitter
+CHUNK_SIZE = READ_SIZE  # 64 KiB, see sdohedi.x12.tokenizer
 # Distinct SV1/DTP/HI texts, amounts and dates kept, each cache cleared when full: a few MB at
 # most (an SV1 entry, with its template dict, is about 1 KB), so memory stays flat.
 _CACHE_LIMIT = 4096
@@ -454,7 +453,7 @@ class Reader837P:
         self.claims_read = 0
         self.claims_not_read = 0
         self.transactions = 0
-        self._segments = SegmentSplitter()
+        self._segments = Tokenizer(strict=False, join_lines=True)  # ids are checked here
         self._out: list[Claim] = []
         self._out_headers: list[tuple[int, InterchangeHeader | None]] = []  # (index in _out, header from there)
         self._pairing: list[tuple[int, InterchangeHeader | None]] = []
@@ -504,9 +503,9 @@ class Reader837P:
             raise self._failed
         if self._closed:
             raise X12SyntaxError("data fed after close()", rule="stream-closed")
-        # The splitter decodes latin-1 (every byte one character, nothing lost); the models
+        # The tokenizer decodes latin-1 (every byte one character, nothing lost); the models
         # refuse what is not printable ASCII.
-        self._run(self._segments.feed, chunk)
+        self._run(self._segments.feed_batches, chunk)
         return self._take_claims()
 
     def feed_with_headers(self, chunk: bytes) -> list[tuple[InterchangeHeader, Claim]]:
@@ -522,7 +521,7 @@ class Reader837P:
         if self._closed:
             return []
         self._closed = True
-        self._run(self._segments.close)
+        self._run(self._segments.close_batches)
         if self._failed is None:
             self._run(self._segments.check)  # an error found after the last complete segments
         if self._failed is None and self._isa is not None:
@@ -575,7 +574,7 @@ class Reader837P:
         gc_enabled = gc.isenabled()
         gc.disable()
         try:
-            for delimiters, pieces in split(*chunk):
+            for _, delimiters, pieces in split(*chunk) or ():  # check() returns None
                 self._read(delimiters, pieces)
         except X12Error as exc:
             self._failed = exc
@@ -592,7 +591,7 @@ class Reader837P:
     # --------------------------------------------------------------------------- the loop
 
     def _read(self, d: Delimiters, pieces: list[str]) -> None:
-        if "\n" in d.all:  # else the splitter removed every line break (kept once seen: a claim cut
+        if "\n" in d.all:  # else the tokenizer removed every line break (kept once seen: a claim cut
             self._newline_delimiter = True  # short may end in the next interchange)
         sep = d.element
         comp = d.component

@@ -22,7 +22,7 @@ What goes wrong is reported in one of two ways:
   unaffected. A REF, DTM, AMT, QTY or LQ that is left without its value says nothing and is
   dropped; a CAS or PLB amount of unknown reason, or a reason of unknown amount, is kept;
 * a stream that cannot be read further raises :class:`Remit835Error` (or the
-  :class:`X12SyntaxError` of the splitter): not X12 or not an 835, envelopes out of order or
+  :class:`X12SyntaxError` of the tokenizer): not X12 or not an 835, envelopes out of order or
   without GS06/ST02, a transaction without BPR/TRN/payer/payee, a truncated stream. The
   parser is then finished: every later call raises the same error.
   When the call that hits the error has already completed remittances, it returns them and
@@ -55,11 +55,10 @@ from ..models.remit import (
     Payer, ProcedureId, ProviderAdjustment, QualifiedAmount, QualifiedDate, QualifiedQuantity, Reference, Remark,
     Remittance, RemittanceClaim, RemittanceEnd, ServicePayment,
 )
-from ..x12 import X12Error, X12SyntaxError
+from ..x12 import READ_SIZE, Tokenizer, X12Error, X12SyntaxError
 from .errors import Remit835Error
-from ..x12.splitter import READ_SIZE, SegmentSplitter
 
-CHUNK_SIZE = READ_SIZE  # 64 KiB, see sdohedi.x12.splitter
+CHUNK_SIZE = READ_SIZE  # 64 KiB, see sdohedi.x12.tokenizer
 VERSION = "005010X221A1"
 
 # Where in the transaction we are: decides what a REF, DTM, CAS, AMT... belongs to.
@@ -140,7 +139,7 @@ class Parser835:
     """Incremental 835 parser. See the module docstring for the error contract."""
 
     def __init__(self) -> None:
-        self._splitter = SegmentSplitter()
+        self._splitter = Tokenizer(strict=False, join_lines=True)  # ids are checked here, as findings
         self._position = 0
         self.findings: list[Finding] = []  # envelope-level (GS/GE, ISA/IEA); per ST in Remittance.findings
         self._error: X12Error | None = None
@@ -216,7 +215,7 @@ class Parser835:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            for delimiters, pieces in self._splitter.feed(chunk):
+            for _, delimiters, pieces in self._splitter.feed_batches(chunk):
                 self._consume(pieces, delimiters.element, out)
         except X12Error as exc:
             self._error = exc
@@ -232,7 +231,7 @@ class Parser835:
         self._check_usable()
         out: list = []
         try:
-            for delimiters, pieces in self._splitter.close():
+            for _, delimiters, pieces in self._splitter.close_batches():
                 self._consume(pieces, delimiters.element, out)
             self._splitter.check()  # an error found after the last complete segments
             where = self._position + 1

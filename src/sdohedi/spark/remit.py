@@ -54,8 +54,7 @@ def file_rows(data: bytes, name: str, claims: bool = False) -> Iterator[dict[str
     """The rows of one whole 835 file (payments and problems), as the local command sees them."""
     from ..models.remit import Finding
     from ..remit835 import Parser835, balance_findings
-    from ..x12 import X12Error
-    from ..x12.splitter import READ_SIZE
+    from ..x12 import READ_SIZE, X12Error
 
     to_rows = claim_rows if claims else service_rows
     parser = Parser835()

@@ -1,4 +1,4 @@
-"""The validator: a sans-I/O state machine over the segment scanner.
+"""The validator: a sans-I/O state machine over the core tokenizer's segment batches.
 
 ``Validator.feed(chunk)`` returns the findings completed by that chunk; ``close()`` the rest.
 Per segment it checks, in this order: the segment identifier and separators (syntax); the
@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..codes import CodeSet
-from ..x12 import Delimiters, X12Error, read_chunks
+from ..x12 import Batch, Delimiters, Tokenizer, X12Error, read_chunks
 from ..x12.delimiters import ISA_LENGTH
 from .checks835 import Remit835Checks
 from .checks837p import Claim837PChecks
@@ -33,7 +33,6 @@ from .guide import Guide, SegmentNode, control_guide, guide_for, map_index
 from .issues import Issue
 from .results import GroupResult, InterchangeResult, TransactionResult
 from .rules import RULES
-from .scanner import Batch, Scanner
 from .walker import StructureEvent, Walker
 
 SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}\Z")
@@ -42,7 +41,7 @@ GS_PATH = "/ISA_LOOP/GS_LOOP/GS"
 GE_PATH = "/ISA_LOOP/GS_LOOP/GE"
 PROFESSIONAL_CLAIM = "005010X222A1"
 REMITTANCE = "005010X221A1"
-_SLICE = 1 << 16  # bytes handed to the scanner at a time: keeps the live segments few
+_SLICE = 1 << 16  # bytes handed to the tokenizer at a time: keeps the live segments few
 _ENVELOPE_IDS = frozenset(("ISA", "GS", "ST", "SE", "GE", "IEA"))
 _SPECIAL_IDS = _ENVELOPE_IDS | {"HL"}  # envelopes, and HL with its hierarchy checks
 # Bytes that are always fine in a chunk; anything else sends its segments down the slow path.
@@ -91,7 +90,8 @@ class Validator:
     """Validate one stream of interchanges. Not thread-safe; cheap to create."""
 
     def __init__(self, *, codes: CodeSet | None = None, keep_results: bool = False) -> None:
-        self._scanner = Scanner()
+        # Blanks before a terminator and odd whitespace before an id are kept: they are reported.
+        self._scanner = Tokenizer(strict=False, keep_trailing_blanks=True)
         self._walker = Walker()
         self._codes = codes or CodeSet.bundled()
         self._control = control_guide()
@@ -142,7 +142,7 @@ class Validator:
         try:
             for i in range(0, len(chunk), _SLICE):
                 try:
-                    batches = self._scanner.feed(chunk[i:i + _SLICE])
+                    batches = self._scanner.feed_batches(chunk[i:i + _SLICE])
                 except X12Error as exc:
                     self._fatal(exc)
                     break
@@ -156,12 +156,17 @@ class Validator:
     def close(self) -> list[Finding]:
         if not self.fatal:
             try:
-                batches = self._scanner.close()
+                batches = self._scanner.close_batches()
             except X12Error as exc:
                 self._fatal(exc)
                 batches = []
             for batch in batches:
                 self._run(batch, True)
+            if not self.fatal:
+                try:
+                    self._scanner.check()  # an error found after the segments close_batches() handed out
+                except X12Error as exc:
+                    self._fatal(exc)
             self._close_all(self.segments + 1)
         return self._drain()
 

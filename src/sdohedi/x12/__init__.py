@@ -2,13 +2,12 @@
 
 from .delimiters import DEFAULT_DELIMITERS, Delimiters
 from .errors import X12EnvelopeError, X12Error, X12SyntaxError, X12ValueError
-from .splitter import SegmentSplitter
 from .text import TextPolicy, UnrepresentableText, to_x12_text
-from .tokenizer import Segment, Tokenizer, iter_segments, read_chunks
+from .tokenizer import READ_SIZE, Batch, Segment, Tokenizer, iter_segments, read_chunks
 from .writer import FunctionalGroup, Interchange, SegmentWriter, Transaction
 
 __all__ = [
-    "DEFAULT_DELIMITERS", "Delimiters", "FunctionalGroup", "Interchange", "Segment", "SegmentSplitter", "SegmentWriter",
+    "DEFAULT_DELIMITERS", "READ_SIZE", "Batch", "Delimiters", "FunctionalGroup", "Interchange", "Segment", "SegmentWriter",
     "TextPolicy", "Tokenizer", "Transaction", "UnrepresentableText", "X12EnvelopeError", "X12Error",
     "X12SyntaxError", "X12ValueError", "iter_segments", "read_chunks", "to_x12_text",
 ]

@@ -8,6 +8,15 @@ separators and reported in ``Tokenizer.findings``. A UTF-8 byte-order
 mark, CR/LF and other whitespace between segments are ignored. Memory is bounded by the
 longest segment (:data:`MAX_SEGMENT_LENGTH`), not by the stream. A broken rule raises
 :class:`sdohedi.x12.X12SyntaxError`; the segments before it are returned first.
+
+The readers take the same segments as text, a chunk at a time: ``feed_batches(chunk)`` (and
+``close_batches()``) return :data:`Batch` tuples ``(start, delimiters, segments)``, one ``str``
+per segment, which the reader splits into elements as it reads it (no object per element).
+How that text is cut is chosen once: ``join_lines=True`` (the 835 parser, the 837P reader,
+reconcile) also removes CR and LF inside segments, unless one is a delimiter, so values never
+hold them; ``keep_trailing_blanks=True`` (the validator) keeps blanks before a terminator and
+unusual whitespace before an id, which it reports. An error found after segments that a call
+returns is raised by the next call; ``check()`` raises it when no call follows.
 """
 
 from __future__ import annotations
@@ -16,8 +25,16 @@ from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
 from .._core import MAX_SEGMENT_LENGTH, Segment, Tokenizer
+from .delimiters import Delimiters
 
-__all__ = ["MAX_SEGMENT_LENGTH", "Segment", "Tokenizer", "iter_segments", "read_chunks"]
+__all__ = ["MAX_SEGMENT_LENGTH", "READ_SIZE", "Batch", "Segment", "Tokenizer", "iter_segments", "read_chunks"]
+
+Batch = tuple[int, Delimiters, list[str]]  # consecutive segments of one interchange; the first has ordinal start + 1
+
+# The chunk size the readers use for files: 64 KiB read 5-15% faster than 1 MiB (a chunk's
+# list of segment strings stays in the CPU caches; measured alternating 1 MiB to 8 KiB chunks
+# on bench_parse_835.py's 10 MB file) and keeps claim-by-claim reading to one small chunk.
+READ_SIZE = 1 << 16
 
 
 def iter_segments(chunks: Iterable[bytes], *, strict: bool = True) -> Iterator[Segment]:

@@ -1,28 +1,27 @@
-"""The validator's segment scanner: ``x12.Tokenizer`` semantics, built for the hot loop.
+"""The validator's segment scanner before the core tokenizer replaced it: the oracle of
+tests/x12/test_core_batches.py (``Tokenizer(keep_trailing_blanks=True).feed_batches``).
 
-It cuts the stream as :class:`sdohedi.x12.Tokenizer` does (delimiters read from each ISA, a
-UTF-8 byte-order mark and line breaks between segments ignored, the same errors for a missing
-or broken ISA and a truncated stream: that part is shared code, in :mod:`sdohedi.x12.delimiters`)
-with three differences the validator needs:
+It cut the stream as the tokenizer does (delimiters read from each ISA, a UTF-8 byte-order
+mark and line breaks between segments ignored, the same errors for a missing or broken ISA and
+a truncated stream) with three differences the validator needs:
 
 - a malformed segment identifier is not an error here: the validator reports it where it is
   and carries on;
 - spaces and tabs just before a segment terminator are kept: they are part of the last
   element (the tokenizer drops them when a line break follows), and an error there;
-- segments come in batches of raw strings (``Batch``), not one object per segment: at a few
-  hundred thousand segments per second the allocation matters, and the validator splits
-  each segment itself.
+- segments come in batches of raw strings (``Batch``), not one object per segment.
 
-``tests/validate/test_scanner.py`` checks that it yields the tokenizer's segments on every
-corpus file, however the bytes are chunked.
+Fed more than a byte at a time it loses the segments of a call that ends in an error (the
+core returns them and raises on the next call).
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
-from ..x12.delimiters import WHITESPACE as _WS
-from ..x12.delimiters import Delimiters, check_stream_end, last_terminator, start_interchange
+from oracle_stream_head import WHITESPACE as _WS
+from oracle_stream_head import check_stream_end, last_terminator, start_interchange
+from sdohedi.x12.delimiters import Delimiters
 
 _STRIP = "\r\n\t "
 _CRLF = "\r\n"

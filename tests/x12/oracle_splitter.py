@@ -1,28 +1,20 @@
-"""Cut a byte stream into segments, a whole chunk at a time.
+"""The 835 parser's and 837P reader's segment splitter before the core tokenizer replaced it:
+the oracle of tests/x12/test_core_batches.py (``Tokenizer(join_lines=True).feed_batches``).
 
-Same contract as :class:`sdohedi.x12.Tokenizer` (the Rust core's; delimiters read from every ISA, chunks cut
-anywhere, line breaks between segments ignored, memory bounded by the longest segment) but
-built for throughput (the 835 parser and the 837P reader use it): a chunk is cut with one ``str.split`` and handed over as a list of
-segment strings, together with the delimiters they use; the caller splits each segment into
-elements as it reads it, so no per-segment object outlives its use. It goes when the readers
-move onto the core's tokenizer and guide walker (issues 16-17).
-
-CR and LF are removed from the text of an interchange (unless one of them is a delimiter):
-X12 values may not hold them, and removing them in bulk is far cheaper than stripping every
-segment. Other blanks before a segment id are left for the caller (the parser strips them
-when an id is not one it knows). Segment ids are not checked here.
+Same contract as the tokenizer (delimiters read from every ISA, chunks cut anywhere, line
+breaks between segments ignored) with the segments handed out as strings: a chunk is cut with
+one ``str.split`` into a list of segment strings, with the delimiters they use. CR and LF are
+removed from the text of an interchange (unless one of them is a delimiter). Unlike the core it
+keeps blanks before a segment id and hands out a piece of blanks only as a segment (the core
+drops whitespace between segments, as the tokenizer always has). Segment ids are not checked.
 """
 
 from __future__ import annotations
 
-from .delimiters import WHITESPACE as _WS
-from .delimiters import Delimiters, check_stream_end, last_terminator, start_interchange
-from .errors import X12Error
-
-# The chunk size the readers use for files: 64 KiB read 5-15% faster than 1 MiB (a chunk's
-# list of segment strings stays in the CPU caches; measured alternating 1 MiB to 8 KiB chunks
-# on bench_parse_835.py's 10 MB file) and keeps claim-by-claim reading to one small chunk.
-READ_SIZE = 1 << 16
+from oracle_stream_head import WHITESPACE as _WS
+from oracle_stream_head import check_stream_end, last_terminator, start_interchange
+from sdohedi.x12.delimiters import Delimiters
+from sdohedi.x12.errors import X12Error
 
 
 class SegmentSplitter:
