@@ -32,7 +32,12 @@ from ..x12 import X12Error
 @click.option("--max-lines-per-file", type=click.IntRange(min=1), default=None,
               help="Split a payer's claims into interchanges of at most this many lines (whole claim groups). "
                    "Default: one file per payer (local), 100,000 lines (spark).")
-def command(service_logs, config_path, out_dir, ledger_path, dry_run, resubmit, fmt, engine, max_lines_per_file):
+@click.option("--allow-late", is_flag=True,
+              help="Bill rows past their payer's timely_filing_days anyway (the summary counts them).")
+@click.option("--run-date", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="The date this run counts from (future dates, timely filing). Default: today.")
+def command(service_logs, config_path, out_dir, ledger_path, dry_run, resubmit, fmt, engine, max_lines_per_file,
+            allow_late, run_date):
     """Encode SERVICE_LOGS (CSV, JSON Lines or Parquet) into payer-ready 837P files.
 
     Exit status: 0 every row billed; 1 some rows rejected (see rejects.csv: also rows another run
@@ -44,14 +49,19 @@ def command(service_logs, config_path, out_dir, ledger_path, dry_run, resubmit, 
     except ConfigError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
+    today = run_date.date() if run_date else None
+    if engine == "spark" and allow_late:
+        click.echo("error: --allow-late is not available with --engine spark (use --engine local)", err=True)
+        sys.exit(2)
     ledger = None
     try:
         ledger = _open(ledger_path, dry_run)
         if engine == "spark":
-            summary = _encode_spark(service_logs, config, out_dir, ledger, dry_run, resubmit, max_lines_per_file)
+            summary = _encode_spark(service_logs, config, out_dir, ledger, dry_run, resubmit, max_lines_per_file,
+                                    today)
         else:
             summary = _encode_local(service_logs, config, out_dir, ledger, dry_run, resubmit, fmt,
-                                    max_lines_per_file)
+                                    max_lines_per_file, today, allow_late)
     except IngestError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
@@ -86,7 +96,7 @@ def _open(ledger_path: str, dry_run: bool):
         sys.exit(2)
 
 
-def _encode_spark(service_logs, config, out_dir, ledger, dry_run, resubmit, max_lines_per_file):
+def _encode_spark(service_logs, config, out_dir, ledger, dry_run, resubmit, max_lines_per_file, today):
     try:
         from ..spark import DEFAULT_MAX_LINES_PER_FILE, encode_837p, local_session, read_service_logs
     except ImportError as exc:
@@ -98,10 +108,11 @@ def _encode_spark(service_logs, config, out_dir, ledger, dry_run, resubmit, max_
     spark = local_session("sdohedi-encode")
     df = read_service_logs(spark, service_logs)
     return encode_837p(df, str(Path(out_dir).absolute()), config, ledger, dry_run=dry_run, resubmit=resubmit,
-                       max_lines_per_file=max_lines_per_file or DEFAULT_MAX_LINES_PER_FILE)
+                       today=today, max_lines_per_file=max_lines_per_file or DEFAULT_MAX_LINES_PER_FILE)
 
 
-def _encode_local(service_logs, config, out_dir, ledger, dry_run, resubmit, fmt, max_lines_per_file):
+def _encode_local(service_logs, config, out_dir, ledger, dry_run, resubmit, fmt, max_lines_per_file, today,
+                  allow_late):
     progress = None
     bar = None
     if sys.stderr.isatty() and fmt == "text":
@@ -114,7 +125,8 @@ def _encode_local(service_logs, config, out_dir, ledger, dry_run, resubmit, fmt,
         progress = lambda n: bar.advance(task, n)  # noqa: E731
     try:
         return encode(service_logs, config, out_dir=out_dir, ledger=ledger, dry_run=dry_run,
-                      resubmit=resubmit, progress=progress, max_lines_per_file=max_lines_per_file)
+                      resubmit=resubmit, progress=progress, max_lines_per_file=max_lines_per_file, today=today,
+                      allow_late=allow_late)
     finally:
         if bar:
             bar.stop()
@@ -137,5 +149,7 @@ def _print_summary(summary) -> None:
     if summary.billed_concurrently:
         click.echo(f"{summary.billed_concurrently:,} rows were billed by another run on this ledger while this one "
                    "ran: rejected as already billed")
+    if summary.billed_late:
+        click.echo(f"{summary.billed_late:,} rows were billed past their payer's timely filing limit (--allow-late)")
     if summary.rejects_path:
         click.echo(f"rejects: {summary.rejects_path}")

@@ -61,6 +61,7 @@ class EncodeSummary:
     billed_rows: int = 0
     rejected_rows: int = 0
     billed_concurrently: int = 0  # rejected rows that another run billed while this one ran
+    billed_late: int = 0  # rows billed past their payer's timely filing limit (``allow_late``)
     rejects_path: str | None = None
     reject_reasons: Counter = field(default_factory=Counter)
     outputs: list[PayerOutput] = field(default_factory=list)
@@ -69,7 +70,7 @@ class EncodeSummary:
     def as_dict(self) -> dict:
         return {
             "rows": self.rows, "billed_rows": self.billed_rows, "rejected_rows": self.rejected_rows,
-            "billed_concurrently": self.billed_concurrently,
+            "billed_concurrently": self.billed_concurrently, "billed_past_timely_filing": self.billed_late,
             "rejects_path": self.rejects_path, "dry_run": self.dry_run,
             "reject_reasons": dict(self.reject_reasons.most_common()),
             "interchanges": [
@@ -138,14 +139,17 @@ def encode(
     progress: Callable[[int], None] | None = None,
     run_size: int = 50_000,
     max_lines_per_file: int | None = None,
+    allow_late: bool = False,
 ) -> EncodeSummary:
     """Encode service logs. ``max_lines_per_file`` splits a payer's lines into several
-    interchanges of at most that many lines (at claim-group boundaries, see ``units``)."""
+    interchanges of at most that many lines (at claim-group boundaries, see ``units``).
+    ``today`` is the run date (the future and timely filing count from it); ``allow_late`` bills
+    rows past their payer's timely filing limit, counted in ``billed_late``."""
     summary = EncodeSummary(dry_run=dry_run)
     out = Path(out_dir) if out_dir is not None else None
     if out is not None and not dry_run:
         out.mkdir(parents=True, exist_ok=True)
-    checker = RowChecker(config, today=today)
+    checker = RowChecker(config, today=today, allow_late=allow_late)
     rejects = _Rejects(None if dry_run else out, summary)
     sorter = ExternalSorter(run_size=run_size)
     seen = SeenIds()
@@ -171,6 +175,8 @@ def encode(
                     continue
                 sorter.add(line)
                 lines_per_payer[line[0]] += 1
+                if allow_late and checker.days_late(line[0], dt.date.fromisoformat(line[_DATE])) is not None:
+                    summary.billed_late += 1
             pending.clear()
 
         for path in inputs:

@@ -143,9 +143,14 @@ _FREE_TEXT_DELIMS = str.maketrans({"*": " ", ":": " ", "^": " ", "~": " ", "\t":
 class RowChecker:
     """Checks one raw row against types, the code set, the config and the calendar, and prices it."""
 
-    def __init__(self, config: NLEConfig, *, today: dt.date | None = None, codes: CodeSet | None = None) -> None:
+    def __init__(self, config: NLEConfig, *, today: dt.date | None = None, codes: CodeSet | None = None,
+                 allow_late: bool = False) -> None:
         self.config = config
         self.today = today or dt.date.today()
+        # a service past its payer's timely filing limit is rejected, unless ``allow_late``
+        self.allow_late = allow_late
+        self.filing_limits = {key: p.timely_filing_days for key, p in config.payers.items()
+                              if p.timely_filing_days is not None}
         base = self.base = codes or CodeSet.bundled()
         self.codes = {
             key: base.restricted(only_procedures=set(p.covered_codes) if p.covered_codes is not None else None,
@@ -155,6 +160,15 @@ class RowChecker:
         self.policy = config.interchange.text_policy
         self.by_day = config.interchange.grouping == "day"
         self._fast = _FastRows(self)
+
+    def days_late(self, payer_key: str, day: dt.date) -> int | None:
+        """The days from ``day`` to the run date when that is more than the payer's timely filing
+        limit (``timely_filing_days``), else None."""
+        limit = self.filing_limits.get(payer_key)
+        if limit is None:
+            return None
+        days = (self.today - day).days
+        return days if days > limit else None
 
     def _text(self, value: str | None) -> str:
         """Free text (names, addresses): transliterate per policy; delimiters become spaces."""
@@ -255,6 +269,10 @@ class RowChecker:
             return Reject(row_number, sid, "service_date", "service date is in the future")
         if day < ICD10_START:
             return Reject(row_number, sid, "service_date", "service date is before ICD-10-CM (2015-10-01)")
+        late = self.days_late(rec.payer, day)
+        if late is not None and not self.allow_late:
+            return Reject(row_number, sid, "service_date",
+                          f"past timely filing: {late} days, limit {self.filing_limits[rec.payer]}")
         if rec.member_birth_date > day:
             return Reject(row_number, sid, "member_birth_date", "birth date is after the service date")
         if rec.member_birth_date.year < 1900:
@@ -508,6 +526,8 @@ class _FastRows:
         except ValueError:
             return None
         if day > checker.today or day < ICD10_START:
+            return None
+        if not checker.allow_late and checker.days_late(payer_key, day) is not None:
             return None
         mods = tuple(m.strip().upper() for m in modifiers.split(":") if m.strip())
         if len(mods) > 4 or len(set(mods)) != len(mods) or not all(_MODIFIER.match(m) for m in mods):

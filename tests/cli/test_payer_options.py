@@ -1,0 +1,110 @@
+"""End-to-end: the per-payer options of fixtures/nle.toml's lakeside payer, timely filing
+(``timely_filing_days``, ``--allow-late``, ``--run-date``) and encounters (``submission``)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import stat
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from pyx12_oracle import assert_pyx12_clean
+from sdohedi.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "fixtures"
+CONFIG = FIXTURES / "nle.toml"
+RUN_DATE = dt.date(2026, 12, 1)
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def fixture_rows() -> list[dict]:
+    with open(FIXTURES / "service_log.csv", newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def write_log(path: Path, rows: list[dict]) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    return path
+
+
+def lakeside_log(tmp_path: Path, ages: list[int]) -> Path:
+    """One meals row of the fixture per age (days before RUN_DATE), billed to lakeside."""
+    base = next(r for r in fixture_rows() if r["payer"] == "summit" and r["procedure_code"] == "S5170")
+    rows = [dict(base, payer="lakeside", service_id=f"LK{i:04d}",
+                 service_date=(RUN_DATE - dt.timedelta(days=age)).isoformat()) for i, age in enumerate(ages, 1)]
+    return write_log(tmp_path / "log.csv", rows)
+
+
+def segments(path: Path) -> list[list[str]]:
+    """A plain split of the file (not our parser): ~ ends a segment, * splits elements."""
+    return [s.strip().split("*") for s in path.read_text().split("~") if s.strip()]
+
+
+def billed_ids(out: Path) -> list[str]:
+    return sorted(s[2] for f in out.glob("*.837") for s in segments(f) if s[:2] == ["REF", "6R"])
+
+
+# -- timely filing ------------------------------------------------------------------------------
+
+def test_a_service_past_timely_filing_is_rejected_with_its_age(tmp_path):
+    log = lakeside_log(tmp_path, [10, 90, 91, 400])
+    out = tmp_path / "out"
+    result = run("encode", log, "--config", CONFIG, "--out", out, "--ledger", tmp_path / "l.sqlite",
+                 "--run-date", RUN_DATE)
+    assert result.exit_code == 1, result.output
+    assert billed_ids(out) == ["LK0001", "LK0002"]
+    rejects = list(csv.DictReader(open(out / "rejects.csv")))
+    assert [(r["service_id"], r["column"], r["reason"]) for r in rejects] == [
+        ("LK0003", "service_date", "past timely filing: 91 days, limit 90"),
+        ("LK0004", "service_date", "past timely filing: 400 days, limit 90")]
+    assert "past timely filing" in result.output and "--allow-late" not in result.output
+    for f in out.glob("*.837"):
+        assert_pyx12_clean(f.read_bytes())
+        assert stat.S_IMODE(f.stat().st_mode) == 0o600
+
+
+def test_allow_late_bills_them_and_says_so(tmp_path):
+    log = lakeside_log(tmp_path, [10, 91, 400])
+    out = tmp_path / "out"
+    result = run("encode", log, "--config", CONFIG, "--out", out, "--ledger", tmp_path / "l.sqlite",
+                 "--run-date", RUN_DATE, "--allow-late")
+    assert result.exit_code == 0, result.output
+    assert billed_ids(out) == ["LK0001", "LK0002", "LK0003"]
+    assert "2 rows were billed past their payer's timely filing limit (--allow-late)" in result.output
+    assert not (out / "rejects.csv").exists()
+    for f in out.glob("*.837"):
+        assert_pyx12_clean(f.read_bytes())
+
+    as_json = run("encode", log, "--config", CONFIG, "--dry-run", "--ledger", tmp_path / "other.sqlite",
+                  "--run-date", RUN_DATE, "--allow-late", "--format", "json")
+    assert json.loads(as_json.output)["billed_past_timely_filing"] == 2
+
+
+def test_the_run_date_decides_and_payers_without_a_limit_take_old_services(tmp_path):
+    """The same 91-day-old service is on time when the run date is a day earlier; summit has
+    no limit, so its year-old service is billed."""
+    log = lakeside_log(tmp_path, [91])
+    earlier = run("encode", log, "--config", CONFIG, "--dry-run", "--ledger", tmp_path / "l.sqlite",
+                  "--run-date", RUN_DATE - dt.timedelta(days=1), "--format", "json")
+    assert json.loads(earlier.output)["billed_rows"] == 1
+    rows = [dict(r, payer="summit") for r in csv.DictReader(open(log))]
+    summit = write_log(tmp_path / "summit.csv", [dict(rows[0], service_date="2025-11-01")])
+    result = run("encode", summit, "--config", CONFIG, "--dry-run", "--ledger", tmp_path / "l.sqlite",
+                 "--run-date", RUN_DATE, "--format", "json")
+    assert json.loads(result.output)["billed_rows"] == 1
+
+
+def test_allow_late_is_refused_with_the_spark_engine(tmp_path):
+    result = run("encode", lakeside_log(tmp_path, [1]), "--config", CONFIG, "--engine", "spark", "--allow-late",
+                 "--ledger", tmp_path / "l.sqlite")
+    assert result.exit_code == 2 and "--allow-late is not available with --engine spark" in result.output
