@@ -12,6 +12,7 @@ from ..ledger import DEFAULT_LEDGER, LedgerError, is_postgres_url, open_ledger
 from ..models.config import ConfigError, load_config
 from ..pipeline.encode import encode
 from ..pipeline.ingest import IngestError
+from ..pipeline.logmap import LogMapping
 from ..x12 import X12Error
 
 
@@ -106,7 +107,7 @@ def _encode_spark(service_logs, config, out_dir, ledger, dry_run, resubmit, max_
         if "://" not in path and not Path(path).is_file():
             raise IngestError(f"{path}: cannot read (No such file or directory)")
     spark = local_session("sdohedi-encode")
-    df = read_service_logs(spark, service_logs)
+    df = read_service_logs(spark, service_logs, LogMapping(config.log))
     return encode_837p(df, str(Path(out_dir).absolute()), config, ledger, dry_run=dry_run, resubmit=resubmit,
                        today=today, max_lines_per_file=max_lines_per_file or DEFAULT_MAX_LINES_PER_FILE)
 

@@ -4,6 +4,7 @@ is generated from these models (see ``sdohedi.models.config.json_schema``)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tomllib
 from decimal import Decimal
 from pathlib import Path
@@ -133,7 +134,7 @@ class LogConfig(_Config):
         sample = dt.datetime(2026, 11, 23, 14, 5)  # a day > 12, so day and month cannot be confused
         try:
             back = dt.datetime.strptime(sample.strftime(v), v)
-        except ValueError:
+        except (ValueError, re.error):  # re.error: a directive given twice
             back = None
         if back is None or back.date() != sample.date():
             raise ValueError(f"{v!r} is not a strptime format that reads a date back (e.g. %m/%d/%Y)")

@@ -181,7 +181,7 @@ def encode(
 
         for path in inputs:
             name = str(path)
-            for n, raw in read_rows(path):
+            for n, raw in read_rows(path, log=checker.log):
                 summary.rows += 1
                 if progress and summary.rows % 10_000 == 0:
                     progress(10_000)

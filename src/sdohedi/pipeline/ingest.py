@@ -14,7 +14,7 @@ import json
 import operator
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,6 +24,7 @@ from ..codes import CodeSet, place_of_service_ok
 from ..models.config import NLEConfig
 from ..models.service_row import TRIP_COLUMNS, ServiceRecord
 from ..x12.text import UnrepresentableText, to_x12_text
+from .logmap import LogMapping
 from .pricing import fee_for, minutes_to_units, price
 
 REQUIRED_COLUMNS = tuple(n for n, f in ServiceRecord.model_fields.items() if f.is_required())
@@ -57,20 +58,24 @@ class _TripProblem(Exception):
         self.column, self.reason = column, reason
 
 
-def read_rows(path: str | Path, data: bytes | None = None) -> Iterator[tuple[int, dict]]:
+def read_rows(path: str | Path, data: bytes | None = None,
+              log: LogMapping | None = None) -> Iterator[tuple[int, dict]]:
     """(row number, raw dict) for each row. CSV row numbers count the header as row 1.
 
     With ``data`` the file's bytes are read from memory (``path`` then only names the file and
-    its format): the Spark engine reads whole files this way, with the same results."""
+    its format): the Spark engine reads whole files this way, with the same results. With ``log``
+    (the config's ``[log]``) a CSV header or Parquet schema must have the columns it maps; the
+    rows stay as the file has them (``RowChecker.check`` maps them)."""
     path = Path(path)
     suffix = path.suffix.lower()
+    log = log if log is not None and log.active else None
     try:
         if suffix in (".jsonl", ".ndjson"):
             yield from _read_jsonl(path, data)
         elif suffix == ".parquet":
-            yield from _read_parquet(path, data)
+            yield from _read_parquet(path, data, log)
         else:
-            yield from _read_csv(path, data)
+            yield from _read_csv(path, data, log)
     except OSError as exc:
         raise IngestError(f"{path}: cannot read ({exc.strerror or exc})") from None
     except UnicodeDecodeError:
@@ -83,15 +88,25 @@ def _open_text(path: Path, data: bytes | None, encoding: str, newline: str | Non
     return io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline=newline)
 
 
-def _read_csv(path: Path, data: bytes | None = None) -> Iterator[tuple[int, dict]]:
+def _check_mapped_columns(path: Path, names: list[str], log: LogMapping) -> None:
+    absent, required = log.missing(names)
+    if absent:
+        raise IngestError(f"{path}: columns the [log] of the config maps are not in the file: {', '.join(absent)}")
+    if required:
+        raise IngestError(f"{path}: header lacks required columns: {', '.join(required)} "
+                          "(neither in the file nor mapped in [log] columns)")
+
+
+def _read_csv(path: Path, data: bytes | None = None, log: LogMapping | None = None) -> Iterator[tuple[int, dict]]:
     with _open_text(path, data, "utf-8-sig", "") as f:
         reader = csv.reader(f)
         header = next(reader, None)
         if header is None:
             raise IngestError(f"{path}: empty file (no header row)")
         header = [h.strip().lower() for h in header]
-        missing = [c for c in REQUIRED_COLUMNS if c not in header]
-        if missing:
+        if log is not None:
+            _check_mapped_columns(path, header, log)
+        elif missing := [c for c in REQUIRED_COLUMNS if c not in header]:
             raise IngestError(f"{path}: header lacks required columns: {', '.join(missing)}")
         width = len(header)
         for n, values in enumerate(reader, 2):
@@ -119,7 +134,8 @@ def _read_jsonl(path: Path, data: bytes | None = None) -> Iterator[tuple[int, di
             yield n, obj
 
 
-def _read_parquet(path: Path, data: bytes | None = None) -> Iterator[tuple[int, dict]]:
+def _read_parquet(path: Path, data: bytes | None = None,
+                  log: LogMapping | None = None) -> Iterator[tuple[int, dict]]:
     try:
         import pyarrow.parquet as pq
     except ImportError:
@@ -128,6 +144,8 @@ def _read_parquet(path: Path, data: bytes | None = None) -> Iterator[tuple[int, 
         pf = pq.ParquetFile(path if data is None else io.BytesIO(data))
     except Exception as exc:  # pyarrow raises several types for a bad file
         raise IngestError(f"{path}: not a readable Parquet file ({type(exc).__name__})") from None
+    if log is not None:
+        _check_mapped_columns(path, pf.schema_arrow.names, log)
     n = 0
     for batch in pf.iter_batches(batch_size=65536):
         for row in batch.to_pylist():
@@ -159,6 +177,7 @@ class RowChecker:
         }
         self.policy = config.interchange.text_policy
         self.by_day = config.interchange.grouping == "day"
+        self.log = LogMapping(config.log)
         self._fast = _FastRows(self)
 
     def days_late(self, payer_key: str, day: dt.date) -> int | None:
@@ -217,7 +236,22 @@ class RowChecker:
         return tuple(trip)
 
     def check(self, row_number: int, raw: dict, file: str = "") -> tuple | Reject:
-        """The checked, priced line of a raw row, or the first rule it breaks."""
+        """The checked, priced line of a raw row, or the first rule it breaks. A row of another
+        platform's export is mapped first (``[log]``, see ``logmap``), and its reject names the
+        export's column."""
+        log = self.log
+        if not log.active:
+            return self._check(row_number, raw, file)
+        raw, bad_date = log.rename(raw)
+        if bad_date is not None:
+            return Reject(row_number, str(raw.get("service_id", "") or "").strip(), log.column_of(bad_date),
+                          f"not a date in the [log] date_format {log.date_format}")
+        result = self._check(row_number, raw, file)
+        if isinstance(result, Reject):
+            return replace(result, column=log.column_of(result.column))
+        return result
+
+    def _check(self, row_number: int, raw: dict, file: str) -> tuple | Reject:
         try:
             line = self._fast.check(row_number, raw, file)
         except TypeError:  # a JSON list or object where text belongs: no cache key; the model says what is wrong

@@ -51,6 +51,7 @@ from ..pipeline.encode import (
 from ..pipeline.files import HashingFile
 from ..pipeline.grouping import Parties
 from ..pipeline.ingest import LINE_FIELDS, IngestError, L, Reject, RowChecker, read_rows
+from ..pipeline.logmap import LogMapping
 from ..pipeline.units import GROUP_FIELDS, SORT_FIELDS, UnitNumbers, UnitPacker, number_units
 from .paths import local_dir, normalize_path, to_uri, to_uris
 
@@ -71,16 +72,18 @@ REJECT_COLUMNS = ("file_index", "row_number", "service_id", "file", "column", "k
 
 # -- reading -----------------------------------------------------------------------------------
 
-def read_service_logs(spark, paths: Iterable[str | os.PathLike[str]]):
+def read_service_logs(spark, paths: Iterable[str | os.PathLike[str]], log: LogMapping | None = None):
     """Service logs (CSV, JSON Lines, Parquet; by extension, as the local engine) -> a DataFrame
     for :func:`encode_837p`. Each file is read whole on an executor (``binaryFile``) by the local
     readers, so row numbers, values and reading errors are exactly the local engine's. Columns:
     ``_file_index`` (position in ``paths``), ``_file`` (the name as given), ``_row`` (row number),
-    ``_raw`` (the row as the reader gave it, pickled) and ``_fatal`` (a file that cannot be read)."""
+    ``_raw`` (the row as the reader gave it, pickled) and ``_fatal`` (a file that cannot be read).
+    ``log`` (``LogMapping`` of the config's ``[log]``): a file must have the columns it maps, as
+    locally; :func:`encode_837p` maps the rows (its ``RowChecker`` does)."""
     names = [os.fspath(p) for p in paths]
     index = {normalize_path(to_uri(n)): (i, n) for i, n in enumerate(names)}
     files = spark.read.format("binaryFile").load(to_uris(names)).select("path", "content")
-    return files.mapInArrow(_read_fn(index), RAW_DDL)
+    return files.mapInArrow(_read_fn(index, log), RAW_DDL)
 
 
 class _Columns:
@@ -107,7 +110,7 @@ class _Columns:
         return out
 
 
-def _read_fn(index: dict[str, tuple[int, str]]):
+def _read_fn(index: dict[str, tuple[int, str]], log: LogMapping | None = None):
     def read(batches):
         import pyarrow as pa
 
@@ -119,7 +122,7 @@ def _read_fn(index: dict[str, tuple[int, str]]):
             for i, path in enumerate(paths):
                 file_index, name = index.get(normalize_path(path), (len(index), path))
                 try:
-                    for n, raw in read_rows(name, content[i].as_py()):
+                    for n, raw in read_rows(name, content[i].as_py(), log):
                         out.add((file_index, name, n, pickle.dumps(raw, protocol=5), None))
                         if len(out) >= _BATCH:
                             yield out.batch()
