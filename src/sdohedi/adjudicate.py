@@ -8,6 +8,8 @@ Rules (per service line, in this order):
    difference is CO-119 (benefit maximum reached);
 5. a configured ``copays[code]`` is the patient's: PR-3 = min(copay, allowed);
 6. paid = allowed - copay. Every line balances: charge - sum(CAS) = paid.
+7. an encounter (an 837P whose BHT06 is RP: a capitated service reported) is priced so, then
+   paid $0: what rule 6 would pay is CO-24 (covered under a capitation agreement).
 A claim is CLP02 1 (processed as primary) when anything was allowed, 4 (denied) otherwise;
 CLP03 = sum of charges, CLP04 = sum paid, CLP05 = sum PR; CLP07 is a payer claim number made
 from the 835's control numbers. BPR02 = sum CLP04 (no PLB), so the 835 balances.
@@ -97,9 +99,11 @@ def _money(x: Decimal) -> Decimal:
     return x.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def adjudicate_claim(claim: Claim, rules: PayerRules, payer_claim_number: str) -> ClaimPayment:
+def adjudicate_claim(claim: Claim, rules: PayerRules, payer_claim_number: str, *,
+                     encounter: bool = False) -> ClaimPayment:
     services = []
     claim_cas: list[Adjustment] = []
+    allowed_any = False
     for line in claim.lines:
         charge = line.charge
         adj: list[Adjustment] = []
@@ -124,6 +128,10 @@ def adjudicate_claim(claim: Claim, rules: PayerRules, payer_claim_number: str) -
             if copay:
                 adj.append(Adjustment(group="PR", reason="3", amount=copay))
             paid = allowed - copay
+            allowed_any = allowed_any or allowed > 0
+            if encounter and paid:
+                adj.append(Adjustment(group="CO", reason="24", amount=paid))
+                paid = Decimal(0)
         services.append(ServicePayment(
             qualifier="HC", procedure_code=line.procedure_code, modifiers=list(line.modifiers), charge=charge,
             paid=paid, units=line.units, service_date=line.service_date, adjustments=adj,
@@ -131,7 +139,6 @@ def adjudicate_claim(claim: Claim, rules: PayerRules, payer_claim_number: str) -
         ))
     paid = sum((s.paid for s in services), Decimal(0))
     pr = sum((a.amount for s in services for a in s.adjustments if a.group == "PR"), Decimal(0))
-    allowed_any = any(s.paid > 0 or any(a.group == "PR" for a in s.adjustments) for s in services)
     person = claim.patient or claim.subscriber
     patient = PartyName(entity_code="QC", entity_type="1", last_name=person.last_name, first_name=person.first_name,
                         id_qualifier="MI", identifier=claim.subscriber.member_id)
@@ -143,9 +150,12 @@ def adjudicate_claim(claim: Claim, rules: PayerRules, payer_claim_number: str) -
 
 
 def adjudicate(claims: Iterable[Claim], rules: PayerRules, *, payee_name: str, payee_npi: str | None,
-               payee_tax_id: str | None, receiver_id: str, control_number: int, payment_date: dt.date) -> Remittance:
-    """One 835 transaction paying ``claims`` (all to one payee)."""
-    payments = [adjudicate_claim(c, rules, f"{control_number:09d}{n:05d}") for n, c in enumerate(claims, 1)]
+               payee_tax_id: str | None, receiver_id: str, control_number: int, payment_date: dt.date,
+               encounters: frozenset[int] = frozenset()) -> Remittance:
+    """One 835 transaction paying ``claims`` (all to one payee); ``encounters``: the positions
+    (1-based) among them of the claims sent as encounters (BHT06 = RP)."""
+    payments = [adjudicate_claim(c, rules, f"{control_number:09d}{n:05d}", encounter=n in encounters)
+                for n, c in enumerate(claims, 1)]
     total = sum((p.paid for p in payments), Decimal(0))
     a = rules.address
     payee = (Payee(name=payee_name, id_qualifier="XX", id=payee_npi) if payee_npi

@@ -47,7 +47,8 @@ CREATE TABLE IF NOT EXISTS claims (
     frequency TEXT NOT NULL, replaces TEXT, total_charge TEXT NOT NULL,
     first_service_date TEXT NOT NULL, last_service_date TEXT NOT NULL, created_at TEXT NOT NULL,
     status TEXT NOT NULL DEFAULT 'submitted', payer_claim_number TEXT, paid TEXT NOT NULL DEFAULT '0',
-    patient_responsibility TEXT NOT NULL DEFAULT '0', ack_status TEXT, ack_codes TEXT, updated_at TEXT);
+    patient_responsibility TEXT NOT NULL DEFAULT '0', ack_status TEXT, ack_codes TEXT, updated_at TEXT,
+    submission TEXT NOT NULL DEFAULT 'claim');
 CREATE INDEX IF NOT EXISTS claims_payer ON claims(payer_key, status);
 CREATE TABLE IF NOT EXISTS claim_lines (
     service_id TEXT PRIMARY KEY, claim_id TEXT NOT NULL REFERENCES claims(claim_id), line_number INTEGER NOT NULL,
@@ -130,6 +131,31 @@ def upgrade_reconcile_tables(ledger: Any, remittance_columns: Iterable[str]) -> 
             ledger.execute(f"INSERT INTO {table}({into}) SELECT 'trace:' || trace_payer_id || ':' || trace_number,"
                            f" {select} FROM {table}_v1")
             ledger.execute(f"DROP TABLE {table}_v1")
+
+
+# Columns added to encode's tables after they were first made (``submission``: "claim", or
+# "encounter" for a claim sent with BHT06 = RP, see ``PayerConfig.submission``). A ledger made
+# before gets them with ALTER TABLE ... ADD COLUMN when opened for writing: its rows take the default.
+ADDED_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
+    "claims": (("submission", "TEXT NOT NULL DEFAULT 'claim'"),),
+}
+
+
+def upgrade_encode_tables(ledger: Any, columns_of: Any) -> None:
+    """Add the ``ADDED_COLUMNS`` an older ledger's tables lack. ``columns_of(table)`` gives a table's
+    columns; they are read again inside the transaction, so two runs upgrading at once add each once."""
+    def lacking() -> list[tuple[str, str, str]]:
+        out = []
+        for table, added in ADDED_COLUMNS.items():
+            have = set(columns_of(table))
+            out += [(table, name, ddl) for name, ddl in added if have and name not in have]
+        return out
+
+    if not lacking():
+        return
+    with ledger.transaction():
+        for table, name, ddl in lacking():
+            ledger.execute(f"ALTER TABLE {table} ADD COLUMN {name} {ddl}")
 
 
 @dataclass(frozen=True)
@@ -224,8 +250,8 @@ def select_in(ledger: SqlLedger, sql: str, column: str, values: Iterable) -> Ite
 
 
 _INSERT_CLAIM = ("INSERT INTO claims(claim_id, payer_key, cbo_key, member_id, sender_id, isa13, gs06, st02, frequency,"
-                 " replaces, total_charge, first_service_date, last_service_date, created_at)"
-                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+                 " replaces, total_charge, first_service_date, last_service_date, submission, created_at)"
+                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
 _INSERT_LINE = ("INSERT INTO claim_lines(service_id, claim_id, line_number, cbo_key, procedure_code, modifiers,"
                 " units, charge, service_date) VALUES (?,?,?,?,?,?,?,?,?)")
 # a resubmitted line takes the new values, with paid and status back to their defaults (the row
@@ -322,11 +348,12 @@ class BaseLedger:
         """Insert claims and lines inside the caller's open transaction.
 
         claims: (claim_id, payer_key, cbo_key, member_id, sender_id, isa13, gs06, st02, frequency,
-                 replaces, total_charge, first_date, last_date)
+                 replaces, total_charge, first_date, last_date[, submission]); submission is "claim"
+                 when left out
         lines: (service_id, claim_id, line_number, cbo_key, procedure_code, modifiers, units, charge, service_date)
         """
         now = utc_now()
-        self.executemany(_INSERT_CLAIM, [c + (now,) for c in claims])
+        self.executemany(_INSERT_CLAIM, [(c if len(c) == 14 else c + ("claim",)) + (now,) for c in claims])
         if replacing:
             # a resubmitted line moves to its replacement claim; keep where it was before
             self.executemany("INSERT INTO line_history(service_id, claim_id, replaced_at)"
@@ -415,6 +442,7 @@ class Ledger(BaseLedger):
         """Every table, reconcile's too (IF NOT EXISTS). Not inside a transaction: executescript commits."""
         self.db.executescript(SCHEMA)
         upgrade_reconcile_tables(self, (r[1] for r in self.db.execute("PRAGMA table_info(remittances)")))
+        upgrade_encode_tables(self, lambda table: [r[1] for r in self.db.execute(f"PRAGMA table_info({table})")])
 
     def execute(self, sql: str, params: tuple | list = ()) -> sqlite3.Cursor:
         """Run SQL of the common subset (``?`` placeholders; see :class:`Dialect`)."""

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from .ledger import POSTGRESQL, BaseLedger, LedgerError, select_in, upgrade_reconcile_tables
+from .ledger import POSTGRESQL, BaseLedger, LedgerError, select_in, upgrade_encode_tables, upgrade_reconcile_tables
 
 PG_SCHEMA = POSTGRESQL.schema()  # the SQLite ledger's tables, with BIGINT where SQLite's INTEGER is 64-bit
 _SCHEMA_LOCK = 0x5D0E_D1  # advisory lock key: one process creates the tables at a time
@@ -55,9 +55,13 @@ class PgLedger(BaseLedger):
         with self.db.transaction():
             self.db.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
             self.db.execute(PG_SCHEMA)
-            upgrade_reconcile_tables(self, (c for (c,) in self.db.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema()"
-                " AND table_name = 'remittances'")))
+            upgrade_reconcile_tables(self, self._columns("remittances"))
+            upgrade_encode_tables(self, self._columns)
+
+    def _columns(self, table: str) -> list[str]:
+        return [c for (c,) in self.db.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema()"
+            " AND table_name = %s", (table,))]
 
     def execute(self, sql: str, params: tuple | list = ()) -> Any:
         """Run SQL of the common subset, ``?`` placeholders (see ``sdohedi.ledger.Dialect``)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import sqlite3
 import stat
 from pathlib import Path
 
@@ -108,3 +109,77 @@ def test_allow_late_is_refused_with_the_spark_engine(tmp_path):
     result = run("encode", lakeside_log(tmp_path, [1]), "--config", CONFIG, "--engine", "spark", "--allow-late",
                  "--ledger", tmp_path / "l.sqlite")
     assert result.exit_code == 2 and "--allow-late is not available with --engine spark" in result.output
+
+
+# -- encounters ---------------------------------------------------------------------------------
+
+def bht06(path: Path) -> list[str]:
+    return [s[6] for s in segments(path) if s[0] == "BHT"]
+
+
+def test_an_encounter_payer_gets_bht06_rp_and_is_priced_as_usual(tmp_path):
+    """lakeside (submission = "encounter") gets RP, cascade CH; the lines are priced by the fee
+    schedule all the same, and the ledger records which claims are encounters."""
+    rows = fixture_rows()
+    meals = next(r for r in rows if r["payer"] == "summit" and r["procedure_code"] == "S5170")
+    cascade = next(r for r in rows if r["payer"] == "cascade" and r["procedure_code"] == "S5170")
+    log = write_log(tmp_path / "log.csv", [dict(meals, payer="lakeside", service_id="LK1", units="3"),
+                                           dict(cascade, service_id="CS1")])
+    out, ledger = tmp_path / "out", tmp_path / "l.sqlite"
+    result = run("encode", log, "--config", CONFIG, "--out", out, "--ledger", ledger, "--run-date", RUN_DATE)
+    assert result.exit_code == 0, result.output
+    (lake,), (casc,) = out.glob("lakeside-*.837"), out.glob("cascade-*.837")
+    assert bht06(lake) == ["RP"] and bht06(casc) == ["CH"]
+    assert [s[2] for s in segments(lake) if s[0] == "SV1"] == ["30"]  # 3 x S5170 at lakeside's 10.00
+    for f in (lake, casc):
+        assert_pyx12_clean(f.read_bytes())
+    with sqlite3.connect(ledger) as db:
+        assert dict(db.execute("SELECT payer_key, submission FROM claims")) == {"lakeside": "encounter",
+                                                                                 "cascade": "claim"}
+
+
+def test_reconcile_takes_an_encounter_paid_0_as_accepted_not_denied(tmp_path):
+    """encode -> adjudicate (the payer simulator answers an RP 837P with $0 lines, CO-24) ->
+    reconcile: the encounter is accepted, nothing of it is a denial or outstanding, its CBO is owed
+    $0. A claim of another payer paid $0 (a code summit does not cover) is still a denial."""
+    rows = fixture_rows()
+    meals = next(r for r in rows if r["payer"] == "summit" and r["procedure_code"] == "S5170")
+    log = write_log(tmp_path / "log.csv", [dict(meals, payer="lakeside", service_id="LK1", units="1"),
+                                           dict(meals, payer="lakeside", service_id="LK2", units="1",
+                                                service_date="2026-09-30"),
+                                           dict(meals, payer="summit", service_id="SU1", procedure_code="T1017",
+                                                cbo="casemgmt", units="1")])
+    out, ledger, reports = tmp_path / "out", tmp_path / "l.sqlite", tmp_path / "reports"
+    assert run("encode", log, "--config", CONFIG, "--out", out, "--ledger", ledger,
+               "--run-date", RUN_DATE).exit_code == 0
+    answers = []
+    for name, rules in (("lakeside", "payer_lakeside.toml"), ("summit", "payer_summit.toml")):
+        (claims,) = out.glob(f"{name}-*.837")
+        r835, r999 = tmp_path / f"{name}.835", tmp_path / f"{name}.999"
+        adj = run("adjudicate", claims, "--rules", FIXTURES / rules, "--out-835", r835, "--out-999", r999,
+                  "--payment-date", "2026-12-02")
+        assert adj.exit_code == 0, adj.output
+        assert_pyx12_clean(r835.read_bytes())
+        answers.append(r835)
+    lake835 = segments(answers[0])
+    assert [s[2:5] for s in lake835 if s[0] == "CLP"] == [["1", "20", "0"]]  # processed, $20 charged, $0 paid
+    assert [s[1:4] for s in lake835 if s[0] == "CAS"] == [["CO", "24", "10"], ["CO", "24", "10"]]
+    assert "encounters (BHT06 RP): 1" in run("adjudicate", next(out.glob("lakeside-*.837")), "--rules",
+                                             FIXTURES / "payer_lakeside.toml", "--out-835", tmp_path / "x.835",
+                                             "--out-999", tmp_path / "x.999").output
+
+    result = run("reconcile", *answers, "--ledger", ledger, "--config", CONFIG, "--reports", reports,
+                 "--format", "json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["outcomes"] == {"encounter accepted": 1, "denied": 1}
+    assert summary["outstanding_claims"] == 0
+    denials = list(csv.DictReader(open(reports / "denials.csv")))
+    assert [(d["group"], d["reason"]) for d in denials] == [("CO", "96")]  # summit's T1017; no CO-24
+    owed = {d["payer"]: d["paid"] for d in csv.DictReader(open(reports / "disbursement.csv"))}
+    assert owed == {"lakeside": "0.00", "summit": "0.00"}
+    with sqlite3.connect(ledger) as db:
+        assert dict(db.execute("SELECT service_id, status FROM claim_lines")) == {
+            "LK1": "encounter accepted", "LK2": "encounter accepted", "SU1": "denied"}
+    for f in reports.iterdir():
+        assert stat.S_IMODE(f.stat().st_mode) == 0o600

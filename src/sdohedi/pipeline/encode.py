@@ -318,6 +318,9 @@ def write_unit(
     ic = config.interchange
     sender = ic.sender_id
     submitter, receiver, envelope = _parties_of(config, payer_key)
+    # an encounter payer's claims are reported with BHT06 = RP (as all are when the interchange says RP)
+    encounter = config.payers[payer_key].submission == "encounter" or ic.transaction_type == "RP"
+    submission = "encounter" if encounter else "claim"
     isa13, gs06 = numbers.isa13, numbers.gs06
     ids = itertools.count(numbers.first_claim_number)
     prefix = ic.claim_id_prefix
@@ -336,7 +339,7 @@ def write_unit(
             # The ledger keeps the line's own text (ISO dates sort as dates), in the claim's order.
             dates = [ln[_DATE] for ln in b.lines]
             claim_row = (claim_id, b.payer_key, cbo, b.member_id, sender, isa13, gs06, st02,
-                         c.frequency, b.replaces or None, str(c.total_charge), min(dates), max(dates))
+                         c.frequency, b.replaces or None, str(c.total_charge), min(dates), max(dates), submission)
             line_rows = [(ln[_SERVICE_ID], claim_id, i, cbo, ln[_PROCEDURE], ln[_MODIFIERS], ln[_UNITS],
                           ln[_CHARGE], ln[_DATE])
                          for i, ln in enumerate(b.lines, 1)]
@@ -348,7 +351,7 @@ def write_unit(
     claims = recorded(claims) if record is not None else (b.claim for b in claims)
     return write_837p(claims, write, submitter=submitter, receiver=receiver, envelope=envelope,
                       interchange_control_number=isa13, group_control_number=gs06,
-                      transaction_type=ic.transaction_type, timestamp=timestamp)
+                      transaction_type="RP" if encounter else ic.transaction_type, timestamp=timestamp)
 
 
 def _write_payer(payer_key, lines, n_lines, config: NLEConfig, parties: Parties, out: Path | None,
