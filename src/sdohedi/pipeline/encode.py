@@ -23,7 +23,7 @@ import itertools
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -34,6 +34,7 @@ from ..models.config import NLEConfig
 from .files import HashingFile
 from .grouping import BuiltClaim, Parties, build_claims
 from .ingest import L, Reject, RowChecker, read_rows
+from .logmap import LogMapping
 from .seen import SeenIds
 from .sorting import ExternalSorter
 from .units import GROUP_FIELDS, UnitNumbers, split_sorted, unit_sizes
@@ -84,8 +85,10 @@ class EncodeSummary:
 class _Rejects:
     """Rejected rows stream to a 0600 temp file, renamed to rejects.csv at the end if any."""
 
-    def __init__(self, out_dir: Path | None, summary: EncodeSummary) -> None:
+    def __init__(self, out_dir: Path | None, summary: EncodeSummary, log: LogMapping | None = None) -> None:
         self.summary = summary
+        # a reject names the column as the log does: the export's own name under a [log] mapping
+        self.log = log if log is not None and log.active else None
         self.path = out_dir / "rejects.csv" if out_dir else None
         self._file = None
         if self.path:
@@ -96,6 +99,8 @@ class _Rejects:
             self._csv.writerow(["file", "row_number", "service_id", "column", "reason"])
 
     def __call__(self, r: Reject) -> None:
+        if self.log is not None:
+            r = replace(r, column=self.log.column_of(r.column))
         self.summary.rejected_rows += 1
         # Count by rule, not by value, so the summary never carries row data.
         self.summary.reject_reasons[f"{r.column}: {_reason_kind(r.reason)}"] += 1
@@ -150,7 +155,7 @@ def encode(
     if out is not None and not dry_run:
         out.mkdir(parents=True, exist_ok=True)
     checker = RowChecker(config, today=today, allow_late=allow_late)
-    rejects = _Rejects(None if dry_run else out, summary)
+    rejects = _Rejects(None if dry_run else out, summary, checker.log)
     sorter = ExternalSorter(run_size=run_size)
     seen = SeenIds()
     try:

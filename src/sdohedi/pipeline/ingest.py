@@ -14,7 +14,7 @@ import json
 import operator
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -237,21 +237,13 @@ class RowChecker:
 
     def check(self, row_number: int, raw: dict, file: str = "") -> tuple | Reject:
         """The checked, priced line of a raw row, or the first rule it breaks. A row of another
-        platform's export is mapped first (``[log]``, see ``logmap``), and its reject names the
-        export's column."""
-        log = self.log
-        if not log.active:
-            return self._check(row_number, raw, file)
-        raw, bad_date = log.rename(raw)
-        if bad_date is not None:
-            return Reject(row_number, str(raw.get("service_id", "") or "").strip(), log.column_of(bad_date),
-                          f"not a date in the [log] date_format {log.date_format}")
-        result = self._check(row_number, raw, file)
-        if isinstance(result, Reject):
-            return replace(result, column=log.column_of(result.column))
-        return result
-
-    def _check(self, row_number: int, raw: dict, file: str) -> tuple | Reject:
+        platform's export is mapped first (``[log]``, see ``logmap``; the rejects file names the
+        export's columns again)."""
+        if self.log.active:
+            raw, bad_date = self.log.rename(raw)
+            if bad_date is not None:
+                return Reject(row_number, str(raw.get("service_id", "") or "").strip(), bad_date,
+                              f"not a date in the [log] date_format {self.log.date_format}")
         try:
             line = self._fast.check(row_number, raw, file)
         except TypeError:  # a JSON list or object where text belongs: no cache key; the model says what is wrong

@@ -389,7 +389,7 @@ def encode_837p(
         out.mkdir(parents=True, exist_ok=True)
         run_dir = out / f".sdohedi-spark-{uuid.uuid4().hex}"
         run_dir.mkdir(mode=0o700)
-    rejects = _Rejects(None if dry_run else out, summary)
+    rejects = _Rejects(None if dry_run else out, summary, LogMapping(config.log))
     try:
         # 1. check every row
         source, data_cols = _with_provenance(df)
