@@ -178,3 +178,15 @@ def test_duplicates_in_the_run_and_in_the_ledger_name_the_exports_column(tmp_pat
     rejects = list(csv.DictReader(open(tmp_path / "out2" / "rejects.csv")))
     assert {r["column"] for r in rejects} == {"Invoice ID", "Date of Service", "ICD-10 Codes"}
     assert sum(r["column"] == "Invoice ID" for r in rejects) == 5
+
+
+def test_column_names_match_without_case_and_may_be_any_text(tmp_path):
+    lines = EXPORT.read_text().splitlines()
+    log = tmp_path / "export.csv"
+    log.write_text("\n".join([lines[0].replace("Invoice ID", " Número de Factura ")] + lines[1:]) + "\n")
+    config = tmp_path / "c.toml"
+    config.write_text(CONFIG.read_text().replace('service_id = "Invoice ID"', 'service_id = "NÚMERO DE FACTURA"'))
+    result = run("encode", log, "--config", config, "--dry-run", "--ledger", tmp_path / "l.sqlite",
+                 "--run-date", RUN_DATE, "--format", "json")
+    summary = json.loads(result.output)
+    assert summary["billed_rows"] == 5 and summary["rejected_rows"] == 3

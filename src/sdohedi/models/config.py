@@ -8,13 +8,15 @@ import re
 import tomllib
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator,
+)
 
 from .claim import Address
-from .service_row import COLUMNS, ServiceRecord
 from .fields import NPI, Phone, TaxId, Taxonomy, Text
+from .service_row import COLUMNS, ServiceRecord
 
 UnitRounding = Literal["cpt_midpoint", "first_unit_any", "round_up", "round_down"]
 
@@ -109,7 +111,9 @@ class LogConfig(_Config):
     to the export's column (matched without regard to case or surrounding spaces); a field not
     mapped reads the column of its own name. ``date_format`` (strptime) reads every date column."""
 
-    columns: dict[str, Text(200)] = Field(default_factory=dict)
+    # any text a header may hold (not X12 text: the names never go into a file we write)
+    columns: dict[str, Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]] = (
+        Field(default_factory=dict))
     date_format: str | None = Field(default=None, min_length=2, max_length=40)
 
     @field_validator("columns")

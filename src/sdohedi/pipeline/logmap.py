@@ -61,15 +61,17 @@ class LogMapping:
             plan.append(("__error__", "__error__"))
         if len(self._plans) >= _PLAN_CACHE:
             self._plans.clear()
-        plan = self._plans[keys] = tuple(plan)
-        return plan
+        self._plans[keys] = out = tuple(plan)
+        return out
 
     def rename(self, raw: dict) -> tuple[dict, str | None]:
         """(our row, None), or (our row, the field whose date does not read with ``date_format``)."""
         if not self.active:
             return raw, None
         keys = tuple(raw)
-        plan = self._plans.get(keys) or self._plan(keys)
+        plan = self._plans.get(keys)
+        if plan is None:
+            plan = self._plan(keys)
         row = {field: raw[key] for field, key in plan}
         fmt = self.date_format
         if fmt:
