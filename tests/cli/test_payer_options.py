@@ -105,12 +105,6 @@ def test_the_run_date_decides_and_payers_without_a_limit_take_old_services(tmp_p
     assert json.loads(result.output)["billed_rows"] == 1
 
 
-def test_allow_late_is_refused_with_the_spark_engine(tmp_path):
-    result = run("encode", lakeside_log(tmp_path, [1]), "--config", CONFIG, "--engine", "spark", "--allow-late",
-                 "--ledger", tmp_path / "l.sqlite")
-    assert result.exit_code == 2 and "--allow-late is not available with --engine spark" in result.output
-
-
 # -- encounters ---------------------------------------------------------------------------------
 
 def bht06(path: Path) -> list[str]:

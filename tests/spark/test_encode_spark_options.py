@@ -49,3 +49,15 @@ def test_a_mapped_column_the_export_lacks_stops_spark_as_local(spark, tmp_path):
     with pytest.raises(IngestError, match='service_id = "Invoice ID"'):
         encode_837p(read_service_logs(spark, [bad], LogMapping(CONFIG.log)), str(tmp_path / "spark"), CONFIG, None,
                     dry_run=True, today=RUN_DATE)
+
+
+def test_allow_late_through_spark_bills_and_counts_as_local(spark, tmp_path):
+    from sdohedi.spark import encode_837p, read_service_logs
+
+    export = FIXTURES / "platform_export.csv"
+    local = encode([export], CONFIG, out_dir=tmp_path / "local", ledger=None, today=RUN_DATE, dry_run=True,
+                   allow_late=True)
+    got = encode_837p(read_service_logs(spark, [export], LogMapping(CONFIG.log)), str(tmp_path / "spark"), CONFIG,
+                      None, dry_run=True, today=RUN_DATE, allow_late=True)
+    assert (got.billed_rows, got.billed_late) == (local.billed_rows, local.billed_late) == (6, 1)
+    assert got.reject_reasons == local.reject_reasons

@@ -51,15 +51,12 @@ def command(service_logs, config_path, out_dir, ledger_path, dry_run, resubmit, 
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     today = run_date.date() if run_date else None
-    if engine == "spark" and allow_late:
-        click.echo("error: --allow-late is not available with --engine spark (use --engine local)", err=True)
-        sys.exit(2)
     ledger = None
     try:
         ledger = _open(ledger_path, dry_run)
         if engine == "spark":
             summary = _encode_spark(service_logs, config, out_dir, ledger, dry_run, resubmit, max_lines_per_file,
-                                    today)
+                                    today, allow_late)
         else:
             summary = _encode_local(service_logs, config, out_dir, ledger, dry_run, resubmit, fmt,
                                     max_lines_per_file, today, allow_late)
@@ -97,7 +94,7 @@ def _open(ledger_path: str, dry_run: bool):
         sys.exit(2)
 
 
-def _encode_spark(service_logs, config, out_dir, ledger, dry_run, resubmit, max_lines_per_file, today):
+def _encode_spark(service_logs, config, out_dir, ledger, dry_run, resubmit, max_lines_per_file, today, allow_late):
     try:
         from ..spark import DEFAULT_MAX_LINES_PER_FILE, encode_837p, local_session, read_service_logs
     except ImportError as exc:
@@ -109,7 +106,8 @@ def _encode_spark(service_logs, config, out_dir, ledger, dry_run, resubmit, max_
     spark = local_session("sdohedi-encode")
     df = read_service_logs(spark, service_logs, LogMapping(config.log))
     return encode_837p(df, str(Path(out_dir).absolute()), config, ledger, dry_run=dry_run, resubmit=resubmit,
-                       today=today, max_lines_per_file=max_lines_per_file or DEFAULT_MAX_LINES_PER_FILE)
+                       today=today, allow_late=allow_late,
+                       max_lines_per_file=max_lines_per_file or DEFAULT_MAX_LINES_PER_FILE)
 
 
 def _encode_local(service_logs, config, out_dir, ledger, dry_run, resubmit, fmt, max_lines_per_file, today,

@@ -167,8 +167,7 @@ class RowChecker:
         self.today = today or dt.date.today()
         # a service past its payer's timely filing limit is rejected, unless ``allow_late``
         self.allow_late = allow_late
-        self.filing_limits = {key: p.timely_filing_days for key, p in config.payers.items()
-                              if p.timely_filing_days is not None}
+        self.filing_limits = self.filing_limits_of(config)
         base = self.base = codes or CodeSet.bundled()
         self.codes = {
             key: base.restricted(only_procedures=set(p.covered_codes) if p.covered_codes is not None else None,
@@ -179,6 +178,11 @@ class RowChecker:
         self.by_day = config.interchange.grouping == "day"
         self.log = LogMapping(config.log)
         self._fast = _FastRows(self)
+
+    @staticmethod
+    def filing_limits_of(config: NLEConfig) -> dict[str, int]:
+        """{payer key: timely_filing_days} of the payers that have one."""
+        return {key: p.timely_filing_days for key, p in config.payers.items() if p.timely_filing_days is not None}
 
     def days_late(self, payer_key: str, day: dt.date) -> int | None:
         """The days from ``day`` to the run date when that is more than the payer's timely filing

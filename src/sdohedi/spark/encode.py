@@ -32,9 +32,11 @@ in a hidden ``.sdohedi-spark-<run>`` folder inside it (mode 0700) and is removed
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import heapq
 import itertools
 import json
+import operator
 import os
 import pickle
 import shutil
@@ -164,9 +166,9 @@ def _checked_arrow_schema():
     return pa.schema(fields)
 
 
-def _check_fn(config: NLEConfig, today: dt.date, data_cols: list[str] | None):
+def _check_fn(config: NLEConfig, today: dt.date, data_cols: list[str] | None, allow_late: bool = False):
     def check(batches):
-        checker = RowChecker(config, today=today)
+        checker = RowChecker(config, today=today, allow_late=allow_late)
         out = _Columns(_checked_arrow_schema())
         add = out.add
         nothing = (None,) * len(LINE_FIELDS)
@@ -363,6 +365,7 @@ def encode_837p(
     today: dt.date | None = None,
     timestamp: dt.datetime | None = None,
     max_lines_per_file: int | None = DEFAULT_MAX_LINES_PER_FILE,
+    allow_late: bool = False,
     _after_unit: Callable[[int, str | None], None] | None = None,
 ) -> EncodeSummary:
     """Encode the service-log rows of ``df`` into 837P files in ``out_uri``; see the module docstring.
@@ -393,7 +396,8 @@ def encode_837p(
     try:
         # 1. check every row
         source, data_cols = _with_provenance(df)
-        checked = _stage(source.mapInArrow(_check_fn(config, today, data_cols), CHECKED_DDL), run_dir, "checked")
+        checked = _stage(source.mapInArrow(_check_fn(config, today, data_cols, allow_late), CHECKED_DDL), run_dir,
+                         "checked")
         (rows, fatal), = checked.agg(F.count(F.lit(1)), F.min_by("fatal", F.when(F.col("fatal").isNotNull(),
                                                                                F.col("file_index")))).collect()
         if fatal is not None:
@@ -426,6 +430,11 @@ def encode_837p(
         else:
             admitted = firsts
         lines = _stage(admitted.select("file_index", *LINE_FIELDS), run_dir, "lines")
+        if allow_late:  # as the local engine counts them: admitted lines past their payer's limit
+            late = [(F.col("payer") == key) & (F.col("service_date") < (today - dt.timedelta(days=days)).isoformat())
+                    for key, days in RowChecker.filing_limits_of(config).items()]
+            if late:
+                summary.billed_late = lines.where(functools.reduce(operator.or_, late)).count()
 
         # 3. plan the units
         groups = lines.groupBy(*GROUP_FIELDS).agg(F.count(F.lit(1)).alias("n"))
