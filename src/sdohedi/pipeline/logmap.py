@@ -10,13 +10,15 @@ another field; every other column of the export is ignored.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import operator
+from collections.abc import Callable, Iterable
 
 from ..models.config import LOG_DATE_FIELDS, LogConfig
 from ..models.service_row import COLUMNS, ServiceRecord
 
 REQUIRED_FIELDS = tuple(n for n, f in ServiceRecord.model_fields.items() if f.is_required())
 _PLAN_CACHE = 64  # key sets seen (CSV and Parquet: one per file; JSON Lines: a few)
+_DATE_CACHE = 16384  # date texts read (service dates and birth dates)
 
 
 def _fold(name) -> str:
@@ -32,7 +34,8 @@ class LogMapping:
         self.active = bool(self.columns or self.date_format)
         self._source = {field: _fold(name) for field, name in self.columns.items()}
         self._taken = set(self._source.values())
-        self._plans: dict[tuple, tuple[tuple[str, object], ...]] = {}
+        self._plans: dict[tuple, tuple[tuple[str, ...], Callable[[dict], tuple]]] = {}
+        self._dates: dict[str, str] = {}
 
     def column_of(self, field: str) -> str:
         """The export's name of one of our fields (a reject's column)."""
@@ -52,16 +55,21 @@ class LogMapping:
         required = [f for f in REQUIRED_FIELDS if self._lookup(f) not in have and f not in self.columns]
         return absent, required
 
-    def _plan(self, keys: tuple) -> tuple[tuple[str, object], ...]:
+    def _plan(self, keys: tuple) -> tuple[tuple[str, ...], Callable[[dict], tuple]]:
+        """For a row with these keys: our fields, and what takes their values from the row."""
         by_fold: dict = {}
         for k in keys:
             by_fold.setdefault(_fold(k), k)
         plan = [(f, by_fold[src]) for f in COLUMNS if (src := self._lookup(f)) and src in by_fold]
         if "__error__" in by_fold:
             plan.append(("__error__", "__error__"))
+        sources = [k for _, k in plan]
+        # one C call per row; itemgetter of one key gives the value itself, of none nothing
+        values = (operator.itemgetter(*sources) if len(sources) > 1
+                  else (lambda raw: (raw[sources[0]],)) if sources else (lambda raw: ()))
         if len(self._plans) >= _PLAN_CACHE:
             self._plans.clear()
-        self._plans[keys] = out = tuple(plan)
+        self._plans[keys] = out = (tuple(f for f, _ in plan), values)
         return out
 
     def rename(self, raw: dict) -> tuple[dict, str | None]:
@@ -72,14 +80,29 @@ class LogMapping:
         plan = self._plans.get(keys)
         if plan is None:
             plan = self._plan(keys)
-        row = {field: raw[key] for field, key in plan}
-        fmt = self.date_format
-        if fmt:
+        fields, values = plan
+        row = dict(zip(fields, values(raw)))
+        if self.date_format:
+            dates = self._dates
             for field in LOG_DATE_FIELDS:
                 value = row.get(field)
                 if type(value) is str and value.strip():
-                    try:
-                        row[field] = dt.datetime.strptime(value.strip(), fmt).date().isoformat()
-                    except ValueError:
+                    iso = dates.get(value)
+                    if iso is None:
+                        iso = self._iso_date(value)
+                    if not iso:
                         return row, field
+                    row[field] = iso
         return row, None
+
+    def _iso_date(self, value: str) -> str:
+        """``value`` read with ``date_format`` as ISO text ("" when it does not read), cached:
+        a log repeats its dates, and strptime is slow."""
+        try:
+            iso = dt.datetime.strptime(value.strip(), self.date_format).date().isoformat()
+        except ValueError:
+            iso = ""
+        if len(self._dates) >= _DATE_CACHE:
+            self._dates.clear()
+        self._dates[value] = iso
+        return iso
