@@ -8,6 +8,8 @@ Rules (per service line, in this order):
    difference is CO-119 (benefit maximum reached);
 5. a configured ``copays[code]`` is the patient's: PR-3 = min(copay, allowed);
 6. paid = allowed - copay. Every line balances: charge - sum(CAS) = paid.
+7. an encounter (an 837P whose BHT06 is RP: a capitated service reported) is priced so, then
+   paid $0: what rule 6 would pay is CO-24 (covered under a capitation agreement).
 A claim is CLP02 1 (processed as primary) when anything was allowed, 4 (denied) otherwise;
 CLP03 = sum of charges, CLP04 = sum paid, CLP05 = sum PR; CLP07 is a payer claim number made
 from the 835's control numbers. BPR02 = sum CLP04 (no PLB), so the 835 balances; when the sum is
@@ -103,9 +105,11 @@ def _money(x: Decimal) -> Decimal:
     return x.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def adjudicate_claim(claim: Claim, rules: PayerRules, payer_claim_number: str) -> ClaimPayment:
+def adjudicate_claim(claim: Claim, rules: PayerRules, payer_claim_number: str, *,
+                     encounter: bool = False) -> ClaimPayment:
     services = []
     claim_cas: list[Adjustment] = []
+    allowed_any = False
     for line in claim.lines:
         charge = line.charge
         adj: list[Adjustment] = []
@@ -130,6 +134,10 @@ def adjudicate_claim(claim: Claim, rules: PayerRules, payer_claim_number: str) -
             if copay:
                 adj.append(Adjustment(group="PR", reason="3", amount=copay))
             paid = allowed - copay
+            allowed_any = allowed_any or allowed > 0
+            if encounter and paid:
+                adj.append(Adjustment(group="CO", reason="24", amount=paid))
+                paid = Decimal(0)
         services.append(ServicePayment(
             qualifier="HC", procedure_code=line.procedure_code, modifiers=list(line.modifiers), charge=charge,
             paid=paid, units=line.units, service_date=line.service_date, adjustments=adj,
@@ -137,7 +145,6 @@ def adjudicate_claim(claim: Claim, rules: PayerRules, payer_claim_number: str) -
         ))
     paid = sum((s.paid for s in services), Decimal(0))
     pr = sum((a.amount for s in services for a in s.adjustments if a.group == "PR"), Decimal(0))
-    allowed_any = any(s.paid > 0 or any(a.group == "PR" for a in s.adjustments) for s in services)
     person = claim.patient or claim.subscriber
     patient = PartyName(entity_code="QC", entity_type="1", last_name=person.last_name, first_name=person.first_name,
                         id_qualifier="MI", identifier=claim.subscriber.member_id)
@@ -174,25 +181,27 @@ def _unknown_original(claim: Claim, rules: PayerRules, payer_claim_number: str) 
 
 
 def _answer(claim: Claim, rules: PayerRules, payer_claim_number: str,
-            prior: dict[str, ClaimPayment]) -> list[ClaimPayment]:
+            prior: dict[str, ClaimPayment], *, encounter: bool = False) -> list[ClaimPayment]:
     if claim.frequency not in ("7", "8"):
-        return [adjudicate_claim(claim, rules, payer_claim_number)]
+        return [adjudicate_claim(claim, rules, payer_claim_number, encounter=encounter)]
     original = prior.get(claim.payer_claim_number or "")
     if original is None:
         return [_unknown_original(claim, rules, payer_claim_number)]
     out = [reversal_of(original)]
     if claim.frequency == "7":
-        out.append(adjudicate_claim(claim, rules, payer_claim_number))
+        out.append(adjudicate_claim(claim, rules, payer_claim_number, encounter=encounter))
     return out
 
 
 def adjudicate(claims: Iterable[Claim], rules: PayerRules, *, payee_name: str, payee_npi: str | None,
                payee_tax_id: str | None, receiver_id: str, control_number: int, payment_date: dt.date,
-               prior: dict[str, ClaimPayment] | None = None) -> Remittance:
+               prior: dict[str, ClaimPayment] | None = None,
+               encounters: frozenset[int] = frozenset()) -> Remittance:
     """One 835 transaction paying ``claims`` (all to one payee); ``prior``: CLP07 -> an earlier
-    adjudication, which a replacement or void of it reverses."""
+    adjudication, which a replacement or void of it reverses; ``encounters``: the positions
+    (1-based) among them of the claims sent as encounters (BHT06 = RP)."""
     payments = [p for n, c in enumerate(claims, 1)
-                for p in _answer(c, rules, f"{control_number:09d}{n:05d}", prior or {})]
+                for p in _answer(c, rules, f"{control_number:09d}{n:05d}", prior or {}, encounter=n in encounters)]
     signed = sum((p.paid for p in payments), Decimal(0))
     total = abs(signed)
     a = rules.address

@@ -48,7 +48,8 @@ CREATE TABLE IF NOT EXISTS claims (
     frequency TEXT NOT NULL, replaces TEXT, total_charge TEXT NOT NULL,
     first_service_date TEXT NOT NULL, last_service_date TEXT NOT NULL, created_at TEXT NOT NULL,
     status TEXT NOT NULL DEFAULT 'submitted', payer_claim_number TEXT, paid TEXT NOT NULL DEFAULT '0',
-    patient_responsibility TEXT NOT NULL DEFAULT '0', ack_status TEXT, ack_codes TEXT, updated_at TEXT);
+    patient_responsibility TEXT NOT NULL DEFAULT '0', ack_status TEXT, ack_codes TEXT, updated_at TEXT,
+    submission TEXT NOT NULL DEFAULT 'claim');
 CREATE INDEX IF NOT EXISTS claims_payer ON claims(payer_key, status);
 CREATE TABLE IF NOT EXISTS claim_lines (
     service_id TEXT PRIMARY KEY, claim_id TEXT NOT NULL REFERENCES claims(claim_id), line_number INTEGER NOT NULL,
@@ -86,15 +87,16 @@ CREATE TABLE IF NOT EXISTS provider_adjustments (
 """
 
 
-# Columns added to reconcile's tables after they were first made: a ledger opened for writing that
-# lacks one gets it (NULL in the rows applied before: not known). ``remarks``: the RARCs (LQ*HE on a
-# line, MOA on a claim) as a JSON list.
-# ``claim_lines.prior_auth``: the REF*G1 a line was billed under (lines billed before stay NULL: the
-# ledger never knew their authorization).
+# Columns added to the tables after they were first made: a ledger opened for writing that lacks one
+# gets it (NULL or the default in the rows recorded before). ``remarks``: the RARCs (LQ*HE on a line,
+# MOA on a claim) as a JSON list. ``claim_lines.prior_auth``: the REF*G1 a line was billed under
+# (lines billed before stay NULL: the ledger never knew their authorization). ``claims.submission``:
+# "claim", or "encounter" for a claim sent with BHT06 = RP (see ``PayerConfig.submission``).
 ADDED_COLUMNS = (
     ("claim_payments", "remarks", "TEXT"),
     ("line_payments", "remarks", "TEXT"),
     ("claim_lines", "prior_auth", "TEXT"),
+    ("claims", "submission", "TEXT NOT NULL DEFAULT 'claim'"),
 )
 
 
@@ -103,7 +105,12 @@ def add_missing_columns(ledger: Any, columns_of: Any) -> None:
     columns are listed again inside the transaction, so two processes opening one old ledger at once
     add each column once."""
     def missing() -> list[tuple[str, str, str]]:
-        return [(t, c, k) for t, c, k in ADDED_COLUMNS if c not in set(columns_of(t))]
+        out = []
+        for table, column, kind in ADDED_COLUMNS:
+            have = set(columns_of(table))
+            if have and column not in have:  # a table not made yet is made with it
+                out.append((table, column, kind))
+        return out
 
     if not missing():
         return
@@ -158,6 +165,7 @@ def upgrade_reconcile_tables(ledger: Any, remittance_columns: Iterable[str]) -> 
             ledger.execute(f"INSERT INTO {table}({into}) SELECT 'trace:' || trace_payer_id || ':' || trace_number,"
                            f" {select} FROM {table}_v1")
             ledger.execute(f"DROP TABLE {table}_v1")
+
 
 
 @dataclass(frozen=True)
@@ -254,8 +262,8 @@ def select_in(ledger: SqlLedger, sql: str, column: str, values: Iterable) -> Ite
 
 
 _INSERT_CLAIM = ("INSERT INTO claims(claim_id, payer_key, cbo_key, member_id, sender_id, isa13, gs06, st02, frequency,"
-                 " replaces, total_charge, first_service_date, last_service_date, created_at)"
-                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+                 " replaces, total_charge, first_service_date, last_service_date, submission, created_at)"
+                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
 _INSERT_LINE = ("INSERT INTO claim_lines(service_id, claim_id, line_number, cbo_key, procedure_code, modifiers,"
                 " units, charge, service_date, prior_auth) VALUES (?,?,?,?,?,?,?,?,?,?)")
 # a resubmitted line takes the new values, with paid and status back to their defaults (the row
@@ -381,13 +389,14 @@ class BaseLedger:
         """Insert claims and lines inside the caller's open transaction.
 
         claims: (claim_id, payer_key, cbo_key, member_id, sender_id, isa13, gs06, st02, frequency,
-                 replaces, total_charge, first_date, last_date)
+                 replaces, total_charge, first_date, last_date[, submission]); submission is "claim"
+                 when left out
         lines: (service_id, claim_id, line_number, cbo_key, procedure_code, modifiers, units, charge, service_date,
                 prior_auth) - prior_auth (the line's REF*G1, None without) may be left off
         """
         now = utc_now()
         lines = [ln if len(ln) == 10 else (*ln, None) for ln in lines]
-        self.executemany(_INSERT_CLAIM, [c + (now,) for c in claims])
+        self.executemany(_INSERT_CLAIM, [(c if len(c) == 14 else c + ("claim",)) + (now,) for c in claims])
         if replacing:
             # a resubmitted line moves to its replacement claim; keep where it was before
             self.executemany("INSERT INTO line_history(service_id, claim_id, replaced_at)"

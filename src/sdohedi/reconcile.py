@@ -32,6 +32,9 @@ Claim status after a remittance (the latest remittance for a claim wins, amounts
 - ``denied``: CLP02 = 4, or CLP04 = 0 on a processed claim;
 - ``reversed``: CLP02 = 22 (a reversal of a prior payment; its negative amounts net out); a void
   claim of it (CLM05-3 8) becomes ``voided`` and its lines are released (:func:`_settle_voids`);
+- ``encounter accepted``: an encounter (a claim sent with BHT06 = RP to a capitated payer) processed
+  with CLP04 = 0: the payer took the report, and a capitation pays for it. Not a denial: its lines
+  paid $0 are ``encounter accepted`` too, and their adjustments are not in :func:`denials`;
 - CLP01 not in the ledger: recorded as ``unknown claim`` and reported;
 - ``paid amount unknown``: CLP04 could not be read (see ``_outcome``); the claim stays outstanding.
 
@@ -96,13 +99,19 @@ class ApplyResult:
 # report leaves an unknown amount out of its sums (BPR02's gap row in unmatched takes it instead).
 UNKNOWN = ""
 PAID_UNKNOWN = "paid amount unknown"
+ENCOUNTER_ACCEPTED = "encounter accepted"
 
 
 def _text(value) -> str:
     return UNKNOWN if value is None else str(value)
 
 
-def _outcome(c: ClaimPayment) -> str:
+def _encounter_accepted(c: ClaimPayment, paid: Decimal | None) -> bool:
+    """On an encounter: processed (not denied, not reversed) with ``paid`` (CLP04 or SVC03) 0."""
+    return paid == 0 and c.status_code in PROCESSED
+
+
+def _outcome(c: ClaimPayment, encounter: bool = False) -> str:
     if c.paid is None:
         # CLP04 unreadable: unknown, not a denial. A denial says the payer paid nothing, and the
         # CBO would be told so; the 835 may well pay the claim (its money is in BPR02, and what no
@@ -111,6 +120,8 @@ def _outcome(c: ClaimPayment) -> str:
         return PAID_UNKNOWN
     if c.status_code == "22":
         return "reversed"
+    if encounter and _encounter_accepted(c, c.paid):
+        return ENCOUNTER_ACCEPTED
     if c.status_code == "4" or (c.status_code in PROCESSED and c.paid == 0):
         return "denied"
     # claim- and line-level CAS: a line's OA/PI/PR leaves money unpaid as much as the claim's;
@@ -227,7 +238,7 @@ def _apply_claims(ledger: SqlLedger, key: tuple[str, str, str], batch: list[Clai
     ids = {c.claim_id for c in batch if c.claim_id is not None} | set(redirect.values())
     ledger.lock_claims(ids)
     claims = {r[0]: r for r in select_in(
-        ledger, "SELECT claim_id, paid, patient_responsibility FROM claims WHERE {in}", "claim_id", ids)}
+        ledger, "SELECT claim_id, paid, patient_responsibility, submission FROM claims WHERE {in}", "claim_id", ids)}
     # the lines of claims this transaction holds (locking no other claim's lines: no deadlock)
     lines = {r[0]: r for r in select_in(
         ledger, "SELECT service_id, claim_id, paid FROM claim_lines WHERE {in}" + ledger.dialect.for_update,
@@ -244,7 +255,8 @@ def _apply_claims(ledger: SqlLedger, key: tuple[str, str, str], batch: list[Clai
     for seq, c in enumerate(batch, first):
         claim_id = redirect.get((c.claim_id, c.payer_claim_number), c.claim_id)
         row = claims.get(claim_id) if claim_id is not None else None
-        outcome = _outcome(c)
+        encounter = row is not None and row[3] == "encounter"
+        outcome = _outcome(c, encounter)
         matched = row is not None
         claim_payments.append(key + (
             seq, _text(claim_id), int(matched), _text(c.status_code), outcome, _text(c.charge), _text(c.paid),
@@ -283,7 +295,8 @@ def _apply_claims(ledger: SqlLedger, key: tuple[str, str, str], batch: list[Clai
                 continue
             prev = line_updates.get(sid)
             paid = prev[0] if prev else line[2]
-            status = "reversed" if c.status_code == "22" else ("paid" if s.paid > 0 else "denied")
+            status = ("reversed" if c.status_code == "22" else "paid" if s.paid > 0
+                      else ENCOUNTER_ACCEPTED if encounter and _encounter_accepted(c, s.paid) else "denied")
             line_updates[sid] = (str(Decimal(paid) + s.paid), status, sid, claim_id)
     ledger.executemany(
         "INSERT INTO claim_payments(remittance_key, trace_payer_id, trace_number, seq, claim_id, matched,"
@@ -494,9 +507,18 @@ def outstanding(ledger: SqlLedger, today: dt.date | None = None) -> list[dict]:
 
 def adjustment_rows(ledger: SqlLedger) -> Iterator[tuple[str, str, str, Decimal | None]]:
     """(CLP01, CAS group, reason, amount or None when unreadable) of every claim- and line-level
-    CAS of the remittances applied, the claims we never sent included."""
-    for claim_id, adj in ledger.execute("SELECT claim_id, adjustments FROM claim_payments"
-                                        " UNION ALL SELECT claim_id, adjustments FROM line_payments"):
+    CAS of the remittances applied, the claims we never sent included. An accepted encounter's
+    adjustments (why it paid $0), and those of an encounter's lines paid $0, are no denial and
+    left out."""
+    rows = ledger.execute(
+        "SELECT claim_id, adjustments, outcome, NULL, NULL, NULL FROM claim_payments UNION ALL"
+        " SELECT l.claim_id, l.adjustments, p.outcome, p.status_code, l.paid, c.submission FROM line_payments l"
+        " JOIN claim_payments p ON p.remittance_key = l.remittance_key AND p.seq = l.claim_seq"
+        " LEFT JOIN claims c ON c.claim_id = l.claim_id AND l.matched = 1")
+    for claim_id, adj, outcome, status_code, line_paid, submission in rows:
+        if outcome == ENCOUNTER_ACCEPTED or (submission == "encounter" and status_code in PROCESSED
+                                             and line_paid not in (None, UNKNOWN) and Decimal(line_paid) == 0):
+            continue
         for group, reason, amount in json.loads(adj):
             yield claim_id, group or "", reason or "", None if amount is None else Decimal(amount)
 
@@ -529,7 +551,8 @@ def remark_rows(ledger: SqlLedger) -> Iterator[tuple[str, str, Decimal]]:
 
 def denials(ledger: SqlLedger) -> list[dict]:
     """Denied and reduced amounts by CAS group and reason (claim and line level), largest first
-    (equal amounts by group, then reason)."""
+    (equal amounts by group, then reason). An accepted encounter's adjustments (why it paid $0),
+    and those of an encounter's lines paid $0, are no denial and left out."""
     totals: dict[tuple[str, str], list] = {}
     for _, group, reason, amount in adjustment_rows(ledger):
         t = totals.setdefault((group, reason), [0, Decimal(0)])

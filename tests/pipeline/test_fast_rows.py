@@ -28,7 +28,7 @@ VARIANTS = {
     "member_city": ["PORTLAND", "SALEM", "X", " BEND ", "Coös Bay", ""],
     "member_state": ["OR", "or", "ORE", " WA "],
     "member_zip": ["97222", "972221234", "9722", "97222-1234", " 97222"],
-    "payer": ["cascade", "summit", " cascade ", "nope", ""],
+    "payer": ["cascade", "summit", " cascade ", "nope", "", "lakeside"],  # lakeside: timely filing in 90 days
     "cbo": ["meals", "rides", "casemgmt", "nope", " rides"],
     "service_date": ["2026-10-22", "2026-09-30", "2025-09-30", "2025-10-01", "2015-09-30", "2026-11-02",
                      "2026-02-30", "20261022", ""],
@@ -81,12 +81,12 @@ def test_fast_path_takes_the_plain_rows_of_the_fixture_log():
 
 
 @settings(max_examples=1500, deadline=None)
-@given(row=raw_rows(), by_day=st.booleans())
-def test_fast_path_accepts_only_with_the_thorough_line(row, by_day):
+@given(row=raw_rows(), by_day=st.booleans(), allow_late=st.booleans())
+def test_fast_path_accepts_only_with_the_thorough_line(row, by_day, allow_late):
     config = CONFIG
     if by_day:
         config = CONFIG.model_copy(update={"interchange": CONFIG.interchange.model_copy(update={"grouping": "day"})})
-    checker = RowChecker(config, today=TODAY)
+    checker = RowChecker(config, today=TODAY, allow_late=allow_late)
     thorough = checker.check_thoroughly(7, row, "log")
     quick = checker._fast.check(7, row, "log")
     assert quick is None or quick == thorough
@@ -116,3 +116,20 @@ def test_json_lists_and_objects_go_to_the_model_not_a_traceback():
         for value in ([1], {"a": 1}):
             reject = checker.check(3, dict(BASE, **{column: value}), "log")
             assert isinstance(reject, Reject) and reject.column == column
+
+
+def test_timely_filing_counts_days_from_the_run_date_in_both_paths():
+    """lakeside takes services up to 90 days old: day 91 is rejected (by the thorough path, the fast
+    one gives up), day 90 is billed by both; with allow_late day 91 is billed by both."""
+    row = dict(BASE, payer="lakeside")
+    for allow_late in (False, True):
+        checker = RowChecker(CONFIG, today=TODAY, allow_late=allow_late)
+        for age, late in ((90, False), (91, True)):
+            raw = dict(row, service_date=(TODAY - dt.timedelta(days=age)).isoformat())
+            thorough = checker.check_thoroughly(3, raw, "log")
+            if late and not allow_late:
+                assert thorough == Reject(3, "SV1", "service_date", "past timely filing: 91 days, limit 90")
+                assert checker._fast.check(3, raw, "log") is None
+            else:
+                assert not isinstance(thorough, Reject) and checker._fast.check(3, raw, "log") == thorough
+            assert (checker.days_late("lakeside", dt.date.fromisoformat(raw["service_date"])) is not None) == late

@@ -90,7 +90,7 @@ def command(claims_file, rules_path, out_835, out_999, control_number, payment_d
                     if (header.group_control_number, header.transaction_control_number) in rejected:
                         continue
                     bp = claim.billing_provider
-                    by_payee[(bp.name, bp.npi, bp.tax_id)].append(claim)
+                    by_payee[(bp.name, bp.npi, bp.tax_id)].append((claim, header.transaction_type == "RP"))
                 pairs = []
             reader.close()
     except X12Error as exc:
@@ -100,8 +100,10 @@ def command(claims_file, rules_path, out_835, out_999, control_number, payment_d
         click.echo(f"{claims_file}: {err}", err=True)
         problems += 1
     remits = [
-        adjudicate(claims, rules, payee_name=name, payee_npi=npi, payee_tax_id=tin, receiver_id=receiver or "UNKNOWN",
-                   control_number=control_number * 1000 + n, payment_date=stamp.date(), prior=prior)
+        adjudicate([c for c, _ in claims], rules, payee_name=name, payee_npi=npi, payee_tax_id=tin,
+                   receiver_id=receiver or "UNKNOWN", control_number=control_number * 1000 + n,
+                   payment_date=stamp.date(), prior=prior,
+                   encounters=frozenset(i for i, (_, rp) in enumerate(claims, 1) if rp))
         for n, ((name, npi, tin), claims) in enumerate(sorted(by_payee.items(), key=lambda kv: kv[0][0] or ""), 1)
     ]
     n_claims = sum(len(r.claims) for r in remits)
@@ -113,8 +115,11 @@ def command(claims_file, rules_path, out_835, out_999, control_number, payment_d
                       timestamp=stamp, usage=usage)
     click.echo(f"claims adjudicated: {n_claims}   paid: ${paid:,.2f}   transaction sets rejected by the 999: "
                f"{len(rejected)}")
+    encounters = sum(rp for claims in by_payee.values() for _, rp in claims)
+    if encounters:
+        click.echo(f"encounters (BHT06 RP): {encounters}, paid $0 (CO-24: covered by capitation)")
     # SBR09 codes CLP06 does not have (CI, BL, ...) are answered with the payer's own code
-    swapped = Counter(c.payer.claim_filing_indicator for claims in by_payee.values() for c in claims
+    swapped = Counter(c.payer.claim_filing_indicator for claims in by_payee.values() for c, _ in claims
                       if rules.filing_indicator_of(c) != c.payer.claim_filing_indicator)
     for sbr09, n in sorted(swapped.items()):
         click.echo(f"CLP06: SBR09 {sbr09!r} is not a CLP06 code; {rules.filing_indicator!r} (the payer's "

@@ -13,6 +13,7 @@ from ..models.config import ConfigError, load_config
 from ..pipeline.authorizations import AuthorizationBook, AuthorizationsError, read_authorizations
 from ..pipeline.encode import encode
 from ..pipeline.ingest import IngestError
+from ..pipeline.logmap import LogMapping
 from ..x12 import X12Error
 
 
@@ -37,8 +38,12 @@ from ..x12 import X12Error
               help="Prior authorizations (CSV: auth_number, payer, member_id, procedure_code, modifiers, units, "
                    "start_date, end_date): a row they cover is billed under one (REF*G1) and counted against its "
                    "units, with what earlier runs billed; a row beyond what is left is rejected. Local engine only.")
+@click.option("--allow-late", is_flag=True,
+              help="Bill rows past their payer's timely_filing_days anyway (the summary counts them).")
+@click.option("--run-date", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="The date this run counts from (future dates, timely filing). Default: today.")
 def command(service_logs, config_path, out_dir, ledger_path, dry_run, resubmit, fmt, engine, max_lines_per_file,
-            auths_path):
+            auths_path, allow_late, run_date):
     """Encode SERVICE_LOGS (CSV, JSON Lines or Parquet) into payer-ready 837P files.
 
     Exit status: 0 every row billed; 1 some rows rejected (see rejects.csv: also rows another run
@@ -64,14 +69,16 @@ def command(service_logs, config_path, out_dir, ledger_path, dry_run, resubmit, 
         for problem in problems:
             click.echo(f"warning: {problem} (authorization left out)", err=True)
         book = AuthorizationBook(auths, Path(auths_path).name)
+    today = run_date.date() if run_date else None
     ledger = None
     try:
         ledger = _open(ledger_path, dry_run)
         if engine == "spark":
-            summary = _encode_spark(service_logs, config, out_dir, ledger, dry_run, resubmit, max_lines_per_file)
+            summary = _encode_spark(service_logs, config, out_dir, ledger, dry_run, resubmit, max_lines_per_file,
+                                    today, allow_late)
         else:
             summary = _encode_local(service_logs, config, out_dir, ledger, dry_run, resubmit, fmt,
-                                    max_lines_per_file, book)
+                                    max_lines_per_file, today, allow_late, book)
         summary.authorization_problems = [str(p) for p in problems]
     except IngestError as exc:
         click.echo(f"error: {exc}", err=True)
@@ -107,7 +114,7 @@ def _open(ledger_path: str, dry_run: bool):
         sys.exit(2)
 
 
-def _encode_spark(service_logs, config, out_dir, ledger, dry_run, resubmit, max_lines_per_file):
+def _encode_spark(service_logs, config, out_dir, ledger, dry_run, resubmit, max_lines_per_file, today, allow_late):
     try:
         from ..spark import DEFAULT_MAX_LINES_PER_FILE, encode_837p, local_session, read_service_logs
     except ImportError as exc:
@@ -117,12 +124,14 @@ def _encode_spark(service_logs, config, out_dir, ledger, dry_run, resubmit, max_
         if "://" not in path and not Path(path).is_file():
             raise IngestError(f"{path}: cannot read (No such file or directory)")
     spark = local_session("sdohedi-encode")
-    df = read_service_logs(spark, service_logs)
+    df = read_service_logs(spark, service_logs, LogMapping(config.log))
     return encode_837p(df, str(Path(out_dir).absolute()), config, ledger, dry_run=dry_run, resubmit=resubmit,
+                       today=today, allow_late=allow_late,
                        max_lines_per_file=max_lines_per_file or DEFAULT_MAX_LINES_PER_FILE)
 
 
-def _encode_local(service_logs, config, out_dir, ledger, dry_run, resubmit, fmt, max_lines_per_file, book=None):
+def _encode_local(service_logs, config, out_dir, ledger, dry_run, resubmit, fmt, max_lines_per_file, today,
+                  allow_late, book=None):
     progress = None
     bar = None
     if sys.stderr.isatty() and fmt == "text":
@@ -135,8 +144,8 @@ def _encode_local(service_logs, config, out_dir, ledger, dry_run, resubmit, fmt,
         progress = lambda n: bar.advance(task, n)  # noqa: E731
     try:
         return encode(service_logs, config, out_dir=out_dir, ledger=ledger, dry_run=dry_run,
-                      resubmit=resubmit, progress=progress, max_lines_per_file=max_lines_per_file,
-                      authorizations=book)
+                      resubmit=resubmit, progress=progress, max_lines_per_file=max_lines_per_file, today=today,
+                      allow_late=allow_late, authorizations=book)
     finally:
         if bar:
             bar.stop()
@@ -165,5 +174,7 @@ def _print_summary(summary) -> None:
     if summary.authorization_problems:
         click.echo(f"{len(summary.authorization_problems):,} authorizations could not be read and were left out "
                    "(see the warnings above)")
+    if summary.billed_late:
+        click.echo(f"{summary.billed_late:,} rows were billed past their payer's timely filing limit (--allow-late)")
     if summary.rejects_path:
         click.echo(f"rejects: {summary.rejects_path}")

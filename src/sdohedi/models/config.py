@@ -3,15 +3,20 @@ is generated from these models (see ``sdohedi.models.config.json_schema``)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import tomllib
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator,
+)
 
 from .claim import Address
 from .fields import NPI, Phone, TaxId, Taxonomy, Text
+from .service_row import COLUMNS, ServiceRecord
 
 UnitRounding = Literal["cpt_midpoint", "first_unit_any", "round_up", "round_down"]
 
@@ -66,6 +71,11 @@ class PayerConfig(_Config):
     # procedure codes this payer pays only under a prior authorization (REF*G1): a row of one that
     # gives no prior_auth, and that no authorization of ``encode --authorizations`` covers, is rejected
     authorization_required: list[Annotated[str, Field(pattern=r"^[A-Z0-9]{5}$")]] = Field(default_factory=list)
+    # "encounter": the payer is paid by capitation and wants the services reported (BHT06 = RP),
+    # priced as usual; reconcile takes its $0 lines as accepted, not denied
+    submission: Literal["claim", "encounter"] = "claim"
+    # a row whose service date is more than this many days before the run date is rejected
+    timely_filing_days: int | None = Field(default=None, ge=1)
 
     @field_validator("fee_schedule")
     @classmethod
@@ -94,11 +104,56 @@ class CBOConfig(_Config):
         return self
 
 
+# The service-log fields a [log] mapping may name, and those read with its ``date_format``.
+LOG_FIELDS = COLUMNS
+LOG_DATE_FIELDS = tuple(n for n, f in ServiceRecord.model_fields.items() if f.annotation is dt.date)
+
+
+class LogConfig(_Config):
+    """How another platform's export reads as a service log: ``columns`` maps a service-log field
+    to the export's column (matched without regard to case or surrounding spaces); a field not
+    mapped reads the column of its own name. ``date_format`` (strptime) reads every date column."""
+
+    # any text a header may hold (not X12 text: the names never go into a file we write)
+    columns: dict[str, Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]] = (
+        Field(default_factory=dict))
+    date_format: str | None = Field(default=None, min_length=2, max_length=40)
+
+    @field_validator("columns")
+    @classmethod
+    def _columns(cls, v: dict[str, str]) -> dict[str, str]:
+        unknown = [k for k in v if k not in LOG_FIELDS]
+        if unknown:
+            raise ValueError(f"not service-log fields: {', '.join(unknown)} (fields: {', '.join(LOG_FIELDS)})")
+        seen: dict[str, str] = {}
+        for field, name in v.items():
+            key = name.strip().casefold()
+            if key in seen:
+                raise ValueError(f"{seen[key]} and {field} are both mapped to the column {name!r}")
+            seen[key] = field
+        return v
+
+    @field_validator("date_format")
+    @classmethod
+    def _date_format(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        sample = dt.datetime(2026, 11, 23, 14, 5)  # a day > 12, so day and month cannot be confused
+        try:
+            back = dt.datetime.strptime(sample.strftime(v), v)
+        except (ValueError, re.error):  # re.error: a directive given twice
+            back = None
+        if back is None or back.date() != sample.date():
+            raise ValueError(f"{v!r} is not a strptime format that reads a date back (e.g. %m/%d/%Y)")
+        return v
+
+
 class NLEConfig(_Config):
     interchange: InterchangeConfig
     billing_provider: BillingProviderConfig
     payers: dict[str, PayerConfig] = Field(min_length=1)
     cbos: dict[str, CBOConfig] = Field(min_length=1)
+    log: LogConfig | None = None  # another platform's export read as it is
 
     @model_validator(mode="after")
     def _atypical(self) -> "NLEConfig":

@@ -23,7 +23,7 @@ import itertools
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -35,6 +35,7 @@ from .authorizations import EXCEEDS, AuthorizationBook
 from .files import HashingFile
 from .grouping import BuiltClaim, Parties, build_claims
 from .ingest import L, Reject, RowChecker, read_rows
+from .logmap import LogMapping
 from .seen import SeenIds
 from .sorting import ExternalSorter
 from .units import GROUP_FIELDS, UnitNumbers, split_sorted, unit_sizes
@@ -64,6 +65,7 @@ class EncodeSummary:
     billed_concurrently: int = 0  # rejected rows that another run billed while this one ran
     authorized_concurrently: int = 0  # rejected rows whose authorization another run used up while this one ran
     authorization_problems: list[str] = field(default_factory=list)  # AUTHS.csv rows left out (no member ids)
+    billed_late: int = 0  # rows billed past their payer's timely filing limit (``allow_late``)
     rejects_path: str | None = None
     reject_reasons: Counter = field(default_factory=Counter)
     outputs: list[PayerOutput] = field(default_factory=list)
@@ -72,7 +74,7 @@ class EncodeSummary:
     def as_dict(self) -> dict:
         return {
             "rows": self.rows, "billed_rows": self.billed_rows, "rejected_rows": self.rejected_rows,
-            "billed_concurrently": self.billed_concurrently,
+            "billed_concurrently": self.billed_concurrently, "billed_past_timely_filing": self.billed_late,
             "authorized_concurrently": self.authorized_concurrently,
             "authorization_problems": list(self.authorization_problems),
             "rejects_path": self.rejects_path, "dry_run": self.dry_run,
@@ -88,8 +90,10 @@ class EncodeSummary:
 class _Rejects:
     """Rejected rows stream to a 0600 temp file, renamed to rejects.csv at the end if any."""
 
-    def __init__(self, out_dir: Path | None, summary: EncodeSummary) -> None:
+    def __init__(self, out_dir: Path | None, summary: EncodeSummary, log: LogMapping | None = None) -> None:
         self.summary = summary
+        # a reject names the column as the log does: the export's own name under a [log] mapping
+        self.log = log if log is not None and log.active else None
         self.path = out_dir / "rejects.csv" if out_dir else None
         self._file = None
         if self.path:
@@ -100,6 +104,8 @@ class _Rejects:
             self._csv.writerow(["file", "row_number", "service_id", "column", "reason"])
 
     def __call__(self, r: Reject) -> None:
+        if self.log is not None:
+            r = replace(r, column=self.log.column_of(r.column))
         self.summary.rejected_rows += 1
         # Count by rule, not by value, so the summary never carries row data.
         self.summary.reject_reasons[f"{r.column}: {_reason_kind(r.reason)}"] += 1
@@ -147,20 +153,23 @@ def encode(
     max_lines_per_file: int | None = None,
     authorizations: AuthorizationBook | None = None,
     correction=None,
+    allow_late: bool = False,
 ) -> EncodeSummary:
     """Encode service logs. ``max_lines_per_file`` splits a payer's lines into several
     interchanges of at most that many lines (at claim-group boundaries, see ``units``).
     ``authorizations``: the prior authorizations lines are billed under and counted against
     (see ``pipeline.authorizations``).
     ``correction`` (``sdohedi.pipeline.correct.Correction``, for ``sdohedi correct``) admits the
-    checked lines instead of the ledger's billed-once rule: they correct claims already billed."""
+    checked lines instead of the ledger's billed-once rule: they correct claims already billed.
+    ``today`` is the run date (the future and timely filing count from it); ``allow_late`` bills
+    rows past their payer's timely filing limit, counted in ``billed_late``."""
     summary = EncodeSummary(dry_run=dry_run)
     out = Path(out_dir) if out_dir is not None else None
     if out is not None and not dry_run:
         out.mkdir(parents=True, exist_ok=True)
     book = authorizations if authorizations else None
-    checker = RowChecker(config, today=today, authorizations=book)
-    rejects = _Rejects(None if dry_run else out, summary)
+    checker = RowChecker(config, today=today, authorizations=book, allow_late=allow_late)
+    rejects = _Rejects(None if dry_run else out, summary, checker.log)
     sorter = ExternalSorter(run_size=run_size)
     # lines an authorization counts: they take its units in service-date order, once all are read
     held = ExternalSorter(run_size=run_size) if book is not None else None
@@ -197,11 +206,13 @@ def encode(
                     continue
                 sorter.add(line)
                 lines_per_payer[line[0]] += 1
+                if allow_late and checker.days_late(line[0], dt.date.fromisoformat(line[_DATE])) is not None:
+                    summary.billed_late += 1
             pending.clear()
 
         for path in inputs:
             name = str(path)
-            for n, raw in read_rows(path):
+            for n, raw in read_rows(path, log=checker.log):
                 summary.rows += 1
                 if progress and summary.rows % 10_000 == 0:
                     progress(10_000)
@@ -376,6 +387,9 @@ def write_unit(
     ic = config.interchange
     sender = ic.sender_id
     submitter, receiver, envelope = _parties_of(config, payer_key)
+    # an encounter payer's claims are reported with BHT06 = RP (as all are when the interchange says RP)
+    encounter = config.payers[payer_key].submission == "encounter" or ic.transaction_type == "RP"
+    submission = "encounter" if encounter else "claim"
     isa13, gs06 = numbers.isa13, numbers.gs06
     ids = itertools.count(numbers.first_claim_number)
     prefix = ic.claim_id_prefix
@@ -394,7 +408,7 @@ def write_unit(
             # The ledger keeps the line's own text (ISO dates sort as dates), in the claim's order.
             dates = [ln[_DATE] for ln in b.lines]
             claim_row = (claim_id, b.payer_key, cbo, b.member_id, sender, isa13, gs06, st02,
-                         c.frequency, b.replaces or None, str(c.total_charge), min(dates), max(dates))
+                         c.frequency, b.replaces or None, str(c.total_charge), min(dates), max(dates), submission)
             line_rows = [(ln[_SERVICE_ID], claim_id, i, cbo, ln[_PROCEDURE], ln[_MODIFIERS], ln[_UNITS],
                           ln[_CHARGE], ln[_DATE], ln[_AUTH] or None)
                          for i, ln in enumerate(b.lines, 1)]
@@ -406,7 +420,7 @@ def write_unit(
     claims = recorded(claims) if record is not None else (b.claim for b in claims)
     return write_837p(claims, write, submitter=submitter, receiver=receiver, envelope=envelope,
                       interchange_control_number=isa13, group_control_number=gs06,
-                      transaction_type=ic.transaction_type, timestamp=timestamp)
+                      transaction_type="RP" if encounter else ic.transaction_type, timestamp=timestamp)
 
 
 def _write_payer(payer_key, lines, n_lines, config: NLEConfig, parties: Parties, out: Path | None,

@@ -24,6 +24,7 @@ from ..codes import CodeSet, place_of_service_ok
 from ..models.config import NLEConfig
 from ..models.service_row import TRIP_COLUMNS, ServiceRecord
 from ..x12.text import UnrepresentableText, to_x12_text
+from .logmap import LogMapping
 from .pricing import fee_for, minutes_to_units, price
 
 REQUIRED_COLUMNS = tuple(n for n, f in ServiceRecord.model_fields.items() if f.is_required())
@@ -57,20 +58,24 @@ class _TripProblem(Exception):
         self.column, self.reason = column, reason
 
 
-def read_rows(path: str | Path, data: bytes | None = None) -> Iterator[tuple[int, dict]]:
+def read_rows(path: str | Path, data: bytes | None = None,
+              log: LogMapping | None = None) -> Iterator[tuple[int, dict]]:
     """(row number, raw dict) for each row. CSV row numbers count the header as row 1.
 
     With ``data`` the file's bytes are read from memory (``path`` then only names the file and
-    its format): the Spark engine reads whole files this way, with the same results."""
+    its format): the Spark engine reads whole files this way, with the same results. With ``log``
+    (the config's ``[log]``) a CSV header or Parquet schema must have the columns it maps; the
+    rows stay as the file has them (``RowChecker.check`` maps them)."""
     path = Path(path)
     suffix = path.suffix.lower()
+    log = log if log is not None and log.active else None
     try:
         if suffix in (".jsonl", ".ndjson"):
             yield from _read_jsonl(path, data)
         elif suffix == ".parquet":
-            yield from _read_parquet(path, data)
+            yield from _read_parquet(path, data, log)
         else:
-            yield from _read_csv(path, data)
+            yield from _read_csv(path, data, log)
     except OSError as exc:
         raise IngestError(f"{path}: cannot read ({exc.strerror or exc})") from None
     except UnicodeDecodeError:
@@ -83,15 +88,25 @@ def _open_text(path: Path, data: bytes | None, encoding: str, newline: str | Non
     return io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline=newline)
 
 
-def _read_csv(path: Path, data: bytes | None = None) -> Iterator[tuple[int, dict]]:
+def _check_mapped_columns(path: Path, names: list[str], log: LogMapping) -> None:
+    absent, required = log.missing(names)
+    if absent:
+        raise IngestError(f"{path}: columns the [log] of the config maps are not in the file: {', '.join(absent)}")
+    if required:
+        raise IngestError(f"{path}: header lacks required columns: {', '.join(required)} "
+                          "(neither in the file nor mapped in [log] columns)")
+
+
+def _read_csv(path: Path, data: bytes | None = None, log: LogMapping | None = None) -> Iterator[tuple[int, dict]]:
     with _open_text(path, data, "utf-8-sig", "") as f:
         reader = csv.reader(f)
         header = next(reader, None)
         if header is None:
             raise IngestError(f"{path}: empty file (no header row)")
         header = [h.strip().lower() for h in header]
-        missing = [c for c in REQUIRED_COLUMNS if c not in header]
-        if missing:
+        if log is not None:
+            _check_mapped_columns(path, header, log)
+        elif missing := [c for c in REQUIRED_COLUMNS if c not in header]:
             raise IngestError(f"{path}: header lacks required columns: {', '.join(missing)}")
         width = len(header)
         for n, values in enumerate(reader, 2):
@@ -119,7 +134,8 @@ def _read_jsonl(path: Path, data: bytes | None = None) -> Iterator[tuple[int, di
             yield n, obj
 
 
-def _read_parquet(path: Path, data: bytes | None = None) -> Iterator[tuple[int, dict]]:
+def _read_parquet(path: Path, data: bytes | None = None,
+                  log: LogMapping | None = None) -> Iterator[tuple[int, dict]]:
     try:
         import pyarrow.parquet as pq
     except ImportError:
@@ -128,6 +144,8 @@ def _read_parquet(path: Path, data: bytes | None = None) -> Iterator[tuple[int, 
         pf = pq.ParquetFile(path if data is None else io.BytesIO(data))
     except Exception as exc:  # pyarrow raises several types for a bad file
         raise IngestError(f"{path}: not a readable Parquet file ({type(exc).__name__})") from None
+    if log is not None:
+        _check_mapped_columns(path, pf.schema_arrow.names, log)
     n = 0
     for batch in pf.iter_batches(batch_size=65536):
         for row in batch.to_pylist():
@@ -144,7 +162,7 @@ class RowChecker:
     """Checks one raw row against types, the code set, the config and the calendar, and prices it."""
 
     def __init__(self, config: NLEConfig, *, today: dt.date | None = None, codes: CodeSet | None = None,
-                 authorizations=None) -> None:
+                 authorizations=None, allow_late: bool = False) -> None:
         self.config = config
         # ``authorization_required`` codes per payer, and the AuthorizationBook (``pipeline.authorizations``)
         # that may cover a row giving no prior_auth
@@ -152,6 +170,9 @@ class RowChecker:
                          if p.authorization_required}
         self.authorizations = authorizations
         self.today = today or dt.date.today()
+        # a service past its payer's timely filing limit is rejected, unless ``allow_late``
+        self.allow_late = allow_late
+        self.filing_limits = self.filing_limits_of(config)
         base = self.base = codes or CodeSet.bundled()
         self.codes = {
             key: base.restricted(only_procedures=set(p.covered_codes) if p.covered_codes is not None else None,
@@ -160,7 +181,22 @@ class RowChecker:
         }
         self.policy = config.interchange.text_policy
         self.by_day = config.interchange.grouping == "day"
+        self.log = LogMapping(config.log)
         self._fast = _FastRows(self)
+
+    @staticmethod
+    def filing_limits_of(config: NLEConfig) -> dict[str, int]:
+        """{payer key: timely_filing_days} of the payers that have one."""
+        return {key: p.timely_filing_days for key, p in config.payers.items() if p.timely_filing_days is not None}
+
+    def days_late(self, payer_key: str, day: dt.date) -> int | None:
+        """The days from ``day`` to the run date when that is more than the payer's timely filing
+        limit (``timely_filing_days``), else None."""
+        limit = self.filing_limits.get(payer_key)
+        if limit is None:
+            return None
+        days = (self.today - day).days
+        return days if days > limit else None
 
     def _text(self, value: str | None) -> str:
         """Free text (names, addresses): transliterate per policy; delimiters become spaces."""
@@ -209,7 +245,14 @@ class RowChecker:
         return tuple(trip)
 
     def check(self, row_number: int, raw: dict, file: str = "") -> tuple | Reject:
-        """The checked, priced line of a raw row, or the first rule it breaks."""
+        """The checked, priced line of a raw row, or the first rule it breaks. A row of another
+        platform's export is mapped first (``[log]``, see ``logmap``; the rejects file names the
+        export's columns again)."""
+        if self.log.active:
+            raw, bad_date = self.log.rename(raw)
+            if bad_date is not None:
+                return Reject(row_number, str(raw.get("service_id", "") or "").strip(), bad_date,
+                              f"not a date in the [log] date_format {self.log.date_format}")
         try:
             line = self._fast.check(row_number, raw, file)
         except TypeError:  # a JSON list or object where text belongs: no cache key; the model says what is wrong
@@ -272,6 +315,10 @@ class RowChecker:
             return Reject(row_number, sid, "service_date", "service date is in the future")
         if day < ICD10_START:
             return Reject(row_number, sid, "service_date", "service date is before ICD-10-CM (2015-10-01)")
+        late = self.days_late(rec.payer, day)
+        if late is not None and not self.allow_late:
+            return Reject(row_number, sid, "service_date",
+                          f"past timely filing: {late} days, limit {self.filing_limits[rec.payer]}")
         if rec.member_birth_date > day:
             return Reject(row_number, sid, "member_birth_date", "birth date is after the service date")
         if rec.member_birth_date.year < 1900:
@@ -526,6 +573,8 @@ class _FastRows:
         except ValueError:
             return None
         if day > checker.today or day < ICD10_START:
+            return None
+        if not checker.allow_late and checker.days_late(payer_key, day) is not None:
             return None
         mods = tuple(m.strip().upper() for m in modifiers.split(":") if m.strip())
         if len(mods) > 4 or len(set(mods)) != len(mods) or not all(_MODIFIER.match(m) for m in mods):

@@ -32,9 +32,11 @@ in a hidden ``.sdohedi-spark-<run>`` folder inside it (mode 0700) and is removed
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import heapq
 import itertools
 import json
+import operator
 import os
 import pickle
 import shutil
@@ -51,6 +53,7 @@ from ..pipeline.encode import (
 from ..pipeline.files import HashingFile
 from ..pipeline.grouping import Parties
 from ..pipeline.ingest import LINE_FIELDS, IngestError, L, Reject, RowChecker, read_rows
+from ..pipeline.logmap import LogMapping
 from ..pipeline.units import GROUP_FIELDS, SORT_FIELDS, UnitNumbers, UnitPacker, number_units
 from .paths import local_dir, normalize_path, to_uri, to_uris
 
@@ -71,16 +74,18 @@ REJECT_COLUMNS = ("file_index", "row_number", "service_id", "file", "column", "k
 
 # -- reading -----------------------------------------------------------------------------------
 
-def read_service_logs(spark, paths: Iterable[str | os.PathLike[str]]):
+def read_service_logs(spark, paths: Iterable[str | os.PathLike[str]], log: LogMapping | None = None):
     """Service logs (CSV, JSON Lines, Parquet; by extension, as the local engine) -> a DataFrame
     for :func:`encode_837p`. Each file is read whole on an executor (``binaryFile``) by the local
     readers, so row numbers, values and reading errors are exactly the local engine's. Columns:
     ``_file_index`` (position in ``paths``), ``_file`` (the name as given), ``_row`` (row number),
-    ``_raw`` (the row as the reader gave it, pickled) and ``_fatal`` (a file that cannot be read)."""
+    ``_raw`` (the row as the reader gave it, pickled) and ``_fatal`` (a file that cannot be read).
+    ``log`` (``LogMapping`` of the config's ``[log]``): a file must have the columns it maps, as
+    locally; :func:`encode_837p` maps the rows (its ``RowChecker`` does)."""
     names = [os.fspath(p) for p in paths]
     index = {normalize_path(to_uri(n)): (i, n) for i, n in enumerate(names)}
     files = spark.read.format("binaryFile").load(to_uris(names)).select("path", "content")
-    return files.mapInArrow(_read_fn(index), RAW_DDL)
+    return files.mapInArrow(_read_fn(index, log), RAW_DDL)
 
 
 class _Columns:
@@ -107,7 +112,7 @@ class _Columns:
         return out
 
 
-def _read_fn(index: dict[str, tuple[int, str]]):
+def _read_fn(index: dict[str, tuple[int, str]], log: LogMapping | None = None):
     def read(batches):
         import pyarrow as pa
 
@@ -119,7 +124,7 @@ def _read_fn(index: dict[str, tuple[int, str]]):
             for i, path in enumerate(paths):
                 file_index, name = index.get(normalize_path(path), (len(index), path))
                 try:
-                    for n, raw in read_rows(name, content[i].as_py()):
+                    for n, raw in read_rows(name, content[i].as_py(), log):
                         out.add((file_index, name, n, pickle.dumps(raw, protocol=5), None))
                         if len(out) >= _BATCH:
                             yield out.batch()
@@ -161,9 +166,9 @@ def _checked_arrow_schema():
     return pa.schema(fields)
 
 
-def _check_fn(config: NLEConfig, today: dt.date, data_cols: list[str] | None):
+def _check_fn(config: NLEConfig, today: dt.date, data_cols: list[str] | None, allow_late: bool = False):
     def check(batches):
-        checker = RowChecker(config, today=today)
+        checker = RowChecker(config, today=today, allow_late=allow_late)
         out = _Columns(_checked_arrow_schema())
         add = out.add
         nothing = (None,) * len(LINE_FIELDS)
@@ -360,6 +365,7 @@ def encode_837p(
     today: dt.date | None = None,
     timestamp: dt.datetime | None = None,
     max_lines_per_file: int | None = DEFAULT_MAX_LINES_PER_FILE,
+    allow_late: bool = False,
     _after_unit: Callable[[int, str | None], None] | None = None,
 ) -> EncodeSummary:
     """Encode the service-log rows of ``df`` into 837P files in ``out_uri``; see the module docstring.
@@ -386,11 +392,12 @@ def encode_837p(
         out.mkdir(parents=True, exist_ok=True)
         run_dir = out / f".sdohedi-spark-{uuid.uuid4().hex}"
         run_dir.mkdir(mode=0o700)
-    rejects = _Rejects(None if dry_run else out, summary)
+    rejects = _Rejects(None if dry_run else out, summary, LogMapping(config.log))
     try:
         # 1. check every row
         source, data_cols = _with_provenance(df)
-        checked = _stage(source.mapInArrow(_check_fn(config, today, data_cols), CHECKED_DDL), run_dir, "checked")
+        checked = _stage(source.mapInArrow(_check_fn(config, today, data_cols, allow_late), CHECKED_DDL), run_dir,
+                         "checked")
         (rows, fatal), = checked.agg(F.count(F.lit(1)), F.min_by("fatal", F.when(F.col("fatal").isNotNull(),
                                                                                F.col("file_index")))).collect()
         if fatal is not None:
@@ -423,6 +430,11 @@ def encode_837p(
         else:
             admitted = firsts
         lines = _stage(admitted.select("file_index", *LINE_FIELDS), run_dir, "lines")
+        if allow_late:  # as the local engine counts them: admitted lines past their payer's limit
+            late = [(F.col("payer") == key) & (F.col("service_date") < (today - dt.timedelta(days=days)).isoformat())
+                    for key, days in RowChecker.filing_limits_of(config).items()]
+            if late:
+                summary.billed_late = lines.where(functools.reduce(operator.or_, late)).count()
 
         # 3. plan the units
         groups = lines.groupBy(*GROUP_FIELDS).agg(F.count(F.lit(1)).alias("n"))
