@@ -232,7 +232,7 @@ def test_resubmit_matches_local(spark, logs, tmp_path):
     with Ledger(tmp_path / "b.sqlite") as ledger:
         got = encode_837p(read_service_logs(spark, logs[2:]), str(tmp_path / "spark"), CONFIG, ledger, today=TODAY,
                           timestamp=STAMP, resubmit=True, max_lines_per_file=MAX_LINES)
-    assert "service_id: cannot resubmit" in local.reject_reasons and local.billed_rows > 0
+    assert "service_id: no-payer-claim-number" in local.reject_reasons and local.billed_rows > 0
     assert got.reject_reasons == local.reject_reasons
     for a, b in zip(local.outputs, got.outputs, strict=True):
         assert Path(a.path).read_bytes() == Path(b.path).read_bytes()
