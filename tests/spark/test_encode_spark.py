@@ -169,7 +169,7 @@ def test_numbers_unique_across_partitions_runs_and_retried_tasks(spark, logs, tm
     for k, o in enumerate(first.outputs):  # the retry published the very bytes the failed attempt wrote
         assert (evidence / f"{k}.837").read_bytes() == Path(o.path).read_bytes()
     # the second run bills only the second file's rows: the first file's are in the ledger
-    assert "service_id: duplicate" in second.reject_reasons
+    assert "service_id: duplicate-service" in second.reject_reasons
     assert second.billed_rows > 0 and first.billed_rows + second.billed_rows <= 900
     files = [Path(o.path) for o in first.outputs + second.outputs]
     isa, gs, clm = _numbers(files)
