@@ -697,7 +697,7 @@ fn check_block(text: &[u8], what: &str) -> Result<usize, Refusal> {
 
 fn character_set(what: &str) -> Refusal {
     Refusal {
-        rule: "character-set",
+        rule: "invalid-character",
         segment: None,
         message: format!(
             "{what} holds a character outside printable ASCII or a segment terminator inside a value"

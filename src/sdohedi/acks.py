@@ -103,11 +103,11 @@ def apply_277ca(ledger: SqlLedger, chunks: Iterable[bytes]) -> ApplyResult:
     report = read_277ca(chunks)
     _refuse_incomplete("277CA", report.findings, report.segments)
     if not report.guides:
-        raise X12Error("277 has no transaction set (ST); not applied", rule="required-segment", segment="ST")
+        raise X12Error("277 has no transaction set (ST); not applied", rule="segment-missing", segment="ST")
     for position, guide in report.guides:
         if guide != CLAIM_ACKNOWLEDGMENT:
             raise X12Error(f"277 of guide {guide[:12] or '(none named)'} is not a 277CA ({CLAIM_ACKNOWLEDGMENT},"
-                           " claim acknowledgment); not applied", rule="not-277ca", segment="ST", element=3,
+                           " claim acknowledgment); not applied", rule="transaction-not-supported", segment="ST", element=3,
                            position=position)
     result = ApplyResult()
     if not report.claims:

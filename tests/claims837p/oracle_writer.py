@@ -201,7 +201,7 @@ def _check_block(text: str, what: str) -> None:
     """Defence in depth for models built with model_construct (which skips validation)."""
     if _UNSAFE.search(text) or text.count("~") != text.count("\n") or "~~" in text:
         raise X12ValueError(f"{what} holds a character outside printable ASCII or a segment terminator inside a value",
-                            rule="character-set")
+                            rule="invalid-character")
 
 
 def write_837p(

@@ -88,7 +88,7 @@ def test_fatal_error_after_some_claims_keeps_them_exit_1(tmp_path):
     src, out = tmp_path / "x.837", tmp_path / "claims.jsonl"
     src.write_text(encode([claim("A1")]) + encode([claim("B1")]).replace("GS*HC*", "GS*HP*"))
     result = run("decode", src, "--out", out)
-    assert result.exit_code == 1 and "functional-group" in result.stderr
+    assert result.exit_code == 1 and "group-not-supported" in result.stderr
     assert [json.loads(line)["claim_id"] for line in out.read_text().splitlines()] == ["A1"]
 
 

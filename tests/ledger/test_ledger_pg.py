@@ -84,7 +84,7 @@ def test_encode_with_postgres_ledger_matches_sqlite_and_refuses_rerun(pg_url, tm
         assert n_tx == len(got.outputs)
         again = encode([LOG], CONFIG, out_dir=tmp_path / "pg2", ledger=ledger, today=TODAY, timestamp=STAMP)
         assert again.billed_rows == 0 and again.rejected_rows == again.rows
-        assert "service_id: duplicate" in again.reject_reasons
+        assert "service_id: duplicate-service" in again.reject_reasons
 
 
 def test_resubmit_replaces_lines_and_keeps_history(pg_url, tmp_path):

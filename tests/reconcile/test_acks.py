@@ -142,7 +142,7 @@ def test_a_277_of_another_guide_is_refused_by_name(ledger):
     status_response = ack_277ca(accepted=ids, rejected=[]).replace(b"005010X214", b"005010X212")
     with pytest.raises(X12Error) as err:
         apply_277ca(ledger, [status_response])
-    assert err.value.rule == "not-277ca"
+    assert err.value.rule == "transaction-not-supported"
     assert "005010X212 is not a 277CA (005010X214" in str(err.value)
     assert _rows(ledger) == before
 
@@ -183,7 +183,7 @@ def test_reconcile_command_refuses_or_flags_acknowledgments(tmp_path):
         return run("reconcile", *(tmp_path / n for n in names), "--ledger", ledger, "--config",
                    ROOT / "fixtures" / "nle.toml", "--reports", tmp_path / "rep")
 
-    for name, rule in (("cut.277", "se-missing"), ("cut.999", "se-missing"), ("x212.277", "not-277ca")):
+    for name, rule in (("cut.277", "se-missing"), ("cut.999", "se-missing"), ("x212.277", "transaction-not-supported")):
         result = reconcile(name)
         assert result.exit_code == 2, (name, result.output)
         assert f"{tmp_path / name}: error: [segment #" in result.stderr and f"(rule: {rule})" in result.stderr

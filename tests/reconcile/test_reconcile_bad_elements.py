@@ -19,12 +19,12 @@ from test_reconcile_money import bpr02, cbo_of, loop, reconcile, segments, write
 
 # mode: (segment, element, the edit, the reader's rule)
 MUTATIONS = {
-    "clp04": ("CLP", 4, lambda s: s.__setitem__(4, "X"), "number-format"),
-    "clp03": ("CLP", 3, lambda s: s.__setitem__(3, ""), "required-element"),
-    "cas03": ("CAS", 3, lambda s: s.__setitem__(3, "abc"), "number-format"),
-    "svc03": ("SVC", 3, lambda s: s.__setitem__(3, "1.2.3"), "number-format"),
-    "bpr16": ("BPR", 16, lambda s: s.__delitem__(16), "required-element"),
-    "clp01": ("CLP", 1, lambda s: s.__setitem__(1, ""), "required-element"),
+    "clp04": ("CLP", 4, lambda s: s.__setitem__(4, "X"), "invalid-decimal"),
+    "clp03": ("CLP", 3, lambda s: s.__setitem__(3, ""), "element-missing"),
+    "cas03": ("CAS", 3, lambda s: s.__setitem__(3, "abc"), "invalid-decimal"),
+    "svc03": ("SVC", 3, lambda s: s.__setitem__(3, "1.2.3"), "invalid-decimal"),
+    "bpr16": ("BPR", 16, lambda s: s.__delitem__(16), "element-missing"),
+    "clp01": ("CLP", 1, lambda s: s.__setitem__(1, ""), "element-missing"),
 }
 
 

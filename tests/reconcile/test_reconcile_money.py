@@ -105,7 +105,7 @@ def test_an_unbalanced_835_is_a_finding_and_still_applied(loop, tmp_path):
     era = write(tmp_path / "unbalanced.835", segs)
     result, summary, reports = reconcile(ledger, [*acks, era], tmp_path)
     assert result.exit_code == 1
-    assert f"[transaction-balance] ISA13=000000701 GS06=701 ST02=0001 segment #{position} BPR02" in result.stderr
+    assert f"[bpr-balance] ISA13=000000701 GS06=701 ST02=0001 segment #{position} BPR02" in result.stderr
     assert summary["transactions_applied"] == len(acks) + 1 and summary["claims_matched"] == len(clp04_by_claim(segs))
     assert [(r["reason"], D(r["amount"])) for r in reports["unmatched"]] == [
         ("BPR02 not accounted for by claims (CLP04) and PLB", D("1.25"))]
@@ -124,9 +124,9 @@ def test_line_claim_and_trailer_findings_name_their_segment(loop, tmp_path):
     result, summary, reports = reconcile(ledger, [*acks, era], tmp_path)
     assert result.exit_code == 1
     err = result.stderr
-    assert f"[service-balance] ISA13=000000701 GS06=701 ST02=0001 segment #{svc + 1} SVC03" in err
-    assert f"[claim-balance] ISA13=000000701 GS06=701 ST02=0001 segment #{clp + 1} CLP04" in err
-    assert "[transaction-balance]" not in err and "[se-count]" in err and "SE01" in err
+    assert f"[svc-balance] ISA13=000000701 GS06=701 ST02=0001 segment #{svc + 1} SVC03" in err
+    assert f"[clp-balance] ISA13=000000701 GS06=701 ST02=0001 segment #{clp + 1} CLP04" in err
+    assert "[bpr-balance]" not in err and "[se01-count]" in err and "SE01" in err
     assert summary["transactions_applied"] == len(acks) + 1
 
 

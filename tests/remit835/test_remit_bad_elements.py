@@ -37,14 +37,14 @@ VALID = two_claims()
 ISSUE_CASES = [
     ("BPR16 missing (date in BPR15)",
      two_claims(header=replace_segment(TWO_HEADER, "BPR*", "BPR*I*85*C*CHK***********20261030")),
-     "required-element", 4, "BPR", 16, None),
+     "element-missing", 4, "BPR", 16, None),
     ("BPR16 impossible date",
      two_claims(header=replace_segment(TWO_HEADER, "BPR*", "BPR*I*85*C*CHK************20261340")),
-     "date-format", 4, "BPR", 16, "20261340"),
+     "invalid-date", 4, "BPR", 16, "20261340"),
     ("CLP03 missing", two_claims(first=replace_segment(CLAIM, "CLP*", "CLP*CLM1001*1**42.5*5*MC*PAYER123")),
-     "required-element", 12, "CLP", 3, None),
+     "element-missing", 12, "CLP", 3, None),
     ("CAS03 not a number", two_claims(first=replace_segment(CLAIM, "CAS*CO", "CAS*CO*45*2,5O")),
-     "number-format", 16, "CAS", 3, "2,5O"),
+     "invalid-decimal", 16, "CAS", 3, "2,5O"),
     ("segment id that is not one, after the claims",
      interchange(transaction(TWO_HEADER + CLAIM + SECOND + ["ZZZZ*RIVERA"])),
      "segment-id", 31, None, None, "ZZZZ"),
@@ -99,10 +99,10 @@ def test_balancing_an_unread_amount_is_a_finding(name, text, rule, position, seg
     streamed = [f for item in parse_835_claims(text.encode()) for f in stream_balance_findings(item)]
     assert whole == streamed
     if name == "CLP03 missing":
-        assert [(f.rule, f.position) for f in whole] == [("claim-balance", 12)]
+        assert [(f.rule, f.position) for f in whole] == [("clp-balance", 12)]
         assert "cannot be checked: CLP03" in whole[0].message
     if name == "CAS03 not a number":
-        assert [(f.rule, f.position) for f in whole] == [("service-balance", 14), ("claim-balance", 12)]
+        assert [(f.rule, f.position) for f in whole] == [("svc-balance", 14), ("clp-balance", 12)]
         assert all("a CAS amount is unreadable" in f.message for f in whole)
 
 
@@ -112,7 +112,7 @@ def test_an_unread_claim_payment_makes_the_transaction_balance_a_finding():
     items = parse_835_claims(text.encode())
     assert items[-1].claims_paid_unknown == 1 and str(items[-1].claims_paid) == "42.5"
     for findings in (balance_findings(r), [f for i in items for f in stream_balance_findings(i)]):
-        (tx,) = [f for f in findings if f.rule == "transaction-balance"]
+        (tx,) = [f for f in findings if f.rule == "bpr-balance"]
         assert "cannot be checked: CLP04 of 1 claim unreadable" in tx.message and tx.position == 4
 
 

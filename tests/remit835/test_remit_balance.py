@@ -21,7 +21,7 @@ def test_sample_balances():
 def test_service_line_out_of_balance():
     # SVC 50 - (2.5 + 5) = 42.5, but SVC03 says 40; CLP and BPR still say 42.5 and balance
     (f,) = findings_for(claim=replace_segment(CLAIM, "SVC*", "SVC*HC:S5170:U6*50*40**4"))
-    assert (f.rule, f.severity, f.segment, f.element, f.position) == ("service-balance", "error", "SVC", 3, 14)
+    assert (f.rule, f.severity, f.segment, f.element, f.position) == ("svc-balance", "error", "SVC", 3, 14)
     assert (f.isa13, f.gs06, f.st02) == ("000000101", "55", "0001")
     assert "42.5" in f.message and "40" in f.message
 
@@ -30,7 +30,7 @@ def test_claim_out_of_balance_also_unbalances_the_payment():
     # CLP 50 - 7.5 = 42.5, but CLP04 says 45; BPR02 42.50 is then not the sum of CLP04 either
     claim = replace_segment(CLAIM, "CLP*", "CLP*CLM1001*1*50*45*5*MC*PAYER123")
     rules = [(f.rule, f.segment, f.element, f.position) for f in findings_for(claim=claim)]
-    assert rules == [("claim-balance", "CLP", 4, 12), ("transaction-balance", "BPR", 2, 4)]
+    assert rules == [("clp-balance", "CLP", 4, 12), ("bpr-balance", "BPR", 2, 4)]
 
 
 def test_claim_level_adjustments_count():
@@ -41,12 +41,12 @@ def test_claim_level_adjustments_count():
     assert findings_for(header=header, claim=claim) == []
     # without moving CLP04 the claim is 1.00 off (BPR02 still equals CLP04, so the payment balances)
     (f,) = findings_for(claim=CLAIM[:2] + ["CAS*CO*45*1"] + CLAIM[2:])
-    assert f.rule == "claim-balance" and "41.5" in f.message
+    assert f.rule == "clp-balance" and "41.5" in f.message
 
 
 def test_payment_out_of_balance():
     (f,) = findings_for(header=replace_segment(HEADER, "BPR*", "BPR*I*45*C*CHK************20261030"))
-    assert (f.rule, f.segment, f.element, f.position) == ("transaction-balance", "BPR", 2, 4)
+    assert (f.rule, f.segment, f.element, f.position) == ("bpr-balance", "BPR", 2, 4)
     assert "42.5" in f.message and "45" in f.message
 
 
@@ -55,7 +55,7 @@ def test_plb_reduces_the_payment():
     header = replace_segment(HEADER, "BPR*", "BPR*I*40*C*CHK************20261030")  # 42.5 - 2.5
     assert findings_for(header=header, extra=plb) == []
     (f,) = findings_for(extra=plb)  # BPR02 still 42.50: 2.50 too much
-    assert f.rule == "transaction-balance"
+    assert f.rule == "bpr-balance"
 
 
 def test_negative_plb_increases_the_payment():
@@ -83,10 +83,10 @@ def test_findings_name_no_patient():
     claim = replace_segment(CLAIM, "SVC*", "SVC*HC:S5170:U6*50*40**4")
     for f in findings_for(claim=claim):
         assert "RIVERA" not in str(f) and "MBR000111" not in str(f)
-        assert str(f).startswith("error [service-balance] ISA13=000000101 GS06=55 ST02=0001 segment #14 SVC03: ")
+        assert str(f).startswith("error [svc-balance] ISA13=000000101 GS06=55 ST02=0001 segment #14 SVC03: ")
 
 
 def test_balance_works_on_models_built_by_hand():
     (r,), _ = parse_all(SAMPLE)
     changed = r.model_copy(update={"total_payment": D("1")})
-    assert [f.rule for f in balance_findings(changed)] == ["transaction-balance"]
+    assert [f.rule for f in balance_findings(changed)] == ["bpr-balance"]

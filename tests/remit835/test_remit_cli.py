@@ -122,7 +122,7 @@ def test_findings_exit_1_and_output_still_written(tmp_path, sample, unbalanced):
     out = tmp_path / "p.csv"
     result = run(sample, unbalanced, "--out", out)
     assert result.exit_code == 1
-    assert f"{unbalanced}: error [service-balance] ISA13=000000101 GS06=55 ST02=0001 segment #14 SVC03:" in \
+    assert f"{unbalanced}: error [svc-balance] ISA13=000000101 GS06=55 ST02=0001 segment #14 SVC03:" in \
         result.stderr
     assert len(list(csv.DictReader(out.open()))) == 2
 
@@ -132,7 +132,7 @@ def test_one_bad_file_does_not_stop_the_others(tmp_path, sample):
     not_835 = CORPUS / "837p" / "stupidedi-ambulance.edi"
     result = run(not_835, tmp_path / "missing.835", sample, "--out", out)
     assert result.exit_code == 1
-    assert f"{not_835}: error: [segment #2, GS01]" in result.stderr and "(rule: not-835)" in result.stderr
+    assert f"{not_835}: error: [segment #2, GS01]" in result.stderr and "(rule: transaction-not-supported)" in result.stderr
     assert "missing.835: cannot read" in result.stderr
     assert [r["claim_id"] for r in csv.DictReader(out.open())] == ["CLM1001"]
 
@@ -176,7 +176,7 @@ def test_envelope_findings_are_reported(tmp_path):
     path.write_text(interchange(transaction(se01=5), ge01=2))
     result = run(path, "--out", tmp_path / "p.csv")
     assert result.exit_code == 1
-    assert "error [se-count]" in result.stderr and "error [ge-count]" in result.stderr
+    assert "error [se01-count]" in result.stderr and "error [ge01-count]" in result.stderr
 
 
 def test_atomic_write_leaves_target_alone_on_error(tmp_path):

@@ -95,8 +95,8 @@ def test_no_phi_in_repr_or_str():
 
 
 def test_finding_location():
-    f = Finding(severity="warning", rule="unknown-segment", message="skipped", isa13="000000101", gs06="55",
+    f = Finding(severity="warning", rule="segment-unknown", message="skipped", isa13="000000101", gs06="55",
                 st02="0001", position=14, segment="ZZQ")
     assert f.location == "ISA13=000000101 GS06=55 ST02=0001 segment #14 ZZQ"
-    assert str(f) == "warning [unknown-segment] ISA13=000000101 GS06=55 ST02=0001 segment #14 ZZQ: skipped"
+    assert str(f) == "warning [segment-unknown] ISA13=000000101 GS06=55 ST02=0001 segment #14 ZZQ: skipped"
     assert str(Finding(severity="error", rule="r", message="m")) == "error [r] m"

@@ -98,7 +98,7 @@ def test_remittances_come_out_as_soon_as_their_se_arrives():
 def test_wrong_se_count_is_a_finding():
     (r,), _ = parse_all(interchange(transaction(se01=18)))
     (f,) = r.findings
-    assert (f.severity, f.rule, f.position, f.segment, f.element) == ("error", "se-count", 21, "SE", 1)
+    assert (f.severity, f.rule, f.position, f.segment, f.element) == ("error", "se01-count", 21, "SE", 1)
     assert (f.isa13, f.gs06, f.st02) == ("000000101", "55", "0001")
     assert "18" in f.message and "19" in f.message
     assert len(r.claims) == 1  # still read
@@ -106,9 +106,9 @@ def test_wrong_se_count_is_a_finding():
 
 def test_control_number_mismatches_and_trailer_counts_are_findings():
     (r,), envelope = parse_all(interchange(transaction(se02="0009"), ge01=3, iea01=2, iea02="000000999"))
-    assert [(f.rule, f.segment, f.element) for f in r.findings] == [("control-number-mismatch", "SE", 2)]
+    assert [(f.rule, f.segment, f.element) for f in r.findings] == [("se02-mismatch", "SE", 2)]
     assert [(f.rule, f.segment, f.element, f.position) for f in envelope] == [
-        ("ge-count", "GE", 1, 22), ("iea-count", "IEA", 1, 23), ("control-number-mismatch", "IEA", 2, 23)]
+        ("ge01-count", "GE", 1, 22), ("iea01-count", "IEA", 1, 23), ("iea02-mismatch", "IEA", 2, 23)]
     assert all(f.st02 is None for f in envelope)
 
 
@@ -116,7 +116,7 @@ def test_unknown_segment_is_a_warning_and_skipped():
     body = HEADER + CLAIM[:3] + ["ZZQ*SECRET"] + CLAIM[3:]
     (r,), _ = parse_all(interchange(transaction(body)))
     (f,) = r.findings
-    assert (f.severity, f.rule, f.segment, f.position) == ("warning", "unknown-segment", "ZZQ", 14)
+    assert (f.severity, f.rule, f.segment, f.position) == ("warning", "segment-unknown", "ZZQ", 14)
     assert "SECRET" not in f.message
     assert len(r.claims[0].services) == 1 and r.claims[0].services[0].position == 15
 
@@ -124,7 +124,7 @@ def test_unknown_segment_is_a_warning_and_skipped():
 def test_segment_out_of_place_is_a_warning():
     body = HEADER + CLAIM[:3] + ["LQ*HE*N290"] + CLAIM[3:]  # LQ before any SVC
     (r,), _ = parse_all(interchange(transaction(body)))
-    assert [(f.severity, f.rule, f.segment) for f in r.findings] == [("warning", "unexpected-segment", "LQ")]
+    assert [(f.severity, f.rule, f.segment) for f in r.findings] == [("warning", "segment-unexpected", "LQ")]
     assert r.claims[0].services[0].remark_codes == ["N290"]
 
 
@@ -138,7 +138,7 @@ def test_allowed_but_unmodelled_segments_are_read_silently():
 def test_non_835_version_in_an_hp_group_is_a_warning():
     gs = "GS*HP*CASCADEHP*HARBORNLE*20261102*0930*55*X*004010X091A1~"
     rems, envelope = parse_all(interchange(transaction(), gs=gs))
-    assert len(rems) == 1 and [(f.rule, f.element) for f in envelope] == [("version", 8)]
+    assert len(rems) == 1 and [(f.rule, f.element) for f in envelope] == [("group-version-not-supported", 8)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -198,12 +198,12 @@ def test_feed_after_close():
 
 def test_an_837_is_not_an_835():
     e = error_of((CORPUS / "837p" / "stupidedi-ambulance.edi").read_bytes())
-    assert isinstance(e, Remit835Error) and (e.rule, e.segment, e.position) == ("not-835", "GS", 2)
+    assert isinstance(e, Remit835Error) and (e.rule, e.segment, e.position) == ("transaction-not-supported", "GS", 2)
 
 
 def test_an_837_transaction_inside_an_hp_group_is_not_an_835():
     e = error_of(SAMPLE.replace("ST*835*", "ST*837*"))
-    assert (e.rule, e.segment, e.element, e.position) == ("not-835", "ST", 1, 3)
+    assert (e.rule, e.segment, e.element, e.position) == ("transaction-not-supported", "ST", 1, 3)
 
 
 @pytest.mark.parametrize("data,rule", [
@@ -221,20 +221,20 @@ def test_not_x12(data, rule):
 def test_missing_header_segment(prefix):
     e = error_of(interchange(transaction(replace_segment(HEADER + CLAIM, prefix, None))))
     assert isinstance(e, Remit835Error)
-    assert (e.rule, e.segment) == ("required-segment", prefix[:-1] if prefix.endswith("*") else "N1")
+    assert (e.rule, e.segment) == ("segment-missing", prefix[:-1] if prefix.endswith("*") else "N1")
     assert e.position is not None
 
 
 @pytest.mark.parametrize("prefix,new,rule,segment,element,position", [
-    ("BPR*", "BPR*I*42.50*C*CHK************20261399", "date-format", "BPR", 16, 4),
-    ("DTM*472", "DTM*472*2026-10-03", "date-format", "DTM", 2, 15),
-    ("CAS*CO", "CAS*CO*45", "required-element", "CAS", 3, 16),
-    ("CAS*CO", "CAS*CO*45*1E3", "number-format", "CAS", 3, 16),
-    ("CAS*PR", "CAS*PR**5", "required-element", "CAS", 2, 17),
-    ("SVC*", "SVC*HC*50*42.5", "required-element", "SVC", 1, 14),
-    ("CLP*", "CLP*CLM1001*1*50", "required-element", "CLP", 4, 12),
-    ("NM1*QC", "NM1", "required-element", "NM1", None, 13),
-    ("REF*6R", "REF*6R", "required-element", "REF", None, 18),
+    ("BPR*", "BPR*I*42.50*C*CHK************20261399", "invalid-date", "BPR", 16, 4),
+    ("DTM*472", "DTM*472*2026-10-03", "invalid-date", "DTM", 2, 15),
+    ("CAS*CO", "CAS*CO*45", "element-missing", "CAS", 3, 16),
+    ("CAS*CO", "CAS*CO*45*1E3", "invalid-decimal", "CAS", 3, 16),
+    ("CAS*PR", "CAS*PR**5", "element-missing", "CAS", 2, 17),
+    ("SVC*", "SVC*HC*50*42.5", "element-missing", "SVC", 1, 14),
+    ("CLP*", "CLP*CLM1001*1*50", "element-missing", "CLP", 4, 12),
+    ("NM1*QC", "NM1", "element-missing", "NM1", None, 13),
+    ("REF*6R", "REF*6R", "element-missing", "REF", None, 18),
 ])
 def test_unreadable_values_are_findings(prefix, new, rule, segment, element, position):
     body = replace_segment(HEADER + CLAIM, prefix, new)
@@ -246,13 +246,13 @@ def test_unreadable_values_are_findings(prefix, new, rule, segment, element, pos
 
 
 @pytest.mark.parametrize("text,rule", [
-    (SAMPLE.replace("GS*HP", "XX*HP", 1), "unknown-segment"),  # then ST has no group
+    (SAMPLE.replace("GS*HP", "XX*HP", 1), "segment-unknown"),  # then ST has no group
     (SAMPLE.replace("ST*835*0001~", "ST*835*0001~ST*835*0002~", 1), "envelope-nesting"),
     (SAMPLE.replace("GE*1*55~", "", 1), "envelope-nesting"),
     (SAMPLE.replace("IEA*1*000000101~", ISA, 1), "envelope-nesting"),
 ])
 def test_broken_envelopes(text, rule):
-    if rule == "unknown-segment":
+    if rule == "segment-unknown":
         e = error_of(text)
         assert e.rule == "envelope-nesting" and e.segment == "ST"
     else:
@@ -270,7 +270,7 @@ def test_segment_id_that_is_not_an_id_is_skipped():
 def test_parse_835_convenience_collects_envelope_findings():
     findings = []
     rems = parse_835(interchange(transaction(), ge01=2).encode(), findings)
-    assert len(rems) == 1 and [f.rule for f in findings] == ["ge-count"]
+    assert len(rems) == 1 and [f.rule for f in findings] == ["ge01-count"]
 
 
 def test_garbage_collector_state_is_restored():

@@ -71,7 +71,7 @@ def assert_same(data: bytes, cuts=()) -> None:
         assert error is None and done == items
     else:
         assert error is not None and (error.rule, type(error)) == (whole_error.rule, type(whole_error))
-        if whole_error.rule != "required-segment":  # streaming meets a missing header at the first CLP
+        if whole_error.rule != "segment-missing":  # streaming meets a missing header at the first CLP
             assert str(error) == str(whole_error)
 
 
@@ -109,7 +109,7 @@ def test_missing_header_fails_at_the_first_claim():
     parser = Parser835()
     with pytest.raises(Remit835Error) as streaming:
         parser.feed_claims(data)
-    assert whole.value.rule == streaming.value.rule == "required-segment"
+    assert whole.value.rule == streaming.value.rule == "segment-missing"
     assert streaming.value.position == 11  # the CLP (whole remittances: the SE, 20)
     assert whole.value.position == 20
 
@@ -243,7 +243,7 @@ def test_rows_of_a_transaction_that_fails_are_dropped(tmp_path, suffix, monkeypa
     out = tmp_path / f"p{suffix}"
     result = run(failing_after_claims(tmp_path), sample_file(tmp_path), "--out", out)
     assert result.exit_code == 1 and "(after 1 transaction sets)" in result.stderr
-    assert result.stderr.count("[service-balance]") == 1 and "ST02=0001" in result.stderr
+    assert result.stderr.count("[svc-balance]") == 1 and "ST02=0001" in result.stderr
     assert "ST02=0002" not in result.stderr  # nothing reported about the transaction that failed
     if suffix == ".csv":
         rows = list(csv.DictReader(out.open()))

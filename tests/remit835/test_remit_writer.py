@@ -122,7 +122,7 @@ def test_what_the_tr3_requires_is_required(change, segment):
     (r,), _ = parse_all(SAMPLE)
     with pytest.raises(X12ValueError) as info:
         render([change(r)])
-    assert (info.value.rule, info.value.segment) == ("required-segment", segment)
+    assert (info.value.rule, info.value.segment) == ("segment-missing", segment)
 
 
 def test_no_remittances_is_an_empty_group():

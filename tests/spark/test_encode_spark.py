@@ -169,7 +169,7 @@ def test_numbers_unique_across_partitions_runs_and_retried_tasks(spark, logs, tm
     for k, o in enumerate(first.outputs):  # the retry published the very bytes the failed attempt wrote
         assert (evidence / f"{k}.837").read_bytes() == Path(o.path).read_bytes()
     # the second run bills only the second file's rows: the first file's are in the ledger
-    assert "service_id: duplicate" in second.reject_reasons
+    assert "service_id: duplicate-service" in second.reject_reasons
     assert second.billed_rows > 0 and first.billed_rows + second.billed_rows <= 900
     files = [Path(o.path) for o in first.outputs + second.outputs]
     isa, gs, clm = _numbers(files)
@@ -232,7 +232,7 @@ def test_resubmit_matches_local(spark, logs, tmp_path):
     with Ledger(tmp_path / "b.sqlite") as ledger:
         got = encode_837p(read_service_logs(spark, logs[2:]), str(tmp_path / "spark"), CONFIG, ledger, today=TODAY,
                           timestamp=STAMP, resubmit=True, max_lines_per_file=MAX_LINES)
-    assert "service_id: cannot resubmit" in local.reject_reasons and local.billed_rows > 0
+    assert "service_id: no-payer-claim-number" in local.reject_reasons and local.billed_rows > 0
     assert got.reject_reasons == local.reject_reasons
     for a, b in zip(local.outputs, got.outputs, strict=True):
         assert Path(a.path).read_bytes() == Path(b.path).read_bytes()

@@ -658,7 +658,7 @@ class Reader837P:
                         line = None
                         if claim.awaiting_sv1:
                             self._claim_problem(claim, "a service line (LX) without SV1", claim.line_positions[-1],
-                                                "LX", rule="required-segment")
+                                                "LX", rule="segment-missing")
                         if len(claim.line_positions) >= MAX_LINES_PER_CLAIM:
                             self._claim_problem(claim, f"more than {MAX_LINES_PER_CLAIM} service lines", pos, "LX",
                                                 rule="line-count")
@@ -829,7 +829,7 @@ class Reader837P:
                     self._read(d, [s.lstrip(_WS)])
                     pos, state, claim, line = self._position, self._state, self._claim, self._line
                 elif state == OUTSIDE and self._isa is None:
-                    raise X12EnvelopeError("segment outside an interchange", rule="envelope-nesting",
+                    raise X12EnvelopeError("segment outside an interchange", rule="segment-outside-envelope",
                                            segment=sid[:3] if sid.isalnum() else None, position=pos)
                 # any other segment is one the TR3 allows that the models do not keep
         finally:
@@ -851,9 +851,9 @@ class Reader837P:
             raise self._fatal_envelope("IEA outside an interchange or before GE", "IEA", pos)
         if _element(els, 1) != str(self._groups):
             self._error(X12EnvelopeError("IEA01 does not count the interchange's functional groups",
-                                                rule="trailer-count", segment="IEA", element=1, position=pos))
+                                                rule="iea01-count", segment="IEA", element=1, position=pos))
         if _element(els, 2) != _element(self._isa, 13):
-            self._error(X12EnvelopeError("IEA02 does not match ISA13", rule="control-number-match",
+            self._error(X12EnvelopeError("IEA02 does not match ISA13", rule="iea02-mismatch",
                                                 segment="IEA", element=2, position=pos))
         self._isa = None
 
@@ -862,12 +862,12 @@ class Reader837P:
             raise self._fatal_envelope("GS outside an interchange, or before the previous GE or SE", "GS", pos)
         if _element(els, 1) != "HC":
             raise self._fatal_envelope("GS01 must be HC: this functional group holds no health care claims", "GS",
-                                       pos, 1, rule="functional-group")
+                                       pos, 1, rule="group-not-supported")
         version = _element(els, 8)
         if version != VERSION and not (self.lenient and version in OTHER_VERSIONS):
             hint = _LENIENT_HINT if version in OTHER_VERSIONS else ""
             raise self._fatal_envelope(f"GS08 must be {VERSION} (837 professional){hint}", "GS", pos, 8,
-                                       rule="implementation-guide")
+                                       rule="group-version-not-supported")
         self._gs = els
         self._sets = 0
 
@@ -876,9 +876,9 @@ class Reader837P:
             raise self._fatal_envelope("GE outside a functional group or before SE", "GE", pos)
         if _element(els, 1) != str(self._sets):
             self._error(X12EnvelopeError("GE01 does not count the group's transaction sets",
-                                                rule="trailer-count", segment="GE", element=1, position=pos))
+                                                rule="ge01-count", segment="GE", element=1, position=pos))
         if _element(els, 2) != _element(self._gs, 6):
-            self._error(X12EnvelopeError("GE02 does not match GS06", rule="control-number-match",
+            self._error(X12EnvelopeError("GE02 does not match GS06", rule="ge02-mismatch",
                                                 segment="GE", element=2, position=pos))
         self._gs = None
         self._groups += 1
@@ -887,12 +887,12 @@ class Reader837P:
         if self._gs is None or state != OUTSIDE:
             raise self._fatal_envelope("ST outside a functional group or before the previous SE", "ST", pos)
         if _element(els, 1) != "837":
-            raise self._fatal_envelope("ST01 must be 837", "ST", pos, 1, rule="transaction-set")
+            raise self._fatal_envelope("ST01 must be 837", "ST", pos, 1, rule="transaction-not-supported")
         version = _element(els, 3) or _element(self._gs, 8)
         if version != VERSION and not (self.lenient and version in OTHER_VERSIONS):
             hint = _LENIENT_HINT if version in OTHER_VERSIONS else ""
             raise self._fatal_envelope(f"ST03 must be {VERSION} (837 professional){hint}", "ST", pos, 3,
-                                       rule="implementation-guide")
+                                       rule="group-version-not-supported")
         self._guide_deviation = () if version == VERSION else (f"guide-{version}",)
         self._st = els
         self._st_position = pos
@@ -910,9 +910,9 @@ class Reader837P:
             self._make_header(pos)
         if _element(els, 1) != str(pos - self._st_position + 1):
             self._error(X12EnvelopeError("SE01 does not count the transaction set's segments",
-                                                rule="trailer-count", segment="SE", element=1, position=pos))
+                                                rule="se01-count", segment="SE", element=1, position=pos))
         if _element(els, 2) != _element(self._st, 2):
-            self._error(X12EnvelopeError("SE02 does not match ST02", rule="control-number-match",
+            self._error(X12EnvelopeError("SE02 does not match ST02", rule="se02-mismatch",
                                                 segment="SE", element=2, position=pos))
         self._st = None
         self._sets += 1
@@ -1149,7 +1149,7 @@ class Reader837P:
             loop = _LOCATION_LOOPS[qualifier, index is not None]
             if n3 is None or n4 is None:
                 raise _NotRead(f"{loop} location: {'N3' if n3 is None else 'N4'} is missing", pos, "NM1",
-                               rule="required-segment")
+                               rule="segment-missing")
             key = (n3[1], n3[2], n4[1], n4[2], n4[3])  # the segments are padded: see _PADDING
             built = self._location_addresses.get(key)
             if built is None:  # trips repeat: each distinct location is built once (a failure is not kept)
@@ -1205,7 +1205,7 @@ class Reader837P:
     def _orphan(self, state: int, message: str, pos: int, segment: str) -> int:
         """A claim segment with no claim to go to: reported once, then read past up to the next CLM or HL."""
         if state != UNUSABLE_HL and self._st is not None:
-            self._error(X12EnvelopeError(message, rule="segment-order", segment=segment, position=pos))
+            self._error(X12EnvelopeError(message, rule="segment-unexpected", segment=segment, position=pos))
         return UNUSABLE_HL if state != OUTSIDE else OUTSIDE
 
     def _read_hi(self, claim: _Claim, s: str, sep: str, comp: str, pos: int) -> None:
@@ -1441,7 +1441,7 @@ class Reader837P:
             raise member.problem
         if cls is Subscriber and "payer_responsibility" not in member.values:
             member.problem = _NotRead("the subscriber HL (22) has no SBR", member.position, "SBR",
-                                      rule="required-segment")
+                                      rule="segment-missing")
             raise member.problem
         if member.built is None:
             fast = _fast_member(cls, member.values)
@@ -1568,17 +1568,17 @@ class Reader837P:
             if not ok and self._renderer_deviations:
                 rec.deviations += self._renderer_deviations.get(tuple(rec.rendering), ())
         if rec.hi is None:
-            raise _NotRead("the diagnosis HI (ABK or BK) is missing", position, "HI", rule="required-segment")
+            raise _NotRead("the diagnosis HI (ABK or BK) is missing", position, "HI", rule="segment-missing")
         qualifier, diagnoses, ok = rec.hi
         lines = rec.lines
         if rec.awaiting_sv1:
-            raise _NotRead("a service line (LX) without SV1", rec.line_positions[-1], "LX", rule="required-segment")
+            raise _NotRead("a service line (LX) without SV1", rec.line_positions[-1], "LX", rule="segment-missing")
         if not lines:
-            raise _NotRead("the claim has no service line (LX/SV1)", position, "LX", rule="required-segment")
+            raise _NotRead("the claim has no service line (LX/SV1)", position, "LX", rule="segment-missing")
         if rec.dated != len(lines):
             k = next(k for k, line in enumerate(lines) if line["service_date"] is None)
             raise _NotRead(f"line {k + 1}: DTP*472 (service date) is missing", rec.line_positions[k], "LX",
-                           rule="required-segment")
+                           rule="segment-missing")
         if rec.line_renderings is not None:
             for k, raw in rec.line_renderings.items():
                 line_rendering, rp_ok = self._rendering_provider(raw, rec.line_positions[k],

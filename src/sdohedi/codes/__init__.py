@@ -100,17 +100,20 @@ class CodeSet:
                                         p.allowed_modifiers | frozenset(mods), p.start, p.end, p.transport)
         return CodeSet(procs, self.diagnoses)
 
-    def procedure_problem(self, code: str, modifiers: tuple[str, ...], day: dt.date) -> str | None:
-        """None when billable, else the reason (no PHI in it)."""
+    def procedure_problems(self, code: str, modifiers: tuple[str, ...],
+                           day: dt.date | None) -> list[tuple[str, str, str, int]]:
+        """Empty when billable, else (rule, message, value, component of SV101) for each problem:
+        codes in the messages, never the date of service."""
         p = self.procedures.get(code)
         if p is None:
-            return f"procedure code {code} is not in the core code set"
-        if not p.effective_on(day):
-            return f"procedure code {code} is not effective on {day.isoformat()}"
-        for m in modifiers:
-            if m not in p.allowed_modifiers:
-                return f"modifier {m} is not allowed with {code}"
-        return None
+            return [("procedure-code", f"procedure code {code} is not in the core code set", code, 2)]
+        out = []
+        if day is not None and not p.effective_on(day):
+            out.append(("procedure-date", f"procedure code {code} is not effective on the date of service", code, 2))
+        for j, m in enumerate(modifiers):
+            if m and m not in p.allowed_modifiers:
+                out.append(("procedure-modifier", f"modifier {m} is not allowed with {code}", m, 3 + j))
+        return out
 
     def diagnosis_problem(self, code: str, day: dt.date) -> str | None:
         key = code.replace(".", "").upper()

@@ -69,7 +69,7 @@ def command(files, ledger_path, config_path, reports_dir, fmt):
                         one = _apply_ack(ledger, name, kind)
                     else:
                         raise X12Error(f"transaction set {kind or '?'} is not an 835, 999 or 277CA",
-                                       rule="transaction-set")
+                                       rule="transaction-not-supported")
                 except (X12Error, OSError) as exc:
                     click.echo(f"{name}: error: {exc.strerror if isinstance(exc, OSError) and exc.strerror else exc}",
                                err=True)

@@ -17,7 +17,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..validate.findings import Finding
+from ..problems import Problem as Finding
 
 TransactionStatus = Literal["A", "E", "M", "R", "W", "X"]
 GroupStatus = Literal["A", "E", "M", "P", "R", "W", "X"]

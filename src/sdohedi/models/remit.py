@@ -31,6 +31,7 @@ from typing import Literal
 from pydantic import ConfigDict, Field
 
 from ..codes import describe
+from ..problems import Problem, problem
 from .construct import UncheckedModel
 
 # Where an object was read, not what it is: ignored by equality and hashing.
@@ -376,6 +377,12 @@ class Finding(RemitModel):
     def __str__(self) -> str:
         where = self.location
         return f"{self.severity} [{self.rule}] {where + ': ' if where else ''}{self.message}"
+
+    @property
+    def problem(self) -> Problem:
+        """This finding as the library's :class:`~sdohedi.problems.Problem`."""
+        return problem(self.rule, self.message, severity=self.severity, interchange=self.isa13, group=self.gs06,
+                       transaction=self.st02, position=self.position, segment=self.segment, element=self.element)
 
 
 class Remittance(RemitModel):

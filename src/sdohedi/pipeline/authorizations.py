@@ -263,7 +263,7 @@ class AuthorizationBook:
                 return line  # an authorization this file does not list: billed as the row gives it
             why = a.mismatch(line)
             if why is not None:
-                return self._reject(line, "prior_auth", f"the row's authorization does not cover this service "
+                return self._reject(line, "prior_auth", "authorization-mismatch", f"the row's authorization does not cover this service "
                                                         f"({given}, {self.source} row {a.row}: {why})")
             if units > self.left(a, credit):
                 return self._exceeds(line, a, credit)
@@ -293,10 +293,10 @@ class AuthorizationBook:
 
     def _exceeds(self, line: tuple, a: Authorization, credit: tuple | None) -> Reject:
         left, units = format_units(max(self.left(a, credit), Decimal(0))), format_units(Decimal(line[_UNITS]))
-        return self._reject(line, "units", f"{EXCEEDS} {a.number}: {left} of {format_units(a.units)} units left "
+        return self._reject(line, "units", "authorization-exceeded", f"{EXCEEDS} {a.number}: {left} of {format_units(a.units)} units left "
                                            f"(the row has {units}; not billed)")
 
     @staticmethod
-    def _reject(line: tuple, column: str, reason: str) -> Reject:
-        return Reject(line[_ROW], line[_SERVICE_ID], column, reason, line[_FILE])
+    def _reject(line: tuple, column: str, rule: str, reason: str) -> Reject:
+        return Reject(line[_ROW], line[_SERVICE_ID], column, reason, line[_FILE], rule)
 

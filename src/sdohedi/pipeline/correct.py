@@ -63,7 +63,8 @@ class Correction:
         in_log = {ln[_SID] for ln in lines}
         for sid in sorted(self.voids - in_log):  # the void's rows are the log's (see the docstring)
             where = "" if sid in billed else "; nor is it billed on any claim"
-            reject(Reject(0, sid, "--void", f"not in the log: a void is built from its claim's rows as billed{where}"))
+            reject(Reject(0, sid, "--void", f"not in the log: a void is built from its claim's rows as billed{where}",
+                          rule="correction-refused"))
         targets: dict[str, str] = {}
 
         def target(claim_id: str) -> str:
@@ -100,7 +101,7 @@ class Correction:
 
 
 def _refuse(line: tuple, reason: str) -> Reject:
-    return Reject(line[L["row_number"]], line[_SID], "service_id", reason, line[L["file"]])
+    return Reject(line[L["row_number"]], line[_SID], "service_id", reason, line[L["file"]], "correction-refused")
 
 
 def _decide(state, void: bool, rows: list[tuple], held: list[tuple], held_ever: set[str]) -> tuple[str | None, str]:

@@ -18,6 +18,7 @@ bytes for the same input, control numbers and timestamp.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import itertools
 import os
@@ -34,7 +35,7 @@ from ..models.config import NLEConfig
 from .authorizations import EXCEEDS, AuthorizationBook
 from .files import HashingFile
 from .grouping import BuiltClaim, Parties, build_claims
-from .ingest import L, Reject, RowChecker, read_rows
+from .ingest import Fault, L, Reject, RowChecker, read_rows
 from .logmap import LogMapping
 from .seen import SeenIds
 from .sorting import ExternalSorter
@@ -101,16 +102,19 @@ class _Rejects:
             fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             self._file = os.fdopen(fd, "w", newline="", encoding="utf-8")
             self._csv = csv.writer(self._file)
-            self._csv.writerow(["file", "row_number", "service_id", "column", "reason"])
+            self._csv.writerow(["file", "row_number", "service_id", "column", "reason", "rule"])
 
     def __call__(self, r: Reject) -> None:
         if self.log is not None:
-            r = replace(r, column=self.log.column_of(r.column))
+            column_of = self.log.column_of
+            r = replace(r, column=column_of(r.column),
+                        more=tuple(Fault(column_of(f.column), f.rule, f.reason) for f in r.more))
         self.summary.rejected_rows += 1
-        # Count by rule, not by value, so the summary never carries row data.
-        self.summary.reject_reasons[f"{r.column}: {_reason_kind(r.reason)}"] += 1
-        if self._file:
-            self._csv.writerow([r.file, r.row_number, r.service_id, r.column, r.reason])
+        for f in r.faults:  # one line per fault: a row that breaks three rules has three
+            # Count by rule, not by value, so the summary never carries row data.
+            self.summary.reject_reasons[f"{f.column}: {f.rule or _reason_kind(f.reason)}"] += 1
+            if self._file:
+                self._csv.writerow([r.file, r.row_number, r.service_id, f.column, f.reason, f.rule])
 
     def finish(self) -> str | None:
         if not self._file:
@@ -218,7 +222,7 @@ def encode(
                     progress(10_000)
                 result = checker.check(n, raw, name)
                 if isinstance(result, Reject):
-                    rejects(Reject(result.row_number, result.service_id, result.column, result.reason, name))
+                    rejects(dataclasses.replace(result, file=name))
                     continue
                 pending.append(result)
                 if len(pending) >= LEDGER_CHECK_BATCH:
@@ -261,19 +265,19 @@ def encode(
 
 def duplicate_in_run(row_number: int, service_id: str, first_row: int, file: str) -> Reject:
     return Reject(row_number, service_id, "service_id",
-                  f"duplicate service_id in this run (first seen on row {first_row})", file)
+                  f"duplicate service_id in this run (first seen on row {first_row})", file, "duplicate-service")
 
 
 def duplicate_in_ledger(line: tuple, original: str) -> Reject:
     return Reject(line[L["row_number"]], line[L["service_id"]], "service_id",
                   f"duplicate: service_id already billed on claim {original} "
-                  "(use --resubmit for a replacement claim)", line[L["file"]])
+                  "(use --resubmit for a replacement claim)", line[L["file"]], "duplicate-service")
 
 
 def no_payer_claim_number(line: tuple, original: str) -> Reject:
     return Reject(line[L["row_number"]], line[L["service_id"]], "service_id",
                   f"cannot resubmit: no payer claim number on record for claim {original} "
-                  "(apply its 277CA or 835 first)", line[L["file"]])
+                  "(apply its 277CA or 835 first)", line[L["file"]], "no-payer-claim-number")
 
 
 def admit_line(line: tuple, billed: dict[str, str], *, resubmit: bool, ledger: Ledger | None,

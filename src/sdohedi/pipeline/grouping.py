@@ -23,7 +23,7 @@ from ..models.claim import (
 )
 from ..models.config import NLEConfig
 from ..models.construct import field_template, unchecked_maker
-from .ingest import L, Reject
+from .ingest import L, Reject, model_rule
 
 _KEY = slice(0, 6)  # payer, member, cbo, period, prior_auth, replaces
 _CACHE_LIMIT = 1 << 16
@@ -152,7 +152,7 @@ def _subscriber(line: tuple) -> Subscriber | Reject:
     except ValidationError as exc:
         err = exc.errors(include_input=False, include_url=False)[0]
         return Reject(line[L["row_number"]], line[L["service_id"]], "member_" + str(err["loc"][-1]), err["msg"],
-                      line[L["file"]])
+                      line[L["file"]], model_rule(err["type"]))
 
 
 def _chunks(group: list[tuple], max_lines: int) -> Iterator[tuple[list[tuple], list[str]]]:
@@ -206,7 +206,7 @@ def _emit(group, parties, subscriber, next_claim_id, max_lines, reject, payer_cl
     if isinstance(subscriber, Reject):
         for line in group:
             reject(Reject(line[L["row_number"]], line[L["service_id"]], subscriber.column, subscriber.reason,
-                          line[L["file"]]))
+                          line[L["file"]], subscriber.rule))
         return
     payer_key, cbo_key, replaces = first[L["payer"]], first[L["cbo"]], first[L["replaces"]]
     frequency = _frequency(replaces, frequencies)
@@ -231,7 +231,8 @@ def _emit(group, parties, subscriber, next_claim_id, max_lines, reject, payer_cl
                 where = ".".join(str(p) for p in err["loc"])
                 for ln in chunk:
                     reject(Reject(ln[L["row_number"]], ln[L["service_id"]], "(claim)",
-                                  f"claim cannot be built: {where}: {err['msg']}", ln[L["file"]]))
+                                  f"claim cannot be built: {where}: {err['msg']}", ln[L["file"]],
+                                  "claim-not-built"))
                 continue
             values.validated_pairs.add(pair)
         yield BuiltClaim(claim, payer_key, cbo_key, first[L["member_id"]], replaces, chunk)

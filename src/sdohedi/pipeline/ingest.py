@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from ..codes import CodeSet, place_of_service_ok
 from ..models.config import NLEConfig
 from ..models.service_row import TRIP_COLUMNS, ServiceRecord
+from ..problems import Problem, problem
 from ..x12.text import UnrepresentableText, to_x12_text
 from .logmap import LogMapping
 from .pricing import fee_for, minutes_to_units, price
@@ -41,12 +42,65 @@ NO_TRIP = ("",) * len(TRIP_COLUMNS)  # the trip fields of a line that is not a t
 
 
 @dataclass(frozen=True, slots=True)
+class Fault:
+    """One rule a row breaks: the column, the rule's slug (:data:`sdohedi.problems.RULES`), the reason."""
+
+    column: str
+    rule: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class Reject:
+    """A row that cannot be billed. ``column``, ``reason`` and ``rule`` are its first fault;
+    ``more`` the others the row also breaks (ingest reports every fault of a row at once)."""
+
     row_number: int
     service_id: str
     column: str
     reason: str
     file: str = ""
+    rule: str = ""
+    more: tuple[Fault, ...] = ()
+
+    @property
+    def faults(self) -> tuple[Fault, ...]:
+        return (Fault(self.column, self.rule, self.reason), *self.more)
+
+    def problems(self) -> list[Problem]:
+        """The faults as the library's :class:`~sdohedi.problems.Problem` (row and column as location)."""
+        return [problem(f.rule, f.reason, file=self.file or None, row=self.row_number, column=f.column)
+                for f in self.faults]
+
+
+def reject_of(row_number: int, service_id: str, faults: list[Fault], file: str = "") -> Reject:
+    first = faults[0]
+    return Reject(row_number, service_id, first.column, first.reason, file, first.rule, tuple(faults[1:]))
+
+
+# The rule of a pydantic error type of ``ServiceRecord``
+_MODEL_RULES = {"missing": "field-missing", "string_too_short": "field-length", "string_too_long": "field-length",
+                "too_short": "field-length", "too_long": "field-length"}
+# A valid value of each required column, put in for a value the model refuses so that the rules
+# on the other columns still run (a rule that reads a refused column does not)
+_STAND_INS = {
+    "service_id": "X", "member_id": "XX", "member_last_name": "X", "member_birth_date": "2000-01-01",
+    "member_sex": "U", "member_address": "X", "member_city": "XX", "member_state": "XX", "member_zip": "00000",
+    "payer": "?", "cbo": "?", "service_date": "2020-01-01", "procedure_code": "00000", "diagnosis_codes": "Z00",
+    "place_of_service": "11",
+}
+
+
+def model_rule(error_type: str) -> str:
+    if error_type in _MODEL_RULES:
+        return _MODEL_RULES[error_type]
+    if error_type.startswith("date"):
+        return "invalid-date"
+    if error_type.startswith("decimal"):
+        return "invalid-decimal"
+    if error_type.startswith("int"):
+        return "invalid-number"
+    return "field-format"
 
 
 class IngestError(Exception):
@@ -54,8 +108,8 @@ class IngestError(Exception):
 
 
 class _TripProblem(Exception):
-    def __init__(self, column: str, reason: str) -> None:
-        self.column, self.reason = column, reason
+    def __init__(self, column: str, rule: str, reason: str) -> None:
+        self.column, self.rule, self.reason = column, rule, reason
 
 
 def read_rows(path: str | Path, data: bytes | None = None,
@@ -215,7 +269,7 @@ class RowChecker:
         to_x12_text(value, "refuse")
         for c in "*:^~":
             if c in value:
-                raise UnrepresentableText("delimiter-in-identifier",
+                raise UnrepresentableText("delimiter-in-value",
                                           "contains an X12 delimiter; identifiers cannot be cleaned")
         return value
 
@@ -232,16 +286,17 @@ class RowChecker:
             return NO_TRIP
         for column, value in zip(TRIP_COLUMNS, values):
             if not value:
-                raise _TripProblem(column, f"{proc.code} is a transport code: the pick-up and drop-off locations "
+                raise _TripProblem(column, "transport-location", f"{proc.code} is a transport code: the pick-up and drop-off locations "
                                            f"(2310E/2310F) are required, and {column} is empty")
         trip = list(values)
         for i in (0, 1, 4, 5):  # addresses and cities are free text
             try:
                 trip[i] = self._text(values[i])
             except UnrepresentableText as exc:
-                raise _TripProblem(TRIP_COLUMNS[i], f"{exc} (rule: {exc.rule})") from None
+                raise _TripProblem(TRIP_COLUMNS[i], exc.rule, str(exc)) from None
             if len(trip[i]) < (1 if i in (0, 4) else 2):
-                raise _TripProblem(TRIP_COLUMNS[i], "required transport location field is empty after cleaning")
+                raise _TripProblem(TRIP_COLUMNS[i], "empty-after-cleaning",
+                                   "required transport location field is empty after cleaning")
         return tuple(trip)
 
     def check(self, row_number: int, raw: dict, file: str = "") -> tuple | Reject:
@@ -252,7 +307,7 @@ class RowChecker:
             raw, bad_date = self.log.rename(raw)
             if bad_date is not None:
                 return Reject(row_number, str(raw.get("service_id", "") or "").strip(), bad_date,
-                              f"not a date in the [log] date_format {self.log.date_format}")
+                              f"not a date in the [log] date_format {self.log.date_format}", file, "log-date-format")
         try:
             line = self._fast.check(row_number, raw, file)
         except TypeError:  # a JSON list or object where text belongs: no cache key; the model says what is wrong
@@ -270,121 +325,164 @@ class RowChecker:
         where = f" and no authorization in {self.authorizations.source} covers it" if self.authorizations else ""
         return Reject(line[L["row_number"]], line[L["service_id"]], "prior_auth",
                       f"procedure code {line[L['procedure_code']]} needs a prior authorization for payer "
-                      f"{line[L['payer']]!r} (authorization_required): the row gives none{where}", line[L["file"]])
+                      f"{line[L['payer']]!r} (authorization_required): the row gives none{where}", line[L["file"]],
+                      "authorization-required")
 
     def check_thoroughly(self, row_number: int, raw: dict, file: str = "") -> tuple | Reject:
         """``check`` by the model (``ServiceRecord``) and the rules one by one: the reference for
-        the fast path (``_FastRows``) and the way every row it is unsure of goes."""
+        the fast path (``_FastRows``) and the way every row it is unsure of goes. A row that
+        fails gets every fault it has: each value the model refuses, then each rule that reads
+        only columns the model accepted."""
         sid = str(raw.get("service_id", "") or "").strip()
         if "__error__" in raw:
-            return Reject(row_number, sid, "(row)", raw["__error__"])
-        try:
-            rec = ServiceRecord.model_validate(raw)
-        except ValidationError as exc:
-            err = exc.errors(include_input=False, include_url=False)[0]
-            column = str(err["loc"][0]) if err["loc"] else "(row)"
-            return Reject(row_number, sid, column, err["msg"])
-        column = "service_id"
-        try:
-            sid = self._ident(rec.service_id)
-            column = "member_id"
-            member_id = self._ident(rec.member_id)
-            column = "prior_auth"
-            auth = self._ident(rec.prior_auth) if rec.prior_auth else ""
-            column = "member_last_name"
-            last = self._text(rec.member_last_name)
-            column = "member_first_name"
-            first = self._text(rec.member_first_name)
-            column = "member_address"
-            address = self._text(rec.member_address)
-            column = "member_city"
-            city = self._text(rec.member_city)
-        except UnrepresentableText as exc:
-            return Reject(row_number, sid, column, f"{exc} (rule: {exc.rule})")
-        if not last or len(address) < 1 or len(city) < 2:
-            return Reject(row_number, sid, "member_last_name" if not last else "member_address" if not address
-                          else "member_city", "required member field is empty after cleaning")
+            return reject_of(row_number, sid, [Fault("(row)", "row-shape", raw["__error__"])])
+        faults: list[Fault] = []
+        rec, bad = self._record(raw, faults)
+        if rec is None:
+            return reject_of(row_number, sid, faults)
+
+        def fault(column: str, rule: str, reason: str) -> None:
+            faults.append(Fault(column, rule, reason))
+
+        def ok(*columns: str) -> bool:  # the rule can run: the model accepted what it reads
+            return not bad.intersection(columns)
+
+        cleaned = {}
+        for column, clean in (("service_id", self._ident), ("member_id", self._ident), ("prior_auth", self._ident),
+                              ("member_last_name", self._text), ("member_first_name", self._text),
+                              ("member_address", self._text), ("member_city", self._text)):
+            value = getattr(rec, column)
+            try:
+                cleaned[column] = clean(value) if value and ok(column) else ""
+            except UnrepresentableText as exc:
+                cleaned[column] = None
+                fault(column, exc.rule, str(exc))
+        for column, least in (("member_last_name", 1), ("member_address", 1), ("member_city", 2)):
+            if ok(column) and cleaned[column] is not None and len(cleaned[column]) < least:
+                fault(column, "empty-after-cleaning", "required member field is empty after cleaning")
+        sid = cleaned["service_id"] or sid
 
         payer = self.config.payers.get(rec.payer)
-        if payer is None:
-            return Reject(row_number, sid, "payer", f"unknown payer key {rec.payer!r} (not in [payers] of the config)")
-        if rec.cbo not in self.config.cbos:
-            return Reject(row_number, sid, "cbo", f"unknown cbo key {rec.cbo!r} (not in [cbos] of the config)")
+        if payer is None and ok("payer"):
+            fault("payer", "unknown-payer", f"unknown payer key {rec.payer!r} (not in [payers] of the config)")
+        if rec.cbo not in self.config.cbos and ok("cbo"):
+            fault("cbo", "unknown-cbo", f"unknown cbo key {rec.cbo!r} (not in [cbos] of the config)")
         day = rec.service_date
-        if day > self.today:
-            return Reject(row_number, sid, "service_date", "service date is in the future")
-        if day < ICD10_START:
-            return Reject(row_number, sid, "service_date", "service date is before ICD-10-CM (2015-10-01)")
-        late = self.days_late(rec.payer, day)
-        if late is not None and not self.allow_late:
-            return Reject(row_number, sid, "service_date",
-                          f"past timely filing: {late} days, limit {self.filing_limits[rec.payer]}")
-        if rec.member_birth_date > day:
-            return Reject(row_number, sid, "member_birth_date", "birth date is after the service date")
-        if rec.member_birth_date.year < 1900:
-            return Reject(row_number, sid, "member_birth_date", "birth date is before 1900")
-        codes = self.codes[rec.payer]
-        if rec.procedure_code not in codes.procedures and rec.procedure_code in self.base.procedures:
-            return Reject(row_number, sid, "procedure_code",
-                          f"procedure code {rec.procedure_code} is not covered by payer {rec.payer!r} (covered_codes)")
-        problem = codes.procedure_problem(rec.procedure_code, rec.modifiers, day)
-        if problem:
-            return Reject(row_number, sid, "modifiers" if "modifier" in problem else "procedure_code", problem)
-        if len(set(rec.modifiers)) != len(rec.modifiers):
-            return Reject(row_number, sid, "modifiers", "a modifier is repeated")
+        if ok("service_date"):
+            if day > self.today:
+                fault("service_date", "service-date-future", "service date is in the future")
+            if day < ICD10_START:
+                fault("service_date", "service-date-before-icd10", "service date is before ICD-10-CM (2015-10-01)")
+            late = self.days_late(rec.payer, day)
+            if late is not None and not self.allow_late:
+                fault("service_date", "past-timely-filing",
+                      f"past timely filing: {late} days, limit {self.filing_limits[rec.payer]}")
+        if ok("member_birth_date", "service_date") and rec.member_birth_date > day:
+            fault("member_birth_date", "birth-date-after-service", "birth date is after the service date")
+        if ok("member_birth_date") and rec.member_birth_date.year < 1900:
+            fault("member_birth_date", "birth-date-before-1900", "birth date is before 1900")
+        codes = self.codes[rec.payer] if payer is not None else self.base
+        proc = None
+        if ok("procedure_code"):
+            proc = codes.procedures.get(rec.procedure_code)
+            if proc is None and rec.procedure_code in self.base.procedures:
+                fault("procedure_code", "procedure-not-covered",
+                      f"procedure code {rec.procedure_code} is not covered by payer {rec.payer!r} (covered_codes)")
+            elif ok("modifiers", "service_date"):
+                for rule, reason, _, _ in codes.procedure_problems(rec.procedure_code, rec.modifiers, day):
+                    fault("modifiers" if rule == "procedure-modifier" else "procedure_code", rule, reason)
+        if ok("modifiers") and len(set(rec.modifiers)) != len(rec.modifiers):
+            fault("modifiers", "modifier-repeated", "a modifier is repeated")
         dx = []
-        for code in rec.diagnosis_codes:
-            problem = codes.diagnosis_problem(code, day)
-            if problem:
-                return Reject(row_number, sid, "diagnosis_codes", problem)
-            key = code.replace(".", "")
-            if key not in dx:
-                dx.append(key)
-        if not place_of_service_ok(rec.place_of_service):
-            return Reject(row_number, sid, "place_of_service", f"{rec.place_of_service} is not a CMS place-of-service code")
+        if ok("diagnosis_codes", "service_date"):
+            for code in rec.diagnosis_codes:
+                reason = codes.diagnosis_problem(code, day)
+                key = code.replace(".", "")
+                if reason:
+                    fault("diagnosis_codes", "diagnosis-date" if key in codes.diagnoses else "diagnosis-not-billable",
+                          reason)
+                elif key not in dx:
+                    dx.append(key)
+        if ok("place_of_service") and not place_of_service_ok(rec.place_of_service):
+            fault("place_of_service", "place-of-service",
+                  f"{rec.place_of_service} is not a CMS place-of-service code")
 
-        proc = codes.procedures[rec.procedure_code]
-        try:
-            trip = self._trip(proc, tuple(getattr(rec, c) or "" for c in TRIP_COLUMNS))
-        except _TripProblem as problem:
-            return Reject(row_number, sid, problem.column, problem.reason)
+        trip = NO_TRIP
+        if proc is not None and ok(*TRIP_COLUMNS):
+            try:
+                trip = self._trip(proc, tuple(getattr(rec, c) or "" for c in TRIP_COLUMNS))
+            except _TripProblem as problem:
+                fault(problem.column, problem.rule, problem.reason)
+        units = None
         if rec.units is not None:
+            if ok("units") and rec.units <= 0:
+                fault("units", "units-not-positive", "units must be greater than 0")
             units = rec.units
-            if units <= 0:
-                return Reject(row_number, sid, "units", "units must be greater than 0")
         elif rec.minutes is not None:
-            if proc.unit_minutes is None:
-                return Reject(row_number, sid, "minutes",
-                              f"{proc.code} is billed per {proc.unit}, not by time: give units")
-            n = minutes_to_units(rec.minutes, proc.unit_minutes, payer.unit_rounding)
-            if n <= 0:
-                return Reject(row_number, sid, "minutes",
+            if proc is not None and payer is not None and ok("minutes"):
+                if proc.unit_minutes is None:
+                    fault("minutes", "not-timed", f"{proc.code} is billed per {proc.unit}, not by time: give units")
+                else:
+                    n = minutes_to_units(rec.minutes, proc.unit_minutes, payer.unit_rounding)
+                    if n <= 0:
+                        fault("minutes", "minutes-below-unit",
                               f"{rec.minutes} minutes is less than one {proc.unit_minutes}-minute unit "
                               f"under the {payer.unit_rounding} rule")
-            units = Decimal(n)
-        else:
-            return Reject(row_number, sid, "units", "units or minutes is required")
-        if rec.charge is not None:
-            if rec.charge <= 0:
-                return Reject(row_number, sid, "charge", "charge must be greater than 0")
-            charge = rec.charge
-        else:
+                    units = Decimal(n)
+        elif ok("units", "minutes"):
+            fault("units", "units-missing", "units or minutes is required")
+        charge = rec.charge
+        if charge is not None:
+            if ok("charge") and charge <= 0:
+                fault("charge", "charge-not-positive", "charge must be greater than 0")
+        elif proc is not None and payer is not None and units is not None and units > 0 and ok("charge", "modifiers"):
             fee = fee_for(payer.fee_schedule, rec.procedure_code, rec.modifiers)
             if fee is None:
                 mods = (":" + ":".join(rec.modifiers)) if rec.modifiers else ""
-                return Reject(row_number, sid, "charge",
-                              f"no charge given and no fee for {rec.procedure_code}{mods} in payer {rec.payer!r}'s fee schedule")
-            charge = price(fee, units)
-            if charge <= 0:
-                return Reject(row_number, sid, "charge", "priced charge is 0: a claim line needs a positive charge")
+                fault("charge", "no-fee", f"no charge given and no fee for {rec.procedure_code}{mods} in payer "
+                                          f"{rec.payer!r}'s fee schedule")
+            else:
+                charge = price(fee, units)
+                if charge <= 0:
+                    fault("charge", "charge-not-positive", "priced charge is 0: a claim line needs a positive charge")
+        if faults:
+            return reject_of(row_number, sid, faults)
         period = day.isoformat() if self.by_day else day.isoformat()[:7]
         line = (
-            rec.payer, member_id, rec.cbo, period, auth, "", day.isoformat(), sid, row_number,
-            rec.procedure_code, ":".join(rec.modifiers), str(units), str(charge), ";".join(dx), rec.place_of_service,
-            last, first, rec.member_birth_date.isoformat(), rec.member_sex, address, city, rec.member_state,
-            rec.member_zip, *trip, file,
+            rec.payer, cleaned["member_id"], rec.cbo, period, cleaned["prior_auth"], "", day.isoformat(), sid,
+            row_number, rec.procedure_code, ":".join(rec.modifiers), str(units), str(charge), ";".join(dx),
+            rec.place_of_service, cleaned["member_last_name"], cleaned["member_first_name"],
+            rec.member_birth_date.isoformat(), rec.member_sex, cleaned["member_address"], cleaned["member_city"],
+            rec.member_state, rec.member_zip, *trip, file,
         )
         return self._authorized(line) if self.required else line
+
+    @staticmethod
+    def _record(raw: dict, faults: list) -> tuple[ServiceRecord | None, frozenset[str]]:
+        """The row as a ``ServiceRecord`` and the columns whose values the model refused (each
+        one a fault). A refused value is replaced by a stand-in so the rest can be checked; the
+        record is None when that is not possible."""
+        try:
+            return ServiceRecord.model_validate(raw), frozenset()
+        except ValidationError as exc:
+            errors = exc.errors(include_input=False, include_url=False)
+        bad = set()
+        for err in errors:
+            column = str(err["loc"][0]) if err["loc"] else "(row)"
+            one = Fault(column, model_rule(err["type"]), err["msg"])
+            if one not in faults:
+                faults.append(one)
+            bad.add(column)
+        patched = {k: v for k, v in raw.items() if k not in bad}
+        for column in bad:
+            if column in _STAND_INS:
+                patched[column] = _STAND_INS[column]
+            elif column in REQUIRED_COLUMNS or column == "(row)":
+                return None, frozenset(bad)
+        try:
+            return ServiceRecord.model_validate(patched), frozenset(bad)
+        except ValidationError:
+            return None, frozenset(bad)
 
 
 # --------------------------------------------------------------------------------------------
@@ -580,7 +678,7 @@ class _FastRows:
         if len(mods) > 4 or len(set(mods)) != len(mods) or not all(_MODIFIER.match(m) for m in mods):
             return None
         codes = checker.codes[payer_key]
-        if code not in codes.procedures or codes.procedure_problem(code, mods, day):
+        if code not in codes.procedures or codes.procedure_problems(code, mods, day):
             return None
         period = day_text if checker.by_day else day_text[:7]
         return payer_key, cbo, code, ":".join(mods), day, period, codes.procedures[code], mods

@@ -68,12 +68,12 @@ def claim_balance_findings(claim: ClaimPayment, payment: Remittance) -> list[Fin
             unknown_line_adjustments = unknown_line_adjustments or unknown_adjustment
             unknown = _unknown_amounts(("SVC02", charge), ("SVC03", paid), adjustment=unknown_adjustment)
             findings.append(Finding(
-                severity="error", rule="service-balance",
+                severity="error", rule="svc-balance",
                 message=f"service line balance cannot be checked: {unknown} unreadable",
                 position=svc.position, segment="SVC", element=3, **envelope))
         elif charge - adjusted != paid:
             findings.append(Finding(
-                severity="error", rule="service-balance",
+                severity="error", rule="svc-balance",
                 message=(f"service line does not balance: charge {charge} - adjustments {adjusted} = "
                          f"{charge - adjusted}, but paid (SVC03) is {paid}"),
                 position=svc.position, segment="SVC", element=3, **envelope))
@@ -84,11 +84,11 @@ def claim_balance_findings(claim: ClaimPayment, payment: Remittance) -> list[Fin
     if charge is None or paid is None or unknown_adjustment:
         unknown = _unknown_amounts(("CLP03", charge), ("CLP04", paid), adjustment=unknown_adjustment)
         findings.append(Finding(
-            severity="error", rule="claim-balance", message=f"claim balance cannot be checked: {unknown} unreadable",
+            severity="error", rule="clp-balance", message=f"claim balance cannot be checked: {unknown} unreadable",
             position=claim.position, segment="CLP", element=4, **envelope))
     elif charge - adjusted != paid:
         findings.append(Finding(
-            severity="error", rule="claim-balance",
+            severity="error", rule="clp-balance",
             message=(f"claim does not balance: charge {charge} - adjustments {adjusted} = "
                      f"{charge - adjusted}, but paid (CLP04) is {paid}"),
             position=claim.position, segment="CLP", element=4, **envelope))
@@ -131,7 +131,7 @@ def transaction_balance_findings(remittance: Remittance, claims_paid: Decimal,
         ["a PLB amount"] if any(p.amount is None for p in remittance.provider_adjustments) else [])
     if names:
         return [Finding(
-            severity="error", rule="transaction-balance",
+            severity="error", rule="bpr-balance",
             message=f"payment balance cannot be checked: {' and '.join(names)} unreadable",
             position=remittance.payment_position, segment="BPR", element=2,
             isa13=remittance.interchange_control_number, gs06=remittance.group_control_number,
@@ -141,7 +141,7 @@ def transaction_balance_findings(remittance: Remittance, claims_paid: Decimal,
     if expected == actual:
         return []
     return [Finding(
-        severity="error", rule="transaction-balance",
+        severity="error", rule="bpr-balance",
         message=(f"payment does not balance: claims paid {claims_paid} - provider adjustments "
                  f"{remittance.provider_adjustment_total} = {expected}, but BPR02 is {remittance.total_payment}"
                  + (" (debit)" if remittance.credit_debit == "D" else "")),

@@ -16,8 +16,8 @@ What goes wrong is reported in one of two ways:
   do not match (SE01/SE02 in ``Remittance.findings``; GE/IEA in ``Parser835.findings``),
   unknown segments, segments out of place or with an id that is not one (skipped), and an
   element that cannot be read - a required one missing, an amount that is not a number, a
-  date that is not a calendar date (rule ``required-element``, ``number-format`` or
-  ``date-format``, with the segment position, id and element). The value is then None and
+  date that is not a calendar date (rule ``element-missing``, ``invalid-decimal`` or
+  ``invalid-date``, with the segment position, id and element). The value is then None and
   the claim, line or header is kept with the rest of what it holds; the other claims are
   unaffected. A REF, DTM, AMT, QTY or LQ that is left without its value says nothing and is
   dropped; a CAS or PLB amount of unknown reason, or a reason of unknown amount, is kept;
@@ -131,7 +131,7 @@ def _settle_young_objects() -> None:
 
 def _envelope_element_missing(segment: str, position: int, element: int) -> Remit835Error:
     # Without GS06 or ST01/ST02 the envelope cannot be followed: what comes next is unreadable.
-    return Remit835Error("a required envelope element is missing or empty", rule="required-element",
+    return Remit835Error("a required envelope element is missing or empty", rule="element-missing",
                          segment=segment, position=position, element=element)
 
 
@@ -270,7 +270,7 @@ class Parser835:
             if not text:
                 self._missing(segment, position, element)
             else:
-                self._unreadable("number-format", "not a decimal number", segment, position, element)
+                self._unreadable("invalid-decimal", "not a decimal number", segment, position, element)
             return None
         value = Decimal(text)
         if len(self._decimals) >= _CACHE_LIMIT:
@@ -292,12 +292,12 @@ class Parser835:
             if not text:
                 self._missing(segment, position, element)
             else:
-                self._unreadable("date-format", "not a date (CCYYMMDD)", segment, position, element)
+                self._unreadable("invalid-date", "not a date (CCYYMMDD)", segment, position, element)
             return None
         try:
             value = dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
         except ValueError:
-            self._unreadable("date-format", "not a calendar date", segment, position, element)
+            self._unreadable("invalid-date", "not a calendar date", segment, position, element)
             return None
         if len(self._dates) >= _CACHE_LIMIT:
             self._dates.clear()
@@ -323,7 +323,7 @@ class Parser835:
             self.findings.append(finding)
 
     def _missing(self, segment: str, position: int, element: int | None = None) -> None:
-        self._finding("error", "required-element", "a required element is missing or empty; read as empty",
+        self._finding("error", "element-missing", "a required element is missing or empty; read as empty",
                       position, segment, element)
 
     def _unreadable(self, rule: str, message: str, segment: str, position: int, element: int) -> None:
@@ -340,7 +340,7 @@ class Parser835:
             return
         known = sid in _KNOWN_SEGMENTS
         where = "outside a transaction set" if self._tx is None else "here"
-        self._finding("warning", "unexpected-segment" if known else "unknown-segment",
+        self._finding("warning", "segment-unexpected" if known else "segment-unknown",
                       f"{'segment' if known else 'unknown segment'} {sid} is not expected {where}; skipped",
                       position, sid)
 
@@ -645,7 +645,7 @@ class Parser835:
             self._ctx = ctx
             self._claim = claim
             self._service = svc
-            self._finding("error", "required-element", "segment ends before a required element; segment skipped",
+            self._finding("error", "element-missing", "segment ends before a required element; segment skipped",
                           pos, sid if _SEGMENT_ID.match(sid) else None)
             return pos - start
         self._position = pos
@@ -709,14 +709,14 @@ class Parser835:
             raise _envelope_element_missing("GS", pos, 6 if len(els) > 6 else len(els))
         if els[1] != "HP" and not els[8].startswith("005010X221"):
             raise Remit835Error(f"functional group {els[1][:2]} ({els[8][:12]}) is not an 835 remittance group (HP)",
-                                rule="not-835", segment="GS", position=pos, element=1)
+                                rule="transaction-not-supported", segment="GS", position=pos, element=1)
         self._gs = els
         self._transactions = 0
         if els[1] != "HP":
-            self._finding("warning", "functional-id", "GS01 is not HP (health care claim payment/advice)",
+            self._finding("warning", "group-not-supported", "GS01 is not HP (health care claim payment/advice)",
                           pos, "GS", 1, envelope=True)
         if not els[8].startswith("005010X221"):
-            self._finding("warning", "version", f"GS08 {els[8][:12]} is not {VERSION}; read as {VERSION}",
+            self._finding("warning", "group-version-not-supported", f"GS08 {els[8][:12]} is not {VERSION}; read as {VERSION}",
                           pos, "GS", 8, envelope=True)
 
     def _st_segment(self, els: list[str], pos: int, out: list[Remittance]) -> None:
@@ -726,7 +726,7 @@ class Parser835:
         if len(els) < 3 or not els[1] or not els[2]:
             raise _envelope_element_missing("ST", pos, 1 if len(els) < 2 or not els[1] else 2)
         if els[1] != "835":
-            raise Remit835Error(f"transaction set {els[1][:3]} is not an 835 remittance", rule="not-835",
+            raise Remit835Error(f"transaction set {els[1][:3]} is not an 835 remittance", rule="transaction-not-supported",
                                 segment="ST", position=pos, element=1)
         isa, gs = self._isa, self._gs
         assert isa is not None
@@ -765,10 +765,10 @@ class Parser835:
         count = pos - tx["position"] + 1
         declared = els[1] if len(els) > 1 else ""
         if not declared.isdigit() or int(declared) != count:
-            self._finding("error", "se-count", f"SE01 says {declared[:10] or 'nothing'}; the transaction set "
+            self._finding("error", "se01-count", f"SE01 says {declared[:10] or 'nothing'}; the transaction set "
                           f"has {count} segments", pos, "SE", 1)
         if (els[2] if len(els) > 2 else "") != tx["transaction_control_number"]:
-            self._finding("error", "control-number-mismatch", "SE02 does not match ST02", pos, "SE", 2)
+            self._finding("error", "se02-mismatch", "SE02 does not match ST02", pos, "SE", 2)
         remittance = _make_remittance(tx)
         if self._streaming:
             out.append(_make_end_event({"remittance": remittance, "claim_count": self._claim_count,
@@ -792,7 +792,7 @@ class Parser835:
                                       ("N1", "payer loop (N1*PR)", tx["payer"] is None),
                                       ("N1", "payee loop (N1*PE)", tx["payee"] is None)):
             if absent:
-                raise Remit835Error(f"transaction set has no {what}", rule="required-segment", segment=segment,
+                raise Remit835Error(f"transaction set has no {what}", rule="segment-missing", segment=segment,
                                     position=pos)
 
     # claim by claim (feed_claims) -------------------------------------------------------------
@@ -831,10 +831,10 @@ class Parser835:
                                 segment="GE", position=pos)
         declared = els[1] if len(els) > 1 else ""
         if not declared.isdigit() or int(declared) != self._transactions:
-            self._finding("error", "ge-count", f"GE01 says {declared[:10] or 'nothing'}; the group has "
+            self._finding("error", "ge01-count", f"GE01 says {declared[:10] or 'nothing'}; the group has "
                           f"{self._transactions} transaction sets", pos, "GE", 1, envelope=True)
         if (els[2] if len(els) > 2 else "").lstrip("0") != self._gs[6].lstrip("0"):
-            self._finding("error", "control-number-mismatch", "GE02 does not match GS06", pos, "GE", 2,
+            self._finding("error", "ge02-mismatch", "GE02 does not match GS06", pos, "GE", 2,
                           envelope=True)
         self._gs = None
         self._groups += 1
@@ -845,10 +845,10 @@ class Parser835:
                                 segment="IEA", position=pos)
         declared = els[1] if len(els) > 1 else ""
         if not declared.isdigit() or int(declared) != self._groups:
-            self._finding("error", "iea-count", f"IEA01 says {declared[:10] or 'nothing'}; the interchange has "
+            self._finding("error", "iea01-count", f"IEA01 says {declared[:10] or 'nothing'}; the interchange has "
                           f"{self._groups} functional groups", pos, "IEA", 1, envelope=True)
         if (els[2] if len(els) > 2 else "") != self._isa[13]:
-            self._finding("error", "control-number-mismatch", "IEA02 does not match ISA13", pos, "IEA", 2,
+            self._finding("error", "iea02-mismatch", "IEA02 does not match ISA13", pos, "IEA", 2,
                           envelope=True)
         self._isa = None
 

@@ -17,7 +17,7 @@ order (qualifiers ordered as below), which the writer also enforces by sorting.
 Also: a claim without ``header_number`` goes under ``LX*1``; SVC05 is left out when the units
 are 1 (the TR3's default); an MOA with nothing in it is not written; ST03 is not written (Not
 Used in X221A1). What the TR3 requires and a model may lack (payer N3/N4 and PER*BL, CLP06,
-CLP07, NM1*QC) raises :class:`X12ValueError` with rule ``required-segment``.
+CLP07, NM1*QC) raises :class:`X12ValueError` with rule ``segment-missing``.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def _opt_amount(value: Decimal | None) -> str:
 
 def _required(condition: object, what: str, segment: str) -> None:
     if not condition:
-        raise X12ValueError(f"{what} is required by 005010X221A1", rule="required-segment", segment=segment)
+        raise X12ValueError(f"{what} is required by 005010X221A1", rule="segment-missing", segment=segment)
 
 
 @dataclass

@@ -52,7 +52,7 @@ from ..pipeline.encode import (
 )
 from ..pipeline.files import HashingFile
 from ..pipeline.grouping import Parties
-from ..pipeline.ingest import LINE_FIELDS, IngestError, L, Reject, RowChecker, read_rows
+from ..pipeline.ingest import LINE_FIELDS, Fault, IngestError, L, Reject, RowChecker, read_rows, reject_of
 from ..pipeline.logmap import LogMapping
 from ..pipeline.units import GROUP_FIELDS, SORT_FIELDS, UnitNumbers, UnitPacker, number_units
 from .paths import local_dir, normalize_path, to_uri, to_uris
@@ -195,7 +195,7 @@ def _check_fn(config: NLEConfig, today: dt.date, data_cols: list[str] | None, al
                     {k: ("" if v is None else v) for k, v in data[i].items()}
                 result = checker.check(rows[i], raw, files[i])
                 if isinstance(result, Reject):
-                    values = [fidx[i], None, False, result.column, result.reason, *nothing]
+                    values = [fidx[i], None, False, result.column, _faults_text(result), *nothing]
                     values[sid_at], values[row_at], values[file_at] = result.service_id, rows[i], files[i]
                     add(values)
                 else:
@@ -306,7 +306,7 @@ def _write_fn(config: NLEConfig, units: dict[int, tuple[str, UnitNumbers]], stag
                 after_unit(unit_id, target if live and result.claims else None)
             for r in rejected:
                 out.append((unit_id, "reject", json.dumps([file_index.get(r.file, 0), r.row_number, r.service_id,
-                                                           r.file, r.column, r.reason])))
+                                                           r.file, r.column, _faults_text(r)])))
             out.append((unit_id, "unit", json.dumps({
                 "payer": payer_key, "name": name, "isa13": numbers.isa13, "gs06": numbers.gs06,
                 "claims": result.claims, "lines": result.lines, "total_charge": str(result.total_charge),
@@ -341,17 +341,22 @@ def _line_stub(row_number: int, service_id: str, file: str) -> tuple:
     return tuple(stub)
 
 
+def _faults_text(r: Reject) -> str:
+    """A reject's faults (column, rule, reason) as one string column of a Spark row."""
+    return json.dumps([[f.column, f.rule, f.reason] for f in r.faults])
+
+
 def _reject_of(kind: str, row_number: int, service_id: str, file: str, column: str, arg: str) -> Reject:
     """Reject rows from Spark carry a kind and an argument; the text is the local engine's."""
-    if kind == "check":
-        return Reject(row_number, service_id, column, arg, file)
+    if kind in ("check", "build"):  # made by RowChecker or write_unit on an executor
+        return reject_of(row_number, service_id, [Fault(*f) for f in json.loads(arg)], file)
     if kind == "dup_run":
         return duplicate_in_run(row_number, service_id, int(arg), file)
     if kind == "dup_ledger":
         return duplicate_in_ledger(_line_stub(row_number, service_id, file), arg)
     if kind == "no_icn":
         return no_payer_claim_number(_line_stub(row_number, service_id, file), arg)
-    return Reject(row_number, service_id, column, arg, file)  # "build": made by write_unit on an executor
+    raise ValueError(f"unknown reject kind {kind!r}")
 
 
 def encode_837p(

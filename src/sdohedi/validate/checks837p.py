@@ -202,7 +202,7 @@ class Claim837PChecks:
         parts = sv101.split(self.component)
         if parts[0] != "HC" or len(parts) < 2 or not parts[1]:
             return ()
-        return tuple(cs.procedure_problems(self.codes, parts[1], tuple(parts[2:6]), cs.parse_date(day) if day else None))
+        return tuple(self.codes.procedure_problems(parts[1], tuple(parts[2:6]), cs.parse_date(day) if day else None))
 
     def _end_claim(self, out: list[Issue]) -> None:
         clm = self._clm

@@ -64,23 +64,8 @@ def diagnosis_date_problem(codes: CodeSet, code: str, days: list[dt.date]) -> st
     for day in sorted(set(days)):
         problem = codes.diagnosis_problem(code, day)
         if problem:
-            return problem + f" (date of service {day.isoformat()})"
+            return problem + " (on one of the claim's dates of service)"
     return None
-
-
-def procedure_problems(codes: CodeSet, code: str, modifiers: tuple[str, ...], day: dt.date | None):
-    """(rule, message, value, component) for a procedure outside the core code set."""
-    p = codes.procedures.get(code)
-    if p is None:
-        return [("procedure-code", f"procedure code {code} is not in the core code set; "
-                 "check that the payer covers it", code, 2)]
-    out = []
-    if day is not None and not p.effective_on(day):
-        out.append(("procedure-date", f"procedure code {code} is not effective on {day.isoformat()}", code, 2))
-    for j, m in enumerate(modifiers):
-        if m and m not in p.allowed_modifiers:
-            out.append(("procedure-modifier", f"modifier {m} is not expected with {code}", m, 3 + j))
-    return out
 
 
 def parse_date(value: str) -> dt.date | None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from ..problems import Problem, problem
+
 
 class X12Error(Exception):
     """Base class: a rule of the X12 format was broken.
 
     ``position`` is the 1-based ordinal of the segment in the stream (when known),
     ``segment`` its id, ``element`` the 1-based element index (and ``component`` within it),
-    ``rule`` a short machine-readable name of the rule. Messages never echo element values,
+    ``rule`` the rule's slug in :data:`sdohedi.problems.RULES`. Messages never echo element values,
     which may hold protected health information.
     """
 
@@ -43,6 +45,12 @@ class X12Error(Exception):
         if self.component is not None:
             parts.append(self.component)
         return tuple(parts)
+
+    @property
+    def problem(self) -> Problem:
+        """This error as the library's :class:`~sdohedi.problems.Problem`."""
+        return problem(self.rule, self.message, position=self.position, segment=self.segment, element=self.element,
+                       component=self.component)
 
     def _render(self, message: str) -> str:
         where = []

@@ -47,5 +47,5 @@ def to_x12_text(value: str, policy: TextPolicy = "transliterate") -> str:
     if unicodedata.category(bad).startswith("C"):
         raise UnrepresentableText("control-character", "control characters are not allowed in X12 text")
     raise UnrepresentableText(
-        "non-ascii", f"character U+{ord(bad):04X} has no basic-ASCII form (policy: {policy})"
+        "invalid-character", f"character U+{ord(bad):04X} has no basic-ASCII form (policy: {policy})"
     )

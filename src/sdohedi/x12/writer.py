@@ -43,7 +43,7 @@ class SegmentWriter:
                         self.delimiters.repetition: "repetition separator", self.delimiters.segment: "segment terminator"}[c]
                 raise X12ValueError(f"value contains the {name}", rule="delimiter-in-value",
                                     segment=segment_id, element=index, component=component)
-            raise X12ValueError("value contains a character outside printable ASCII", rule="character-set",
+            raise X12ValueError("value contains a character outside printable ASCII", rule="invalid-character",
                                 segment=segment_id, element=index, component=component)
 
     def render(self, segment_id: str, elements: Sequence[Element]) -> str:
@@ -77,7 +77,7 @@ class SegmentWriter:
 
 def _fixed(value: str, width: int, name: str) -> str:
     if len(value) > width:
-        raise X12ValueError(f"longer than its fixed width of {width}", rule="isa-fixed-width", segment="ISA",
+        raise X12ValueError(f"longer than its fixed width of {width}", rule="isa-fixed-length", segment="ISA",
                             element=int(name[3:]))
     return value.ljust(width)
 
