@@ -158,7 +158,7 @@ def test_voided_services_are_released_for_encode_not_correct(chain, tmp_path):
     log = write_log(tmp_path / "again.csv", rows)
     refused = run("correct", log, "--config", CONFIG, "--ledger", chain["ledger"], "--out", tmp_path / "o")
     assert refused.exit_code == 1, refused.output
-    assert "service_id: not billed" in refused.output
+    assert "service_id: correction-not-billed" in refused.output
     assert not list((tmp_path / "o").glob("*.837"))
     billed = run("encode", log, "--config", CONFIG, "--ledger", chain["ledger"], "--out", tmp_path / "e")
     assert billed.exit_code == 0, billed.output

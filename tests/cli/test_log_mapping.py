@@ -100,7 +100,8 @@ def test_mapped_rows_give_the_lines_of_the_same_rows_in_our_own_columns():
         ours = as_our_log(row)
         got = mapped.check(n, raw, "x")
         if ours is None:
-            assert got == Reject(n, row["Invoice ID"], "service_date", "not a date in the [log] date_format %m/%d/%Y")
+            assert got == Reject(n, row["Invoice ID"], "service_date", "not a date in the [log] date_format %m/%d/%Y",
+                                     "x", "log-date-format")
             continue
         assert got == plain.check(n, ours, "x")
         renamed = mapped.log.rename(raw)[0]

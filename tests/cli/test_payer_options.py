@@ -68,7 +68,7 @@ def test_a_service_past_timely_filing_is_rejected_with_its_age(tmp_path):
     assert [(r["service_id"], r["column"], r["reason"]) for r in rejects] == [
         ("LK0003", "service_date", "past timely filing: 91 days, limit 90"),
         ("LK0004", "service_date", "past timely filing: 400 days, limit 90")]
-    assert "past timely filing" in result.output and "--allow-late" not in result.output
+    assert "service_date: past-timely-filing" in result.output and "--allow-late" not in result.output
     for f in out.glob("*.837"):
         assert_pyx12_clean(f.read_bytes())
         assert stat.S_IMODE(f.stat().st_mode) == 0o600

@@ -128,7 +128,8 @@ def test_timely_filing_counts_days_from_the_run_date_in_both_paths():
             raw = dict(row, service_date=(TODAY - dt.timedelta(days=age)).isoformat())
             thorough = checker.check_thoroughly(3, raw, "log")
             if late and not allow_late:
-                assert thorough == Reject(3, "SV1", "service_date", "past timely filing: 91 days, limit 90")
+                assert thorough == Reject(3, "SV1", "service_date", "past timely filing: 91 days, limit 90", "",
+                                              "past-timely-filing")
                 assert checker._fast.check(3, raw, "log") is None
             else:
                 assert not isinstance(thorough, Reject) and checker._fast.check(3, raw, "log") == thorough

@@ -110,5 +110,5 @@ def test_units_another_run_takes_while_this_one_runs_are_counted_under_the_billi
     with open_ledger(spec) as lg:
         s = encode([mine], CONFIG, out_dir=tmp_path / "out1", ledger=lg, today=TODAY, authorizations=book(*auths))
         assert (s.billed_rows, s.rejected_rows, s.authorized_concurrently) == (0, 2, 2)
-        assert s.reject_reasons == {"units: exceeds authorization": 2}
+        assert s.reject_reasons == {"units: authorization-exceeded": 2}
         assert _sum_units(lg, "PA-C") == D("6")  # never beyond the 8 authorized

@@ -115,7 +115,7 @@ def test_replacement_corrected_again_follows_the_chain(lg, tmp_path):
     # not adjudicated yet: refused, nothing written
     again, _ = correct([log], CONFIG, out_dir=tmp_path / "fix2", ledger=lg, today=TODAY)
     assert (again.billed_rows, again.rejected_rows) == (0, 2)
-    assert again.reject_reasons == {"service_id: awaiting adjudication": 2}
+    assert again.reject_reasons == {"service_id: correction-awaiting-adjudication": 2}
     rec.apply_remittance(lg, remit("EFT5102", "51.25", [ClaimPayment(
         claim_id=second_id, status_code="1", charge=D("51.25"), paid=D("51.25"), payer_claim_number="ICN-B7",
         services=[svc("A1", "S5170", "30.75", "30.75"), svc("A2", "S5170", "20.50", "20.50")])]))
@@ -134,7 +134,7 @@ def test_void_carries_the_claim_as_billed(lg, tmp_path):
     changed, _ = correct([write_rows(tmp_path / "changed.csv", corrected_rows())], CONFIG,
                          out_dir=tmp_path / "v0", ledger=lg, voids=["A1"], today=TODAY)
     assert (changed.billed_rows, changed.rejected_rows) == (0, 2)
-    assert list(changed.reject_reasons) == ["service_id: void differs from the claim as billed"]
+    assert list(changed.reject_reasons) == ["service_id: correction-void-differs"]
     summary, correction = correct([write_rows(tmp_path / "void.csv", as_billed)], CONFIG, out_dir=tmp_path / "v1",
                                   ledger=lg, voids=["A2"], today=TODAY)
     assert (summary.billed_rows, dict(correction.kinds)) == (2, {"void": 1})
@@ -173,7 +173,7 @@ def test_rejected_claim_is_billed_again_as_a_new_original(lg, tmp_path):
     # a void of a claim never adjudicated is refused, and so is a void of an id that is nowhere
     voided, _ = correct([write_rows(tmp_path / "fix2.csv", [r for r in FIVE_ROWS if r["service_id"] == "C1"])],
                         CONFIG, out_dir=tmp_path / "fix2", ledger=lg, voids=["C1", "ZZ9"], today=TODAY)
-    assert sorted(voided.reject_reasons) == ["--void: not in the log", "service_id: awaiting adjudication"]
+    assert sorted(voided.reject_reasons) == ["--void: correction-not-in-log", "service_id: correction-awaiting-adjudication"]
 
 
 def test_refusals_name_the_row_and_the_reason(lg, tmp_path):
@@ -215,7 +215,7 @@ def test_encode_still_bills_a_corrected_service_once(lg, tmp_path):
     correct([log], CONFIG, out_dir=tmp_path / "fix", ledger=lg, today=TODAY)
     again = bill(lg, log, tmp_path / "again")
     assert (again.billed_rows, again.rejected_rows) == (0, 2)
-    assert list(again.reject_reasons) == ["service_id: duplicate"]
+    assert list(again.reject_reasons) == ["service_id: duplicate-service"]
 
 
 def test_rejected_replacement_is_corrected_as_the_claim_it_replaced(lg, tmp_path):

@@ -64,7 +64,7 @@ class Correction:
         for sid in sorted(self.voids - in_log):  # the void's rows are the log's (see the docstring)
             where = "" if sid in billed else "; nor is it billed on any claim"
             reject(Reject(0, sid, "--void", f"not in the log: a void is built from its claim's rows as billed{where}",
-                          rule="correction-refused"))
+                          rule="correction-not-in-log"))
         targets: dict[str, str] = {}
 
         def target(claim_id: str) -> str:
@@ -100,8 +100,17 @@ class Correction:
                 yield ln[:_REPLACES] + (claim_id,) + ln[_REPLACES + 1:]
 
 
+# The rule of each refusal, by the words its reason starts with (the summary counts by rule).
+_REFUSALS = {"not billed": "correction-not-billed", "awaiting adjudication": "correction-awaiting-adjudication",
+             "reversed by the payer": "correction-reversed", "no payer claim number": "no-payer-claim-number",
+             "nothing to void": "correction-nothing-to-void", "incomplete": "correction-incomplete",
+             "payer differs": "correction-payer-differs", "split": "correction-split",
+             "void differs": "correction-void-differs"}
+
+
 def _refuse(line: tuple, reason: str) -> Reject:
-    return Reject(line[L["row_number"]], line[_SID], "service_id", reason, line[L["file"]], "correction-refused")
+    rule = next((r for words, r in _REFUSALS.items() if reason.startswith(words)), "correction-refused")
+    return Reject(line[L["row_number"]], line[_SID], "service_id", reason, line[L["file"]], rule)
 
 
 def _decide(state, void: bool, rows: list[tuple], held: list[tuple], held_ever: set[str]) -> tuple[str | None, str]:

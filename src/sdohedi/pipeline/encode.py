@@ -32,7 +32,7 @@ from ..claims837p import EnvelopeInfo, write_837p
 from ..ledger import Ledger
 from ..models.claim import Receiver, Submitter
 from ..models.config import NLEConfig
-from .authorizations import EXCEEDS, AuthorizationBook
+from .authorizations import AuthorizationBook
 from .files import HashingFile
 from .grouping import BuiltClaim, Parties, build_claims
 from .ingest import Fault, L, Reject, RowChecker, read_rows
@@ -137,8 +137,6 @@ class _Rejects:
 
 
 def _reason_kind(reason: str) -> str:
-    if reason.startswith(EXCEEDS):  # not one line per authorization number
-        return EXCEEDS
     return reason.split(" (")[0].split(":")[0][:80]
 
 
