@@ -8,6 +8,7 @@ import csv
 import sqlite3
 import stat
 import uuid
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -83,6 +84,19 @@ def billed(out: Path) -> dict[str, tuple[str, str]]:
     return found
 
 
+def charges(out: Path) -> dict[str, str]:
+    """{REF*6R service id: SV102 charge} by a plain split of every 837P."""
+    found, charge = {}, None
+    for f in sorted(out.glob("*.837")):
+        for seg in f.read_text().replace("\n", "").split("~"):
+            els = seg.split("*")
+            if els[0] == "SV1":
+                charge = els[2]
+            elif els[:2] == ["REF", "6R"]:
+                found[els[2]] = charge
+    return found
+
+
 def rejects(out: Path) -> dict[str, tuple[str, str]]:
     path = out / "rejects.csv"
     if not path.exists():
@@ -95,22 +109,28 @@ def test_covered_row_is_billed_under_its_authorization_and_units_beyond_are_reje
             row("AU4", "2026-11-02", 1)]  # outside the authorization's dates: billed without one
     result = encode(tmp_path, rows, [auth("PA-100", 10)])
     assert result.exit_code == 1, result.output + result.stderr
-    assert billed(tmp_path / "out") == {"AU1": ("PA-100", "4"), "AU2": ("PA-100", "4"), "AU4": ("", "1")}
+    # AU3 is billed for the 2 units left, its other 2 go to rejects.csv
+    assert billed(tmp_path / "out") == {"AU1": ("PA-100", "4"), "AU2": ("PA-100", "4"), "AU3": ("PA-100", "2"),
+                                        "AU4": ("", "1")}
     column, reason = rejects(tmp_path / "out")["AU3"]
     assert column == "units"
-    assert reason.startswith("exceeds authorization PA-100: 2 of 10 units left")
+    assert reason == "exceeds authorization PA-100: 2 of 10 units left (the row has 4; 2 billed, 2 not billed)"
+    # the billed part is charged for its units: half of what the same 4-unit service is charged
+    paid_for = charges(tmp_path / "out")
+    assert Decimal(paid_for["AU3"]) * 2 == Decimal(paid_for["AU1"]) > 0
     # the ledger records the authorization on the billed lines
     db = sqlite3.connect(tmp_path / "ledger.sqlite")
     assert dict(db.execute("SELECT service_id, prior_auth FROM claim_lines")) == {
-        "AU1": "PA-100", "AU2": "PA-100", "AU4": None}
+        "AU1": "PA-100", "AU2": "PA-100", "AU3": "PA-100", "AU4": None}
 
 
 def test_units_are_taken_in_service_date_order_whatever_the_row_order(tmp_path):
     rows = [row("LATE", "2026-10-20", 6), row("EARLY", "2026-10-03", 6)]
     result = encode(tmp_path, rows, [auth("PA-200", 8)])
     assert result.exit_code == 1
-    assert billed(tmp_path / "out") == {"EARLY": ("PA-200", "6")}
-    assert rejects(tmp_path / "out")["LATE"][1].startswith("exceeds authorization PA-200: 2 of 8 units left")
+    assert billed(tmp_path / "out") == {"EARLY": ("PA-200", "6"), "LATE": ("PA-200", "2")}
+    assert rejects(tmp_path / "out")["LATE"][1] == ("exceeds authorization PA-200: 2 of 8 units left "
+                                                    "(the row has 6; 2 billed, 4 not billed)")
 
 
 def test_a_later_run_counts_what_earlier_runs_billed(tmp_path):
@@ -119,8 +139,11 @@ def test_a_later_run_counts_what_earlier_runs_billed(tmp_path):
     assert first.exit_code == 0, first.output + first.stderr
     second = encode(tmp_path, [row("R2", "2026-10-09", 3), row("R3", "2026-10-10", 2)], auths, out="two")
     assert second.exit_code == 1
-    assert billed(tmp_path / "two") == {"R3": ("PA-300", "2")}
+    # R2 (the earlier service) takes the 2 units left; nothing is left for R3
+    assert billed(tmp_path / "two") == {"R2": ("PA-300", "2")}
     assert rejects(tmp_path / "two")["R2"][1].startswith("exceeds authorization PA-300: 2 of 5 units left")
+    assert rejects(tmp_path / "two")["R3"][1] == ("exceeds authorization PA-300: 0 of 5 units left "
+                                                  "(the row has 2; not billed)")
 
 
 def test_overlapping_authorizations_use_the_one_ending_first_then_the_next(tmp_path):
@@ -311,8 +334,9 @@ def test_encode_and_report_on_a_postgresql_ledger(tmp_path, pg_server):
     second = encode(tmp_path, [row("PG2", "2026-10-03", 3), row("PG3", "2026-10-04", 2)], auths, out="two",
                     extra=["--ledger", url])
     assert second.exit_code == 1
-    assert billed(tmp_path / "two") == {"PG3": ("PA-PG", "2")}
+    assert billed(tmp_path / "two") == {"PG2": ("PA-PG", "2")}
     assert rejects(tmp_path / "two")["PG2"][1].startswith("exceeds authorization PA-PG: 2 of 5 units left")
+    assert rejects(tmp_path / "two")["PG3"][1].startswith("exceeds authorization PA-PG: 0 of 5 units left")
     report = run("authorizations", "--ledger", url, "--authorizations", tmp_path / "two-auths.csv",
                  "--out", tmp_path / "usage.csv")
     assert report.exit_code == 0, report.output

@@ -45,11 +45,12 @@ def test_authorization_use_is_counted_from_the_ledger_on_both_backends(kind, req
         assert _sum_units(lg, "PA-1") == D("4.5") and _sum_units(lg, "PA-2") == D("4")
         assert lg.authorization_use(["PA-1", "PA-2", "PA-3"]) == {("cascade", "PA-1"): D("4.5"),
                                                                    ("cascade", "PA-2"): D("4")}
-        # a second run sees what the first billed: 0.5 left of PA-1
+        # a second run sees what the first billed: 0.5 left of PA-1, which B1 (the earlier) takes;
+        # B1's other 0.5 and B2 are rejected
         more = [row("B1", "M1", "casemgmt", "T1016", "", "1", "2026-09-10"),
                 row("B2", "M1", "casemgmt", "T1016", "", "0.5", "2026-09-11")]
         s2 = bill(lg, write_rows(tmp_path / "log2.csv", more), tmp_path / "out2", authorizations=auths)
-        assert (s2.billed_rows, s2.rejected_rows) == (1, 1)
+        assert (s2.billed_rows, s2.rejected_rows) == (1, 2)
         assert _sum_units(lg, "PA-1") == D("5")
 
 
@@ -87,7 +88,8 @@ def _spec(kind, request, tmp_path) -> str:
 def test_units_another_run_takes_while_this_one_runs_are_counted_under_the_billing_lock(
         kind, request, tmp_path, monkeypatch):
     """Run 1 reads its rows while 6 of PA-C's 8 units are free; before it bills, run 2 bills 4 under
-    PA-C. Run 1 then finds 2 left inside its billing transaction: of its two 3-unit lines, none fits."""
+    PA-C. Run 1 then finds 2 left inside its billing transaction: of its two 3-unit lines, the first
+    is billed for those 2, the second not at all."""
     spec = _spec(kind, request, tmp_path)
     auths = [t1016("PA-C", "8")]
     with open_ledger(spec) as lg:
@@ -109,6 +111,6 @@ def test_units_another_run_takes_while_this_one_runs_are_counted_under_the_billi
     monkeypatch.setattr(encode_module, "_plan", other_run_first)
     with open_ledger(spec) as lg:
         s = encode([mine], CONFIG, out_dir=tmp_path / "out1", ledger=lg, today=TODAY, authorizations=book(*auths))
-        assert (s.billed_rows, s.rejected_rows, s.authorized_concurrently) == (0, 2, 2)
+        assert (s.billed_rows, s.rejected_rows, s.authorized_concurrently) == (1, 2, 2)
         assert s.reject_reasons == {"units: authorization-exceeded": 2}
-        assert _sum_units(lg, "PA-C") == D("6")  # never beyond the 8 authorized
+        assert _sum_units(lg, "PA-C") == D("8")  # never beyond the 8 authorized

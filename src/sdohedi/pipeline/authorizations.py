@@ -13,10 +13,12 @@ The rules encode applies (``AuthorizationBook.assign``), in service-date order:
   file, the line must fall in it and is counted against it;
 - a line without one takes the authorization that covers it, the one ending first when several
   do (so units that expire soonest are used first), skipping those with too few units left;
-- a line whose units are more than what is left is rejected whole (not billed in part): a service
-  is one service_id, billed at most once, so a part billed now could never be billed when the
-  payer extends the authorization, and a charge the row gives cannot be split exactly. The reason
-  says what is left: "exceeds authorization A: N of M units left".
+- a line whose units are more than what is left is billed for what is left, and its units beyond
+  go to rejects.csv: "exceeds authorization A: N of M units left (the row has K; N billed, K - N
+  not billed)". The billed part's charge is the row's, prorated to the cent (a fee-schedule
+  charge is the fee times the units, so prorating gives the fee times what is left). With
+  nothing left the line is not billed at all. The service_id is billed once: units beyond the
+  authorization are billed, once the payer extends it, as a row of their own.
 
 Used units are the ledger's (every line billed under the number, whatever became of its claim:
 a denied or rejected service is corrected and billed again under its service_id, and its units
@@ -30,15 +32,17 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from .ingest import L, IngestError, Reject
+from .pricing import CENT
 
 COLUMNS = ("auth_number", "payer", "member_id", "procedure_code", "modifiers", "units", "start_date", "end_date")
 _PAYER, _MEMBER, _AUTH, _DATE, _SERVICE_ID, _ROW, _FILE, _PROCEDURE, _MODIFIERS, _UNITS, _REPLACES = (
     L["payer"], L["member_id"], L["prior_auth"], L["service_date"], L["service_id"], L["row_number"], L["file"],
     L["procedure_code"], L["modifiers"], L["units"], L["replaces"])
+_CHARGE = L["charge"]
 _NUMBER = re.compile(r"[ -)+-9;-\]_-}]{1,50}\Z")  # an identifier without X12 delimiters (as ingest's)
 _PROCEDURE_CODE = re.compile(r"[A-Z0-9]{5}\Z")
 _MODIFIER = re.compile(r"[A-Z0-9]{2}\Z")
@@ -47,6 +51,15 @@ _UNITS_TEXT = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,3})?\Z")
 
 
 EXCEEDS = "exceeds authorization"  # how a reject for units beyond an authorization starts
+
+
+@dataclass(frozen=True, slots=True)
+class PartlyBilled:
+    """A line billed for the units its authorization has left (``line``), and the reject of the
+    units beyond (``beyond``)."""
+
+    line: tuple
+    beyond: Reject
 
 
 class AuthorizationsError(IngestError):
@@ -276,7 +289,8 @@ class AuthorizationBook:
             if units <= self.left(a, credit):
                 self._take(a, units, credit)
                 return line[:_AUTH] + (a.number,) + line[_AUTH + 1:]
-        return self._exceeds(line, max(candidates, key=lambda a: self.left(a, credit)), credit)
+        a = max(candidates, key=lambda a: self.left(a, credit))
+        return self._exceeds(line[:_AUTH] + (a.number,) + line[_AUTH + 1:], a, credit)
 
     def recheck(self, line: tuple, credit: tuple | None = None) -> tuple | Reject:
         """Inside the billing lock, after ``start_count`` with the ledger's count of then: ``line``
@@ -291,10 +305,21 @@ class AuthorizationBook:
         self._take(a, units, credit)
         return line
 
-    def _exceeds(self, line: tuple, a: Authorization, credit: tuple | None) -> Reject:
-        left, units = format_units(max(self.left(a, credit), Decimal(0))), format_units(Decimal(line[_UNITS]))
-        return self._reject(line, "units", "authorization-exceeded", f"{EXCEEDS} {a.number}: {left} of {format_units(a.units)} units left "
-                                           f"(the row has {units}; not billed)")
+    def _exceeds(self, line: tuple, a: Authorization, credit: tuple | None) -> Reject | PartlyBilled:
+        """``line`` (under ``a``) asks for more units than ``a`` has left: bill what is left, if anything."""
+        left, units = max(self.left(a, credit), Decimal(0)), Decimal(line[_UNITS])
+        head = f"{EXCEEDS} {a.number}: {format_units(left)} of {format_units(a.units)} units left (the row has " \
+               f"{format_units(units)}; "
+        if left <= 0:
+            return self._reject(line, "units", "authorization-exceeded", head + "not billed)")
+        charge = (Decimal(line[_CHARGE]) * left / units).quantize(CENT, ROUND_HALF_UP)
+        if charge <= 0:  # a line needs a positive charge
+            return self._reject(line, "units", "authorization-exceeded", head + "not billed)")
+        self._take(a, left, credit)
+        billed = line[:_UNITS] + (format_units(left), str(charge)) + line[_CHARGE + 1:]
+        return PartlyBilled(billed, self._reject(line, "units", "authorization-exceeded",
+                                                 head + f"{format_units(left)} billed, {format_units(units - left)} "
+                                                        "not billed)"))
 
     @staticmethod
     def _reject(line: tuple, column: str, rule: str, reason: str) -> Reject:

@@ -32,7 +32,7 @@ from ..claims837p import EnvelopeInfo, write_837p
 from ..ledger import Ledger
 from ..models.claim import Receiver, Submitter
 from ..models.config import NLEConfig
-from .authorizations import AuthorizationBook
+from .authorizations import AuthorizationBook, PartlyBilled
 from .files import HashingFile
 from .grouping import BuiltClaim, Parties, build_claims
 from .ingest import Fault, L, Reject, RowChecker, read_rows
@@ -321,7 +321,8 @@ def within_authorizations(lines: Iterable[tuple], book: AuthorizationBook, ledge
     (all lines read, in service-date order) each takes the authorization that covers it
     (``AuthorizationBook.assign``); without, inside the billing lock, each must still fit the one
     it was given (``recheck``: a run that billed under it since is counted, ``summary`` notes it).
-    A line that does not fit is rejected."""
+    A line that does not fit is billed for the units left and its units beyond are rejected (or,
+    with nothing left, rejected whole)."""
     book.start_count(ledger.authorization_use(book.numbers) if ledger is not None else {})
     lines = iter(lines)
     while batch := list(itertools.islice(lines, LEDGER_CHECK_BATCH)):
@@ -331,12 +332,16 @@ def within_authorizations(lines: Iterable[tuple], book: AuthorizationBook, ledge
         for line in batch:
             credit = credits.get(line[_SERVICE_ID]) if line[_REPLACES] else None
             result = book.assign(line, credit) if assign else book.recheck(line, credit)
-            if isinstance(result, Reject):
-                if summary is not None:
-                    summary.authorized_concurrently += 1
-                reject(result)
-            else:
+            if isinstance(result, tuple):
                 yield result
+                continue
+            if summary is not None:
+                summary.authorized_concurrently += 1
+            if isinstance(result, PartlyBilled):
+                reject(result.beyond)
+                yield result.line
+            else:
+                reject(result)
 
 
 def _plan(sorter: ExternalSorter, lines_per_payer: Counter, max_lines: int | None) -> dict[str, list[int]]:
