@@ -170,7 +170,7 @@ def _print_summary(summary) -> None:
                    "ran: rejected as already billed")
     if summary.authorized_concurrently:
         click.echo(f"{summary.authorized_concurrently:,} rows exceeded an authorization whose units another run on "
-                   "this ledger used while this one ran: rejected")
+                   "this ledger used while this one ran: billed for what was left, the rest rejected")
     if summary.authorization_problems:
         click.echo(f"{len(summary.authorization_problems):,} authorizations could not be read and were left out "
                    "(see the warnings above)")
