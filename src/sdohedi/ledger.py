@@ -477,7 +477,10 @@ class Ledger(BaseLedger):
         else:
             if not self.path.exists():
                 # create with 0600 before SQLite opens it: the ledger holds member ids
-                fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)
+                try:
+                    fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)
+                except OSError as exc:
+                    raise LedgerError(f"{self.path}: cannot create the ledger ({exc.strerror})") from None
                 os.close(fd)
             self.db = sqlite3.connect(self.path, isolation_level=None, timeout=self.busy_timeout)
             self.db.execute("PRAGMA journal_mode = WAL")

@@ -176,3 +176,12 @@ def test_jsonl_input_gives_same_claims_as_csv(tmp_path):
     for fa in sorted((tmp_path / "a").glob("*.837")):
         fb = tmp_path / "b" / fa.name
         assert strip(fa) == strip(fb)
+
+
+def test_a_ledger_in_a_folder_that_does_not_exist_is_one_line_and_exit_2(tmp_path):
+    """Not a traceback: the ledger cannot be created, nothing is written."""
+    result = run("encode", FIXTURES / "service_log.csv", "--config", CONFIG, "--out", tmp_path / "out",
+                 "--ledger", tmp_path / "no-such-folder" / "ledger.sqlite")
+    assert result.exit_code == 2
+    assert "cannot create the ledger" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
