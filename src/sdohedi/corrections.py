@@ -39,16 +39,16 @@ class ClaimState:
     frequency: str = "1"
     replaces: str | None = None
 
-    def refusal(self) -> str | None:
-        """Why this claim cannot be corrected, or None."""
+    def refusal(self) -> tuple[str, str] | None:
+        """(rule, why) this claim cannot be corrected, or None."""
         if self.state == "pending":
-            return (f"awaiting adjudication: claim {self.claim_id} has no 835 and no 999/277CA rejection applied "
+            return "correction-awaiting-adjudication", (f"awaiting adjudication: claim {self.claim_id} has no 835 and no 999/277CA rejection applied "
                     f"yet (status {self.status}); correct it once the payer answers")
         if self.state == "reversed":
-            return (f"reversed by the payer: claim {self.claim_id}'s latest 835 reverses it (CLP02 22); nothing is "
+            return "correction-reversed", (f"reversed by the payer: claim {self.claim_id}'s latest 835 reverses it (CLP02 22); nothing is "
                     "left to replace or void")
         if self.state == "adjudicated" and not self.payer_claim_number:
-            return (f"no payer claim number: the 835 that adjudicated claim {self.claim_id} gave no CLP07 "
+            return "no-payer-claim-number", (f"no payer claim number: the 835 that adjudicated claim {self.claim_id} gave no CLP07 "
                     "(REF*F8 needs it)")
         return None
 

@@ -194,7 +194,6 @@ _ALL = [
        "the payer pays the code only under a prior authorization (authorization_required) and none covers the row"),
     _r("authorization-exceeded", "ingest", "none", "the row asks for more units than its authorization has left"),
     _r("authorization-mismatch", "ingest", "none", "the row's own authorization does not cover its service"),
-    _r("correction-refused", "ingest", "none", "sdohedi correct cannot correct the service"),
     _r("correction-not-billed", "ingest", "none", "a correction of a service the ledger never billed"),
     _r("correction-not-in-log", "ingest", "none", "a --void service id the corrected log does not hold"),
     _r("correction-awaiting-adjudication", "ingest", "none",

@@ -77,7 +77,7 @@ class Correction:
         for ln in lines:
             claim_id = billed.get(ln[_SID]) or released.get(ln[_SID])
             if claim_id is None:
-                reject(_refuse(ln, "not billed: the ledger has no claim with this service id (bill it with encode)"))
+                reject(_refuse(ln, "correction-not-billed", "not billed: the ledger has no claim with this service id (bill it with encode)"))
             else:
                 of_claim[target(claim_id)].append(ln)
         states = claim_states(ledger, of_claim)
@@ -86,11 +86,11 @@ class Correction:
         voided = {target(billed.get(s) or released[s]) for s in self.voids if s in billed or s in released}
         for claim_id in sorted(of_claim):
             rows = of_claim[claim_id]
-            reason, frequency = _decide(states[claim_id], claim_id in voided, rows, held_now.get(claim_id, []),
-                                        held_ever[claim_id])
-            if reason:
+            refusal, frequency = _decide(states[claim_id], claim_id in voided, rows, held_now.get(claim_id, []),
+                                         held_ever[claim_id])
+            if refusal:
                 for ln in rows:
-                    reject(_refuse(ln, reason))
+                    reject(_refuse(ln, *refusal))
                 continue
             self.frequencies[claim_id] = frequency
             if frequency != "1":
@@ -100,21 +100,13 @@ class Correction:
                 yield ln[:_REPLACES] + (claim_id,) + ln[_REPLACES + 1:]
 
 
-# The rule of each refusal, by the words its reason starts with (the summary counts by rule).
-_REFUSALS = {"not billed": "correction-not-billed", "awaiting adjudication": "correction-awaiting-adjudication",
-             "reversed by the payer": "correction-reversed", "no payer claim number": "no-payer-claim-number",
-             "nothing to void": "correction-nothing-to-void", "incomplete": "correction-incomplete",
-             "payer differs": "correction-payer-differs", "split": "correction-split",
-             "void differs": "correction-void-differs"}
-
-
-def _refuse(line: tuple, reason: str) -> Reject:
-    rule = next((r for words, r in _REFUSALS.items() if reason.startswith(words)), "correction-refused")
+def _refuse(line: tuple, rule: str, reason: str) -> Reject:
     return Reject(line[L["row_number"]], line[_SID], "service_id", reason, line[L["file"]], rule)
 
 
-def _decide(state, void: bool, rows: list[tuple], held: list[tuple], held_ever: set[str]) -> tuple[str | None, str]:
-    """(why the claim's ``rows`` cannot correct it, or None; the correcting claim's frequency).
+def _decide(state, void: bool, rows: list[tuple], held: list[tuple],
+            held_ever: set[str]) -> tuple[tuple[str, str] | None, str]:
+    """((rule, why) the claim's ``rows`` cannot correct it, or None; the correcting claim's frequency).
     ``held``: the claim's lines now, as billed; ``held_ever``: the service ids it has held."""
     claim_id = state.claim_id
     refusal = state.refusal()
@@ -122,20 +114,24 @@ def _decide(state, void: bool, rows: list[tuple], held: list[tuple], held_ever: 
         return refusal, ""
     if state.state == "rejected":
         if void:
-            return (f"nothing to void: claim {claim_id} was rejected (999/277CA) and never adjudicated; "
+            return ("correction-nothing-to-void",
+                    f"nothing to void: claim {claim_id} was rejected (999/277CA) and never adjudicated; "
                     "its rows are billed again as a new original without --void"), ""
         return None, "1"
     kind = "void" if void else "replacement"
     missing = sorted(held_ever - {ln[_SID] for ln in rows})
     if missing:
         shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
-        return (f"incomplete {kind}: a {kind} covers the whole claim {claim_id}, whose service ids {shown} "
+        return ("correction-incomplete",
+                f"incomplete {kind}: a {kind} covers the whole claim {claim_id}, whose service ids {shown} "
                 "are not in the log"), ""
     if any(ln[L["payer"]] != state.payer_key for ln in rows):
-        return (f"payer differs: claim {claim_id} was billed to {state.payer_key}; a {kind} goes to the same "
+        return ("correction-payer-differs",
+                f"payer differs: claim {claim_id} was billed to {state.payer_key}; a {kind} goes to the same "
                 "payer (void it, then bill the other payer with encode)"), ""
     if len({ln[_GROUP] for ln in rows}) > 1:
-        return (f"split {kind}: the rows of claim {claim_id} differ in member, CBO, period or authorization and "
+        return ("correction-split",
+                f"split {kind}: the rows of claim {claim_id} differ in member, CBO, period or authorization and "
                 "would make more than one claim"), ""
     if void:
         as_billed = {h[0]: h[1:] for h in held}
@@ -145,7 +141,8 @@ def _decide(state, void: bool, rows: list[tuple], held: list[tuple], held_ever: 
             now = tuple(ln[L[f]] for f in _AS_BILLED)
             differ = [f for f, a, b in zip(_AS_BILLED, now, as_billed[ln[_SID]]) if a != b]
             if differ:
-                return (f"void differs from the claim as billed: service id {ln[_SID]}'s {', '.join(differ)} "
+                return ("correction-void-differs",
+                        f"void differs from the claim as billed: service id {ln[_SID]}'s {', '.join(differ)} "
                         f"differ from what claim {claim_id} billed (a void withdraws the claim unchanged)"), ""
         return None, "8"
     return None, "7"
