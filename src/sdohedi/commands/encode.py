@@ -80,10 +80,7 @@ def command(service_logs, config_path, out_dir, ledger_path, dry_run, resubmit, 
             summary = _encode_local(service_logs, config, out_dir, ledger, dry_run, resubmit, fmt,
                                     max_lines_per_file, today, allow_late, book)
         summary.authorization_problems = [str(p) for p in problems]
-    except IngestError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-    except X12Error as exc:
+    except (IngestError, X12Error) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     except LedgerError as exc:
