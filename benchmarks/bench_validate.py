@@ -118,7 +118,7 @@ def child_ours(path: str) -> dict:
     from sdohedi.validate import validate_file
     from sdohedi.validate.guide import control_guide, load_guide
 
-    load_guide("837.5010.X222.A1.xml")  # tables load once per process (from the pickle): not timed
+    load_guide("837.5010.X222.A1.xml")  # tables load once per process: not timed
     control_guide()
     with Clock() as clock:
         findings = sum(1 for _ in validate_file(path))
@@ -165,9 +165,6 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         big, small = os.path.join(tmp, "big.x12"), os.path.join(tmp, "slice.x12")
         big_info, small_info = write_file(big, args.mb), write_file(small, args.slice_mb)
-        # Warm the compiled-table cache so no child pays for compiling the maps.
-        subprocess.run([sys.executable, "-c", "from sdohedi.validate.guide import load_guide, control_guide;"
-                        "load_guide('837.5010.X222.A1.xml'); control_guide()"], check=True)
         ours_big = summarize([run_child("ours", big) for _ in range(args.repeat)], big_info["bytes"])
         ours_small = summarize([run_child("ours", small) for _ in range(args.repeat)], small_info["bytes"])
         pyx = summarize([run_child("pyx12", small) for _ in range(max(1, min(args.repeat, 2)))], small_info["bytes"])

@@ -1,12 +1,16 @@
 """The implementation-guide tables committed as data (schemas/guides/) for the Rust core."""
 
+import dataclasses
 import json
+import re
 from pathlib import Path
 
 import pytest
 
-from sdohedi.validate.guide import compile_guide
-from sdohedi.validate.guide_data import all_tables, dumps, export, main
+from sdohedi.validate import guide
+from sdohedi.validate.guide import LoopNode, control_guide, external_codes, guide_for, load_guide, map_index
+from sdohedi.validate.guide_data import SUPPORTED, all_tables, dumps, export, main
+from sdohedi.validate.guide_maps import CONTROL_MAP, compile_guide, pyx12_external_codes, pyx12_map_index
 
 GUIDES = Path(__file__).resolve().parents[2] / "schemas" / "guides"
 
@@ -34,7 +38,7 @@ def test_the_index_names_every_supported_guide(fresh):
 def test_tree_references_are_consistent(fresh):
     """Every loop and segment is reached once from the root, and sits under the parent it names."""
     for name, data in fresh.items():
-        if name == "index.json":
+        if "loops" not in data:  # index.json, external_codes.json
             continue
         loops, segments = data["loops"], data["segments"]
         assert loops[0]["parent"] is None and loops[0]["path"] == "/"
@@ -71,3 +75,63 @@ def test_export_writes_every_file(tmp_path, fresh):
     assert json.loads((tmp_path / "index.json").read_text()) == fresh["index.json"]
     assert export(tmp_path)  # again over existing files: replaced, no temp files left
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def _same(a, b, where: str) -> None:
+    """``a`` and ``b`` hold the same tables, field by field (parents compared by path, not walked)."""
+    assert type(a) is type(b), where
+    if isinstance(a, (guide.Guide, guide.LoopNode, guide.SegmentNode, guide.ElementRule, guide.CompositeRule)):
+        for f in dataclasses.fields(a):
+            if f.name in ("transitions", "fast"):  # the walker's memos, empty until it runs
+                continue
+            x, y = getattr(a, f.name), getattr(b, f.name)
+            if f.name == "parent":
+                assert (x and x.path) == (y and y.path), f"{where}.parent"
+            else:
+                _same(x, y, f"{where}.{f.name}")
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b)):
+            _same(x, y, f"{where}[{i}]")
+    elif isinstance(a, dict):
+        assert a.keys() == b.keys(), where
+        for k in a:
+            _same(a[k], b[k], f"{where}[{k!r}]")
+    elif isinstance(a, re.Pattern):
+        assert (a.pattern, a.flags) == (b.pattern, b.flags), where
+    else:
+        assert a == b, where
+
+
+@pytest.mark.parametrize("name", [CONTROL_MAP] + [pyx12_map_index()[k] for k in SUPPORTED])
+def test_loaded_guides_equal_the_ones_compiled_from_the_maps(name):
+    """What the library walks (the committed JSON) is what pyx12's XML maps compile to, every field."""
+    loaded, compiled = load_guide(name), compile_guide(name)
+    _same(loaded, compiled, name)
+    assert len(loaded.loops_by_path) == len(compiled.loops_by_path) >= 2
+
+
+def test_lookups_serve_the_committed_tables():
+    assert {k: pyx12_map_index()[k] for k in SUPPORTED} == map_index()
+    assert guide_for("HC", "005010X222A1") is load_guide("837.5010.X222.A1.xml")
+    assert control_guide().transaction == "control" and control_guide().name == CONTROL_MAP
+    assert external_codes() == pyx12_external_codes()
+    assert guide_for("HS", "005010X279A1") is None  # pyx12 has a 270 map; the tables hold the supported guides
+
+
+def test_the_library_reads_no_xml_map(monkeypatch):
+    """Loading the guides needs neither pyx12 nor lxml: the XML side is the generator's."""
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['pyx12'] = sys.modules['lxml'] = None\n"
+            "from sdohedi.validate.guide import guide_for, control_guide, external_codes\n"
+            "assert guide_for('HP', '005010X221A1').segments and control_guide().segments and external_codes()\n"
+            "assert 'sdohedi.validate.guide_maps' not in sys.modules")
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_a_missing_table_is_a_guide_error_not_a_traceback(monkeypatch, tmp_path):
+    monkeypatch.setattr(guide, "GUIDES_DIR", tmp_path)
+    with pytest.raises(guide.GuideUnavailable, match="index.json"):
+        guide._read("index.json")

@@ -1,10 +1,10 @@
 """The compiled implementation-guide tables as data: one JSON file per guide, for the Rust core.
 
-:mod:`.guide` compiles pyx12's XML maps into Python objects; this module writes those same
+:mod:`.guide_maps` compiles pyx12's XML maps into Python objects; this module writes those same
 tables once as plain JSON (``schemas/guides/<map>.json``, shipped as ``sdohedi/data/guides``),
-which the core (``rust/src/guide.rs``) compiles into itself. The layout is described in
-``schemas/guides/README.md``. A test recompiles from the maps and compares, so the committed
-files cannot drift from pyx12's maps or from the compiler.
+which the core (``rust/src/guide.rs``) compiles into itself and :mod:`.guide` loads. The layout
+is described in ``schemas/guides/README.md``. A test recompiles from the maps and compares, so
+the committed files cannot drift from pyx12's maps or from the compiler.
 
     python -m sdohedi.validate.guide_data schemas/guides
 """
@@ -15,10 +15,10 @@ import json
 import sys
 from pathlib import Path
 
-from .guide import CompositeRule, ElementRule, Guide, LoopNode, SegmentNode, compile_guide, map_index
+from .guide import EXTERNAL_CODES, CompositeRule, ElementRule, Guide, LoopNode, SegmentNode, json_name
+from .guide_maps import CONTROL_MAP, compile_guide, pyx12_external_codes, pyx12_map_index
 
 FORMAT = 1  # bump when the layout below changes (and say how in the README)
-CONTROL = "x12.control.00501.xml"
 # The guides the validator supports, by (GS01, GS08); the control map holds the envelopes.
 SUPPORTED = (
     ("HC", "005010X222A1"),  # 837P
@@ -26,10 +26,6 @@ SUPPORTED = (
     ("FA", "005010X231A1"),  # 999
     ("HN", "005010X214"),  # 277CA
 )
-
-
-def file_name(map_name: str) -> str:
-    return map_name.removesuffix(".xml") + ".json"
 
 
 def _element(e: ElementRule) -> dict:
@@ -94,21 +90,26 @@ def guide_tables(guide: Guide) -> dict:
 
 def index_tables() -> dict:
     """Which guide each supported (GS01, GS08) uses, and the control map."""
-    index = map_index()
+    index = pyx12_map_index()
     return {
         "format": FORMAT,
-        "control": file_name(CONTROL),
-        "groups": [{"gs01": fic, "gs08": version, "guide": file_name(index[(fic, version)])}
+        "control": json_name(CONTROL_MAP),
+        "groups": [{"gs01": fic, "gs08": version, "guide": json_name(index[(fic, version)])}
                    for fic, version in SUPPORTED],
     }
 
 
+def external_code_tables() -> dict[str, list[str]]:
+    """codes.xml's external code lists by id, each sorted."""
+    return {name: sorted(codes) for name, codes in pyx12_external_codes().items()}
+
+
 def all_tables() -> dict[str, dict]:
     """File name -> content of every file this module writes, compiled afresh from the maps."""
-    index = map_index()
-    out = {"index.json": index_tables()}
-    for name in [CONTROL] + [index[k] for k in SUPPORTED]:
-        out[file_name(name)] = guide_tables(compile_guide(name))
+    index = pyx12_map_index()
+    out = {"index.json": index_tables(), EXTERNAL_CODES: external_code_tables()}
+    for name in [CONTROL_MAP] + [index[k] for k in SUPPORTED]:
+        out[json_name(name)] = guide_tables(compile_guide(name))
     return out
 
 
