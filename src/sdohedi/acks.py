@@ -23,7 +23,7 @@ from collections.abc import Iterable
 
 from .ack999.reader import read_999
 from .ledger import SqlLedger, release_lines, utc_now
-from .models.remit import Finding
+from .problems import Problem, problem
 from .reconcile import ApplyResult, take_turn
 from .status277.reader import read_277ca
 from .x12 import X12Error
@@ -42,8 +42,8 @@ def _refuse_incomplete(kind: str, findings, segments: int) -> None:
                            segment=f.location.segment, position=f.location.position or segments + 1)
 
 
-def _unmatched(message: str, position: int | None, segment: str, element: int) -> Finding:
-    return Finding(severity="error", rule="ack-unmatched", message=message, position=position, segment=segment,
+def _unmatched(message: str, position: int | None, segment: str, element: int) -> Problem:
+    return problem(severity="error", rule="ack-unmatched", message=message, position=position, segment=segment,
                    element=element)
 
 

@@ -59,10 +59,11 @@ from os import PathLike
 
 from .ledger import RECONCILE_TABLES, SqlLedger, legacy_remittance_key, release_lines, select_in, utc_now
 from .models.config import NLEConfig
-from .models.remit import ClaimPayment, Finding, ProviderAdjustment, Remittance, RemittanceClaim
+from .models.remit import ClaimPayment, ProviderAdjustment, Remittance, RemittanceClaim
 from .remit835 import balance_findings, iter_835_claims, stream_balance_findings
 from .remit835.parser import CHUNK_SIZE
 from .x12 import Tokenizer, X12Error
+from .problems import Problem, problem
 
 CENT = Decimal("0.01")
 PROCESSED = {"1", "2", "3", "19", "20", "21"}
@@ -388,11 +389,11 @@ class _Posting:
             result.already_applied += 1
             return
         if others:
-            result.findings.append(Finding(
+            result.findings.append(problem(
                 severity="warning", rule="trace-reused",
                 message="TRN02 trace number (with this TRN03) was already applied for a remittance of other "
                         "content; applied as a remittance of its own",
-                isa13=h.interchange_control_number, gs06=h.group_control_number, st02=h.transaction_control_number,
+                interchange=h.interchange_control_number, group=h.group_control_number, transaction=h.transaction_control_number,
                 position=h.position, segment="TRN", element=2))
 
     def add(self, claim: ClaimPayment) -> None:
@@ -464,7 +465,7 @@ def apply_835_file(ledger: SqlLedger, path: str | PathLike[str], *, source: str 
     reports them the reader's (SE count and control number) and the balancing rules it breaks
     (line, claim, then BPR02); last the envelope's (GE/IEA counts and control numbers)."""
     result = ApplyResult()
-    envelope: list[Finding] = []
+    envelope: list[Problem] = []
     keys = content_keys(path, chunk_size)
     items = iter(iter_835_claims(path, chunk_size=chunk_size, findings=envelope))
     try:
@@ -473,7 +474,7 @@ def apply_835_file(ledger: SqlLedger, path: str | PathLike[str], *, source: str 
             st02, key = next(keys, (None, None))
             if key is None or st02 != header.transaction_control_number:  # the pre-read stopped short
                 raise X12Error("transaction set could not be read to its SE", rule="truncated", segment="SE")
-            balance: list[Finding] = []
+            balance: list[Problem] = []
             with ledger.transaction():
                 posting = _Posting(ledger, header, key, source, result)
                 while isinstance(item, RemittanceClaim):

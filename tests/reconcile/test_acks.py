@@ -153,11 +153,11 @@ def test_acknowledgments_that_match_nothing_are_findings(ledger):
     stranger = ack_999(gs06 + 1000, "A", "A")
     result = apply_999(ledger, [stranger])
     assert result.applied == 0
-    assert [(f.rule, f.segment, f.element, f.position) for f in result.findings] == [
+    assert [(f.rule, f.location.segment, f.location.element, f.location.position) for f in result.findings] == [
         ("ack-unmatched", "AK1", 2, _ak1(stranger))]
     result = apply_277ca(ledger, [ack_277ca(accepted=["NOT-OURS-1"], rejected=[])])
     assert result.applied == 0 and result.unknown_claims == ["NOT-OURS-1"]
-    assert [(f.rule, f.segment) for f in result.findings] == [("ack-unmatched", "TRN")]
+    assert [(f.rule, f.location.segment) for f in result.findings] == [("ack-unmatched", "TRN")]
     assert _rows(ledger) == before
 
 

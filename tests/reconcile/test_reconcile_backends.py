@@ -210,7 +210,7 @@ def unreadable_elements(lg, tmp):
     era.write_text("".join("*".join(seg) + "~\n" for seg in segs))
     results = [rec.apply_835_file(lg, era), rec.apply_835_file(lg, era)]
     assert [(x.applied, x.already_applied, x.error) for x in results] == [(1, 0, None), (0, 1, None)]
-    assert [f"{f.segment}{f.element:02d}" for f in results[0].findings if f.rule != "element-missing"][:4] == [
+    assert [f"{f.location.segment}{f.location.element:02d}" for f in results[0].findings if f.rule != "element-missing"][:4] == [
         "CLP04", "SVC03", "CAS03", "PLB04"]
     # B's 40.00 at claim level, C's 54.20; the unknown claim's 5.00 and A's 61.50 less the PLB's 10.25 unmatched
     r = reports(lg)

@@ -145,5 +145,5 @@ def test_one_unreadable_element_keeps_every_cent_of_bpr02_in_a_report(billed, tm
     with Ledger(ledger) as lg:
         result = rec.apply_835_file(lg, era)
         assert result.error is None and result.applied == len(remits)
-        assert element in {f"{f.segment}{f.element:02d}" for f in result.findings if f.element is not None}
+        assert element in {f"{f.location.segment}{f.location.element:02d}" for f in result.findings if f.location.element is not None}
         assert accounted(lg) == plain_bpr02(garbled)

@@ -61,7 +61,7 @@ def test_the_bad_element_is_a_finding_and_every_claim_is_read(name, text, rule, 
     (valid,) = parse_835(VALID.encode())
     (r,) = parse_835(text.encode())
     found = [f for f in r.findings if f.rule == rule]
-    assert [(f.severity, f.position, f.segment, f.element) for f in found] == [
+    assert [(f.severity, f.location.position, f.location.segment, f.location.element) for f in found] == [
         ("error", position, segment, element)]
     message = str(found[0])
     for word in PHI + ((echo,) if echo else ()):
@@ -99,10 +99,10 @@ def test_balancing_an_unread_amount_is_a_finding(name, text, rule, position, seg
     streamed = [f for item in parse_835_claims(text.encode()) for f in stream_balance_findings(item)]
     assert whole == streamed
     if name == "CLP03 missing":
-        assert [(f.rule, f.position) for f in whole] == [("clp-balance", 12)]
+        assert [(f.rule, f.location.position) for f in whole] == [("clp-balance", 12)]
         assert "cannot be checked: CLP03" in whole[0].message
     if name == "CAS03 not a number":
-        assert [(f.rule, f.position) for f in whole] == [("svc-balance", 14), ("clp-balance", 12)]
+        assert [(f.rule, f.location.position) for f in whole] == [("svc-balance", 14), ("clp-balance", 12)]
         assert all("a CAS amount is unreadable" in f.message for f in whole)
 
 
@@ -113,7 +113,7 @@ def test_an_unread_claim_payment_makes_the_transaction_balance_a_finding():
     assert items[-1].claims_paid_unknown == 1 and str(items[-1].claims_paid) == "42.5"
     for findings in (balance_findings(r), [f for i in items for f in stream_balance_findings(i)]):
         (tx,) = [f for f in findings if f.rule == "bpr-balance"]
-        assert "cannot be checked: CLP04 of 1 claim unreadable" in tx.message and tx.position == 4
+        assert "cannot be checked: CLP04 of 1 claim unreadable" in tx.message and tx.location.position == 4
 
 
 def run(*args):
@@ -229,4 +229,4 @@ def test_any_element_replaced_by_garbage(case):
             assert claim == before
     findings = [f for r in remittances for f in r.findings]
     if (sid, element) in AMOUNTS:  # garbage (or nothing) where a number or a date must be: named
-        assert any((f.position, f.segment, f.element) == (position, sid, element) for f in findings)
+        assert any((f.location.position, f.location.segment, f.location.element) == (position, sid, element) for f in findings)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 from remit835_samples import CLAIM, HEADER, SAMPLE, interchange, parse_all, replace_segment, transaction
+from sdohedi.models.remit import finding_text
 from sdohedi.remit835 import balance_findings
 
 
@@ -21,15 +22,15 @@ def test_sample_balances():
 def test_service_line_out_of_balance():
     # SVC 50 - (2.5 + 5) = 42.5, but SVC03 says 40; CLP and BPR still say 42.5 and balance
     (f,) = findings_for(claim=replace_segment(CLAIM, "SVC*", "SVC*HC:S5170:U6*50*40**4"))
-    assert (f.rule, f.severity, f.segment, f.element, f.position) == ("svc-balance", "error", "SVC", 3, 14)
-    assert (f.isa13, f.gs06, f.st02) == ("000000101", "55", "0001")
+    assert (f.rule, f.severity, f.location.segment, f.location.element, f.location.position) == ("svc-balance", "error", "SVC", 3, 14)
+    assert (f.location.interchange, f.location.group, f.location.transaction) == ("000000101", "55", "0001")
     assert "42.5" in f.message and "40" in f.message
 
 
 def test_claim_out_of_balance_also_unbalances_the_payment():
     # CLP 50 - 7.5 = 42.5, but CLP04 says 45; BPR02 42.50 is then not the sum of CLP04 either
     claim = replace_segment(CLAIM, "CLP*", "CLP*CLM1001*1*50*45*5*MC*PAYER123")
-    rules = [(f.rule, f.segment, f.element, f.position) for f in findings_for(claim=claim)]
+    rules = [(f.rule, f.location.segment, f.location.element, f.location.position) for f in findings_for(claim=claim)]
     assert rules == [("clp-balance", "CLP", 4, 12), ("bpr-balance", "BPR", 2, 4)]
 
 
@@ -46,7 +47,7 @@ def test_claim_level_adjustments_count():
 
 def test_payment_out_of_balance():
     (f,) = findings_for(header=replace_segment(HEADER, "BPR*", "BPR*I*45*C*CHK************20261030"))
-    assert (f.rule, f.segment, f.element, f.position) == ("bpr-balance", "BPR", 2, 4)
+    assert (f.rule, f.location.segment, f.location.element, f.location.position) == ("bpr-balance", "BPR", 2, 4)
     assert "42.5" in f.message and "45" in f.message
 
 
@@ -75,15 +76,15 @@ def test_debit_payment_of_a_reversal():
 def test_cr_group_is_not_5010():
     claim = replace_segment(CLAIM, "CAS*CO", "CAS*CR*45*2.5")
     (f,) = findings_for(claim=claim)
-    assert (f.rule, f.segment, f.element, f.position) == ("cas-group", "CAS", 1, 16)
+    assert (f.rule, f.location.segment, f.location.element, f.location.position) == ("cas-group", "CAS", 1, 16)
     assert "CR" in f.message
 
 
 def test_findings_name_no_patient():
     claim = replace_segment(CLAIM, "SVC*", "SVC*HC:S5170:U6*50*40**4")
     for f in findings_for(claim=claim):
-        assert "RIVERA" not in str(f) and "MBR000111" not in str(f)
-        assert str(f).startswith("error [svc-balance] ISA13=000000101 GS06=55 ST02=0001 segment #14 SVC03: ")
+        assert "RIVERA" not in finding_text(f) and "MBR000111" not in finding_text(f)
+        assert finding_text(f).startswith("error [svc-balance] ISA13=000000101 GS06=55 ST02=0001 segment #14 SVC03: ")
 
 
 def test_balance_works_on_models_built_by_hand():

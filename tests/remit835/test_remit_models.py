@@ -11,7 +11,10 @@ from decimal import Decimal as D
 from pydantic import BaseModel
 
 from remit835_samples import CORPUS, PHI, SAMPLE, parse_all
-from sdohedi.models.remit import Adjustment, Finding, PartyName, ProviderAdjustment, Remark, Remittance
+from sdohedi.models.remit import (
+    Adjustment, Finding, PartyName, ProviderAdjustment, Remark, Remittance, finding_text,
+)
+from sdohedi.problems import Problem, problem
 
 
 def all_models(obj):
@@ -94,9 +97,19 @@ def test_no_phi_in_repr_or_str():
     assert PartyName(entity_code="QC", entity_type="1", last_name="RIVERA").last_name == "RIVERA"  # still there
 
 
-def test_finding_location():
-    f = Finding(severity="warning", rule="segment-unknown", message="skipped", isa13="000000101", gs06="55",
-                st02="0001", position=14, segment="ZZQ")
-    assert f.location == "ISA13=000000101 GS06=55 ST02=0001 segment #14 ZZQ"
-    assert str(f) == "warning [segment-unknown] ISA13=000000101 GS06=55 ST02=0001 segment #14 ZZQ: skipped"
-    assert str(Finding(severity="error", rule="r", message="m")) == "error [r] m"
+def test_finding_text_names_the_envelope_then_the_segment():
+    f = problem("segment-unknown", "skipped", severity="warning", interchange="000000101", group="55",
+                transaction="0001", position=14, segment="ZZQ")
+    assert finding_text(f) == "warning [segment-unknown] ISA13=000000101 GS06=55 ST02=0001 segment #14 ZZQ: skipped"
+    assert finding_text(problem("svc-balance", "m", position=3, segment="SVC", element=3, component=1)) == \
+        "error [svc-balance] segment #3 SVC03-1: m"
+    assert finding_text(problem("truncated", "m")) == "error [truncated] m"
+
+
+def test_835_findings_are_the_library_problem():
+    """One problem model: the 835 reader's findings are Problems of registered rules (Finding is an alias)."""
+    assert Finding is Problem
+    (r,), envelope = parse_all(SAMPLE.replace("LX*1~", "LX*1~ZZQ*1~", 1))
+    f = next(f for f in r.findings if f.location.segment == "ZZQ")
+    assert isinstance(f, Problem) and (f.rule, f.level, f.location.segment) == ("segment-unknown", "guide", "ZZQ")
+    assert f.location.interchange == "000000101" and f.location.transaction == "0001"

@@ -98,25 +98,25 @@ def test_remittances_come_out_as_soon_as_their_se_arrives():
 def test_wrong_se_count_is_a_finding():
     (r,), _ = parse_all(interchange(transaction(se01=18)))
     (f,) = r.findings
-    assert (f.severity, f.rule, f.position, f.segment, f.element) == ("error", "se01-count", 21, "SE", 1)
-    assert (f.isa13, f.gs06, f.st02) == ("000000101", "55", "0001")
+    assert (f.severity, f.rule, f.location.position, f.location.segment, f.location.element) == ("error", "se01-count", 21, "SE", 1)
+    assert (f.location.interchange, f.location.group, f.location.transaction) == ("000000101", "55", "0001")
     assert "18" in f.message and "19" in f.message
     assert len(r.claims) == 1  # still read
 
 
 def test_control_number_mismatches_and_trailer_counts_are_findings():
     (r,), envelope = parse_all(interchange(transaction(se02="0009"), ge01=3, iea01=2, iea02="000000999"))
-    assert [(f.rule, f.segment, f.element) for f in r.findings] == [("se02-mismatch", "SE", 2)]
-    assert [(f.rule, f.segment, f.element, f.position) for f in envelope] == [
+    assert [(f.rule, f.location.segment, f.location.element) for f in r.findings] == [("se02-mismatch", "SE", 2)]
+    assert [(f.rule, f.location.segment, f.location.element, f.location.position) for f in envelope] == [
         ("ge01-count", "GE", 1, 22), ("iea01-count", "IEA", 1, 23), ("iea02-mismatch", "IEA", 2, 23)]
-    assert all(f.st02 is None for f in envelope)
+    assert all(f.location.transaction is None for f in envelope)
 
 
 def test_unknown_segment_is_a_warning_and_skipped():
     body = HEADER + CLAIM[:3] + ["ZZQ*SECRET"] + CLAIM[3:]
     (r,), _ = parse_all(interchange(transaction(body)))
     (f,) = r.findings
-    assert (f.severity, f.rule, f.segment, f.position) == ("warning", "segment-unknown", "ZZQ", 14)
+    assert (f.severity, f.rule, f.location.segment, f.location.position) == ("warning", "segment-unknown", "ZZQ", 14)
     assert "SECRET" not in f.message
     assert len(r.claims[0].services) == 1 and r.claims[0].services[0].position == 15
 
@@ -124,7 +124,7 @@ def test_unknown_segment_is_a_warning_and_skipped():
 def test_segment_out_of_place_is_a_warning():
     body = HEADER + CLAIM[:3] + ["LQ*HE*N290"] + CLAIM[3:]  # LQ before any SVC
     (r,), _ = parse_all(interchange(transaction(body)))
-    assert [(f.severity, f.rule, f.segment) for f in r.findings] == [("warning", "segment-unexpected", "LQ")]
+    assert [(f.severity, f.rule, f.location.segment) for f in r.findings] == [("warning", "segment-unexpected", "LQ")]
     assert r.claims[0].services[0].remark_codes == ["N290"]
 
 
@@ -138,7 +138,7 @@ def test_allowed_but_unmodelled_segments_are_read_silently():
 def test_non_835_version_in_an_hp_group_is_a_warning():
     gs = "GS*HP*CASCADEHP*HARBORNLE*20261102*0930*55*X*004010X091A1~"
     rems, envelope = parse_all(interchange(transaction(), gs=gs))
-    assert len(rems) == 1 and [(f.rule, f.element) for f in envelope] == [("group-version-not-supported", 8)]
+    assert len(rems) == 1 and [(f.rule, f.location.element) for f in envelope] == [("group-version-not-supported", 8)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -241,7 +241,7 @@ def test_unreadable_values_are_findings(prefix, new, rule, segment, element, pos
     (r,), _ = parse_all(interchange(transaction(body)))
     assert len(r.claims) == 1  # the claim is kept
     (f,) = [f for f in r.findings if f.rule == rule]
-    assert (f.severity, f.segment, f.element, f.position) == ("error", segment, element, position)
+    assert (f.severity, f.location.segment, f.location.element, f.location.position) == ("error", segment, element, position)
     no_phi(str(f))
 
 
@@ -261,7 +261,7 @@ def test_broken_envelopes(text, rule):
 
 def test_segment_id_that_is_not_an_id_is_skipped():
     (r,), _ = parse_all(SAMPLE.replace("LX*1", "L!X*1"))
-    assert [(f.rule, f.position, f.segment) for f in r.findings] == [
+    assert [(f.rule, f.location.position, f.location.segment) for f in r.findings] == [
         ("segment-id", 11, None), ("claim-outside-lx", 12, "CLP")]  # the LX was skipped
     assert "L!X" not in str(r.findings[0])
     assert [c.claim_id for c in r.claims] == ["CLM1001"]

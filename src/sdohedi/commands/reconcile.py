@@ -13,6 +13,7 @@ import click
 
 from ..ledger import DEFAULT_LEDGER, LedgerError, SqlLedger, is_postgres_url, ledger_exists, open_ledger
 from ..models.config import ConfigError, load_config
+from ..models.remit import finding_text
 from ..pipeline.files import atomic_text_file
 from .. import reconcile as rec
 from ..x12 import X12Error
@@ -76,7 +77,7 @@ def command(files, ledger_path, config_path, reports_dir, fmt):
                     problems += 1
                     continue
                 for finding in one.findings:
-                    click.echo(f"{name}: {finding}", err=True)
+                    click.echo(f"{name}: {finding_text(finding)}", err=True)
                 problems += len(one.findings)
                 if one.error is not None:
                     done = one.applied + one.already_applied

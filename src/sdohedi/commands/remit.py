@@ -18,7 +18,8 @@ from pathlib import Path
 
 import click
 
-from ..models.remit import Finding, RemittanceClaim
+from ..models.remit import RemittanceClaim, finding_text
+from ..problems import Problem
 from ..remit835 import claim_balance_findings, iter_835_claims, transaction_balance_findings
 from ..remit835.export import ExportError, row_writer
 from ..remit835.repeats import RepeatedRemittances
@@ -29,8 +30,8 @@ from ..remit835.rows import (
 from ..x12 import X12Error
 
 
-def _report(file: str, finding: Finding) -> None:
-    click.echo(f"{file}: {finding}", err=True)
+def _report(file: str, finding: Problem) -> None:
+    click.echo(f"{file}: {finding_text(finding)}", err=True)
 
 
 @click.command("remit")
@@ -54,7 +55,7 @@ def command(files: tuple[Path, ...], out_path: Path, per_claim: bool, engine: st
                         dates=DATE_COLUMNS) as sink:
             for path in files:
                 name = str(path)
-                envelope_findings: list[Finding] = []
+                envelope_findings: list[Problem] = []
                 read_here = 0
                 # Claim by claim, so memory is bounded by one claim however big an ST/SE is.
                 # A transaction set still goes in whole or not at all: its rows are dropped
@@ -74,7 +75,7 @@ def command(files: tuple[Path, ...], out_path: Path, per_claim: bool, engine: st
                                 sink.write((claim_row(columns_of_payment, claim),))
                             else:
                                 sink.write(claim_service_rows(columns_of_payment, claim))
-                            pending += [str(f) for f in claim_balance_findings(claim, payment)]
+                            pending += [finding_text(f) for f in claim_balance_findings(claim, payment)]
                             continue
                         read_here += 1
                         remittance = item.remittance

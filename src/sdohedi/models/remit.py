@@ -31,7 +31,7 @@ from typing import Literal
 from pydantic import ConfigDict, Field
 
 from ..codes import describe
-from ..problems import Problem, problem
+from ..problems import Problem
 from .construct import UncheckedModel
 
 # Where an object was read, not what it is: ignored by equality and hashing.
@@ -348,41 +348,22 @@ class ClaimPayment(RemitModel):
         return out
 
 
-class Finding(RemitModel):
-    """Something wrong but recoverable (counts, balancing, unknown segments), with where it is.
+Finding = Problem
+"""Deprecated name of :class:`~sdohedi.problems.Problem`, which 835 findings are (kept for imports)."""
 
-    Messages name rules, amounts and segment ids, never names or member ids.
-    """
 
-    severity: Literal["error", "warning"]
-    rule: str
-    message: str
-    isa13: str | None = None
-    gs06: str | None = None
-    st02: str | None = None
-    position: int | None = None  # 1-based segment ordinal in the stream
-    segment: str | None = None
-    element: int | None = None
-
-    @property
-    def location(self) -> str:
-        parts = [f"{name}={value}" for name, value in (("ISA13", self.isa13), ("GS06", self.gs06),
-                                                        ("ST02", self.st02)) if value is not None]
-        if self.position is not None:
-            parts.append(f"segment #{self.position}")
-        if self.segment is not None:
-            parts.append(self.segment + (f"{self.element:02d}" if self.element is not None else ""))
-        return " ".join(parts)
-
-    def __str__(self) -> str:
-        where = self.location
-        return f"{self.severity} [{self.rule}] {where + ': ' if where else ''}{self.message}"
-
-    @property
-    def problem(self) -> Problem:
-        """This finding as the library's :class:`~sdohedi.problems.Problem`."""
-        return problem(self.rule, self.message, severity=self.severity, interchange=self.isa13, group=self.gs06,
-                       transaction=self.st02, position=self.position, segment=self.segment, element=self.element)
+def finding_text(p: Problem) -> str:
+    """A finding as ``remit`` and ``reconcile`` print it: the envelope ids first (ISA13, GS06,
+    ST02), so the transaction set can be found, then the segment and element."""
+    loc = p.location
+    parts = [f"{name}={value}" for name, value in (("ISA13", loc.interchange), ("GS06", loc.group),
+                                                    ("ST02", loc.transaction)) if value is not None]
+    if loc.position is not None:
+        parts.append(f"segment #{loc.position}")
+    if loc.segment is not None:
+        parts.append(loc.reference())
+    where = " ".join(parts)
+    return f"{p.severity} [{p.rule}] {where + ': ' if where else ''}{p.message}"
 
 
 class Remittance(RemitModel):
@@ -426,7 +407,7 @@ class Remittance(RemitModel):
     payee: Payee
     claims: list[ClaimPayment] = Field(default_factory=list)
     provider_adjustments: list[ProviderAdjustment] = Field(default_factory=list)  # PLB, expanded
-    findings: list[Finding] = Field(default_factory=list)  # what the parser noticed in this ST/SE
+    findings: list[Problem] = Field(default_factory=list)  # what the parser noticed in this ST/SE
     position: int | None = None  # of the ST
     payment_position: int | None = None  # of the BPR
     interchange_position: int | None = None  # of the ISA
@@ -477,7 +458,7 @@ class RemittanceEnd(RemitModel):
 
 
 __all__ = [
-    "ADJUSTMENT_GROUPS", "Address", "Adjustment", "ClaimPayment", "Communication", "Contact", "Finding",
+    "ADJUSTMENT_GROUPS", "Address", "Adjustment", "ClaimPayment", "Communication", "Contact", "Finding", "finding_text",
     "OutpatientAdjudication", "PartyName", "Payee", "Payer", "ProcedureId", "ProviderAdjustment",
     "QualifiedAmount", "QualifiedDate", "QualifiedQuantity", "Reference", "Remark", "Remittance", "RemittanceClaim",
     "RemittanceEnd", "RemitModel", "ServicePayment",

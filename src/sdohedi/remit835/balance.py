@@ -23,8 +23,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ..models.remit import (
-    ADJUSTMENT_GROUPS, Adjustment, ClaimPayment, Finding, Remittance, RemittanceClaim, RemittanceEnd,
+    ADJUSTMENT_GROUPS, Adjustment, ClaimPayment, Remittance, RemittanceClaim, RemittanceEnd,
 )
+from ..problems import Problem, problem
 
 _ZERO = Decimal(0)
 
@@ -33,25 +34,25 @@ def _sum(values) -> Decimal:
     return sum(values, _ZERO)
 
 
-def balance_findings(remittance: Remittance) -> list[Finding]:
+def balance_findings(remittance: Remittance) -> list[Problem]:
     """Every balancing rule the remittance breaks (empty when it balances)."""
-    findings: list[Finding] = []
+    findings: list[Problem] = []
     for claim in remittance.claims:
         findings += claim_balance_findings(claim, remittance)
     return findings + transaction_balance_findings(remittance, remittance.claims_paid)
 
 
-def claim_balance_findings(claim: ClaimPayment, payment: Remittance) -> list[Finding]:
+def claim_balance_findings(claim: ClaimPayment, payment: Remittance) -> list[Problem]:
     """The line and claim rules (and CAS groups) for one claim; ``payment`` (the remittance or
     just its header, as in ``RemittanceClaim.payment``) gives the envelope ids."""
-    envelope = {"isa13": payment.interchange_control_number, "gs06": payment.group_control_number,
-                "st02": payment.transaction_control_number}
-    findings: list[Finding] = []
+    envelope = {"interchange": payment.interchange_control_number, "group": payment.group_control_number,
+                "transaction": payment.transaction_control_number}
+    findings: list[Problem] = []
 
     def bad_groups(adjustments: list[Adjustment]) -> None:
         for adj in adjustments:
             if adj.group is not None and adj.group not in ADJUSTMENT_GROUPS:  # None: the parser said so
-                findings.append(Finding(
+                findings.append(problem(
                     severity="error", rule="cas-group",
                     message=f"CAS group {adj.group[:2]} is not one of CO, OA, PI, PR (CR was dropped in 5010)",
                     position=adj.position, segment="CAS", element=1, **envelope))
@@ -67,12 +68,12 @@ def claim_balance_findings(claim: ClaimPayment, payment: Remittance) -> list[Fin
         if charge is None or paid is None or unknown_adjustment:
             unknown_line_adjustments = unknown_line_adjustments or unknown_adjustment
             unknown = _unknown_amounts(("SVC02", charge), ("SVC03", paid), adjustment=unknown_adjustment)
-            findings.append(Finding(
+            findings.append(problem(
                 severity="error", rule="svc-balance",
                 message=f"service line balance cannot be checked: {unknown} unreadable",
                 position=svc.position, segment="SVC", element=3, **envelope))
         elif charge - adjusted != paid:
-            findings.append(Finding(
+            findings.append(problem(
                 severity="error", rule="svc-balance",
                 message=(f"service line does not balance: charge {charge} - adjustments {adjusted} = "
                          f"{charge - adjusted}, but paid (SVC03) is {paid}"),
@@ -83,11 +84,11 @@ def claim_balance_findings(claim: ClaimPayment, payment: Remittance) -> list[Fin
     charge, paid = claim.charge, claim.paid
     if charge is None or paid is None or unknown_adjustment:
         unknown = _unknown_amounts(("CLP03", charge), ("CLP04", paid), adjustment=unknown_adjustment)
-        findings.append(Finding(
+        findings.append(problem(
             severity="error", rule="clp-balance", message=f"claim balance cannot be checked: {unknown} unreadable",
             position=claim.position, segment="CLP", element=4, **envelope))
     elif charge - adjusted != paid:
-        findings.append(Finding(
+        findings.append(problem(
             severity="error", rule="clp-balance",
             message=(f"claim does not balance: charge {charge} - adjustments {adjusted} = "
                      f"{charge - adjusted}, but paid (CLP04) is {paid}"),
@@ -117,7 +118,7 @@ def _unknown_amounts(*amounts: tuple[str, Decimal | None], adjustment: bool) -> 
 
 
 def transaction_balance_findings(remittance: Remittance, claims_paid: Decimal,
-                                 claims_paid_unknown: int | None = None) -> list[Finding]:
+                                 claims_paid_unknown: int | None = None) -> list[Problem]:
     """BPR02 = sum of CLP04 - sum of PLB, with the CLP04 sum given: ``remittance.claims_paid``
     for a whole remittance, ``RemittanceEnd.claims_paid`` when read claim by claim (where
     ``remittance.claims`` is empty). ``claims_paid_unknown`` is how many claims have no
@@ -130,26 +131,26 @@ def transaction_balance_findings(remittance: Remittance, claims_paid: Decimal,
         if claims_paid_unknown else []) + (
         ["a PLB amount"] if any(p.amount is None for p in remittance.provider_adjustments) else [])
     if names:
-        return [Finding(
+        return [problem(
             severity="error", rule="bpr-balance",
             message=f"payment balance cannot be checked: {' and '.join(names)} unreadable",
             position=remittance.payment_position, segment="BPR", element=2,
-            isa13=remittance.interchange_control_number, gs06=remittance.group_control_number,
-            st02=remittance.transaction_control_number)]
+            interchange=remittance.interchange_control_number, group=remittance.group_control_number,
+            transaction=remittance.transaction_control_number)]
     expected = claims_paid - remittance.provider_adjustment_total
     actual = -remittance.total_payment if remittance.credit_debit == "D" else remittance.total_payment
     if expected == actual:
         return []
-    return [Finding(
+    return [problem(
         severity="error", rule="bpr-balance",
         message=(f"payment does not balance: claims paid {claims_paid} - provider adjustments "
                  f"{remittance.provider_adjustment_total} = {expected}, but BPR02 is {remittance.total_payment}"
                  + (" (debit)" if remittance.credit_debit == "D" else "")),
-        position=remittance.payment_position, segment="BPR", element=2, isa13=remittance.interchange_control_number,
-        gs06=remittance.group_control_number, st02=remittance.transaction_control_number)]
+        position=remittance.payment_position, segment="BPR", element=2, interchange=remittance.interchange_control_number,
+        group=remittance.group_control_number, transaction=remittance.transaction_control_number)]
 
 
-def stream_balance_findings(item: RemittanceClaim | RemittanceEnd) -> list[Finding]:
+def stream_balance_findings(item: RemittanceClaim | RemittanceEnd) -> list[Problem]:
     """The balancing findings of one item of ``Parser835.feed_claims``: the claim's rules for a
     claim, the transaction rule (by the running CLP04 sum) for an end. Over a whole stream,
     the same findings in the same order as :func:`balance_findings` on every remittance."""

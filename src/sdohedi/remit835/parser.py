@@ -12,7 +12,7 @@ for the transaction balance). Memory is then bounded by one claim, whatever the 
 
 What goes wrong is reported in one of two ways:
 
-* recoverable problems are :class:`Finding` objects: trailer counts or control numbers that
+* recoverable problems are :class:`Problem` objects: trailer counts or control numbers that
   do not match (SE01/SE02 in ``Remittance.findings``; GE/IEA in ``Parser835.findings``),
   unknown segments, segments out of place or with an id that is not one (skipped), and an
   element that cannot be read - a required one missing, an amount that is not a number, a
@@ -51,10 +51,11 @@ from typing import Any
 
 from ..models.construct import set_dict, shared_keys_dict, unchecked_maker
 from ..models.remit import (
-    Address, Adjustment, ClaimPayment, Communication, Contact, Finding, OutpatientAdjudication, PartyName, Payee,
+    Address, Adjustment, ClaimPayment, Communication, Contact, OutpatientAdjudication, PartyName, Payee,
     Payer, ProcedureId, ProviderAdjustment, QualifiedAmount, QualifiedDate, QualifiedQuantity, Reference, Remark,
     Remittance, RemittanceClaim, RemittanceEnd, ServicePayment,
 )
+from ..problems import Problem, problem
 from ..x12 import READ_SIZE, Tokenizer, X12Error, X12SyntaxError
 from .errors import Remit835Error
 
@@ -141,7 +142,7 @@ class Parser835:
     def __init__(self) -> None:
         self._splitter = Tokenizer(strict=False, join_lines=True)  # ids are checked here, as findings
         self._position = 0
-        self.findings: list[Finding] = []  # envelope-level (GS/GE, ISA/IEA); per ST in Remittance.findings
+        self.findings: list[Problem] = []  # envelope-level (GS/GE, ISA/IEA); per ST in Remittance.findings
         self._error: X12Error | None = None
         self._closed = False
         self._decimals: dict[str, Decimal] = {}
@@ -311,10 +312,10 @@ class Parser835:
     def _finding(self, severity: str, rule: str, message: str, position: int, segment: str | None,
                  element: int | None = None, *, envelope: bool = False) -> None:
         tx = self._tx
-        finding = Finding(
+        finding = problem(
             severity=severity, rule=rule, message=message,
-            isa13=self._isa[13] if self._isa else None, gs06=self._gs[6] if self._gs else None,
-            st02=tx["transaction_control_number"] if tx is not None else None,
+            interchange=self._isa[13] if self._isa else None, group=self._gs[6] if self._gs else None,
+            transaction=tx["transaction_control_number"] if tx is not None else None,
             position=position, segment=segment, element=element,
         )
         if tx is not None and not envelope:
@@ -1079,7 +1080,7 @@ _HANDLERS = {
 _KNOWN_SEGMENTS = frozenset(_HANDLERS) | _SERVICE_SEGMENTS | {"CLP", "NM1", "LX", "TS3", "TS2", "MIA", "QTY"}
 
 
-def _parse_all(data: bytes, findings: list[Finding] | None, by_claim: bool) -> list:
+def _parse_all(data: bytes, findings: list[Problem] | None, by_claim: bool) -> list:
     parser = Parser835()
     feed, close = (parser.feed_claims, parser.close_claims) if by_claim else (parser.feed, parser.close)
     out = feed(data)
@@ -1089,7 +1090,7 @@ def _parse_all(data: bytes, findings: list[Finding] | None, by_claim: bool) -> l
     return out
 
 
-def _parse_path(path: str | PathLike[str], chunk_size: int, findings: list[Finding] | None,
+def _parse_path(path: str | PathLike[str], chunk_size: int, findings: list[Problem] | None,
                 by_claim: bool) -> Iterator:
     parser = Parser835()
     feed, close = (parser.feed_claims, parser.close_claims) if by_claim else (parser.feed, parser.close)
@@ -1103,13 +1104,13 @@ def _parse_path(path: str | PathLike[str], chunk_size: int, findings: list[Findi
                 findings.extend(parser.findings)
 
 
-def parse_835(data: bytes, findings: list[Finding] | None = None) -> list[Remittance]:
+def parse_835(data: bytes, findings: list[Problem] | None = None) -> list[Remittance]:
     """Every remittance in ``data`` (for tests and small files; streams use :class:`Parser835`)."""
     return _parse_all(data, findings, by_claim=False)
 
 
 def parse_835_file(path: str | PathLike[str], *, chunk_size: int = CHUNK_SIZE,
-                   findings: list[Finding] | None = None) -> Iterator[Remittance]:
+                   findings: list[Problem] | None = None) -> Iterator[Remittance]:
     """Remittances of an 835 file, one ST/SE at a time, reading ``chunk_size`` bytes at a time.
 
     Envelope-level findings (GE/IEA counts and control numbers) are appended to ``findings``
@@ -1118,13 +1119,13 @@ def parse_835_file(path: str | PathLike[str], *, chunk_size: int = CHUNK_SIZE,
     return _parse_path(path, chunk_size, findings, by_claim=False)
 
 
-def parse_835_claims(data: bytes, findings: list[Finding] | None = None) -> list[RemittanceClaim | RemittanceEnd]:
+def parse_835_claims(data: bytes, findings: list[Problem] | None = None) -> list[RemittanceClaim | RemittanceEnd]:
     """:func:`parse_835`, claim by claim (see :meth:`Parser835.feed_claims`)."""
     return _parse_all(data, findings, by_claim=True)
 
 
 def iter_835_claims(path: str | PathLike[str], *, chunk_size: int = CHUNK_SIZE,
-                    findings: list[Finding] | None = None) -> Iterator[RemittanceClaim | RemittanceEnd]:
+                    findings: list[Problem] | None = None) -> Iterator[RemittanceClaim | RemittanceEnd]:
     """:func:`parse_835_file`, claim by claim: memory is bounded by one claim (and one chunk),
     not by the largest ST/SE. Yields a :class:`RemittanceClaim` per CLP loop and a
     :class:`RemittanceEnd` per SE (see :meth:`Parser835.feed_claims`)."""

@@ -3,12 +3,13 @@
 An interchange is known by its sender and control number (ISA06, ISA13), a payment by its
 trace number and the payer that issued it (TRN02, TRN03). Seeing either again means the
 output holds the same money twice (a file sent twice, or pasted into another), so each repeat
-is a :class:`Finding` that points at the repeat and names where the first one was read.
+is a :class:`Problem` that points at the repeat and names where the first one was read.
 """
 
 from __future__ import annotations
 
-from ..models.remit import Finding, Remittance
+from ..models.remit import Remittance
+from ..problems import Problem, problem
 
 
 class RepeatedRemittances:
@@ -19,18 +20,18 @@ class RepeatedRemittances:
         self._traces: dict[tuple, tuple[str, int | None]] = {}  # (TRN03, TRN02) -> first (file, TRN)
         self._repeated: set[tuple[str, int | None]] = set()  # interchange occurrences already reported
 
-    def check(self, remittance: Remittance, file: str) -> list[Finding]:
+    def check(self, remittance: Remittance, file: str) -> list[Problem]:
         """The findings for ``remittance`` (one ST/SE of ``file``, in reading order)."""
-        envelope = {"isa13": remittance.interchange_control_number, "gs06": remittance.group_control_number,
-                    "st02": remittance.transaction_control_number}
-        findings: list[Finding] = []
+        envelope = {"interchange": remittance.interchange_control_number, "group": remittance.group_control_number,
+                    "transaction": remittance.transaction_control_number}
+        findings: list[Problem] = []
         here = (file, remittance.interchange_position)
         key = (remittance.interchange_sender_id, remittance.interchange_control_number)
         first = self._interchanges.setdefault(key, here)
         repeated_interchange = first != here
         if repeated_interchange and here not in self._repeated:
             self._repeated.add(here)
-            findings.append(Finding(
+            findings.append(problem(
                 severity="error", rule="repeated-interchange",
                 message=(f"the same interchange (sender ISA06 and ISA13) was already read in {_where(first, file)}; "
                          "its payments are in the output again"),
@@ -40,7 +41,7 @@ class RepeatedRemittances:
             here_trace = (file, remittance.trace_position)
             first_trace = self._traces.setdefault(trace, here_trace)
             if first_trace != here_trace and not repeated_interchange:  # a repeated interchange said it already
-                findings.append(Finding(
+                findings.append(problem(
                     severity="error", rule="repeated-trace",
                     message=(f"the same payment (TRN02 trace number of the same TRN03 payer) was already read in "
                              f"{_where(first_trace, file)}"),

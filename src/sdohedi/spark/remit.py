@@ -12,7 +12,7 @@ quantities ``decimal(20,4)``, ``payment_date``/``service_date`` ``date``, everyt
 
 * a payment row has ``problem`` null;
 * a problem row stands for something the local command prints on stderr: a finding (trailer
-  counts, unknown segments, balancing; ``str(Finding)``) or a file that could not be read
+  counts, unknown segments, balancing; ``finding_text``) or a file that could not be read
   further (``error: ...``, after the rows of the transactions read before the problem). Only
   ``file`` and ``problem`` are set. Messages name rules and positions, never patient data.
 
@@ -52,7 +52,8 @@ def _arrow_schema(claims: bool):
 
 def file_rows(data: bytes, name: str, claims: bool = False) -> Iterator[dict[str, Any]]:
     """The rows of one whole 835 file (payments and problems), as the local command sees them."""
-    from ..models.remit import Finding
+    from ..models.remit import finding_text
+    from ..problems import Problem
     from ..remit835 import Parser835, balance_findings
     from ..x12 import READ_SIZE, X12Error
 
@@ -75,14 +76,16 @@ def file_rows(data: bytes, name: str, claims: bool = False) -> Iterator[dict[str
         # error for the next call, so nothing read before it is lost
         yield {"file": name, PROBLEM: f"error: {exc}" + (f" (after {read_here} transaction sets)" if read_here
                                                           else "")}
-    finding: Finding
+    finding: Problem
     for finding in parser.findings:
-        yield {"file": name, PROBLEM: str(finding)}
+        yield {"file": name, PROBLEM: finding_text(finding)}
 
 
 def _remit_rows(remit, name, to_rows, balance_findings) -> Iterator[dict[str, Any]]:
+    from ..models.remit import finding_text
+
     for finding in remit.findings + balance_findings(remit):
-        yield {"file": name, PROBLEM: str(finding)}
+        yield {"file": name, PROBLEM: finding_text(finding)}
     yield from to_rows(remit, name)
 
 
