@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from sdohedi.cli import main
+from sdohedi.models.remit import finding_text
 from sdohedi.remit835 import balance_findings, parse_835_file
 from sdohedi.remit835.rows import CLAIM_COLUMNS, SERVICE_COLUMNS, claim_rows, service_rows
 from sdohedi.x12 import X12Error
@@ -45,11 +46,11 @@ def _local(paths: list[Path], claims: bool = False) -> tuple[list[dict], list[tu
         try:
             for remit in parse_835_file(p, findings=envelope):
                 read += 1
-                problems += [(name, str(f)) for f in remit.findings + balance_findings(remit)]
+                problems += [(name, finding_text(f)) for f in remit.findings + balance_findings(remit)]
                 rows += list(to_rows(remit, name))
         except X12Error as exc:
             problems.append((name, f"error: {exc}" + (f" (after {read} transaction sets)" if read else "")))
-        problems += [(name, str(f)) for f in envelope]
+        problems += [(name, finding_text(f)) for f in envelope]
     return rows, problems
 
 
