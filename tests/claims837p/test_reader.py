@@ -317,6 +317,14 @@ def test_blank_lines_crlf_and_padding_between_segments():
     assert [c.claim_id for c in back] == ["A1", "A2"] and reader.errors == []
 
 
+def test_every_blank_before_every_segment_id_is_dropped_by_the_core():
+    """Space, tab, VT and FF before each id: the core drops them (the reader has no branch for them)."""
+    text = encode([claim("A1"), claim("A2")])
+    messy = text.replace(b"~", b"~ \t\x0b\x0c")
+    back, reader = read_all(messy)
+    assert back == read_all(text)[0] and [c.claim_id for c in back] == ["A1", "A2"] and reader.errors == []
+
+
 def test_units_and_amounts_keep_their_value():
     c = claim(lines=[meal_line(1, charge="1234567.89", units="0.25"), meal_line(2, charge="0", units="96")])
     [back], _ = read_all(encode([c]))

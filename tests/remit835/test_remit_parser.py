@@ -10,7 +10,7 @@ import pytest
 
 from remit835_samples import CLAIM, CORPUS, HEADER, ISA, PHI, SAMPLE, interchange, parse_all, replace_segment, transaction
 from sdohedi.remit835 import Parser835, Remit835Error, parse_835
-from sdohedi.x12 import X12Error, X12SyntaxError
+from sdohedi.x12 import Tokenizer, X12Error, X12SyntaxError
 
 
 def no_phi(text: str) -> None:
@@ -58,6 +58,14 @@ def test_line_breaks_between_segments(line_end):
 def test_byte_order_mark_and_blanks_before_ids():
     text = "\ufeff".encode("utf-8") + SAMPLE.replace("~CLP", "~  CLP").encode()
     assert parse_all(text)[0] == parse_all(SAMPLE)[0]
+
+
+def test_every_blank_before_every_segment_id_is_dropped_by_the_core():
+    """Space, tab, VT and FF before each id: the core drops them (the reader has no branch for them)."""
+    messy = SAMPLE.replace("~", "~ \t\x0b\x0c").encode()
+    assert parse_all(messy) == parse_all(SAMPLE)
+    batches = Tokenizer(join_lines=True).feed_batches(messy)
+    assert all(s[:1].isalnum() for _start, _d, segments in batches for s in segments)
 
 
 def test_other_delimiters_and_two_interchanges_in_one_stream():

@@ -106,7 +106,6 @@ CHUNK_SIZE = READ_SIZE  # 64 KiB, see sdohedi.x12.tokenizer
 # Distinct SV1/DTP/HI texts, amounts and dates kept, each cache cleared when full: a few MB at
 # most (an SV1 entry, with its template dict, is about 1 KB), so memory stays flat.
 _CACHE_LIMIT = 4096
-_WS = " \t\r\n\x0b\x0c"
 
 # Where in the transaction set we are: decides what an NM1, N3, REF, PRV, DTP... belongs to.
 (OUTSIDE, HEADER, BILLING, PAY_TO, SUBSCRIBER, PAYER, PATIENT, CLAIM, RENDERING, CLAIM_OTHER, COB, LINE,
@@ -822,12 +821,6 @@ class Reader837P:
                     self._start_interchange(els, pos)
                 elif sid == "IEA":
                     self._end_interchange(els, pos)
-                elif sid[:1] in _WS and sid.strip(_WS):
-                    # blanks before a segment id: read it again without them
-                    self._position = pos - 1
-                    self._state, self._claim, self._line = state, claim, line
-                    self._read(d, [s.lstrip(_WS)])
-                    pos, state, claim, line = self._position, self._state, self._claim, self._line
                 elif state == OUTSIDE and self._isa is None:
                     raise X12EnvelopeError("segment outside an interchange", rule="segment-outside-envelope",
                                            segment=sid[:3] if sid.isalnum() else None, position=pos)

@@ -110,7 +110,6 @@ _make_outpatient = unchecked_maker(OutpatientAdjudication)
 _SERVICE_TEMPLATE = _template(ServicePayment, units=_ONE)
 _CLAIM_TEMPLATE = _template(ClaimPayment)
 _PADDING = [""] * 20  # short segments are padded with empty elements up to what a handler reads
-_BLANKS = " \t\x0b\x0c"
 
 
 def _settle_young_objects() -> None:
@@ -631,7 +630,7 @@ class Parser835:
                     self._ctx = ctx
                     self._claim = claim
                     self._service = svc
-                    self._segment(els, pos, sep, out)
+                    self._segment(els, pos, out)
                     pos = self._position
                     ctx = self._ctx
                     claim = self._claim
@@ -659,18 +658,13 @@ class Parser835:
     # everything else: envelopes, header, payer/payee loops, PLB, MOA, unknown segments
     # ---------------------------------------------------------------------------------------
 
-    def _segment(self, els: list[str], pos: int, sep: str, out: list[Remittance]) -> None:
+    def _segment(self, els: list[str], pos: int, out: list[Remittance]) -> None:
         sid = els[0]
         handler = _HANDLERS.get(sid)
         if handler is not None:
             handler(self, els, pos, out)
             return
-        stripped = sid.lstrip(_BLANKS)
-        if stripped != sid and stripped:  # blanks before the id: read the segment again without them
-            self._position = pos - 1
-            self._consume([sep.join([stripped, *els[1:]])], sep, out)
-            return
-        self._unexpected(sid, pos)
+        self._unexpected(sid, pos)  # the core drops blanks before an id: sid is what was sent
 
     def _procedure(self, text: str, component: str, pos: int, element: int) -> ProcedureId | None:
         parts = text.split(component)
