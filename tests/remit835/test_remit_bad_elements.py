@@ -229,4 +229,5 @@ def test_any_element_replaced_by_garbage(case):
             assert claim == before
     findings = [f for r in remittances for f in r.findings]
     if (sid, element) in AMOUNTS:  # garbage (or nothing) where a number or a date must be: named
-        assert any((f.location.position, f.location.segment, f.location.element) == (position, sid, element) for f in findings)
+        assert any((f.location.position, f.location.segment, f.location.element) == (position, sid, element)
+                   for f in findings)

@@ -22,7 +22,8 @@ def test_sample_balances():
 def test_service_line_out_of_balance():
     # SVC 50 - (2.5 + 5) = 42.5, but SVC03 says 40; CLP and BPR still say 42.5 and balance
     (f,) = findings_for(claim=replace_segment(CLAIM, "SVC*", "SVC*HC:S5170:U6*50*40**4"))
-    assert (f.rule, f.severity, f.location.segment, f.location.element, f.location.position) == ("svc-balance", "error", "SVC", 3, 14)
+    assert (f.rule, f.severity, f.location.segment, f.location.element, f.location.position) == \
+        ("svc-balance", "error", "SVC", 3, 14)
     assert (f.location.interchange, f.location.group, f.location.transaction) == ("000000101", "55", "0001")
     assert "42.5" in f.message and "40" in f.message
 

@@ -106,7 +106,8 @@ def test_remittances_come_out_as_soon_as_their_se_arrives():
 def test_wrong_se_count_is_a_finding():
     (r,), _ = parse_all(interchange(transaction(se01=18)))
     (f,) = r.findings
-    assert (f.severity, f.rule, f.location.position, f.location.segment, f.location.element) == ("error", "se01-count", 21, "SE", 1)
+    assert (f.severity, f.rule, f.location.position, f.location.segment, f.location.element) == \
+        ("error", "se01-count", 21, "SE", 1)
     assert (f.location.interchange, f.location.group, f.location.transaction) == ("000000101", "55", "0001")
     assert "18" in f.message and "19" in f.message
     assert len(r.claims) == 1  # still read
@@ -249,7 +250,8 @@ def test_unreadable_values_are_findings(prefix, new, rule, segment, element, pos
     (r,), _ = parse_all(interchange(transaction(body)))
     assert len(r.claims) == 1  # the claim is kept
     (f,) = [f for f in r.findings if f.rule == rule]
-    assert (f.severity, f.location.segment, f.location.element, f.location.position) == ("error", segment, element, position)
+    assert (f.severity, f.location.segment, f.location.element, f.location.position) == \
+        ("error", segment, element, position)
     no_phi(str(f))
 
 
