@@ -76,6 +76,30 @@ class PgLedger(BaseLedger):
         except self._psycopg.Error as exc:
             raise _ledger_error(exc) from None
 
+    def insert_rows(self, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+        """``COPY ... FROM STDIN`` into the same table: one statement streams every row (constraints
+        are checked as with INSERT, a duplicate key fails the statement and the transaction)."""
+        if not rows:
+            return
+        try:
+            with self.db.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except self._psycopg.Error as exc:
+            raise _ledger_error(exc) from None
+
+    def billed(self, service_ids: Iterable[str]) -> dict[str, str]:
+        """{service_id: claim_id} for those already billed: the ids go as one array, joined to the
+        primary key. Not ``= ANY(array)``: once psycopg prepares that statement, PostgreSQL's generic
+        plan compares every row of a seq scan with every element, a cost that grows with the ledger."""
+        if self._empty:
+            return {}
+        ids = sorted(set(service_ids))
+        if not ids:
+            return {}
+        return dict(self.execute("SELECT l.service_id, l.claim_id FROM unnest(?::text[]) AS wanted(service_id)"
+                                 " JOIN claim_lines l ON l.service_id = wanted.service_id", (ids,)).fetchall())
+
     def lock_claims(self, claim_ids: Iterable[str]) -> None:
         """Lock these claims' rows for the open transaction, in one order (byte order, as Python sorts)
         whatever order a remittance lists them in: two runs applying overlapping remittances never
