@@ -232,6 +232,8 @@ class LedgerBackend(Protocol):
     def reserve(self, name: str, count: int = 1, *, maximum: int = 999_999_999) -> range: ...
     def reserve_many(self, requests: list[tuple[str, int, int]]) -> list[range]: ...
     def lock_billing(self) -> None: ...
+    def change_mark(self) -> Any: ...
+    def unchanged_since(self, mark: Any) -> bool: ...
     def billed(self, service_ids: Iterable[str]) -> dict[str, str]: ...
     def authorization_use(self, auth_numbers: Iterable[str]) -> dict[tuple[str, str], Decimal]: ...
     def line_authorizations(self, service_ids: Iterable[str]) -> dict[str, tuple[str, str | None, Decimal]]: ...
@@ -347,6 +349,16 @@ class BaseLedger:
         """Inside ``transaction()``: no other run bills lines until this transaction ends, so lines
         checked with ``billed`` now cannot be billed by another before this commit. SQLite: nothing
         to do, BEGIN IMMEDIATE already holds the database's write lock (PgLedger takes a lock)."""
+
+    def change_mark(self) -> Any:
+        """A mark of what other connections had committed when it was taken, for ``unchanged_since``;
+        None where the backend cannot tell (PostgreSQL)."""
+        return None
+
+    def unchanged_since(self, mark: Any) -> bool:
+        """True only when no other connection (process, run) has committed anything since ``mark``
+        was taken: what this connection read since then still holds. False when unknown."""
+        return False
 
     def billed(self, service_ids: Iterable[str]) -> dict[str, str]:
         """{service_id: claim_id} for those already billed."""
@@ -535,6 +547,14 @@ class Ledger(BaseLedger):
 
     def lock_claims(self, claim_ids: Iterable[str]) -> None:
         """Nothing to do: ``transaction()`` (BEGIN IMMEDIATE) already holds the database's write lock."""
+
+    def change_mark(self) -> int:
+        # SQLite's data_version changes whenever another connection, in any process, commits to the
+        # database; never for this connection's own commits
+        return self.execute("PRAGMA data_version").fetchone()[0]
+
+    def unchanged_since(self, mark: Any) -> bool:
+        return mark is not None and self.change_mark() == mark
 
     @contextmanager
     def transaction(self, immediate: bool = True) -> Iterator[sqlite3.Connection]:
