@@ -141,6 +141,7 @@ def main() -> None:
     ap.add_argument("--backends", default="sqlite,postgresql")
     ap.add_argument("--old", default="", help="git ref whose ledger to measure beside this tree's (e.g. main)")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--old-repeat", type=int, help="runs of the old code (default: --repeat)")
     ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -165,7 +166,8 @@ def main() -> None:
                 for backend in args.backends.split(","):
                     for label, src in trees:
                         runs = []
-                        for i in range(args.repeat):
+                        repeat = args.old_repeat if label == "old" and args.old_repeat else args.repeat
+                        for i in range(repeat):
                             spec = "sqlite"
                             if backend == "postgresql":
                                 if server is None:
@@ -176,6 +178,7 @@ def main() -> None:
                                 spec = server.new_database(f"bench_{label}_{n}_{i}")
                             runs.append(run_child(log, spec, src))
                         lines = runs[0]["lines"]
+                        print(f"{n:>9,} {backend:<10} {label:<5} runs: {len(runs)}", file=sys.stderr)
                         per = {c: statistics.median(r["calls"][c] for r in runs) / lines * 1e6 for c in CALLS}
                         ledger = statistics.median(sum(r["calls"][c] for c in CALLS if c != "seen")
                                                    for r in runs) / lines * 1e6
