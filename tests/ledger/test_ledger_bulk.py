@@ -67,6 +67,18 @@ def test_postgres_copy_of_a_billed_line_fails_whole_and_names_no_value(pg_url):
         assert ledger.claim("H2") is None
 
 
+def test_postgres_lookups_are_planned_afresh_never_prepared(pg_url):
+    """A prepared lookup's generic plan, made on an empty table, would stay in use as the billing
+    transaction grows the table (a seq scan against every id): no statement is ever prepared."""
+    with open_ledger(pg_url) as ledger:
+        for _ in range(8):  # psycopg prepares a statement on its 5th run by default
+            ledger.billed(["SV1", "SV2"])
+        with ledger.transaction():
+            ledger.record_claims([claim("H1")], [line("SV1", "H1", 1)])
+            assert ledger.billed(["SV1", "SV2"]) == {"SV1": "H1"}
+        assert ledger.execute("SELECT COUNT(*) FROM pg_prepared_statements").fetchone() == (0,)
+
+
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_billed_finds_each_billed_id_once_in_bulk(backend, tmp_path, request):
     spec = tmp_path / "l.sqlite" if backend == "sqlite" else request.getfixturevalue("pg_url")
