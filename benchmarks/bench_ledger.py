@@ -10,7 +10,8 @@ For each size: generate a service log with fixtures/make_service_log.py (not tim
 ``--old REF`` runs the same children on the sources of git ref REF (``git archive``, the compiled
 core of this tree beside them), so old and new are measured in one run. PostgreSQL runs on a
 throwaway server (tests/pg_server.py; fsync off, as in the tests). Medians of ``--repeat`` runs,
-in microseconds per billed line.
+in microseconds per billed line; ``ledger`` sums the ledger's calls (not ``seen``), ``encode``
+is the whole run.
 """
 
 from __future__ import annotations
@@ -164,10 +165,13 @@ def main() -> None:
                 subprocess.run([sys.executable, str(ROOT / "fixtures" / "make_service_log.py"), "--rows", str(n),
                                 "--out", str(log)], check=True)
                 for backend in args.backends.split(","):
-                    for label, src in trees:
-                        runs = []
-                        repeat = args.old_repeat if label == "old" and args.old_repeat else args.repeat
-                        for i in range(repeat):
+                    runs: dict[str, list[dict]] = {label: [] for label, _ in trees}
+                    # old and new take turns, so a change in the machine's load falls on both
+                    for i in range(max(args.repeat, args.old_repeat or 0)):
+                        for label, src in trees:
+                            repeat = args.old_repeat if label == "old" and args.old_repeat else args.repeat
+                            if i >= repeat:
+                                continue
                             spec = "sqlite"
                             if backend == "postgresql":
                                 if server is None:
@@ -176,15 +180,16 @@ def main() -> None:
 
                                     server = PgServer()
                                 spec = server.new_database(f"bench_{label}_{n}_{i}")
-                            runs.append(run_child(log, spec, src))
-                        lines = runs[0]["lines"]
-                        print(f"{n:>9,} {backend:<10} {label:<5} runs: {len(runs)}", file=sys.stderr)
-                        per = {c: statistics.median(r["calls"][c] for r in runs) / lines * 1e6 for c in CALLS}
+                            runs[label].append(run_child(log, spec, src))
+                    for label, _ in trees:
+                        done = runs[label]
+                        lines = done[0]["lines"]
+                        per = {c: statistics.median(r["calls"][c] for r in done) / lines * 1e6 for c in CALLS}
                         ledger = statistics.median(sum(r["calls"][c] for c in CALLS if c != "seen")
-                                                   for r in runs) / lines * 1e6
-                        whole = statistics.median(r["seconds"] for r in runs) / lines * 1e6
+                                                   for r in done) / lines * 1e6
+                        whole = statistics.median(r["seconds"] for r in done) / lines * 1e6
                         print(f"{n:>9,} {backend:<10} {label:<5} " + " ".join(f"{per[c]:>9.2f}" for c in CALLS)
-                              + f" {ledger:>8.2f} {whole:>8.2f}", flush=True)
+                              + f" {ledger:>8.2f} {whole:>8.2f}  ({len(done)} runs)", flush=True)
         finally:
             if server is not None:
                 server.stop()
