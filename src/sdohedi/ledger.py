@@ -232,6 +232,8 @@ class LedgerBackend(Protocol):
     def reserve(self, name: str, count: int = 1, *, maximum: int = 999_999_999) -> range: ...
     def reserve_many(self, requests: list[tuple[str, int, int]]) -> list[range]: ...
     def lock_billing(self) -> None: ...
+    def change_mark(self) -> Any: ...
+    def unchanged_since(self, mark: Any) -> bool: ...
     def billed(self, service_ids: Iterable[str]) -> dict[str, str]: ...
     def authorization_use(self, auth_numbers: Iterable[str]) -> dict[tuple[str, str], Decimal]: ...
     def line_authorizations(self, service_ids: Iterable[str]) -> dict[str, tuple[str, str | None, Decimal]]: ...
@@ -261,11 +263,18 @@ def select_in(ledger: SqlLedger, sql: str, column: str, values: Iterable) -> Ite
         yield from ledger.execute(sql.replace("{in}", cond), params).fetchall()
 
 
-_INSERT_CLAIM = ("INSERT INTO claims(claim_id, payer_key, cbo_key, member_id, sender_id, isa13, gs06, st02, frequency,"
-                 " replaces, total_charge, first_service_date, last_service_date, submission, created_at)"
-                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
-_INSERT_LINE = ("INSERT INTO claim_lines(service_id, claim_id, line_number, cbo_key, procedure_code, modifiers,"
-                " units, charge, service_date, prior_auth) VALUES (?,?,?,?,?,?,?,?,?,?)")
+# encode's rows, in the order ``record_claims`` takes them; ``insert_rows`` loads them in bulk
+CLAIM_COLUMNS = ("claim_id", "payer_key", "cbo_key", "member_id", "sender_id", "isa13", "gs06", "st02", "frequency",
+                 "replaces", "total_charge", "first_service_date", "last_service_date", "submission", "created_at")
+LINE_COLUMNS = ("service_id", "claim_id", "line_number", "cbo_key", "procedure_code", "modifiers", "units", "charge",
+                "service_date", "prior_auth")
+
+
+def insert_sql(table: str, columns: tuple[str, ...]) -> str:
+    return f"INSERT INTO {table}({', '.join(columns)}) VALUES ({','.join('?' * len(columns))})"
+
+
+_INSERT_LINE = insert_sql("claim_lines", LINE_COLUMNS)
 # a resubmitted line takes the new values, with paid and status back to their defaults (the row
 # SQLite's INSERT OR REPLACE made, in SQL both backends run)
 _REPLACE_LINE = _INSERT_LINE + (
@@ -341,12 +350,23 @@ class BaseLedger:
         checked with ``billed`` now cannot be billed by another before this commit. SQLite: nothing
         to do, BEGIN IMMEDIATE already holds the database's write lock (PgLedger takes a lock)."""
 
+    def change_mark(self) -> Any:
+        """A mark of what other connections had committed when it was taken, for ``unchanged_since``;
+        None where the backend cannot tell (PostgreSQL)."""
+        return None
+
+    def unchanged_since(self, mark: Any) -> bool:
+        """True only when no other connection (process, run) has committed anything since ``mark``
+        was taken: what this connection read since then still holds. False when unknown."""
+        return False
+
     def billed(self, service_ids: Iterable[str]) -> dict[str, str]:
         """{service_id: claim_id} for those already billed."""
         if self._empty:
             return {}
+        # sorted: the chunks walk the primary key's B-tree in order
         return dict(select_in(self, "SELECT service_id, claim_id FROM claim_lines WHERE {in}", "service_id",
-                              service_ids))
+                              sorted(set(service_ids))))
 
     def columns(self, table: str) -> list[str]:
         raise NotImplementedError
@@ -395,15 +415,26 @@ class BaseLedger:
                 prior_auth) - prior_auth (the line's REF*G1, None without) may be left off
         """
         now = utc_now()
+        # in the order given, not sorted by service_id: readers take a claim's lines in the order
+        # they were inserted (rowid), which is the claim's line order
+        claims = [(c if len(c) == 14 else c + ("claim",)) + (now,) for c in claims]
         lines = [ln if len(ln) == 10 else (*ln, None) for ln in lines]
-        self.executemany(_INSERT_CLAIM, [(c if len(c) == 14 else c + ("claim",)) + (now,) for c in claims])
+        self.insert_rows("claims", CLAIM_COLUMNS, claims)
         if replacing:
             # a resubmitted line moves to its replacement claim; keep where it was before
             self.executemany("INSERT INTO line_history(service_id, claim_id, replaced_at)"
                              " SELECT service_id, claim_id, ? FROM claim_lines WHERE service_id = ?",
                              [(now, ln[0]) for ln in lines])
-        # plain INSERT otherwise: a concurrent double bill fails on the primary key
-        self.executemany(_REPLACE_LINE if replacing else _INSERT_LINE, lines)
+            self.executemany(_REPLACE_LINE, lines)
+        else:
+            # plain INSERT (or COPY): a concurrent double bill fails on the primary key
+            self.insert_rows("claim_lines", LINE_COLUMNS, lines)
+
+    def insert_rows(self, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+        """Insert ``rows`` (values of ``columns``) inside the open transaction in one bulk call: one
+        prepared INSERT run over all rows (PgLedger: COPY FROM STDIN)."""
+        if rows:
+            self.executemany(insert_sql(table, columns), rows)
 
     def record_interchange(self, *, sender_id: str, isa13: int, receiver_id: str, gs06: int, payer_key: str,
                            path: str, sha256: str, size: int, claims: int, lines: int, total_charge: str,
@@ -516,6 +547,14 @@ class Ledger(BaseLedger):
 
     def lock_claims(self, claim_ids: Iterable[str]) -> None:
         """Nothing to do: ``transaction()`` (BEGIN IMMEDIATE) already holds the database's write lock."""
+
+    def change_mark(self) -> int:
+        # SQLite's data_version changes whenever another connection, in any process, commits to the
+        # database; never for this connection's own commits
+        return self.execute("PRAGMA data_version").fetchone()[0]
+
+    def unchanged_since(self, mark: Any) -> bool:
+        return mark is not None and self.change_mark() == mark
 
     @contextmanager
     def transaction(self, immediate: bool = True) -> Iterator[sqlite3.Connection]:

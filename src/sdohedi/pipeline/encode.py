@@ -7,8 +7,9 @@ Order of work, chosen so a crash loses nothing and never reuses a control number
    a 0600 temp file while recording its claims and lines, fsync, rename into place, commit. A
    crash before the rename leaves no file and no record; the numbers reserved stay burned.
    Runs on one ledger bill one at a time (``lock_billing``), and each checks its lines against
-   the ledger again inside that transaction: a line another run billed since step 1 is
-   rejected as already billed (``EncodeSummary.billed_concurrently``), never billed twice.
+   the ledger again inside that transaction (unless the ledger shows that no other run has
+   committed anything since step 1, ``unchanged_since``): a line another run billed since step 1
+   is rejected as already billed (``EncodeSummary.billed_concurrently``), never billed twice.
 
 ``write_unit`` writes one unit from its sorted lines and control numbers; the Spark engine
 (``sdohedi.spark``) calls the same function on its executors, so both engines write the same
@@ -177,6 +178,10 @@ def encode(
     held = ExternalSorter(run_size=run_size) if book is not None else None
     order = itertools.count()  # the input's order, among lines of one service date
     seen = SeenIds()
+    # taken before any line is checked against the ledger: while no other run commits, those checks
+    # hold and the billing transaction need not repeat them (a correction's lines were checked
+    # before this call: they are always checked again)
+    mark = ledger.change_mark() if ledger is not None and correction is None else None
     try:
         lines_per_payer: Counter = Counter()
         pending: list[tuple] = []
@@ -246,7 +251,7 @@ def encode(
             for unit_lines, n_lines in zip(split_sorted(lines, plan[payer_key]), plan[payer_key]):
                 output = _write_payer(payer_key, unit_lines, n_lines, config, parties, out, ledger,
                                       dry_run, rejects, payer_claim_numbers, timestamp, summary, book,
-                                      frequencies)
+                                      frequencies, mark)
                 summary.outputs.append(output)
                 summary.billed_rows += output.lines
         summary.rejects_path = rejects.finish()
@@ -433,8 +438,9 @@ def write_unit(
 def _write_payer(payer_key, lines, n_lines, config: NLEConfig, parties: Parties, out: Path | None,
                  ledger: Ledger | None, dry_run: bool, rejects, icns, timestamp, summary: EncodeSummary,
                  book: AuthorizationBook | None = None,
-                 frequencies: dict[str, str] | None = None) -> PayerOutput:
-    """One unit of one payer: reserve its numbers, write it and record it in one transaction."""
+                 frequencies: dict[str, str] | None = None, mark=None) -> PayerOutput:
+    """One unit of one payer: reserve its numbers, write it and record it in one transaction.
+    ``mark``: the ledger's ``change_mark()`` from before the lines were checked (None: unknown)."""
     ic = config.interchange
     payer = config.payers[payer_key]
     sender = ic.sender_id
@@ -473,7 +479,8 @@ def _write_payer(payer_key, lines, n_lines, config: NLEConfig, parties: Parties,
     try:
         with ledger.transaction():
             ledger.lock_billing()
-            lines = not_billed_since(lines, ledger, rejects, summary)
+            if not ledger.unchanged_since(mark):  # another run committed since: check the lines again
+                lines = not_billed_since(lines, ledger, rejects, summary)
             if book is not None:  # the count taken under the lock: another run's units are in it
                 lines = within_authorizations(lines, book, ledger, rejects, assign=False, summary=summary)
             result = write_unit(lines, write=sink, record=record, **common)
