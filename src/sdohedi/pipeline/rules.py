@@ -109,27 +109,89 @@ def read_batches(path: str | Path, data: bytes | None = None, log: LogMapping | 
         raise IngestError(f"{path}: not UTF-8 text") from None
 
 
+def _csv_header(path: Path, data: bytes | None, log: LogMapping | None) -> tuple[int, list[tuple[str, int]]]:
+    """(width, our fields with the position of the column each reads) of a CSV's header."""
+    with _open_text(path, data, "utf-8-sig", "") as f:
+        header = next(csv.reader(f), None)
+    if header is None:
+        raise IngestError(f"{path}: empty file (no header row)")
+    header = [h.strip().lower() for h in header]
+    if log is not None:
+        _check_mapped_columns(path, header, log)
+        return len(header), log.fields_of(header)
+    if missing := [c for c in REQUIRED_COLUMNS if c not in header]:
+        raise IngestError(f"{path}: header lacks required columns: {', '.join(missing)}")
+    position = {h: i for i, h in enumerate(header)}  # a repeated name: the last one, as in a dict
+    return len(header), [(name, position[name]) for name in COLUMNS if name in position]
+
+
 def _csv_batches(path: Path, data: bytes | None, log: LogMapping | None, batch_rows: int) -> Iterator[RowBatch]:
+    """Arrow's CSV reader while the file is plain (every record as wide as the header, no blank
+    line: its row numbers are then csv.reader's record numbers); from the first record where
+    that is not so (or Arrow cannot parse), csv.reader's, which say which rows are bad and how."""
+    width, fields = _csv_header(path, data, log)
+    done = 0
+    try:
+        for batch in _arrow_csv_batches(path, data, width, fields, batch_rows):
+            if batch is None:
+                break
+            done += len(batch)
+            if log is not None and log.date_format:
+                _map_dates(batch, log)
+            yield batch
+        else:
+            return
+    except pa.ArrowException:
+        pass
+    yield from _reader_csv_batches(path, data, width, fields, log, batch_rows, done)
+
+
+def _arrow_csv_batches(path: Path, data: bytes | None, width: int, fields, batch_rows: int):
+    import pyarrow.csv as pacsv
+
+    odd: list = []
+
+    def invalid(row) -> str:
+        odd.append(row.number)
+        return "skip"
+
+    source = pa.BufferReader(data) if data is not None else str(path)
+    names = [f"c{i}" for i in range(width)]
+    reader = pacsv.open_csv(
+        source,
+        read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=False,
+                                       block_size=max(4096, batch_rows * 256)),
+        parse_options=pacsv.ParseOptions(ignore_empty_lines=False, invalid_row_handler=invalid),
+        convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=False))
+    start = 2
+    for record in reader:
+        if odd:
+            yield None  # a record of another width: csv.reader from the first of this block
+            return
+        blank = None  # a blank line reads as a row of empty values: csv.reader skips it but counts it
+        for i in range(width):
+            empty = pc.equal(record.column(i), "")
+            blank = empty if blank is None else pc.and_(blank, empty)
+        if pc.any(blank).as_py():
+            yield None
+            return
+        n = record.num_rows
+        yield RowBatch(str(path), list(range(start, start + n)), {name: record.column(i) for name, i in fields})
+        start += n
+
+
+def _reader_csv_batches(path: Path, data: bytes | None, width: int, fields, log, batch_rows: int,
+                        skip: int) -> Iterator[RowBatch]:
     with _open_text(path, data, "utf-8-sig", "") as f:
         reader = csv.reader(f)
-        header = next(reader, None)
-        if header is None:
-            raise IngestError(f"{path}: empty file (no header row)")
-        header = [h.strip().lower() for h in header]
-        if log is not None:
-            _check_mapped_columns(path, header, log)
-            fields = log.fields_of(header)  # (our field, header position)
-        else:
-            if missing := [c for c in REQUIRED_COLUMNS if c not in header]:
-                raise IngestError(f"{path}: header lacks required columns: {', '.join(missing)}")
-            position = {h: i for i, h in enumerate(header)}  # a repeated name: the last one, as in a dict
-            fields = [(name, position[name]) for name in COLUMNS if name in position]
-        width = len(header)
+        next(reader)
         blank = [""] * width
         rows: list[list[str]] = []
         numbers: list[int] = []
         errors: dict[int, str] = {}
         for n, values in enumerate(reader, 2):
+            if n - 2 < skip:
+                continue  # read already
             if len(values) != width:
                 if not any(v.strip() for v in values):
                     continue  # blank line
