@@ -236,6 +236,7 @@ class RowChecker:
         self.policy = config.interchange.text_policy
         self.by_day = config.interchange.grouping == "day"
         self.log = LogMapping(config.log)
+        self._texts: dict[str, str] = {}
         self._fast = _FastRows(self)
 
     @staticmethod
@@ -260,6 +261,16 @@ class RowChecker:
             return value
         text = to_x12_text(value.translate(_FREE_TEXT_DELIMS), self.policy)
         return " ".join(text.split())
+
+    def _text_cached(self, value: str | None) -> str:
+        """``_text``, remembered per value (a log repeats its addresses); raises as it does."""
+        cache = self._texts
+        text = cache.get(value)
+        if text is None:
+            if len(cache) >= _CACHE_LIMIT:
+                cache.clear()
+            text = cache[value] = self._text(value)
+        return text
 
     @staticmethod
     def _ident(value: str) -> str:
@@ -291,7 +302,7 @@ class RowChecker:
         trip = list(values)
         for i in (0, 1, 4, 5):  # addresses and cities are free text
             try:
-                trip[i] = self._text(values[i])
+                trip[i] = self._text_cached(values[i])
             except UnrepresentableText as exc:
                 raise _TripProblem(TRIP_COLUMNS[i], exc.rule, str(exc)) from None
             if len(trip[i]) < (1 if i in (0, 4) else 2):

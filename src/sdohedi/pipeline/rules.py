@@ -43,6 +43,7 @@ from .logmap import LogMapping
 from .pricing import fee_for, minutes_to_units, price
 
 BATCH_ROWS = 65536
+_VALUE_CACHE = 65536  # distinct values kept per column between batches (memory stays flat)
 NONE: tuple[Fault, ...] = ()
 
 # A value of service_id / prior_auth the model takes as it is (no surrounding spaces, printable
@@ -360,6 +361,23 @@ class BatchRules:
         self.context = RowChecker(config, today=today, codes=codes, authorizations=authorizations,
                                   allow_late=allow_late)
         self.log = self.context.log
+        # column -> {raw text: Value}: a log repeats its members and codes from batch to batch
+        self._values: dict[str, dict[str, Value]] = {name: {} for name in COLUMNS}
+
+    def _validated(self, name: str, raw: list) -> list[Value]:
+        seen = self._values[name]
+        if len(seen) > _VALUE_CACHE:
+            seen.clear()
+        out = []
+        for v in raw:
+            if type(v) is str:
+                value = seen.get(v)
+                if value is None:
+                    value = seen[v] = _validate(name, v)
+            else:
+                value = _validate(name, v)
+            out.append(value)
+        return out
 
     def check(self, batch: RowBatch) -> list[tuple | Reject]:
         """Per row, in order: its line, or its Reject with every fault."""
@@ -444,12 +462,14 @@ class BatchRules:
         birth_col = cols["member_birth_date"]
         stand_in_birth = dt.date.fromisoformat(_STAND_INS["member_birth_date"])
 
-        def birth_rules(b: int, d: int):
-            if birth_col.values[b].ok and date_col.values[d].ok and birth_col.values[b].value > days[d]:
-                return (Fault("member_birth_date", "birth-date-after-service", "birth date is after the service date"),), None
-            return NONE, None
-
-        per_combo(("member_birth_date", "service_date"), birth_rules)
+        # born after the service: a comparison of two date columns, row by row in Arrow
+        birth_day = pc.take(pa.array([v.value if v.ok else None for v in birth_col.values], pa.date32()),
+                            birth_col.indices)
+        service_day = pc.take(pa.array([v.value if v.ok else None for v in date_col.values], pa.date32()),
+                              date_col.indices)
+        after = pc.fill_null(pc.greater(birth_day, service_day), False)
+        groups.append((pc.cast(after, pa.int32()), [NONE, (Fault("member_birth_date", "birth-date-after-service",
+                                                                 "birth date is after the service date"),)]))
         per_value("member_birth_date", lambda i: (Fault("member_birth_date", "birth-date-before-1900",
                                                         "birth date is before 1900"),)
                   if birth_col.values[i].ok and birth_col.values[i].value.year < 1900 else NONE)
@@ -507,12 +527,17 @@ class BatchRules:
 
         trip_cols = [cols[t] for t in TRIP_COLUMNS]
 
+        trip_values = [[(v.value or "") if v.ok else None for v in tc.values] for tc in trip_cols]
+
         def trip_rules(p: int, c: int, *t: int):
             proc = procedure_of(p, c)
-            if proc is None or not all(tc.values[i].ok for tc, i in zip(trip_cols, t)):
+            if proc is None or not proc.transport:
+                return NONE, NO_TRIP
+            values = tuple([column[i] for column, i in zip(trip_values, t)])
+            if None in values:  # a location the model refused
                 return NONE, NO_TRIP
             try:
-                return NONE, ctx._trip(proc, tuple(tc.values[i].value or "" for tc, i in zip(trip_cols, t)))
+                return NONE, ctx._trip(proc, values)
             except _TripProblem as problem:
                 return (Fault(problem.column, problem.rule, problem.reason),), NO_TRIP
 
@@ -637,13 +662,15 @@ class BatchRules:
         )
         (payer_r, member_r, cbo_r, period_r, auth_r, day_r, sid_r, row_r, code_r, mods_r, qty_r, dx_r, pos_r,
          last_r, first_r, birth_r, sex_r, addr_r, city_r, state_r, zip_r, trip_r) = fields
-        authorized = ctx._authorized if ctx.required else None
+        required = ctx.required
         for k, pos in enumerate(good):
             units, charge = qty_r[k]
             line = (payer_r[k], member_r[k], cbo_r[k], period_r[k], auth_r[k], "", day_r[k], sid_r[k], row_r[k],
                     code_r[k], mods_r[k], units, charge, dx_r[k], pos_r[k], last_r[k], first_r[k], birth_r[k],
                     sex_r[k], addr_r[k], city_r[k], state_r[k], zip_r[k], *trip_r[k], file)
-            results[pos] = authorized(line) if authorized is not None else line
+            if required and not auth_r[k] and code_r[k] in required.get(payer_r[k], ()):
+                line = ctx._authorized(line)  # a code that needs one, and the row gives none
+            results[pos] = line
         return results
 
     def _column(self, name: str, raw_column, n: int) -> _Column:
@@ -657,7 +684,7 @@ class BatchRules:
             ok = pc.fill_null(pc.match_substring_regex(pa.array(raw, pa.string()), plain), False).to_pylist()
             return _Column(indices, [Value(True, v) if good and v else _validate(name, v)
                                      for v, good in zip(raw, ok)], raw)
-        return _Column(indices, [_validate(name, v) for v in raw], raw)
+        return _Column(indices, self._validated(name, raw), raw)
 
 
 def _raw_service_id(value) -> str:
