@@ -15,7 +15,8 @@ from pathlib import Path
 from hypothesis import given, settings, strategies as st
 
 from sdohedi.models.config import load_config
-from sdohedi.pipeline.ingest import IngestError, Reject, RowChecker, read_rows
+from sdohedi.pipeline.ingest import IngestError, Reject, read_rows
+from row_checker import RowChecker
 from sdohedi.pipeline.rules import BatchRules, dict_batch, read_batches
 from strategies import BASE, VARIANTS, raw_rows
 

@@ -9,7 +9,8 @@ from pathlib import Path
 from hypothesis import given, settings, strategies as st
 
 from sdohedi.models.config import load_config
-from sdohedi.pipeline.ingest import Reject, RowChecker, read_rows
+from sdohedi.pipeline.ingest import Reject, read_rows
+from row_checker import RowChecker
 from strategies import BASE, raw_rows
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"

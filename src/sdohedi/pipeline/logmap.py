@@ -1,6 +1,6 @@
 """Another platform's export read as a service log: the config's ``[log]`` (``LogConfig``).
 
-One step, before either row check (``RowChecker.check``): a raw row of the export becomes a raw
+One step, before the row rules (``pipeline.rules``): a raw row of the export becomes a raw
 row of ours (our field names, ISO dates), and a reject names the export's own column again.
 Matching is without regard to case or surrounding spaces (CSV headers are read lowercased).
 A field not mapped reads the column of its own name, unless the mapping gives that column to

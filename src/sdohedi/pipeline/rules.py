@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -37,7 +35,7 @@ from ..codes import CodeSet, place_of_service_ok
 from ..models.config import LOG_DATE_FIELDS, NLEConfig
 from ..models.service_row import COLUMNS, TRIP_COLUMNS, ServiceRecord
 from ..x12.text import UnrepresentableText
-from .ingest import (ICD10_START, L, NO_TRIP, REQUIRED_COLUMNS, Fault, IngestError, Reject, RowChecker, _STAND_INS,
+from .ingest import (ICD10_START, NO_TRIP, REQUIRED_COLUMNS, _STAND_INS, Fault, IngestError, Reject, RowContext,
                      _TripProblem, _check_mapped_columns, _open_text, model_rule, read_rows, reject_of)
 from .logmap import LogMapping
 from .pricing import fee_for, minutes_to_units, price
@@ -354,11 +352,11 @@ class _Column:
 
 class BatchRules:
     """Checks batches of raw rows against types, the code set, the config and the calendar, and
-    prices them. The context (payers' code sets, fee schedules, limits) is ``RowChecker``'s."""
+    prices them, against a ``RowContext`` (payers' code sets, fee schedules, limits)."""
 
     def __init__(self, config: NLEConfig, *, today: dt.date | None = None, codes: CodeSet | None = None,
                  authorizations=None, allow_late: bool = False) -> None:
-        self.context = RowChecker(config, today=today, codes=codes, authorizations=authorizations,
+        self.context = RowContext(config, today=today, codes=codes, authorizations=authorizations,
                                   allow_late=allow_late)
         self.log = self.context.log
         # column -> {raw text: Value}: a log repeats its members and codes from batch to batch
@@ -460,7 +458,6 @@ class BatchRules:
         per_combo(("payer", "service_date"), date_rules)
 
         birth_col = cols["member_birth_date"]
-        stand_in_birth = dt.date.fromisoformat(_STAND_INS["member_birth_date"])
 
         # born after the service: a comparison of two date columns, row by row in Arrow
         birth_day = pc.take(pa.array([v.value if v.ok else None for v in birth_col.values], pa.date32()),

@@ -53,7 +53,7 @@ from ..pipeline.encode import (
 )
 from ..pipeline.files import HashingFile
 from ..pipeline.grouping import Parties
-from ..pipeline.ingest import LINE_FIELDS, Fault, IngestError, L, Reject, RowChecker, read_rows, reject_of
+from ..pipeline.ingest import LINE_FIELDS, Fault, IngestError, L, Reject, RowContext, read_rows, reject_of
 from ..pipeline.rules import BatchRules, dict_batch
 from ..pipeline.logmap import LogMapping
 from ..pipeline.units import GROUP_FIELDS, SORT_FIELDS, UnitNumbers, UnitPacker, number_units
@@ -446,7 +446,7 @@ def encode_837p(
         lines = _stage(admitted.select("file_index", *LINE_FIELDS), run_dir, "lines")
         if allow_late:  # as the local engine counts them: admitted lines past their payer's limit
             late = [(F.col("payer") == key) & (F.col("service_date") < (today - dt.timedelta(days=days)).isoformat())
-                    for key, days in RowChecker.filing_limits_of(config).items()]
+                    for key, days in RowContext.filing_limits_of(config).items()]
             if late:
                 summary.billed_late = lines.where(functools.reduce(operator.or_, late)).count()
 
