@@ -1,4 +1,5 @@
-"""Hypothesis strategies for valid claims (used by writer and round-trip properties)."""
+"""Hypothesis strategies: valid claims (writer and round-trip properties); service-log rows, good,
+odd and bad (the row checks)."""
 
 from __future__ import annotations
 
@@ -85,3 +86,55 @@ def claims(draw, claim_id=None):
         billing_provider=draw(billing_providers), subscriber=subscriber, patient=patient, payer=draw(payers), rendering_provider=draw(renderers),
         pickup=pickup, dropoff=dropoff,
     )
+
+
+# Each column: values a log might hold, good, odd and bad (every rule of the row checks has its cases here).
+VARIANTS = {
+    "service_id": ["SV1", " SV2 ", "", "A" * 30, "A" * 31, "SV*3", "SV~4", "SVé", "SV 5"],
+    "member_id": ["OR0461897", "M1", "M", " OR1 ", "OR:1", "X" * 80, "X" * 81, "ÖR1"],
+    "member_last_name": ["SMITH", "Peña", "O'NEIL*X", "  ", "", "LEE  JR", "A" * 60, "A" * 61, " NG "],
+    "member_first_name": ["ANH", "", " ", "José", "B" * 35, "B" * 36, "A~B"],
+    "member_birth_date": ["1961-10-03", "1899-12-31", "2026-10-23", "1961-13-03", "19611003", " 1961-10-03",
+                          "1961-10-3", "2030-01-01", ""],
+    "member_sex": ["F", "M", "U", "f", " F", "X", ""],
+    "member_address": ["9795 N LOMBARD ST", "1 MAIN ST APT #3", "", "Calle Peñas 5", "A" * 55, "A" * 56, "1*2"],
+    "member_city": ["PORTLAND", "SALEM", "X", " BEND ", "Coös Bay", ""],
+    "member_state": ["OR", "or", "ORE", " WA "],
+    "member_zip": ["97222", "972221234", "9722", "97222-1234", " 97222"],
+    "payer": ["cascade", "summit", " cascade ", "nope", "", "lakeside"],  # lakeside: timely filing in 90 days
+    "cbo": ["meals", "rides", "casemgmt", "nope", " rides"],
+    "service_date": ["2026-10-22", "2026-09-30", "2025-09-30", "2025-10-01", "2015-09-30", "2026-11-02",
+                     "2026-02-30", "20261022", ""],
+    "procedure_code": ["T2003", "S5170", "T1016", "S0215", "97535", "t2003", "T200", "ZZZZZ", " T1016"],
+    "modifiers": ["", "U6", "U6:95", "u6", " U6 ", "U6:U6", "ZZ", "U1:U2:U3:U4:U5", "U6::", ":"],
+    "units": ["1", "2", "1.5", "1.50", "0", "-1", "01", "", " 3 ", "1e2", "1.2345", "abc"],
+    "minutes": ["", "30", "7", "8", "08", "60", "0", "x"],
+    "diagnosis_codes": ["Z59.82", "Z5982", "z59.82", "Z59.86", "Z59.861;Z59.41", "Z59.41;Z59.41", "", ";",
+                        "Z59.1", "A00.0", "Z59.82; Z60.2", "Z59.12;Z59.41;Z56.0;Z60.2;Z63.8"],
+    "place_of_service": ["12", "99", "02", "1", "00", " 12"],
+    "charge": ["", "25.00", "25", "0", "0.00", "12.345", "-5", "9999999999999999.99"],
+    "prior_auth": ["", "PA123", " PA9 ", "PA*1", "P" * 50, "P" * 51],
+    # the first value of each is a good one: BASE is a ride (T2003), which needs all eight
+    "pickup_address": ["9795 N LOMBARD ST", "", " ", "Calle Peñas 5", "A" * 55, "A" * 56, "1*2", "  2  ELM "],
+    "pickup_city": ["PORTLAND", "X", "", " BEND ", "Coös Bay", "C" * 31],
+    "pickup_state": ["OR", "or", "", "ORE", " WA "],
+    "pickup_zip": ["97203", "972031234", "9720", "", " 97203"],
+    "dropoff_address": ["3181 SW SAM JACKSON PARK RD", "", "1 MAIN ST APT #3", "A~B", "B" * 55, "B" * 56],
+    "dropoff_city": ["PORTLAND", "", "SALEM", "Y"],
+    "dropoff_state": ["OR", "", "wa", "O1"],
+    "dropoff_zip": ["97239", "", "97239-1234", "972391234"],
+}
+BASE = {column: values[0] for column, values in VARIANTS.items()}
+DROPPABLE = [  # optional columns, and one required column
+    "member_first_name", "modifiers", "units", "minutes", "charge", "prior_auth", "service_id", "pickup_address",
+    "dropoff_zip"]
+
+
+@st.composite
+def raw_rows(draw):
+    row = dict(BASE)
+    for column in draw(st.sets(st.sampled_from(sorted(VARIANTS)), max_size=4)):
+        row[column] = draw(st.sampled_from(VARIANTS[column]))
+    for column in draw(st.sets(st.sampled_from(DROPPABLE), max_size=2)):  # a log without the column
+        del row[column]
+    return row

@@ -14,7 +14,8 @@ from sdohedi.ack999 import read_999
 from sdohedi.claims837p import read_837p
 from sdohedi.ledger import Ledger
 from sdohedi.models.config import load_config
-from sdohedi.pipeline.ingest import Reject, RowChecker
+from sdohedi.pipeline.ingest import Reject
+from sdohedi.pipeline.rules import BatchRules, dict_batch
 from sdohedi.problems import RULES, SNIP, Problem, problem
 from sdohedi.reconcile import apply_835_file
 from sdohedi.remit835 import balance_findings, parse_835
@@ -161,14 +162,14 @@ def test_every_slug_reported_is_registered(kind, tmp_path):
 
 
 def test_every_slug_ingest_reports_is_registered():
-    from pipeline.test_fast_rows import BASE, VARIANTS
+    from strategies import BASE, VARIANTS
 
     config = load_config(ROOT / "fixtures" / "nle.toml")
-    checker = RowChecker(config, today=dt.date(2026, 11, 1))
+    rules = BatchRules(config, today=dt.date(2026, 11, 1))
     seen = set()
     for column, values in VARIANTS.items():
         for value in values:
-            result = checker.check(2, dict(BASE, **{column: value}), "log")
+            result = rules.check(dict_batch("log", [2], [dict(BASE, **{column: value})]))[0]
             if isinstance(result, Reject):
                 seen.update(f.rule for f in result.faults)
     assert len(seen) > 10 and seen <= set(RULES)

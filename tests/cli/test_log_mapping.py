@@ -18,7 +18,8 @@ from sdohedi.cli import main
 from sdohedi.ledger import Ledger
 from sdohedi.models.config import load_config
 from sdohedi.pipeline.encode import encode
-from sdohedi.pipeline.ingest import Reject, RowChecker, read_rows
+from sdohedi.pipeline.ingest import Reject, read_rows
+from row_checker import RowChecker
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures"

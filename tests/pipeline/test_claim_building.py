@@ -14,7 +14,8 @@ from sdohedi.models.fields import LENIENT_CONTEXT
 from sdohedi.models.config import load_config
 from sdohedi.pipeline import grouping
 from sdohedi.pipeline.grouping import Parties, build_claims
-from sdohedi.pipeline.ingest import Reject, RowChecker, read_rows
+from sdohedi.pipeline.ingest import Reject, read_rows
+from row_checker import RowChecker
 from factories import TRIP_TO_CLINIC
 from test_encode_properties import service_logs, write_log
 

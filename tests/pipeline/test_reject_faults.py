@@ -9,7 +9,8 @@ import pytest
 
 from sdohedi.ledger import Ledger
 from sdohedi.pipeline.encode import encode
-from sdohedi.pipeline.ingest import Reject, RowChecker
+from sdohedi.pipeline.ingest import Reject
+from row_checker import RowChecker
 from sdohedi.problems import RULES
 
 from test_fast_rows import BASE, CONFIG, TODAY

@@ -19,7 +19,8 @@ from sdohedi.claims837p import read_837p_file
 from sdohedi.cli import main
 from sdohedi.models import Address
 from sdohedi.models.config import load_config
-from sdohedi.pipeline.ingest import Reject, RowChecker
+from sdohedi.pipeline.ingest import Reject
+from row_checker import RowChecker
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 CONFIG = FIXTURES / "nle.toml"

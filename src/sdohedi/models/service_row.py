@@ -16,7 +16,10 @@ def _split(sep: str):
             return ()
         if isinstance(v, str):
             return tuple(p.strip().upper() for p in v.split(sep) if p.strip())
-        return tuple(str(p).strip().upper() for p in v)
+        if isinstance(v, (list, tuple)):
+            return tuple(str(p).strip().upper() for p in v)
+        # a JSON number or object: a finding, not a TypeError out of the model
+        raise ValueError(f"must be {sep}-separated text or a list of codes")
     return BeforeValidator(split)
 
 

@@ -19,7 +19,6 @@ bytes for the same input, control numbers and timestamp.
 from __future__ import annotations
 
 import csv
-import dataclasses
 import datetime as dt
 import itertools
 import os
@@ -36,8 +35,9 @@ from ..models.config import NLEConfig
 from .authorizations import AuthorizationBook, PartlyBilled
 from .files import HashingFile
 from .grouping import BuiltClaim, Parties, build_claims
-from .ingest import Fault, L, Reject, RowChecker, read_rows
+from .ingest import Fault, L, Reject
 from .logmap import LogMapping
+from .rules import BatchRules, read_batches
 from .seen import SeenIds
 from .sorting import ExternalSorter
 from .units import GROUP_FIELDS, UnitNumbers, split_sorted, unit_sizes
@@ -171,7 +171,8 @@ def encode(
     if out is not None and not dry_run:
         out.mkdir(parents=True, exist_ok=True)
     book = authorizations if authorizations else None
-    checker = RowChecker(config, today=today, authorizations=book, allow_late=allow_late)
+    rules = BatchRules(config, today=today, authorizations=book, allow_late=allow_late)
+    checker = rules.context
     rejects = _Rejects(None if dry_run else out, summary, checker.log)
     sorter = ExternalSorter(run_size=run_size)
     # lines an authorization counts: they take its units in service-date order, once all are read
@@ -219,17 +220,17 @@ def encode(
 
         for path in inputs:
             name = str(path)
-            for n, raw in read_rows(path, log=checker.log):
-                summary.rows += 1
-                if progress and summary.rows % 10_000 == 0:
-                    progress(10_000)
-                result = checker.check(n, raw, name)
-                if isinstance(result, Reject):
-                    rejects(dataclasses.replace(result, file=name))
-                    continue
-                pending.append(result)
-                if len(pending) >= LEDGER_CHECK_BATCH:
-                    flush_pending()
+            for batch in read_batches(path, log=rules.log):
+                for result in rules.check(batch):
+                    summary.rows += 1
+                    if progress and summary.rows % 10_000 == 0:
+                        progress(10_000)
+                    if isinstance(result, Reject):
+                        rejects(result)
+                        continue
+                    pending.append(result)
+                    if len(pending) >= LEDGER_CHECK_BATCH:
+                        flush_pending()
         flush_pending()
         seen.close()
         if correction is not None:

@@ -2,7 +2,7 @@
 line limit and at 12 diagnoses. Party models are built once and shared, so the writer's
 HL grouping compares by identity.
 
-Every value of a line was checked when its row was read (``ingest.RowChecker``), so claims are
+Every value of a line was checked when its row was read (``pipeline.rules``), so claims are
 built without validating them again (``unchecked_maker``): validation cost more than all the
 rest of ``encode``. The first claim of each payer x CBO pair is still built by the validating
 constructor, so a rule that depends on the parties (NPI check digits, taxonomy, a P.O. box

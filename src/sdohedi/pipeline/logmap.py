@@ -1,6 +1,6 @@
 """Another platform's export read as a service log: the config's ``[log]`` (``LogConfig``).
 
-One step, before either row check (``RowChecker.check``): a raw row of the export becomes a raw
+One step, before the row rules (``pipeline.rules``): a raw row of the export becomes a raw
 row of ours (our field names, ISO dates), and a reject names the export's own column again.
 Matching is without regard to case or surrounding spaces (CSV headers are read lowercased).
 A field not mapped reads the column of its own name, unless the mapping gives that column to
@@ -55,6 +55,16 @@ class LogMapping:
         required = [f for f in REQUIRED_FIELDS if self._lookup(f) not in have and f not in self.columns]
         return absent, required
 
+    def fields_of(self, names: list) -> list[tuple[str, int]]:
+        """For a CSV header: (our field, position of the column it reads), as ``rename`` maps a
+        row of it (a repeated name reads its last column, as a row dict holds it)."""
+        position = {name: i for i, name in enumerate(names)}
+        fields, _ = self._plan(tuple(position))
+        by_fold: dict = {}
+        for name in position:
+            by_fold.setdefault(_fold(name), name)
+        return [(f, position[by_fold[self._lookup(f)]]) for f in fields if f != "__error__"]
+
     def _plan(self, keys: tuple) -> tuple[tuple[str, ...], Callable[[dict], tuple]]:
         """For a row with these keys: our fields, and what takes their values from the row."""
         by_fold: dict = {}
@@ -83,21 +93,21 @@ class LogMapping:
         fields, values = plan
         row = dict(zip(fields, values(raw)))
         if self.date_format:
-            dates = self._dates
             for field in LOG_DATE_FIELDS:
                 value = row.get(field)
                 if type(value) is str and value.strip():
-                    iso = dates.get(value)
-                    if iso is None:
-                        iso = self._iso_date(value)
+                    iso = self.iso_date(value)
                     if not iso:
                         return row, field
                     row[field] = iso
         return row, None
 
-    def _iso_date(self, value: str) -> str:
+    def iso_date(self, value: str) -> str:
         """``value`` read with ``date_format`` as ISO text ("" when it does not read), cached:
         a log repeats its dates, and strptime is slow."""
+        iso = self._dates.get(value)
+        if iso is not None:
+            return iso
         try:
             iso = dt.datetime.strptime(value.strip(), self.date_format).date().isoformat()
         except ValueError:

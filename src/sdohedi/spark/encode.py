@@ -3,8 +3,9 @@
 DataFrame API only (``mapInArrow``, ``repartitionById``, joins, windows; no RDD), so it runs on
 classic clusters, Spark Connect and shared or serverless compute. Steps:
 
-1. **check** (executors): each row goes through the local engine's :class:`RowChecker`; rejects
-   keep file, row number, column and reason. ``read_service_logs`` reads whole files with the
+1. **check** (executors): each run of a file's rows goes through the local engine's row rules
+   (:class:`~sdohedi.pipeline.rules.BatchRules`, one batch); rejects keep file, row number,
+   column and reason. ``read_service_logs`` reads whole files with the
    local readers, so rows, row numbers and rejects are the local engine's.
 2. **duplicates**: within the run, the first row of a service_id (by file order, then row)
    wins (a window); against the ledger, the driver streams the service_ids and asks the ledger
@@ -52,7 +53,8 @@ from ..pipeline.encode import (
 )
 from ..pipeline.files import HashingFile
 from ..pipeline.grouping import Parties
-from ..pipeline.ingest import LINE_FIELDS, Fault, IngestError, L, Reject, RowChecker, read_rows, reject_of
+from ..pipeline.ingest import LINE_FIELDS, Fault, IngestError, L, Reject, RowContext, read_rows, reject_of
+from ..pipeline.rules import BatchRules, dict_batch
 from ..pipeline.logmap import LogMapping
 from ..pipeline.units import GROUP_FIELDS, SORT_FIELDS, UnitNumbers, UnitPacker, number_units
 from .paths import local_dir, normalize_path, to_uri, to_uris
@@ -81,7 +83,7 @@ def read_service_logs(spark, paths: Iterable[str | os.PathLike[str]], log: LogMa
     ``_file_index`` (position in ``paths``), ``_file`` (the name as given), ``_row`` (row number),
     ``_raw`` (the row as the reader gave it, pickled) and ``_fatal`` (a file that cannot be read).
     ``log`` (``LogMapping`` of the config's ``[log]``): a file must have the columns it maps, as
-    locally; :func:`encode_837p` maps the rows (its ``RowChecker`` does)."""
+    locally; :func:`encode_837p` maps the rows (its ``BatchRules`` do)."""
     names = [os.fspath(p) for p in paths]
     index = {normalize_path(to_uri(n)): (i, n) for i, n in enumerate(names)}
     files = spark.read.format("binaryFile").load(to_uris(names)).select("path", "content")
@@ -168,7 +170,7 @@ def _checked_arrow_schema():
 
 def _check_fn(config: NLEConfig, today: dt.date, data_cols: list[str] | None, allow_late: bool = False):
     def check(batches):
-        checker = RowChecker(config, today=today, allow_late=allow_late)
+        rules = BatchRules(config, today=today, allow_late=allow_late)
         out = _Columns(_checked_arrow_schema())
         add = out.add
         nothing = (None,) * len(LINE_FIELDS)
@@ -185,23 +187,30 @@ def _check_fn(config: NLEConfig, today: dt.date, data_cols: list[str] | None, al
             else:
                 raws = None
                 data = batch.select(data_cols).to_pylist()
-            for i in range(batch.num_rows):
+            i, size = 0, batch.num_rows
+            while i < size:
                 if fatal[i] is not None:
                     values = [fidx[i], fatal[i], False, None, None, *nothing]
                     values[file_at] = files[i]
                     add(values)
+                    i += 1
                     continue
-                raw = pickle.loads(raws[i]) if raws is not None else \
-                    {k: ("" if v is None else v) for k, v in data[i].items()}
-                result = checker.check(rows[i], raw, files[i])
-                if isinstance(result, Reject):
-                    values = [fidx[i], None, False, result.column, _faults_text(result), *nothing]
-                    values[sid_at], values[row_at], values[file_at] = result.service_id, rows[i], files[i]
-                    add(values)
-                else:
-                    add((fidx[i], None, True, None, None, *result))
-                if len(out) >= _BATCH:
-                    yield out.batch()
+                end = i  # a run of rows of one file: one batch through the rules
+                while end < size and fatal[end] is None and files[end] == files[i]:
+                    end += 1
+                run = [pickle.loads(raws[k]) if raws is not None else
+                       {key: ("" if v is None else v) for key, v in data[k].items()} for k in range(i, end)]
+                results = rules.check(dict_batch(files[i], rows[i:end], run, rules.log))
+                for k, result in zip(range(i, end), results):
+                    if isinstance(result, Reject):
+                        values = [fidx[k], None, False, result.column, _faults_text(result), *nothing]
+                        values[sid_at], values[row_at], values[file_at] = result.service_id, rows[k], files[k]
+                        add(values)
+                    else:
+                        add((fidx[k], None, True, None, None, *result))
+                    if len(out) >= _BATCH:
+                        yield out.batch()
+                i = end
         if len(out):
             yield out.batch()
 
@@ -348,7 +357,7 @@ def _faults_text(r: Reject) -> str:
 
 def _reject_of(kind: str, row_number: int, service_id: str, file: str, column: str, arg: str) -> Reject:
     """Reject rows from Spark carry a kind and an argument; the text is the local engine's."""
-    if kind in ("check", "build"):  # made by RowChecker or write_unit on an executor
+    if kind in ("check", "build"):  # made by the row rules or write_unit on an executor
         return reject_of(row_number, service_id, [Fault(*f) for f in json.loads(arg)], file)
     if kind == "dup_run":
         return duplicate_in_run(row_number, service_id, int(arg), file)
@@ -437,7 +446,7 @@ def encode_837p(
         lines = _stage(admitted.select("file_index", *LINE_FIELDS), run_dir, "lines")
         if allow_late:  # as the local engine counts them: admitted lines past their payer's limit
             late = [(F.col("payer") == key) & (F.col("service_date") < (today - dt.timedelta(days=days)).isoformat())
-                    for key, days in RowChecker.filing_limits_of(config).items()]
+                    for key, days in RowContext.filing_limits_of(config).items()]
             if late:
                 summary.billed_late = lines.where(functools.reduce(operator.or_, late)).count()
 
