@@ -1,0 +1,727 @@
+//! Lossless X12 documents: every byte of the input kept, every segment placed in its loop.
+//!
+//! A document is the input's bytes and, over them, the segments the core tokenizer cut (the
+//! default cut, the one `GuideWalker` reads) and what lies after each up to the next: its
+//! terminator, line breaks, blanks, empty segments. The bytes before the first segment (a
+//! byte-order mark, blanks) are the head; when the tokenizer stopped on a broken rule, what it
+//! could not read is the tail, kept with that rule. Writing concatenates head, each segment's
+//! text and trailer, and tail: the input again, byte for byte, unless a segment's text was set.
+//!
+//! The guide walker places each segment (its node, hence its loop id and path); loop instances
+//! are opened as the walker enters loops, by their first segment, so the segments form a tree:
+//! interchange -> group -> transaction set -> loops -> segments. A segment the guide has no
+//! place for is kept in the instance it was met in, with the walker's problem. Groups whose
+//! guide the tables lack get their envelope levels from the segment ids alone.
+//!
+//! [`Reader`] reads a stream cut anywhere and, when asked to, hands out one document per
+//! transaction set (ST..SE and what trails it) and one per stretch of envelope between them;
+//! concatenated they are the stream. Memory is then bounded by one transaction set.
+
+use memchr::memchr;
+
+use crate::delimiters::Delimiters;
+use crate::guide::{Node, Tables};
+use crate::problem::Problem;
+use crate::tokenizer::{Segment as Token, Tokenizer};
+use crate::walker::{Placement, StructureProblem, Walk};
+
+const ISA_LOOP: &str = "/ISA_LOOP";
+const GS_LOOP: &str = "/ISA_LOOP/GS_LOOP";
+const ST_LOOP: &str = "/ISA_LOOP/GS_LOOP/ST_LOOP";
+
+/// One segment of a document. Ranges are byte offsets into [`Document::bytes`].
+#[derive(Clone, Debug)]
+pub struct Segment {
+    /// Where the segment's text starts (its id) and ends (before its terminator).
+    pub start: usize,
+    pub end: usize,
+    /// Where the bytes after it end: the next segment's start, or the tail's.
+    pub trailer_end: usize,
+    /// 1-based ordinal in the stream.
+    pub position: u64,
+    pub delimiters: Delimiters,
+    /// None: the guide has no place for it (or its group has no guide).
+    pub placement: Option<Placement>,
+    /// The loop instance it belongs to, an index into [`Document::loops`].
+    pub instance: usize,
+    /// What the walker found wrong at this segment.
+    pub problems: Vec<StructureProblem>,
+    /// Its text as set by an edit (then written instead of `start..end`).
+    pub edited: Option<Box<[u8]>>,
+}
+
+/// One occurrence of a loop (or of an envelope level) in a document.
+#[derive(Clone, Debug)]
+pub struct LoopInstance {
+    /// The enclosing instance; None at the top, or when it lies in an earlier document of a stream.
+    pub parent: Option<usize>,
+    /// The guide's path of the loop ('/ISA_LOOP/GS_LOOP/ST_LOOP/DETAIL/2000A').
+    pub path: &'static str,
+    /// The guide's id of the loop ('2000A', 'DETAIL', 'ST_LOOP').
+    pub id: &'static str,
+    pub name: &'static str,
+    /// The segment that opened it (the first of it in this document).
+    pub first: usize,
+    /// It began in an earlier document of the stream (its first segment is not here).
+    pub continued: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Document {
+    pub bytes: Vec<u8>,
+    /// Stream offset of `bytes[0]`.
+    pub base: u64,
+    pub segments: Vec<Segment>,
+    pub loops: Vec<LoopInstance>,
+    /// Where the bytes the tokenizer could not read begin (`bytes.len()` when it read them all).
+    pub tail: usize,
+    /// The rule that stopped the tokenizer, when one did.
+    pub failure: Option<Problem>,
+    /// Deviations the tokenizer read past (an ISA off its fixed offsets).
+    pub findings: Vec<Problem>,
+    /// Whether this document is one transaction set of a stream (ST..SE).
+    pub transaction: bool,
+}
+
+impl Document {
+    /// Read a whole interchange (or several). An error only when not one segment could be read.
+    pub fn read(data: &[u8]) -> Result<Document, Problem> {
+        let mut reader = Reader::new(false)?;
+        let mut docs = reader.feed(data)?;
+        docs.extend(reader.close()?);
+        Ok(docs.pop().unwrap_or_default())
+    }
+
+    /// The bytes before the first segment.
+    pub fn head(&self) -> &[u8] {
+        let end = self.segments.first().map_or(self.tail, |s| s.start);
+        &self.bytes[..end]
+    }
+
+    pub fn tail_bytes(&self) -> &[u8] {
+        &self.bytes[self.tail..]
+    }
+
+    /// The segment's text (edited or as read), without its terminator.
+    pub fn text(&self, i: usize) -> &[u8] {
+        let s = &self.segments[i];
+        s.edited.as_deref().unwrap_or(&self.bytes[s.start..s.end])
+    }
+
+    /// What follows segment `i` up to the next segment: its terminator, line breaks, blanks.
+    pub fn trailer(&self, i: usize) -> &[u8] {
+        let s = &self.segments[i];
+        &self.bytes[s.end..s.trailer_end]
+    }
+
+    /// Set segment `i`'s text. It may not hold its terminator (the segment would read as two),
+    /// and its id must stay (the segment would no longer be where the walker put it).
+    pub fn set_text(&mut self, i: usize, text: &[u8]) -> Result<(), Problem> {
+        let s = &self.segments[i];
+        let d = s.delimiters;
+        let id = |t: &[u8]| t[..memchr(d.element, t).unwrap_or(t.len())].to_vec();
+        let position = s.position;
+        if memchr(d.segment, text).is_some() {
+            return Err(Problem::at(
+                "value-delimiter",
+                "a segment's text may not hold its segment terminator",
+                position,
+            ));
+        }
+        if id(text) != id(self.text(i)) {
+            return Err(Problem::at(
+                "segment-id",
+                "an edit may not change the segment's id",
+                position,
+            ));
+        }
+        let same = &self.bytes[s.start..s.end] == text;
+        self.segments[i].edited = if same { None } else { Some(text.into()) };
+        Ok(())
+    }
+
+    /// Append the document's bytes to `out`: the input's, but for the texts set.
+    pub fn write_into(&self, out: &mut Vec<u8>) {
+        out.reserve(self.bytes.len());
+        out.extend_from_slice(self.head());
+        let mut from = self.head().len();
+        for s in &self.segments {
+            // Runs of unedited segments are one copy.
+            if let Some(text) = &s.edited {
+                out.extend_from_slice(&self.bytes[from..s.start]);
+                out.extend_from_slice(text);
+                from = s.end;
+            }
+        }
+        out.extend_from_slice(&self.bytes[from..]);
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.write_into(&mut out);
+        out
+    }
+}
+
+/// A segment the tokenizer handed out, with its place.
+struct Cut {
+    offset: u64,
+    len: usize,
+    position: u64,
+    delimiters: Delimiters,
+    placement: Option<Placement>,
+    problems: Vec<StructureProblem>,
+}
+
+/// An open loop instance while reading: its instance in the document being built (None when it
+/// was opened in an earlier document of the stream).
+struct Open {
+    path: &'static str,
+    id: &'static str,
+    name: &'static str,
+    instance: Option<usize>,
+}
+
+/// Reads a stream cut anywhere into documents (see the module's text).
+pub struct Reader {
+    tokenizer: Tokenizer,
+    walk: Walk,
+    tables: &'static Tables,
+    /// One document per transaction set and per envelope stretch, or one for the whole stream.
+    split: bool,
+    /// The stream from `base` on: the document being built and what is not cut yet.
+    buf: Vec<u8>,
+    base: u64,
+    doc: Document,
+    stack: Vec<Open>,
+    after_se: bool,
+    read_any: bool,
+    closed: bool,
+    cuts: Vec<Cut>,
+    /// How many of the tokenizer's findings are in documents already.
+    kept_findings: usize,
+}
+
+impl Reader {
+    pub fn new(split: bool) -> Result<Self, Problem> {
+        let walk = Walk::new().map_err(|message| Problem {
+            rule: "guide-tables",
+            message,
+            position: None,
+            segment: None,
+        })?;
+        Ok(Reader {
+            // The walker's cut: malformed ids are kept (the walker gives them no place), an ISA
+            // off its fixed offsets is read by its separators.
+            tokenizer: Tokenizer::new(false).lenient_isa(true),
+            tables: walk.tables(),
+            walk,
+            split,
+            buf: Vec::new(),
+            base: 0,
+            doc: Document::default(),
+            stack: Vec::new(),
+            after_se: false,
+            read_any: false,
+            closed: false,
+            cuts: Vec::new(),
+            kept_findings: 0,
+        })
+    }
+
+    /// Feed the next bytes; returns the documents they completed (only when splitting).
+    pub fn feed(&mut self, chunk: &[u8]) -> Result<Vec<Document>, Problem> {
+        if self.closed {
+            return Err(Problem {
+                rule: "stream-closed",
+                message: "data fed after close()",
+                position: None,
+                segment: None,
+            });
+        }
+        self.buf.extend_from_slice(chunk);
+        if self.doc.failure.is_some() {
+            return Ok(Vec::new()); // the rest of the stream is the tail
+        }
+        let result = {
+            let walk = &mut self.walk;
+            let cuts = &mut self.cuts;
+            self.tokenizer.feed(chunk, |seg| cuts.push(cut(walk, &seg)))
+        };
+        self.settle(result)
+    }
+
+    /// The end of the stream: the last documents.
+    pub fn close(&mut self) -> Result<Vec<Document>, Problem> {
+        if self.closed {
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::new();
+        if self.doc.failure.is_none() {
+            let result = {
+                let walk = &mut self.walk;
+                let cuts = &mut self.cuts;
+                self.tokenizer.close(|seg| cuts.push(cut(walk, &seg)))
+            };
+            out = self.settle(result)?;
+        }
+        self.closed = true;
+        if !self.read_any {
+            return Err(self.doc.failure.clone().unwrap_or(Problem::at(
+                "isa-missing",
+                "no ISA segment found: not an X12 interchange",
+                1,
+            )));
+        }
+        let end = self.base + self.buf.len() as u64;
+        if !self.buf.is_empty() || out.is_empty() {
+            out.push(self.finish(end));
+        }
+        Ok(out)
+    }
+
+    /// Place the segments cut, then record the tokenizer's failure (an error only when nothing
+    /// was read at all).
+    fn settle(&mut self, result: Result<(), Problem>) -> Result<Vec<Document>, Problem> {
+        let mut out = Vec::new();
+        for c in std::mem::take(&mut self.cuts) {
+            if let Some(doc) = self.place(c) {
+                out.push(doc);
+            }
+        }
+        let findings = self.tokenizer.findings();
+        self.doc
+            .findings
+            .extend(findings[self.kept_findings..].iter().cloned());
+        self.kept_findings = findings.len();
+        if let Err(problem) = result {
+            if !self.read_any {
+                return Err(problem);
+            }
+            // What follows the last segment's terminator could not be read: the tail.
+            let tail = match self.doc.segments.last_mut() {
+                Some(last) => {
+                    let d = last.delimiters.segment;
+                    let end = memchr(d, &self.buf[last.end..])
+                        .map_or(self.buf.len(), |t| last.end + t + 1);
+                    last.trailer_end = end;
+                    end
+                }
+                None => 0,
+            };
+            self.doc.tail = tail;
+            self.doc.failure = Some(problem);
+        }
+        Ok(out)
+    }
+
+    /// Put one segment in the document being built; returns the document it completed, if any.
+    fn place(&mut self, c: Cut) -> Option<Document> {
+        let start = (c.offset - self.base) as usize;
+        let text = &self.buf[start..start + c.len];
+        let d = c.delimiters;
+        // The id's first bytes, copied (ids that matter here are 2-3 bytes; a longer one stays longer).
+        let full = memchr(d.element, text).unwrap_or(text.len());
+        let mut key = [0u8; 4];
+        let n = full.min(4);
+        key[..n].copy_from_slice(&text[..n]);
+        let id = &key[..n];
+        let mut done = None;
+        if self.split
+            && !self.doc.segments.is_empty()
+            && (id == b"ST" || (self.after_se && self.doc.transaction))
+        {
+            done = Some(self.finish(c.offset));
+        }
+        let start = (c.offset - self.base) as usize;
+        if let Some(last) = self.doc.segments.last_mut() {
+            last.trailer_end = start;
+        }
+        if self.doc.segments.is_empty() {
+            self.doc.transaction = self.split && id == b"ST";
+        }
+        self.after_se = id == b"SE";
+        let here = self.doc.segments.len();
+        let instance = self.open(&c, id, here);
+        self.doc.segments.push(Segment {
+            start,
+            end: start + c.len,
+            trailer_end: start + c.len,
+            position: c.position,
+            delimiters: d,
+            placement: c.placement,
+            instance,
+            problems: c.problems,
+            edited: None,
+        });
+        self.read_any = true;
+        done
+    }
+
+    /// The instance segment number `here` belongs to, opening the loops it enters.
+    fn open(&mut self, c: &Cut, id: &[u8], here: usize) -> usize {
+        let tables = self.tables;
+        match c.placement {
+            Some(p) => {
+                let g = &tables.guides[p.guide];
+                let seg = &g.segments[p.segment];
+                // The loops from the top down to the segment's own.
+                let mut chain = Vec::new();
+                let mut lp = Some(seg.parent);
+                while let Some(l) = lp {
+                    let l = &g.loops[l];
+                    if l.is_root() {
+                        break;
+                    }
+                    chain.push(l);
+                    lp = l.parent;
+                }
+                chain.reverse();
+                let kept = self
+                    .stack
+                    .iter()
+                    .zip(&chain)
+                    .take_while(|(open, l)| open.path == l.path)
+                    .count();
+                self.stack.truncate(kept);
+                let opens = kept < chain.len();
+                for l in &chain[kept..] {
+                    self.push(l.path.as_str(), l.id.as_str(), l.name.as_str(), here);
+                }
+                let own = &g.loops[seg.parent];
+                let first = own.first_node() == Some(Node::Segment(p.segment));
+                if !opens && first && !own.is_root() && own.kind.as_deref() != Some("wrapper") {
+                    // Its loop's first segment again: the next instance of that loop.
+                    self.stack.pop();
+                    self.push(own.path.as_str(), own.id.as_str(), own.name.as_str(), here);
+                }
+            }
+            None => {
+                // Envelope levels from the ids when the guide has no place (a group without one).
+                let level = |stack: &[Open], path: &str| stack.iter().position(|o| o.path == path);
+                match id {
+                    b"ST" => {
+                        if let Some(g) = level(&self.stack, GS_LOOP) {
+                            self.stack.truncate(g + 1);
+                            self.push(ST_LOOP, "ST_LOOP", "Transaction Set Header", here);
+                        }
+                    }
+                    b"SE" | b"GE" | b"IEA" => {
+                        let path = match id {
+                            b"SE" => ST_LOOP,
+                            b"GE" => GS_LOOP,
+                            _ => ISA_LOOP,
+                        };
+                        if let Some(k) = level(&self.stack, path) {
+                            self.stack.truncate(k + 1);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        self.current(here)
+    }
+
+    fn push(&mut self, path: &'static str, id: &'static str, name: &'static str, here: usize) {
+        let parent = self.stack.last().and_then(|o| o.instance);
+        self.doc.loops.push(LoopInstance {
+            parent,
+            path,
+            id,
+            name,
+            first: here,
+            continued: false,
+        });
+        self.stack.push(Open {
+            path,
+            id,
+            name,
+            instance: Some(self.doc.loops.len() - 1),
+        });
+    }
+
+    /// The instance on top, made in this document if it was opened in an earlier one.
+    fn current(&mut self, here: usize) -> usize {
+        let depth = self.stack.len();
+        if depth == 0 {
+            // Nothing open (cannot happen after an ISA): a loop of its own at the top.
+            self.push("", "", "", here);
+            return self.doc.loops.len() - 1;
+        }
+        if let Some(i) = self.stack[depth - 1].instance {
+            return i;
+        }
+        let parent = self.stack[..depth - 1]
+            .iter()
+            .rev()
+            .find_map(|o| o.instance);
+        let top = &self.stack[depth - 1];
+        self.doc.loops.push(LoopInstance {
+            parent,
+            path: top.path,
+            id: top.id,
+            name: top.name,
+            first: here,
+            continued: true,
+        });
+        let i = self.doc.loops.len() - 1;
+        self.stack[depth - 1].instance = Some(i);
+        i
+    }
+
+    /// Hand out the document built so far, its bytes up to stream offset `end`.
+    fn finish(&mut self, end: u64) -> Document {
+        let len = (end - self.base) as usize;
+        let mut doc = std::mem::take(&mut self.doc);
+        doc.bytes = self.buf.drain(..len).collect();
+        doc.base = self.base;
+        if doc.failure.is_none() {
+            doc.tail = len;
+            if let Some(last) = doc.segments.last_mut() {
+                last.trailer_end = len;
+            }
+        }
+        self.base = end;
+        for open in &mut self.stack {
+            open.instance = None;
+        }
+        doc
+    }
+}
+
+fn cut(walk: &mut Walk, seg: &Token<'_>) -> Cut {
+    let mut problems = Vec::new();
+    let placement = walk.segment(seg, &mut problems);
+    Cut {
+        offset: seg.offset,
+        len: seg.bytes.len(),
+        position: seg.position,
+        delimiters: seg.delimiters,
+        placement,
+        problems,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::path::PathBuf;
+
+    fn corpus() -> Vec<(PathBuf, Vec<u8>)> {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/data/corpus");
+        let mut out = Vec::new();
+        for dir in std::fs::read_dir(&root).unwrap() {
+            let dir = dir.unwrap().path();
+            if !dir.is_dir() || dir.ends_with("licenses") {
+                continue;
+            }
+            for f in std::fs::read_dir(&dir).unwrap() {
+                let f = f.unwrap().path();
+                let data = std::fs::read(&f).unwrap();
+                out.push((f, data));
+            }
+        }
+        assert!(out.len() > 50);
+        out
+    }
+
+    /// The documents a split reader hands out for `data` fed in chunks of `size` bytes.
+    fn split(data: &[u8], size: usize) -> Result<Vec<Document>, Problem> {
+        let mut reader = Reader::new(true)?;
+        let mut docs = Vec::new();
+        for chunk in data.chunks(size.max(1)) {
+            docs.extend(reader.feed(chunk)?);
+        }
+        docs.extend(reader.close()?);
+        Ok(docs)
+    }
+
+    fn joined(docs: &[Document]) -> Vec<u8> {
+        let mut out = Vec::new();
+        docs.iter().for_each(|d| d.write_into(&mut out));
+        out
+    }
+
+    #[test]
+    fn every_corpus_file_writes_back_its_bytes_whole_and_split() {
+        for (path, data) in corpus() {
+            match Document::read(&data) {
+                Ok(doc) => {
+                    assert_eq!(doc.to_bytes(), data, "{path:?}");
+                    for size in [1 << 20, 97, 7] {
+                        let docs = split(&data, size).unwrap();
+                        assert_eq!(joined(&docs), data, "{path:?} in chunks of {size}");
+                        let n: usize = docs.iter().map(|d| d.segments.len()).sum();
+                        assert_eq!(n, doc.segments.len());
+                    }
+                }
+                // Not X12 at all (no ISA where one must be): a typed error, as the tokenizer gives.
+                Err(p) => assert_eq!(p.rule, "isa-missing", "{path:?}"),
+            }
+        }
+    }
+
+    const CLAIM: &[u8] = b"\xef\xbb\xbfISA*00*          *00*          *ZZ*SUBMITTER      *ZZ*RECEIVER       *261102*0930*^*00501*000000001*0*T*:~\r\n\
+GS*HC*SUBMITTER*RECEIVER*20261102*0930*1*X*005010X222A1~\r\n\
+ST*837*0001*005010X222A1~BHT*0019*00*1*20261102*0930*CH~\
+NM1*41*2*SUBMITTER*****46*S1~PER*IC*DESK*TE*5555550100~NM1*40*2*PAYER*****46*P1~\
+HL*1**20*1~NM1*85*2*CBO*****XX*1234567893~N3*1 MAIN ST~N4*CITY*CA*90001~REF*EI*123456789~\
+HL*2*1*22*0~SBR*P*18*******MC~NM1*IL*1*DOE*JANE****MI*M1~NM1*PR*2*PLAN*****PI*P1~\
+CLM*C1*25***12:B:1*Y*A*Y*Y~HI*ABK:Z590~LX*1~SV1*HC:S9470*25*UN*1***1~DTP*472*D8*20261101~\
+LX*2~SV1*HC:S9470*25*UN*1***1~DTP*472*D8*20261102~\
+CLM*C2*25***12:B:1*Y*A*Y*Y~HI*ABK:Z590~LX*1~SV1*HC:S9470*25*UN*1***1~DTP*472*D8*20261101~\
+SE*26*0001~GE*1*1~IEA*1*000000001~\n\n";
+
+    fn loop_of(doc: &Document, i: usize) -> &LoopInstance {
+        &doc.loops[doc.segments[i].instance]
+    }
+
+    #[test]
+    fn segments_form_a_tree_of_loop_instances() {
+        let doc = Document::read(CLAIM).unwrap();
+        assert_eq!(doc.head(), b"\xef\xbb\xbf");
+        assert_eq!(doc.trailer(0), b"~\r\n");
+        assert_eq!(doc.trailer(doc.segments.len() - 1), b"~\n\n");
+        let ids: Vec<&str> = (0..doc.segments.len())
+            .map(|i| loop_of(&doc, i).id)
+            .collect();
+        assert_eq!(&ids[..3], ["ISA_LOOP", "GS_LOOP", "ST_LOOP"]);
+        assert_eq!(ids[16], "2300");
+        // Two claims: two instances of 2300, each with its own 2400s under it.
+        let claims: Vec<usize> = (0..doc.loops.len())
+            .filter(|&l| doc.loops[l].id == "2300")
+            .collect();
+        assert_eq!(claims.len(), 2);
+        let lines = |claim: usize| {
+            doc.loops
+                .iter()
+                .filter(|l| l.id == "2400" && l.parent == Some(claim))
+                .count()
+        };
+        assert_eq!((lines(claims[0]), lines(claims[1])), (2, 1));
+        // Up from a service line: 2400 -> 2300 -> 2000B -> ... -> ST_LOOP -> GS_LOOP -> ISA_LOOP.
+        let sv1 = (0..doc.segments.len())
+            .find(|&i| doc.text(i).starts_with(b"SV1"))
+            .unwrap();
+        let mut up = Vec::new();
+        let mut at = Some(doc.segments[sv1].instance);
+        while let Some(l) = at {
+            up.push(doc.loops[l].id);
+            at = doc.loops[l].parent;
+        }
+        assert_eq!(up.first(), Some(&"2400"));
+        assert!(up.contains(&"2300") && up.contains(&"2000B"));
+        assert_eq!(&up[up.len() - 3..], ["ST_LOOP", "GS_LOOP", "ISA_LOOP"]);
+        let se = doc.segments.len() - 3;
+        assert_eq!(loop_of(&doc, se).id, "ST_LOOP");
+        assert_eq!(loop_of(&doc, se + 1).id, "GS_LOOP");
+        assert_eq!(loop_of(&doc, se + 2).id, "ISA_LOOP");
+    }
+
+    #[test]
+    fn an_unknown_segment_is_kept_where_it_was_met_with_its_problem() {
+        let text = String::from_utf8_lossy(&CLAIM[3..]).replace("LX*2~", "ZZZ*1~LX*2~");
+        let doc = Document::read(text.as_bytes()).unwrap();
+        assert_eq!(doc.to_bytes(), text.as_bytes());
+        let zzz = (0..doc.segments.len())
+            .find(|&i| doc.text(i).starts_with(b"ZZZ"))
+            .unwrap();
+        assert!(doc.segments[zzz].placement.is_none());
+        assert_eq!(doc.segments[zzz].problems[0].rule, "segment-unknown");
+        assert_eq!(loop_of(&doc, zzz).id, "2400");
+    }
+
+    #[test]
+    fn a_group_without_a_guide_still_has_its_envelope_levels() {
+        let text = String::from_utf8_lossy(&CLAIM[3..]).replace("005010X222A1", "004010X999");
+        let doc = Document::read(text.as_bytes()).unwrap();
+        let ids: Vec<&str> = (0..doc.segments.len())
+            .map(|i| loop_of(&doc, i).id)
+            .collect();
+        assert_eq!(&ids[..4], ["ISA_LOOP", "GS_LOOP", "ST_LOOP", "ST_LOOP"]);
+        assert_eq!(&ids[ids.len() - 3..], ["ST_LOOP", "GS_LOOP", "ISA_LOOP"]);
+    }
+
+    #[test]
+    fn a_split_stream_gives_envelope_transaction_envelope() {
+        let two = String::from_utf8_lossy(&CLAIM[3..]).replace(
+            "SE*26*0001~",
+            "SE*26*0001~ST*837*0002*005010X222A1~BHT*0019*00*1*20261102*0930*CH~SE*3*0002~",
+        );
+        let docs = split(two.as_bytes(), 13).unwrap();
+        assert_eq!(joined(&docs), two.as_bytes());
+        let kinds: Vec<bool> = docs.iter().map(|d| d.transaction).collect();
+        assert_eq!(kinds, [false, true, true, false]);
+        let first = |d: &Document| d.text(0)[..2].to_vec();
+        assert_eq!(first(&docs[1]), b"ST");
+        assert_eq!(first(&docs[3]), b"GE");
+        // The transaction's top instance is its ST_LOOP; GE continues the group opened before.
+        assert_eq!(docs[1].loops[0].id, "ST_LOOP");
+        assert_eq!(docs[1].loops[0].parent, None);
+        assert!(docs[3].loops[0].continued && docs[3].loops[0].id == "GS_LOOP");
+    }
+
+    #[test]
+    fn an_edit_changes_only_that_segments_bytes() {
+        let mut doc = Document::read(CLAIM).unwrap();
+        let clm = (0..doc.segments.len())
+            .find(|&i| doc.text(i).starts_with(b"CLM"))
+            .unwrap();
+        doc.set_text(clm, b"CLM*C1*30***12:B:1*Y*A*Y*Y").unwrap();
+        let out = doc.to_bytes();
+        let at = out.windows(6).position(|w| w == b"CLM*C1").unwrap();
+        assert_eq!(&out[..at + 7], &CLAIM[..at + 7]);
+        assert_eq!(&out[at + 7..at + 9], b"30");
+        assert_eq!(&out[at + 9..], &CLAIM[at + 9..]);
+        assert_eq!(
+            doc.set_text(clm, b"CLM*C1~").unwrap_err().rule,
+            "value-delimiter"
+        );
+        assert_eq!(doc.set_text(clm, b"CLP*C1").unwrap_err().rule, "segment-id");
+        doc.set_text(clm, b"CLM*C1*25***12:B:1*Y*A*Y*Y").unwrap();
+        assert_eq!(doc.to_bytes(), CLAIM);
+    }
+
+    #[test]
+    fn what_the_tokenizer_cannot_read_is_the_tail() {
+        let cut = &CLAIM[..CLAIM.len() - 8]; // inside the IEA
+        let doc = Document::read(cut).unwrap();
+        assert_eq!(doc.failure.as_ref().map(|p| p.rule), Some("truncated"));
+        assert_eq!(doc.to_bytes(), cut);
+        assert!(doc.tail_bytes().starts_with(b"IEA*1"));
+        assert_eq!(Document::read(b"not x12").unwrap_err().rule, "isa-missing");
+        assert_eq!(Document::read(b"").unwrap_err().rule, "isa-missing");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn any_bytes_give_a_document_that_writes_them_back_or_an_error(
+            data in prop_oneof![
+                proptest::collection::vec(any::<u8>(), 0..400),
+                (0..CLAIM.len(), any::<u8>(), 0..CLAIM.len()).prop_map(|(at, b, end)| {
+                    let mut d = CLAIM.to_vec();
+                    d[at] = b;
+                    d.truncate(end.max(at));
+                    d
+                }),
+            ],
+            size in 1usize..64,
+        ) {
+            match Document::read(&data) {
+                Ok(doc) => {
+                    prop_assert_eq!(doc.to_bytes(), data.clone());
+                    let docs = split(&data, size).unwrap();
+                    prop_assert_eq!(joined(&docs), data);
+                }
+                Err(p) => {
+                    prop_assert!(!p.rule.is_empty());
+                    prop_assert!(split(&data, size).is_err());
+                }
+            }
+        }
+    }
+}
