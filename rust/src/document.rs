@@ -84,14 +84,6 @@ pub struct Document {
 }
 
 impl Document {
-    /// Read a whole interchange (or several). An error only when not one segment could be read.
-    pub fn read(data: &[u8]) -> Result<Document, Problem> {
-        let mut reader = Reader::new(false)?;
-        let mut docs = reader.feed(data)?;
-        docs.extend(reader.close()?);
-        Ok(docs.pop().unwrap_or_default())
-    }
-
     /// The bytes before the first segment.
     pub fn head(&self) -> &[u8] {
         let end = self.segments.first().map_or(self.tail, |s| s.start);
@@ -123,7 +115,7 @@ impl Document {
         let position = s.position;
         if memchr(d.segment, text).is_some() {
             return Err(Problem::at(
-                "value-delimiter",
+                "delimiter-in-value",
                 "a segment's text may not hold its segment terminator",
                 position,
             ));
@@ -203,13 +195,9 @@ pub struct Reader {
 }
 
 impl Reader {
-    pub fn new(split: bool) -> Result<Self, Problem> {
-        let walk = Walk::new().map_err(|message| Problem {
-            rule: "guide-tables",
-            message,
-            position: None,
-            segment: None,
-        })?;
+    /// An error only when the guide tables compiled into the core cannot be read.
+    pub fn new(split: bool) -> Result<Self, &'static str> {
+        let walk = Walk::new()?;
         Ok(Reader {
             // The walker's cut: malformed ids are kept (the walker gives them no place), an ISA
             // off its fixed offsets is read by its separators.
@@ -227,6 +215,14 @@ impl Reader {
             cuts: Vec::new(),
             kept_findings: 0,
         })
+    }
+
+    /// Read a whole stream into one document. An error only when not one segment could be read.
+    pub fn read(mut self, data: &[u8]) -> Result<Document, Problem> {
+        self.split = false;
+        let mut docs = self.feed(data)?;
+        docs.extend(self.close()?);
+        Ok(docs.pop().unwrap_or_default())
     }
 
     /// Feed the next bytes; returns the documents they completed (only when splitting).
@@ -528,8 +524,12 @@ mod tests {
     }
 
     /// The documents a split reader hands out for `data` fed in chunks of `size` bytes.
+    fn read(data: &[u8]) -> Result<Document, Problem> {
+        Reader::new(false).unwrap().read(data)
+    }
+
     fn split(data: &[u8], size: usize) -> Result<Vec<Document>, Problem> {
-        let mut reader = Reader::new(true)?;
+        let mut reader = Reader::new(true).unwrap();
         let mut docs = Vec::new();
         for chunk in data.chunks(size.max(1)) {
             docs.extend(reader.feed(chunk)?);
@@ -547,7 +547,7 @@ mod tests {
     #[test]
     fn every_corpus_file_writes_back_its_bytes_whole_and_split() {
         for (path, data) in corpus() {
-            match Document::read(&data) {
+            match read(&data) {
                 Ok(doc) => {
                     assert_eq!(doc.to_bytes(), data, "{path:?}");
                     for size in [1 << 20, 97, 7] {
@@ -580,7 +580,7 @@ SE*26*0001~GE*1*1~IEA*1*000000001~\n\n";
 
     #[test]
     fn segments_form_a_tree_of_loop_instances() {
-        let doc = Document::read(CLAIM).unwrap();
+        let doc = read(CLAIM).unwrap();
         assert_eq!(doc.head(), b"\xef\xbb\xbf");
         assert_eq!(doc.trailer(0), b"~\r\n");
         assert_eq!(doc.trailer(doc.segments.len() - 1), b"~\n\n");
@@ -623,7 +623,7 @@ SE*26*0001~GE*1*1~IEA*1*000000001~\n\n";
     #[test]
     fn an_unknown_segment_is_kept_where_it_was_met_with_its_problem() {
         let text = String::from_utf8_lossy(&CLAIM[3..]).replace("LX*2~", "ZZZ*1~LX*2~");
-        let doc = Document::read(text.as_bytes()).unwrap();
+        let doc = read(text.as_bytes()).unwrap();
         assert_eq!(doc.to_bytes(), text.as_bytes());
         let zzz = (0..doc.segments.len())
             .find(|&i| doc.text(i).starts_with(b"ZZZ"))
@@ -636,7 +636,7 @@ SE*26*0001~GE*1*1~IEA*1*000000001~\n\n";
     #[test]
     fn a_group_without_a_guide_still_has_its_envelope_levels() {
         let text = String::from_utf8_lossy(&CLAIM[3..]).replace("005010X222A1", "004010X999");
-        let doc = Document::read(text.as_bytes()).unwrap();
+        let doc = read(text.as_bytes()).unwrap();
         let ids: Vec<&str> = (0..doc.segments.len())
             .map(|i| loop_of(&doc, i).id)
             .collect();
@@ -665,7 +665,7 @@ SE*26*0001~GE*1*1~IEA*1*000000001~\n\n";
 
     #[test]
     fn an_edit_changes_only_that_segments_bytes() {
-        let mut doc = Document::read(CLAIM).unwrap();
+        let mut doc = read(CLAIM).unwrap();
         let clm = (0..doc.segments.len())
             .find(|&i| doc.text(i).starts_with(b"CLM"))
             .unwrap();
@@ -687,12 +687,12 @@ SE*26*0001~GE*1*1~IEA*1*000000001~\n\n";
     #[test]
     fn what_the_tokenizer_cannot_read_is_the_tail() {
         let cut = &CLAIM[..CLAIM.len() - 8]; // inside the IEA
-        let doc = Document::read(cut).unwrap();
+        let doc = read(cut).unwrap();
         assert_eq!(doc.failure.as_ref().map(|p| p.rule), Some("truncated"));
         assert_eq!(doc.to_bytes(), cut);
         assert!(doc.tail_bytes().starts_with(b"IEA*1"));
-        assert_eq!(Document::read(b"not x12").unwrap_err().rule, "isa-missing");
-        assert_eq!(Document::read(b"").unwrap_err().rule, "isa-missing");
+        assert_eq!(read(b"not x12").unwrap_err().rule, "isa-missing");
+        assert_eq!(read(b"").unwrap_err().rule, "isa-missing");
     }
 
     proptest! {
@@ -711,7 +711,7 @@ SE*26*0001~GE*1*1~IEA*1*000000001~\n\n";
             ],
             size in 1usize..64,
         ) {
-            match Document::read(&data) {
+            match read(&data) {
                 Ok(doc) => {
                     prop_assert_eq!(doc.to_bytes(), data.clone());
                     let docs = split(&data, size).unwrap();
