@@ -187,7 +187,6 @@ pub struct Reader {
     doc: Document,
     stack: Vec<Open>,
     after_se: bool,
-    read_any: bool,
     closed: bool,
     cuts: Vec<Cut>,
     /// How many of the tokenizer's findings are in documents already.
@@ -210,22 +209,23 @@ impl Reader {
             doc: Document::default(),
             stack: Vec::new(),
             after_se: false,
-            read_any: false,
             closed: false,
             cuts: Vec::new(),
             kept_findings: 0,
         })
     }
 
-    /// Read a whole stream into one document. An error only when not one segment could be read.
-    pub fn read(mut self, data: &[u8]) -> Result<Document, Problem> {
+    /// Read a whole stream into one document.
+    pub fn read(mut self, data: &[u8]) -> Document {
         self.split = false;
-        let mut docs = self.feed(data)?;
-        docs.extend(self.close()?);
-        Ok(docs.pop().unwrap_or_default())
+        let mut docs = self.feed(data).unwrap_or_default();
+        docs.extend(self.close());
+        docs.pop().unwrap_or_default()
     }
 
-    /// Feed the next bytes; returns the documents they completed (only when splitting).
+    /// Feed the next bytes; returns the documents they completed (only when splitting). An
+    /// error only when fed after `close`: a broken rule is the document's failure, and what
+    /// follows it its tail.
     pub fn feed(&mut self, chunk: &[u8]) -> Result<Vec<Document>, Problem> {
         if self.closed {
             return Err(Problem {
@@ -244,13 +244,14 @@ impl Reader {
             let cuts = &mut self.cuts;
             self.tokenizer.feed(chunk, |seg| cuts.push(cut(walk, &seg)))
         };
-        self.settle(result)
+        Ok(self.settle(result))
     }
 
-    /// The end of the stream: the last documents.
-    pub fn close(&mut self) -> Result<Vec<Document>, Problem> {
+    /// The end of the stream: the last documents (a document with no segment, its bytes all
+    /// tail, when not one segment could be read).
+    pub fn close(&mut self) -> Vec<Document> {
         if self.closed {
-            return Ok(Vec::new());
+            return Vec::new();
         }
         let mut out = Vec::new();
         if self.doc.failure.is_none() {
@@ -259,26 +260,18 @@ impl Reader {
                 let cuts = &mut self.cuts;
                 self.tokenizer.close(|seg| cuts.push(cut(walk, &seg)))
             };
-            out = self.settle(result)?;
+            out = self.settle(result);
         }
         self.closed = true;
-        if !self.read_any {
-            return Err(self.doc.failure.clone().unwrap_or(Problem::at(
-                "isa-missing",
-                "no ISA segment found: not an X12 interchange",
-                1,
-            )));
-        }
         let end = self.base + self.buf.len() as u64;
         if !self.buf.is_empty() || out.is_empty() {
             out.push(self.finish(end));
         }
-        Ok(out)
+        out
     }
 
-    /// Place the segments cut, then record the tokenizer's failure (an error only when nothing
-    /// was read at all).
-    fn settle(&mut self, result: Result<(), Problem>) -> Result<Vec<Document>, Problem> {
+    /// Place the segments cut, then record the tokenizer's failure.
+    fn settle(&mut self, result: Result<(), Problem>) -> Vec<Document> {
         let mut out = Vec::new();
         for c in std::mem::take(&mut self.cuts) {
             if let Some(doc) = self.place(c) {
@@ -291,9 +284,6 @@ impl Reader {
             .extend(findings[self.kept_findings..].iter().cloned());
         self.kept_findings = findings.len();
         if let Err(problem) = result {
-            if !self.read_any {
-                return Err(problem);
-            }
             // What follows the last segment's terminator could not be read: the tail.
             let tail = match self.doc.segments.last_mut() {
                 Some(last) => {
@@ -308,7 +298,7 @@ impl Reader {
             self.doc.tail = tail;
             self.doc.failure = Some(problem);
         }
-        Ok(out)
+        out
     }
 
     /// Put one segment in the document being built; returns the document it completed, if any.
@@ -350,7 +340,6 @@ impl Reader {
             problems: c.problems,
             edited: None,
         });
-        self.read_any = true;
         done
     }
 
@@ -524,18 +513,19 @@ mod tests {
     }
 
     /// The documents a split reader hands out for `data` fed in chunks of `size` bytes.
-    fn read(data: &[u8]) -> Result<Document, Problem> {
+    fn read(data: &[u8]) -> Document {
         Reader::new(false).unwrap().read(data)
     }
 
-    fn split(data: &[u8], size: usize) -> Result<Vec<Document>, Problem> {
+    fn split(data: &[u8], size: usize) -> Vec<Document> {
         let mut reader = Reader::new(true).unwrap();
         let mut docs = Vec::new();
         for chunk in data.chunks(size.max(1)) {
-            docs.extend(reader.feed(chunk)?);
+            docs.extend(reader.feed(chunk).unwrap());
         }
-        docs.extend(reader.close()?);
-        Ok(docs)
+        docs.extend(reader.close());
+        assert!(reader.feed(b"ISA").is_err(), "fed after close");
+        docs
     }
 
     fn joined(docs: &[Document]) -> Vec<u8> {
@@ -547,18 +537,18 @@ mod tests {
     #[test]
     fn every_corpus_file_writes_back_its_bytes_whole_and_split() {
         for (path, data) in corpus() {
-            match read(&data) {
-                Ok(doc) => {
-                    assert_eq!(doc.to_bytes(), data, "{path:?}");
-                    for size in [1 << 20, 97, 7] {
-                        let docs = split(&data, size).unwrap();
-                        assert_eq!(joined(&docs), data, "{path:?} in chunks of {size}");
-                        let n: usize = docs.iter().map(|d| d.segments.len()).sum();
-                        assert_eq!(n, doc.segments.len());
-                    }
-                }
-                // Not X12 at all (no ISA where one must be): a typed error, as the tokenizer gives.
-                Err(p) => assert_eq!(p.rule, "isa-missing", "{path:?}"),
+            let doc = read(&data);
+            assert_eq!(doc.to_bytes(), data, "{path:?}");
+            for size in [1 << 20, 97, 7] {
+                let docs = split(&data, size);
+                assert_eq!(joined(&docs), data, "{path:?} in chunks of {size}");
+                let n: usize = docs.iter().map(|d| d.segments.len()).sum();
+                assert_eq!(n, doc.segments.len());
+            }
+            // Not X12 at all (no ISA where one must be): no segment, every byte in the tail.
+            if doc.segments.is_empty() {
+                assert_eq!(doc.failure.as_ref().map(|p| p.rule), Some("isa-missing"));
+                assert_eq!(doc.tail_bytes(), data);
             }
         }
     }
@@ -580,7 +570,7 @@ SE*26*0001~GE*1*1~IEA*1*000000001~\n\n";
 
     #[test]
     fn segments_form_a_tree_of_loop_instances() {
-        let doc = read(CLAIM).unwrap();
+        let doc = read(CLAIM);
         assert_eq!(doc.head(), b"\xef\xbb\xbf");
         assert_eq!(doc.trailer(0), b"~\r\n");
         assert_eq!(doc.trailer(doc.segments.len() - 1), b"~\n\n");
@@ -623,7 +613,7 @@ SE*26*0001~GE*1*1~IEA*1*000000001~\n\n";
     #[test]
     fn an_unknown_segment_is_kept_where_it_was_met_with_its_problem() {
         let text = String::from_utf8_lossy(&CLAIM[3..]).replace("LX*2~", "ZZZ*1~LX*2~");
-        let doc = read(text.as_bytes()).unwrap();
+        let doc = read(text.as_bytes());
         assert_eq!(doc.to_bytes(), text.as_bytes());
         let zzz = (0..doc.segments.len())
             .find(|&i| doc.text(i).starts_with(b"ZZZ"))
@@ -636,7 +626,7 @@ SE*26*0001~GE*1*1~IEA*1*000000001~\n\n";
     #[test]
     fn a_group_without_a_guide_still_has_its_envelope_levels() {
         let text = String::from_utf8_lossy(&CLAIM[3..]).replace("005010X222A1", "004010X999");
-        let doc = read(text.as_bytes()).unwrap();
+        let doc = read(text.as_bytes());
         let ids: Vec<&str> = (0..doc.segments.len())
             .map(|i| loop_of(&doc, i).id)
             .collect();
@@ -650,7 +640,7 @@ SE*26*0001~GE*1*1~IEA*1*000000001~\n\n";
             "SE*26*0001~",
             "SE*26*0001~ST*837*0002*005010X222A1~BHT*0019*00*1*20261102*0930*CH~SE*3*0002~",
         );
-        let docs = split(two.as_bytes(), 13).unwrap();
+        let docs = split(two.as_bytes(), 13);
         assert_eq!(joined(&docs), two.as_bytes());
         let kinds: Vec<bool> = docs.iter().map(|d| d.transaction).collect();
         assert_eq!(kinds, [false, true, true, false]);
@@ -665,7 +655,7 @@ SE*26*0001~GE*1*1~IEA*1*000000001~\n\n";
 
     #[test]
     fn an_edit_changes_only_that_segments_bytes() {
-        let mut doc = read(CLAIM).unwrap();
+        let mut doc = read(CLAIM);
         let clm = (0..doc.segments.len())
             .find(|&i| doc.text(i).starts_with(b"CLM"))
             .unwrap();
@@ -677,7 +667,7 @@ SE*26*0001~GE*1*1~IEA*1*000000001~\n\n";
         assert_eq!(&out[at + 9..], &CLAIM[at + 9..]);
         assert_eq!(
             doc.set_text(clm, b"CLM*C1~").unwrap_err().rule,
-            "value-delimiter"
+            "delimiter-in-value"
         );
         assert_eq!(doc.set_text(clm, b"CLP*C1").unwrap_err().rule, "segment-id");
         doc.set_text(clm, b"CLM*C1*25***12:B:1*Y*A*Y*Y").unwrap();
@@ -687,19 +677,22 @@ SE*26*0001~GE*1*1~IEA*1*000000001~\n\n";
     #[test]
     fn what_the_tokenizer_cannot_read_is_the_tail() {
         let cut = &CLAIM[..CLAIM.len() - 8]; // inside the IEA
-        let doc = read(cut).unwrap();
+        let doc = read(cut);
         assert_eq!(doc.failure.as_ref().map(|p| p.rule), Some("truncated"));
         assert_eq!(doc.to_bytes(), cut);
         assert!(doc.tail_bytes().starts_with(b"IEA*1"));
-        assert_eq!(read(b"not x12").unwrap_err().rule, "isa-missing");
-        assert_eq!(read(b"").unwrap_err().rule, "isa-missing");
+        for junk in [&b"not x12"[..], b""] {
+            let doc = read(junk);
+            assert_eq!(doc.failure.as_ref().map(|p| p.rule), Some("isa-missing"));
+            assert_eq!((doc.segments.len(), doc.tail_bytes()), (0, junk));
+        }
     }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(300))]
 
         #[test]
-        fn any_bytes_give_a_document_that_writes_them_back_or_an_error(
+        fn any_bytes_give_a_document_that_writes_them_back(
             data in prop_oneof![
                 proptest::collection::vec(any::<u8>(), 0..400),
                 (0..CLAIM.len(), any::<u8>(), 0..CLAIM.len()).prop_map(|(at, b, end)| {
@@ -711,17 +704,13 @@ SE*26*0001~GE*1*1~IEA*1*000000001~\n\n";
             ],
             size in 1usize..64,
         ) {
-            match read(&data) {
-                Ok(doc) => {
-                    prop_assert_eq!(doc.to_bytes(), data.clone());
-                    let docs = split(&data, size).unwrap();
-                    prop_assert_eq!(joined(&docs), data);
-                }
-                Err(p) => {
-                    prop_assert!(!p.rule.is_empty());
-                    prop_assert!(split(&data, size).is_err());
-                }
-            }
+            let doc = read(&data);
+            prop_assert_eq!(doc.to_bytes(), data.clone());
+            let docs = split(&data, size);
+            prop_assert_eq!(joined(&docs), data);
+            let n: usize = docs.iter().map(|d| d.segments.len()).sum();
+            prop_assert_eq!(n, doc.segments.len());
+            prop_assert_eq!(doc.failure.is_some(), docs.last().unwrap().failure.is_some());
         }
     }
 }

@@ -185,15 +185,15 @@ impl DocumentReader {
         self.reader.feed(chunk).map(wrap).map_err(|p| raise(py, &p))
     }
 
-    fn close(&mut self, py: Python<'_>) -> PyResult<Vec<Document>> {
-        self.reader.close().map(wrap).map_err(|p| raise(py, &p))
+    fn close(&mut self) -> Vec<Document> {
+        wrap(self.reader.close())
     }
 }
 
-/// The whole of `data` as one document; `X12SyntaxError` when not one segment could be read.
+/// The whole of `data` as one document (no segment in it, and its failure, when not one could be read).
 #[pyfunction]
 pub fn read_document(py: Python<'_>, data: &[u8]) -> PyResult<Document> {
     let reader = core::Reader::new(false).map_err(PyRuntimeError::new_err)?;
-    let doc = py.detach(|| reader.read(data)).map_err(|p| raise(py, &p))?;
+    let doc = py.detach(|| reader.read(data));
     Ok(Document { doc })
 }

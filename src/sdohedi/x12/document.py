@@ -43,8 +43,9 @@ _REFERENCE = re.compile(r"([A-Z0-9]{2,3}?)(\d{2})(?:-(\d{1,2}))?")
 
 
 def read_document(source: Source) -> Document:
-    """The whole of ``source`` (a path or the bytes) as one document. Raises
-    :class:`~sdohedi.x12.X12SyntaxError` only when not one segment could be read."""
+    """The whole of ``source`` (a path or the bytes) as one document. A broken syntax rule is
+    not raised: it is the document's :attr:`~Document.failure`, and what follows it the
+    :attr:`~Document.tail` (all of it, with no segment, when the bytes are not X12 at all)."""
     if isinstance(source, bytes | bytearray | memoryview):
         return Document(_core.read_document(bytes(source)))
     path = Path(source)
@@ -74,10 +75,16 @@ def iter_documents(source: Source | Iterable[bytes], *, read_size: int = READ_SI
 
 def iter_transactions(source: Source | Iterable[bytes], *, read_size: int = READ_SIZE) -> Iterator[Loop]:
     """Each transaction set of a stream (its ``ST_LOOP`` instance), one in memory at a time. Its
-    :attr:`Loop.document` holds it alone; ``document.envelope`` the ISA and GS it lies in."""
+    :attr:`Loop.document` holds it alone; ``document.envelope`` the ISA and GS it lies in. A
+    broken syntax rule is raised (:class:`~sdohedi.x12.X12SyntaxError`) once the transaction
+    sets before it are out."""
+    failure = None
     for doc in iter_documents(source, read_size=read_size):
+        failure = failure or doc.failure
         if doc.is_transaction:
             yield from doc.transactions
+    if failure is not None:
+        raise failure
 
 
 def _read_chunks(path: Path, size: int) -> Iterator[bytes]:
