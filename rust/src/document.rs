@@ -17,10 +17,12 @@
 //! transaction set (ST..SE and what trails it) and one per stretch of envelope between them;
 //! concatenated they are the stream. Memory is then bounded by one transaction set.
 
+use std::collections::BTreeMap;
+
 use memchr::memchr;
 
 use crate::delimiters::Delimiters;
-use crate::guide::{Node, Tables};
+use crate::guide::{Loop, Node, Tables};
 use crate::problem::Problem;
 use crate::tokenizer::{Segment as Token, Tokenizer};
 use crate::walker::{Placement, StructureProblem, Walk};
@@ -44,10 +46,6 @@ pub struct Segment {
     pub placement: Option<Placement>,
     /// The loop instance it belongs to, an index into [`Document::loops`].
     pub instance: usize,
-    /// What the walker found wrong at this segment.
-    pub problems: Vec<StructureProblem>,
-    /// Its text as set by an edit (then written instead of `start..end`).
-    pub edited: Option<Box<[u8]>>,
 }
 
 /// One occurrence of a loop (or of an envelope level) in a document.
@@ -73,6 +71,10 @@ pub struct Document {
     pub base: u64,
     pub segments: Vec<Segment>,
     pub loops: Vec<LoopInstance>,
+    /// What the walker found wrong, by segment index, in order (most segments have nothing).
+    pub problems: Vec<(usize, StructureProblem)>,
+    /// Texts set by edits, by segment index (written instead of the bytes read).
+    pub edits: BTreeMap<usize, Box<[u8]>>,
     /// Where the bytes the tokenizer could not read begin (`bytes.len()` when it read them all).
     pub tail: usize,
     /// The rule that stopped the tokenizer, when one did.
@@ -97,7 +99,17 @@ impl Document {
     /// The segment's text (edited or as read), without its terminator.
     pub fn text(&self, i: usize) -> &[u8] {
         let s = &self.segments[i];
-        s.edited.as_deref().unwrap_or(&self.bytes[s.start..s.end])
+        match self.edits.get(&i) {
+            Some(text) => text,
+            None => &self.bytes[s.start..s.end],
+        }
+    }
+
+    /// The walker's problems at segment `i`.
+    pub fn problems_of(&self, i: usize) -> &[(usize, StructureProblem)] {
+        let from = self.problems.partition_point(|(at, _)| *at < i);
+        let to = self.problems.partition_point(|(at, _)| *at <= i);
+        &self.problems[from..to]
     }
 
     /// What follows segment `i` up to the next segment: its terminator, line breaks, blanks.
@@ -127,23 +139,24 @@ impl Document {
                 position,
             ));
         }
-        let same = &self.bytes[s.start..s.end] == text;
-        self.segments[i].edited = if same { None } else { Some(text.into()) };
+        if self.bytes[s.start..s.end] == *text {
+            self.edits.remove(&i);
+        } else {
+            self.edits.insert(i, text.into());
+        }
         Ok(())
     }
 
     /// Append the document's bytes to `out`: the input's, but for the texts set.
     pub fn write_into(&self, out: &mut Vec<u8>) {
         out.reserve(self.bytes.len());
-        out.extend_from_slice(self.head());
-        let mut from = self.head().len();
-        for s in &self.segments {
-            // Runs of unedited segments are one copy.
-            if let Some(text) = &s.edited {
-                out.extend_from_slice(&self.bytes[from..s.start]);
-                out.extend_from_slice(text);
-                from = s.end;
-            }
+        let mut from = 0;
+        // Runs of unedited segments (and the head, trailers, tail around them) are one copy.
+        for (&i, text) in &self.edits {
+            let s = &self.segments[i];
+            out.extend_from_slice(&self.bytes[from..s.start]);
+            out.extend_from_slice(text);
+            from = s.end;
         }
         out.extend_from_slice(&self.bytes[from..]);
     }
@@ -168,6 +181,8 @@ struct Cut {
 /// An open loop instance while reading: its instance in the document being built (None when it
 /// was opened in an earlier document of the stream).
 struct Open {
+    /// The loop's path id ([`Tables::paths`]): one per path, whichever guide placed it.
+    key: usize,
     path: &'static str,
     id: &'static str,
     name: &'static str,
@@ -178,6 +193,14 @@ struct Open {
 pub struct Reader {
     tokenizer: Tokenizer,
     walk: Walk,
+    builder: Builder,
+    closed: bool,
+    /// How many of the tokenizer's findings are in documents already.
+    kept_findings: usize,
+}
+
+/// The document being built, and the loops open at its end.
+struct Builder {
     tables: &'static Tables,
     /// One document per transaction set and per envelope stretch, or one for the whole stream.
     split: bool,
@@ -187,37 +210,47 @@ pub struct Reader {
     doc: Document,
     stack: Vec<Open>,
     after_se: bool,
-    closed: bool,
-    cuts: Vec<Cut>,
-    /// How many of the tokenizer's findings are in documents already.
-    kept_findings: usize,
+    /// Path ids of the envelope levels (ISA_LOOP, GS_LOOP, ST_LOOP), for groups without a guide.
+    envelope: [usize; 3],
+    /// The loops from the top down to a segment's own, reused.
+    chain: Vec<&'static Loop>,
 }
 
 impl Reader {
     /// An error only when the guide tables compiled into the core cannot be read.
     pub fn new(split: bool) -> Result<Self, &'static str> {
         let walk = Walk::new()?;
+        let tables = walk.tables();
+        let key = |path: &str, or: usize| tables.paths.iter().position(|p| p == path).unwrap_or(or);
+        let envelope = [
+            key(ISA_LOOP, usize::MAX - 2),
+            key(GS_LOOP, usize::MAX - 1),
+            key(ST_LOOP, usize::MAX),
+        ];
         Ok(Reader {
             // The walker's cut: malformed ids are kept (the walker gives them no place), an ISA
             // off its fixed offsets is read by its separators.
             tokenizer: Tokenizer::new(false).lenient_isa(true),
-            tables: walk.tables(),
             walk,
-            split,
-            buf: Vec::new(),
-            base: 0,
-            doc: Document::default(),
-            stack: Vec::new(),
-            after_se: false,
+            builder: Builder {
+                tables,
+                split,
+                buf: Vec::new(),
+                base: 0,
+                doc: Document::default(),
+                stack: Vec::new(),
+                after_se: false,
+                envelope,
+                chain: Vec::new(),
+            },
             closed: false,
-            cuts: Vec::new(),
             kept_findings: 0,
         })
     }
 
     /// Read a whole stream into one document.
     pub fn read(mut self, data: &[u8]) -> Document {
-        self.split = false;
+        self.builder.split = false;
         let mut docs = self.feed(data).unwrap_or_default();
         docs.extend(self.close());
         docs.pop().unwrap_or_default()
@@ -235,16 +268,18 @@ impl Reader {
                 segment: None,
             });
         }
-        self.buf.extend_from_slice(chunk);
-        if self.doc.failure.is_some() {
-            return Ok(Vec::new()); // the rest of the stream is the tail
+        let mut out = Vec::new();
+        let builder = &mut self.builder;
+        builder.buf.extend_from_slice(chunk);
+        if builder.doc.failure.is_some() {
+            return Ok(out); // the rest of the stream is the tail
         }
-        let result = {
-            let walk = &mut self.walk;
-            let cuts = &mut self.cuts;
-            self.tokenizer.feed(chunk, |seg| cuts.push(cut(walk, &seg)))
-        };
-        Ok(self.settle(result))
+        let walk = &mut self.walk;
+        let result = self.tokenizer.feed(chunk, |seg| {
+            out.extend(builder.place(cut(walk, &seg)));
+        });
+        self.settle(result);
+        Ok(out)
     }
 
     /// The end of the stream: the last documents (a document with no segment, its bytes all
@@ -254,53 +289,49 @@ impl Reader {
             return Vec::new();
         }
         let mut out = Vec::new();
-        if self.doc.failure.is_none() {
-            let result = {
-                let walk = &mut self.walk;
-                let cuts = &mut self.cuts;
-                self.tokenizer.close(|seg| cuts.push(cut(walk, &seg)))
-            };
-            out = self.settle(result);
+        if self.builder.doc.failure.is_none() {
+            let (walk, builder) = (&mut self.walk, &mut self.builder);
+            let result = self.tokenizer.close(|seg| {
+                out.extend(builder.place(cut(walk, &seg)));
+            });
+            self.settle(result);
         }
         self.closed = true;
-        let end = self.base + self.buf.len() as u64;
-        if !self.buf.is_empty() || out.is_empty() {
-            out.push(self.finish(end));
+        let b = &mut self.builder;
+        if !b.buf.is_empty() || out.is_empty() {
+            let end = b.base + b.buf.len() as u64;
+            out.push(b.finish(end));
         }
         out
     }
 
-    /// Place the segments cut, then record the tokenizer's failure.
-    fn settle(&mut self, result: Result<(), Problem>) -> Vec<Document> {
-        let mut out = Vec::new();
-        for c in std::mem::take(&mut self.cuts) {
-            if let Some(doc) = self.place(c) {
-                out.push(doc);
-            }
-        }
+    /// Keep the tokenizer's new findings and its failure in the document being built.
+    fn settle(&mut self, result: Result<(), Problem>) {
         let findings = self.tokenizer.findings();
-        self.doc
+        let b = &mut self.builder;
+        b.doc
             .findings
             .extend(findings[self.kept_findings..].iter().cloned());
         self.kept_findings = findings.len();
         if let Err(problem) = result {
             // What follows the last segment's terminator could not be read: the tail.
-            let tail = match self.doc.segments.last_mut() {
+            let tail = match b.doc.segments.last_mut() {
                 Some(last) => {
                     let d = last.delimiters.segment;
-                    let end = memchr(d, &self.buf[last.end..])
-                        .map_or(self.buf.len(), |t| last.end + t + 1);
+                    let end =
+                        memchr(d, &b.buf[last.end..]).map_or(b.buf.len(), |t| last.end + t + 1);
                     last.trailer_end = end;
                     end
                 }
                 None => 0,
             };
-            self.doc.tail = tail;
-            self.doc.failure = Some(problem);
+            b.doc.tail = tail;
+            b.doc.failure = Some(problem);
         }
-        out
     }
+}
 
+impl Builder {
     /// Put one segment in the document being built; returns the document it completed, if any.
     fn place(&mut self, c: Cut) -> Option<Document> {
         let start = (c.offset - self.base) as usize;
@@ -337,9 +368,10 @@ impl Reader {
             delimiters: d,
             placement: c.placement,
             instance,
-            problems: c.problems,
-            edited: None,
         });
+        self.doc
+            .problems
+            .extend(c.problems.into_iter().map(|p| (here, p)));
         done
     }
 
@@ -350,8 +382,17 @@ impl Reader {
             Some(p) => {
                 let g = &tables.guides[p.guide];
                 let seg = &g.segments[p.segment];
-                // The loops from the top down to the segment's own.
-                let mut chain = Vec::new();
+                let own = &g.loops[seg.parent];
+                // Its loop's first segment opens the next instance (a wrapper's does not repeat it).
+                let opens_own = own.first_node() == Some(Node::Segment(p.segment))
+                    && !own.is_root()
+                    && own.kind.as_deref() != Some("wrapper");
+                let on_top = self.stack.last().is_some_and(|o| o.key == own.path_id);
+                if on_top && !opens_own {
+                    return self.current(here); // the common case: the loop of the segment before
+                }
+                let mut chain = std::mem::take(&mut self.chain);
+                chain.clear();
                 let mut lp = Some(seg.parent);
                 while let Some(l) = lp {
                     let l = &g.loops[l];
@@ -366,38 +407,37 @@ impl Reader {
                     .stack
                     .iter()
                     .zip(&chain)
-                    .take_while(|(open, l)| open.path == l.path)
+                    .take_while(|(open, l)| open.key == l.path_id)
                     .count();
                 self.stack.truncate(kept);
-                let opens = kept < chain.len();
+                let opened = kept < chain.len();
                 for l in &chain[kept..] {
-                    self.push(l.path.as_str(), l.id.as_str(), l.name.as_str(), here);
+                    self.push(l.path_id, &l.path, &l.id, &l.name, here);
                 }
-                let own = &g.loops[seg.parent];
-                let first = own.first_node() == Some(Node::Segment(p.segment));
-                if !opens && first && !own.is_root() && own.kind.as_deref() != Some("wrapper") {
-                    // Its loop's first segment again: the next instance of that loop.
+                if !opened && opens_own {
                     self.stack.pop();
-                    self.push(own.path.as_str(), own.id.as_str(), own.name.as_str(), here);
+                    self.push(own.path_id, &own.path, &own.id, &own.name, here);
                 }
+                self.chain = chain;
             }
             None => {
                 // Envelope levels from the ids when the guide has no place (a group without one).
-                let level = |stack: &[Open], path: &str| stack.iter().position(|o| o.path == path);
+                let [isa, gs, st] = self.envelope;
+                let level = |stack: &[Open], key: usize| stack.iter().position(|o| o.key == key);
                 match id {
                     b"ST" => {
-                        if let Some(g) = level(&self.stack, GS_LOOP) {
+                        if let Some(g) = level(&self.stack, gs) {
                             self.stack.truncate(g + 1);
-                            self.push(ST_LOOP, "ST_LOOP", "Transaction Set Header", here);
+                            self.push(st, ST_LOOP, "ST_LOOP", "Transaction Set Header", here);
                         }
                     }
                     b"SE" | b"GE" | b"IEA" => {
-                        let path = match id {
-                            b"SE" => ST_LOOP,
-                            b"GE" => GS_LOOP,
-                            _ => ISA_LOOP,
+                        let key = match id {
+                            b"SE" => st,
+                            b"GE" => gs,
+                            _ => isa,
                         };
-                        if let Some(k) = level(&self.stack, path) {
+                        if let Some(k) = level(&self.stack, key) {
                             self.stack.truncate(k + 1);
                         }
                     }
@@ -408,7 +448,14 @@ impl Reader {
         self.current(here)
     }
 
-    fn push(&mut self, path: &'static str, id: &'static str, name: &'static str, here: usize) {
+    fn push(
+        &mut self,
+        key: usize,
+        path: &'static str,
+        id: &'static str,
+        name: &'static str,
+        here: usize,
+    ) {
         let parent = self.stack.last().and_then(|o| o.instance);
         self.doc.loops.push(LoopInstance {
             parent,
@@ -419,6 +466,7 @@ impl Reader {
             continued: false,
         });
         self.stack.push(Open {
+            key,
             path,
             id,
             name,
@@ -431,7 +479,7 @@ impl Reader {
         let depth = self.stack.len();
         if depth == 0 {
             // Nothing open (cannot happen after an ISA): a loop of its own at the top.
-            self.push("", "", "", here);
+            self.push(usize::MAX - 3, "", "", "", here);
             return self.doc.loops.len() - 1;
         }
         if let Some(i) = self.stack[depth - 1].instance {
@@ -459,7 +507,11 @@ impl Reader {
     fn finish(&mut self, end: u64) -> Document {
         let len = (end - self.base) as usize;
         let mut doc = std::mem::take(&mut self.doc);
-        doc.bytes = self.buf.drain(..len).collect();
+        doc.bytes = if len == self.buf.len() {
+            std::mem::take(&mut self.buf) // the whole rest: no copy
+        } else {
+            self.buf.drain(..len).collect()
+        };
         doc.base = self.base;
         if doc.failure.is_none() {
             doc.tail = len;
@@ -619,7 +671,7 @@ SE*26*0001~GE*1*1~IEA*1*000000001~\n\n";
             .find(|&i| doc.text(i).starts_with(b"ZZZ"))
             .unwrap();
         assert!(doc.segments[zzz].placement.is_none());
-        assert_eq!(doc.segments[zzz].problems[0].rule, "segment-unknown");
+        assert_eq!(doc.problems_of(zzz)[0].1.rule, "segment-unknown");
         assert_eq!(loop_of(&doc, zzz).id, "2400");
     }
 

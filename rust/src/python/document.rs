@@ -121,10 +121,11 @@ impl Document {
                 }
                 None => (None, None, None),
             };
-            let problems: Vec<_> = s
-                .problems
+            let problems: Vec<_> = self
+                .doc
+                .problems_of(i)
                 .iter()
-                .map(|p| {
+                .map(|(_, p)| {
                     (
                         p.rule,
                         p.position,
