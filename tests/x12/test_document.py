@@ -145,6 +145,12 @@ def test_navigation_by_loops_and_element_references():
     lines = claim.loops("2400")
     assert [ln.segment("LX")[1] for ln in lines] == [str(i + 1) for i in range(len(lines))]
     assert all(ln.parent is claim for ln in lines)
+    sv1 = lines[0].segment("SV1")
+    composite = sv1.text.split(b"*")[1].decode().split(":")
+    assert sv1["SV101-2"] == sv1["SV101-02"] == composite[1] and sv1["SV101-1"] == composite[0]
+    for bad in ("SV1", "SV101-0", "SV1X01", "SV10"):
+        with pytest.raises(KeyError):
+            sv1[bad]
     # the items of a loop, in order, are the segments from its first to its last
     assert [s.index for s in claim.walk()] == list(range(clm.index, lines[-1].segments[-1].index + 1))
 

@@ -38,8 +38,8 @@ __all__ = ["Document", "Loop", "Segment", "iter_documents", "iter_transactions",
 
 Source = str | os.PathLike[str] | bytes
 
-# 'CLM01', 'SV101-2', 'SV101-02': segment id, element, optional component
-_REFERENCE = re.compile(r"([A-Z0-9]{2,3}?)(\d{2})(?:-(\d{1,2}))?")
+# After the segment's id in 'CLM01', 'SV101-2', 'SV101-02': the element, the optional component
+_REFERENCE = re.compile(r"(\d{2})(?:-(\d{1,2}))?")
 
 
 def read_document(source: Source) -> Document:
@@ -318,10 +318,10 @@ class Segment:
             if key < 0:
                 raise IndexError("element positions count from 0 (the id)")
             return key, None
-        m = _REFERENCE.fullmatch(key)
-        if m is None or m.group(1) != self.id:
+        m = _REFERENCE.fullmatch(key, len(self.id)) if key.startswith(self.id) else None
+        if m is None or int(m.group(2) or 1) == 0:
             raise KeyError(f"not an element reference of a {self.id} segment (e.g. {self.id}01 or {self.id}01-2)")
-        return int(m.group(2)), None if m.group(3) is None else int(m.group(3))
+        return int(m.group(1)), None if m.group(2) is None else int(m.group(2))
 
     def __getitem__(self, key: int | str) -> str:
         n, component = self._where(key)
