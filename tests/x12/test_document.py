@@ -295,3 +295,15 @@ def test_any_bytes_give_a_document_that_writes_them_back(data, cuts):
     assert all(p.rule in RULES for p in doc.problems)
     if doc.failure is not None:
         assert isinstance(doc.failure, X12SyntaxError) and doc.tail == data[len(data) - len(doc.tail):]
+
+
+def test_an_isa_off_its_fixed_offsets_is_read_with_a_finding_and_written_back():
+    data = CLAIM_FILE.read_bytes()
+    isa_end = data.index(b"GS")
+    fields = data[:isa_end].decode().split("*")
+    fields[2] = ""  # ISA02 not padded to 10 blanks: the ISA is no longer 106 bytes
+    short = "*".join(fields).encode() + data[isa_end:]
+    doc = read_document(short)
+    assert doc.to_bytes() == short and doc.failure is None
+    assert [p.rule for p in doc.problems if p.rule == "isa-fixed-length"] == ["isa-fixed-length"]
+    assert len(doc.transactions) == 1 and len(doc.loops("2300")) == 1
