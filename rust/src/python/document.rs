@@ -1,9 +1,11 @@
 //! `sdohedi._core.Document` and `DocumentReader`: lossless documents for `sdohedi.x12.document`,
 //! which builds its navigable views from the plain tuples handed out here.
 
+use std::collections::HashMap;
+
 use pyo3::exceptions::{PyIndexError, PyRuntimeError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyList, PyTuple};
+use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 
 use super::problem::{raise, syntax_error};
 use crate::document as core;
@@ -100,49 +102,68 @@ impl Document {
         PyBytes::new(py, &self.doc.to_bytes())
     }
 
-    /// Per segment: (position, stream offset, instance, id, guide map, node path, TR3 loop id,
+    /// Per segment: (position, stream offset, instance, id, (guide map, node path, TR3 loop id),
     /// problems as (rule, position, segment, loop, message)); guide, path and loop are None
     /// where the guide has no place for it.
     fn segments<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let tables = crate::guide::tables().map_err(PyRuntimeError::new_err)?;
         let out = PyList::empty(py);
+        // The strings of a guide node, and the ids, repeat on every segment: one object each.
+        let mut nodes: HashMap<(usize, usize), Bound<'py, PyTuple>> = HashMap::new();
+        let mut ids: HashMap<Vec<u8>, Bound<'py, PyString>> = HashMap::new();
+        let unplaced = (None::<&str>, None::<&str>, None::<&str>).into_pyobject(py)?;
+        let none = PyTuple::empty(py);
         for (i, s) in self.doc.segments.iter().enumerate() {
             let text = self.doc.text(i);
             let id = &text[..memchr::memchr(s.delimiters.element, text).unwrap_or(text.len())];
-            let (guide, path, loop_id) = match s.placement {
-                Some(p) => {
-                    let g = &tables.guides[p.guide];
-                    let seg = &g.segments[p.segment];
-                    (
-                        Some(g.map.as_str()),
-                        Some(seg.path.as_str()),
-                        seg.loop_id.as_deref(),
-                    )
+            let id = match ids.get(id) {
+                Some(id) => id.clone(),
+                None => {
+                    let made = PyString::new(py, &latin1(id));
+                    if id.len() <= 3 {
+                        ids.insert(id.to_vec(), made.clone());
+                    }
+                    made
                 }
-                None => (None, None, None),
             };
-            let problems: Vec<_> = self
-                .doc
-                .problems_of(i)
-                .iter()
-                .map(|(_, p)| {
-                    (
-                        p.rule,
-                        p.position,
-                        p.segment.as_str(),
-                        p.loop_id.as_deref(),
-                        p.message.as_str(),
-                    )
-                })
-                .collect();
+            let node = match s.placement {
+                Some(p) => match nodes.get(&(p.guide, p.segment)) {
+                    Some(node) => node.clone(),
+                    None => {
+                        let g = &tables.guides[p.guide];
+                        let seg = &g.segments[p.segment];
+                        let made = (g.map.as_str(), seg.path.as_str(), seg.loop_id.as_deref())
+                            .into_pyobject(py)?;
+                        nodes.insert((p.guide, p.segment), made.clone());
+                        made
+                    }
+                },
+                None => unplaced.clone(),
+            };
+            let found = self.doc.problems_of(i);
+            let problems = if found.is_empty() {
+                none.clone()
+            } else {
+                let rows: Vec<_> = found
+                    .iter()
+                    .map(|(_, p)| {
+                        (
+                            p.rule,
+                            p.position,
+                            p.segment.as_str(),
+                            p.loop_id.as_deref(),
+                            p.message.as_str(),
+                        )
+                    })
+                    .collect();
+                PyTuple::new(py, rows)?
+            };
             let row = (
                 s.position,
                 self.doc.base + s.start as u64,
                 s.instance,
-                latin1(id),
-                guide,
-                path,
-                loop_id,
+                id,
+                node,
                 problems,
             );
             out.append(row.into_pyobject(py)?)?;

@@ -272,8 +272,7 @@ class Segment:
                  "_problems", "_elements")
 
     def __init__(self, doc: Document, index: int, row: tuple) -> None:
-        (self.position, self.offset, self._instance, self.id, self.guide, self.path, self.loop_id,
-         self._problems) = row
+        self.position, self.offset, self._instance, self.id, (self.guide, self.path, self.loop_id), self._problems = row
         self.document = doc
         self.index = index
         self._elements: list[str] | None = None
