@@ -1,5 +1,6 @@
 //! The `sdohedi._core` extension module: thin PyO3 classes over the pure Rust engine.
 
+mod lines837p;
 mod problem;
 mod tokenizer;
 mod walker;
@@ -17,5 +18,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<walker::Placement>()?;
     m.add_class::<walker::StructureProblem>()?;
     m.add_function(wrap_pyfunction!(writer837p::write_837p, m)?)?;
+    m.add_function(wrap_pyfunction!(lines837p::write_837p_lines, m)?)?;
     Ok(())
 }

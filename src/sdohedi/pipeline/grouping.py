@@ -12,6 +12,7 @@ checks do not cover (its total charge) goes the validating way too, and is rejec
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -205,8 +206,7 @@ def _emit(group, parties, subscriber, next_claim_id, max_lines, reject, payer_cl
     first = group[0]
     if isinstance(subscriber, Reject):
         for line in group:
-            reject(Reject(line[L["row_number"]], line[L["service_id"]], subscriber.column, subscriber.reason,
-                          line[L["file"]], subscriber.rule))
+            reject(_member_refused(line, subscriber))
         return
     payer_key, cbo_key, replaces = first[L["payer"]], first[L["cbo"]], first[L["replaces"]]
     frequency = _frequency(replaces, frequencies)
@@ -227,15 +227,65 @@ def _emit(group, parties, subscriber, next_claim_id, max_lines, reject, payer_cl
                 claim = _validated_claim(chunk, dx, claim_id, frequency, payer_claim_number, subscriber, parties,
                                          values)
             except ValidationError as exc:
-                err = exc.errors(include_input=False, include_url=False)[0]
-                where = ".".join(str(p) for p in err["loc"])
-                for ln in chunk:
-                    reject(Reject(ln[L["row_number"]], ln[L["service_id"]], "(claim)",
-                                  f"claim cannot be built: {where}: {err['msg']}", ln[L["file"]],
-                                  "claim-not-built"))
+                _claim_refused(chunk, exc, reject)
                 continue
             values.validated_pairs.add(pair)
         yield BuiltClaim(claim, payer_key, cbo_key, first[L["member_id"]], replaces, chunk)
+
+
+def _member_refused(line: tuple, subscriber: Reject) -> Reject:
+    return Reject(line[L["row_number"]], line[L["service_id"]], subscriber.column, subscriber.reason, line[L["file"]],
+                  subscriber.rule)
+
+
+def _claim_refused(chunk: list[tuple], exc: ValidationError, reject: Callable[[Reject], None]) -> None:
+    err = exc.errors(include_input=False, include_url=False)[0]
+    where = ".".join(str(p) for p in err["loc"])
+    for ln in chunk:
+        reject(Reject(ln[L["row_number"]], ln[L["service_id"]], "(claim)",
+                      f"claim cannot be built: {where}: {err['msg']}", ln[L["file"]], "claim-not-built"))
+
+
+class LineChecks:
+    """What the core's grouping of lines (``claims837p.write_837p_lines``) asks of the models, once
+    per value: a member's Subscriber, a trip location's Address, and the validated claim where
+    ``_emit`` validates one. The rows of a member or claim the models refuse go to ``reject``,
+    with the rule and reason ``build_claims`` gives them."""
+
+    def __init__(self, parties: Parties, reject: Callable[[Reject], None]) -> None:
+        self._parties = parties
+        self._reject = reject
+        self._values = _Values()
+        self._member: Subscriber | Reject | None = None
+
+    def subscriber(self, line: tuple) -> Subscriber | None:
+        self._member = _subscriber(line)
+        return None if isinstance(self._member, Reject) else self._member
+
+    def reject_member(self, line: tuple) -> None:
+        self._reject(_member_refused(line, self._member))
+
+    def address(self, line1: str, city: str, state: str, zip_code: str) -> Address | None:
+        try:
+            return self._values.address((line1, city, state, zip_code))
+        except ValidationError:
+            return None
+
+    def claim(self, chunk: list[tuple], dx: list[str], claim_id: str, frequency: str,
+              payer_claim_number: str | None) -> Claim | None:
+        try:
+            return _validated_claim(chunk, dx, claim_id, frequency, payer_claim_number, self._member, self._parties,
+                                    self._values)
+        except ValidationError as exc:
+            _claim_refused(chunk, exc, self._reject)
+            return None
+
+
+def column_batches(lines: Iterable[tuple], size: int = 4096) -> Iterator[tuple[tuple, ...]]:
+    """Lines (tuples) as batches of columns, one tuple per field."""
+    lines = iter(lines)
+    while batch := list(itertools.islice(lines, size)):
+        yield tuple(zip(*batch))
 
 
 def _validated_claim(chunk, dx, claim_id, frequency, payer_claim_number, subscriber, parties,
