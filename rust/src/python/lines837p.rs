@@ -227,6 +227,7 @@ struct Grouper<'py> {
     prefix: String,
     next_id: u64,
     max_lines: usize,
+    max_claims_per_transaction: usize,
     ledger_fields: (Bound<'py, PyAny>, Bound<'py, PyAny>, Bound<'py, PyAny>, Bound<'py, PyAny>),
     billing_provider: BillingProvider,
     payer: Payer,
@@ -487,15 +488,7 @@ impl<'py> Grouper<'py> {
                 )?,
                 _ => false,
             };
-            if fast {
-                let parties = Parties {
-                    billing_provider: &self.billing_provider,
-                    subscriber: &self.subscriber,
-                    patient: None,
-                    payer: &self.payer,
-                };
-                w.claim(&self.claim, &parties).map_err(|r| refusal(py, r))?;
-            } else {
+            if !fast {
                 let rows = chunk.iter().map(|&r| batches.row_tuple(r)).collect::<PyResult<Vec<_>>>()?;
                 let model = self.checks.call_method1(
                     intern!(py, "claim"),
@@ -505,9 +498,24 @@ impl<'py> Grouper<'py> {
                     continue; // the models refused it; Python sent its rows to the rejects
                 }
                 self.loader.load(&model)?;
-                w.claim(&self.loader.claim, &self.loader.parties()).map_err(|r| refusal(py, r))?;
                 self.validated_pairs.insert(pair.clone());
             }
+            // recorded before it is written, as the rows of the transaction the file is part of
+            if let Some(record) = &self.record {
+                self.record_claim(record, w, batches, &chunk, &claim_id, &frequency, &replaces)?;
+            }
+            if fast {
+                let parties = Parties {
+                    billing_provider: &self.billing_provider,
+                    subscriber: &self.subscriber,
+                    patient: None,
+                    payer: &self.payer,
+                };
+                w.claim(&self.claim, &parties)
+            } else {
+                w.claim(&self.loader.claim, &self.loader.parties())
+            }
+            .map_err(|r| refusal(py, r))?;
             let total_text = &self.loader.total_text;
             if !self.total.add(total_text) {
                 let value = py.import("decimal")?.getattr("Decimal")?.call1((total_text,))?;
@@ -515,9 +523,6 @@ impl<'py> Grouper<'py> {
                     Some(sum) => sum.add(value)?,
                     None => value,
                 });
-            }
-            if let Some(record) = &self.record {
-                self.record_claim(record, w, batches, &chunk, &claim_id, &frequency, &replaces)?;
             }
             if w.output().len() >= CHUNK {
                 flush(py, w, write)?;
@@ -573,7 +578,8 @@ impl<'py> Grouper<'py> {
             lines.push(row);
         }
         let (sender, isa13, gs06, submission) = &self.ledger_fields;
-        let st02 = format!("{:04}", w.transactions());
+        // the ST the claim goes into: the writer starts one every `max_claims_per_transaction`
+        let st02 = format!("{:04}", w.claims() / self.max_claims_per_transaction as u64 + 1);
         let replaced = if utf8(replaces).is_empty() { py.None().into_bound(py) } else { replaces.clone().into_any() };
         let claim_row = PyTuple::new(
             py,
@@ -716,6 +722,7 @@ pub fn write_837p_lines<'py>(
         prefix: claim_id_prefix,
         next_id: first_claim_number,
         max_lines,
+        max_claims_per_transaction,
         ledger_fields,
         billing_provider: bp,
         payer: payer_record,
