@@ -172,15 +172,15 @@ def test_ledger_rows_match_the_file():
 
 
 def test_claims_are_not_built_as_models_past_the_first_of_a_pair(monkeypatch):
-    """The core fills the writer's records from the columns: the model-building way of
-    grouping.py (``_unchecked_claim``) is not taken, and a validated Claim is built only for the
+    """The core fills the writer's records from the columns: the model-building way the
+    pipeline had (``_unchecked_claim``) is not taken, and a validated Claim is built only for the
     first claim of each payer x CBO pair."""
     from sdohedi.pipeline import grouping
 
     def not_here(*_a, **_k):
         raise AssertionError("a claim model built from checked lines")
 
-    monkeypatch.setattr(grouping, "_unchecked_claim", not_here)
+    monkeypatch.setattr(grouping, "_unchecked_claim", not_here, raising=False)  # gone from src: the oracle's now
     validated = []
     real = grouping._validated_claim
     monkeypatch.setattr(grouping, "_validated_claim", lambda *a: validated.append(a[0][0]) or real(*a))
@@ -188,3 +188,20 @@ def test_claims_are_not_built_as_models_past_the_first_of_a_pair(monkeypatch):
     text, result, records, rejects = render(write_unit, lines, "cascade", CONFIG)
     assert result.claims > 20 and not rejects
     assert len(validated) == len({(ln[L["payer"]], ln[L["cbo"]]) for ln in lines})
+
+
+def test_a_party_rule_broken_refuses_every_claim_of_that_pair():
+    """A CBO read leniently (a wrong NPI check digit) passes its own model but no claim's
+    validation: every claim of that payer x CBO pair is rejected, the others written, alike."""
+    from sdohedi.models.claim import RenderingProvider
+    from sdohedi.models.fields import LENIENT_CONTEXT
+
+    lines = by_payer(checked_lines(FIXTURES / "service_log.csv"))["cascade"]
+    parties = Parties(CONFIG)
+    parties.cbos["rides"] = RenderingProvider.model_validate(
+        parties.cbos["rides"].model_dump() | {"npi": "1245319590"}, context=LENIENT_CONTEXT)
+    text, result, records, rejects = assert_same_unit(lines, "cascade", parties=parties)
+    ride_lines = [ln for ln in lines if ln[L["cbo"]] == "rides"]
+    assert ride_lines and len(rejects) == len(ride_lines)
+    assert all(r.rule == "claim-not-built" and "npi-check-digit" in r.reason for r in rejects)
+    assert result.claims == len(records) > 0 and all(r[0][2] != "rides" for r in records)

@@ -58,18 +58,42 @@ struct Layout {
 impl Layout {
     fn of(fields: &[String]) -> PyResult<Self> {
         let at = |name: &str| {
-            fields
-                .iter()
-                .position(|f| f == name)
-                .ok_or_else(|| PyValueError::new_err(format!("the line layout has no field {name}")))
+            fields.iter().position(|f| f == name).ok_or_else(|| {
+                PyValueError::new_err(format!("the line layout has no field {name}"))
+            })
         };
         let many = |names: &[&str]| names.iter().map(|n| at(n)).collect::<PyResult<Vec<_>>>();
-        let key = many(&["payer", "member_id", "cbo", "period", "prior_auth", "replaces"])?;
-        let member = many(&[
-            "member_id", "last_name", "first_name", "birth_date", "sex", "address", "city", "state", "zip",
+        let key = many(&[
+            "payer",
+            "member_id",
+            "cbo",
+            "period",
+            "prior_auth",
+            "replaces",
         ])?;
-        let pickup = many(&["pickup_address", "pickup_city", "pickup_state", "pickup_zip"])?;
-        let dropoff = many(&["dropoff_address", "dropoff_city", "dropoff_state", "dropoff_zip"])?;
+        let member = many(&[
+            "member_id",
+            "last_name",
+            "first_name",
+            "birth_date",
+            "sex",
+            "address",
+            "city",
+            "state",
+            "zip",
+        ])?;
+        let pickup = many(&[
+            "pickup_address",
+            "pickup_city",
+            "pickup_state",
+            "pickup_zip",
+        ])?;
+        let dropoff = many(&[
+            "dropoff_address",
+            "dropoff_city",
+            "dropoff_state",
+            "dropoff_zip",
+        ])?;
         Ok(Layout {
             key: key.try_into().unwrap_or_default(),
             member: member.try_into().unwrap_or_default(),
@@ -107,7 +131,8 @@ impl<'py> Batch<'py> {
             let column = if column.cast::<PyTuple>().is_ok() || column.cast::<PyList>().is_ok() {
                 column
             } else {
-                PyTuple::new(obj.py(), column.try_iter()?.collect::<PyResult<Vec<_>>>()?)?.into_any()
+                PyTuple::new(obj.py(), column.try_iter()?.collect::<PyResult<Vec<_>>>()?)?
+                    .into_any()
             };
             columns.push(column);
         }
@@ -119,7 +144,9 @@ impl<'py> Batch<'py> {
         }
         let rows = columns[0].len()?;
         if columns.iter().any(|c| c.len().ok() != Some(rows)) {
-            return Err(PyValueError::new_err("the columns of a batch differ in length"));
+            return Err(PyValueError::new_err(
+                "the columns of a batch differ in length",
+            ));
         }
         Ok(Batch { columns, rows })
     }
@@ -194,7 +221,12 @@ fn parse_date(text: &str) -> Option<Date> {
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
     }
-    let num = |s: &str| s.bytes().all(|c| c.is_ascii_digit()).then(|| s.parse::<u32>().ok()).flatten();
+    let num = |s: &str| {
+        s.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| s.parse::<u32>().ok())
+            .flatten()
+    };
     Some(Date {
         year: num(&text[..4])?,
         month: num(&text[5..7])?,
@@ -228,7 +260,12 @@ struct Grouper<'py> {
     next_id: u64,
     max_lines: usize,
     max_claims_per_transaction: usize,
-    ledger_fields: (Bound<'py, PyAny>, Bound<'py, PyAny>, Bound<'py, PyAny>, Bound<'py, PyAny>),
+    ledger_fields: (
+        Bound<'py, PyAny>,
+        Bound<'py, PyAny>,
+        Bound<'py, PyAny>,
+        Bound<'py, PyAny>,
+    ),
     billing_provider: BillingProvider,
     payer: Payer,
     subscriber: Subscriber,
@@ -250,7 +287,12 @@ struct Trips {
 }
 
 impl<'py> Grouper<'py> {
-    fn location(&mut self, batches: &Batches<'py>, r: RowRef, fields: [usize; 4]) -> PyResult<Option<Address>> {
+    fn location(
+        &mut self,
+        batches: &Batches<'py>,
+        r: RowRef,
+        fields: [usize; 4],
+    ) -> PyResult<Option<Address>> {
         let mut key: Location = Default::default();
         for (slot, &c) in key.iter_mut().zip(fields.iter()) {
             push_py_str(slot, &batches.text(r, c)?);
@@ -258,9 +300,10 @@ impl<'py> Grouper<'py> {
         if let Some(found) = self.locations.get(&key) {
             return Ok(found.clone());
         }
-        let model = self
-            .checks
-            .call_method1(intern!(self.py, "address"), (&key[0], &key[1], &key[2], &key[3]))?;
+        let model = self.checks.call_method1(
+            intern!(self.py, "address"),
+            (&key[0], &key[1], &key[2], &key[3]),
+        )?;
         let address = if model.is_none() {
             None
         } else {
@@ -277,7 +320,11 @@ impl<'py> Grouper<'py> {
 
     /// grouping.py's `_locations`; None when the models refuse one of the locations.
     fn trips(&mut self, batches: &Batches<'py>, chunk: &[RowRef]) -> PyResult<Option<Trips>> {
-        let mut trips = Trips { pickup: None, dropoff: None, per_line: Vec::with_capacity(chunk.len()) };
+        let mut trips = Trips {
+            pickup: None,
+            dropoff: None,
+            per_line: Vec::with_capacity(chunk.len()),
+        };
         let mut first: Option<(Location, Location)> = None;
         for &r in chunk {
             let mut here: Location = Default::default();
@@ -354,7 +401,10 @@ impl<'py> Grouper<'py> {
             ln.charge.clear();
             push_amount(&mut ln.charge, utf8(&charge));
             ln.procedure_code.clear();
-            push_py_str(&mut ln.procedure_code, &batches.text(r, lay.procedure_code)?);
+            push_py_str(
+                &mut ln.procedure_code,
+                &batches.text(r, lay.procedure_code)?,
+            );
             let modifiers = batches.text(r, lay.modifiers)?;
             ln.modifiers.clear();
             let modifiers = utf8(&modifiers);
@@ -397,7 +447,8 @@ impl<'py> Grouper<'py> {
         c.payer_claim_number = payer_claim_number.map(str::to_owned);
         c.place_of_service.clear();
         c.place_of_service.push_str(first_pos);
-        c.diagnosis_code_qualifier.clone_from(&self.defaults.diagnosis_code_qualifier);
+        c.diagnosis_code_qualifier
+            .clone_from(&self.defaults.diagnosis_code_qualifier);
         c.diagnoses.clear();
         c.diagnoses.extend(dx.iter().cloned());
         let auth = batches.text(first, lay.prior_auth)?;
@@ -408,10 +459,14 @@ impl<'py> Grouper<'py> {
         push_amount(&mut c.total_charge, &total_text);
         c.pickup = trips.pickup;
         c.dropoff = trips.dropoff;
-        c.provider_signature.clone_from(&self.defaults.provider_signature);
-        c.assignment_participation.clone_from(&self.defaults.assignment_participation);
-        c.benefits_assignment.clone_from(&self.defaults.benefits_assignment);
-        c.release_of_information.clone_from(&self.defaults.release_of_information);
+        c.provider_signature
+            .clone_from(&self.defaults.provider_signature);
+        c.assignment_participation
+            .clone_from(&self.defaults.assignment_participation);
+        c.benefits_assignment
+            .clone_from(&self.defaults.benefits_assignment);
+        c.release_of_information
+            .clone_from(&self.defaults.release_of_information);
         c.deviations.clear();
         self.loader.total_text = total_text;
         let cbo = batches.text(first, lay.cbo)?;
@@ -441,12 +496,19 @@ impl<'py> Grouper<'py> {
     }
 
     /// grouping.py's `_emit`: the claims of one group, written or rejected.
-    fn emit(&mut self, w: &mut Writer837P, write: &Bound<'py, PyAny>, batches: &Batches<'py>, group: &[RowRef]) -> PyResult<()> {
+    fn emit(
+        &mut self,
+        w: &mut Writer837P,
+        write: &Bound<'py, PyAny>,
+        batches: &Batches<'py>,
+        group: &[RowRef],
+    ) -> PyResult<()> {
         let py = self.py;
         let first = group[0];
         if self.subscriber_refused {
             for &r in group {
-                self.checks.call_method1(intern!(py, "reject_member"), (batches.row_tuple(r)?,))?;
+                self.checks
+                    .call_method1(intern!(py, "reject_member"), (batches.row_tuple(r)?,))?;
             }
             return Ok(());
         }
@@ -454,45 +516,57 @@ impl<'py> Grouper<'py> {
         let cbo_key = batches.text(first, self.lay.cbo)?;
         let replaces = batches.text(first, self.lay.replaces)?;
         let pair = format!("{}\u{0}{}", utf8(&payer_key), utf8(&cbo_key));
-        let (frequency, payer_claim_number): (String, Option<String>) = if utf8(&replaces).is_empty() {
-            ("1".into(), None)
-        } else {
-            let f = match self.frequencies.get_item(&replaces) {
-                Ok(f) if !f.is_none() => f.str()?.to_str()?.to_owned(),
-                _ => "7".into(),
-            };
-            let pcn = if f == "1" {
-                None
+        let (frequency, payer_claim_number): (String, Option<String>) =
+            if utf8(&replaces).is_empty() {
+                ("1".into(), None)
             } else {
-                match self.payer_claim_numbers.get_item(&replaces) {
-                    Ok(p) if !p.is_none() => Some(p.str()?.to_str()?.to_owned()),
-                    _ => None,
-                }
+                let f = match self.frequencies.get_item(&replaces) {
+                    Ok(f) if !f.is_none() => f.str()?.to_str()?.to_owned(),
+                    _ => "7".into(),
+                };
+                let pcn = if f == "1" {
+                    None
+                } else {
+                    match self.payer_claim_numbers.get_item(&replaces) {
+                        Ok(p) if !p.is_none() => Some(p.str()?.to_str()?.to_owned()),
+                        _ => None,
+                    }
+                };
+                (f, pcn)
             };
-            (f, pcn)
-        };
-        let fast_allowed = payer_claim_number.as_deref().is_some_and(|p| !p.is_empty()) || frequency == "1";
+        let fast_allowed =
+            payer_claim_number.as_deref().is_some_and(|p| !p.is_empty()) || frequency == "1";
         for (chunk, dx) in chunks(batches, group, self.lay.diagnoses, self.max_lines)? {
             let claim_id = format!("{}{:010}", self.prefix, self.next_id);
             self.next_id += 1;
             let trips = self.trips(batches, &chunk)?;
             let fast = match trips {
-                Some(trips) if fast_allowed && self.validated_pairs.contains(&pair) => self.fill_claim(
-                    batches,
-                    &chunk,
-                    &dx,
-                    &claim_id,
-                    &frequency,
-                    payer_claim_number.as_deref(),
-                    trips,
-                )?,
+                Some(trips) if fast_allowed && self.validated_pairs.contains(&pair) => self
+                    .fill_claim(
+                        batches,
+                        &chunk,
+                        &dx,
+                        &claim_id,
+                        &frequency,
+                        payer_claim_number.as_deref(),
+                        trips,
+                    )?,
                 _ => false,
             };
             if !fast {
-                let rows = chunk.iter().map(|&r| batches.row_tuple(r)).collect::<PyResult<Vec<_>>>()?;
+                let rows = chunk
+                    .iter()
+                    .map(|&r| batches.row_tuple(r))
+                    .collect::<PyResult<Vec<_>>>()?;
                 let model = self.checks.call_method1(
                     intern!(py, "claim"),
-                    (PyList::new(py, rows)?, PyList::new(py, &dx)?, &claim_id, &frequency, payer_claim_number.as_deref()),
+                    (
+                        PyList::new(py, rows)?,
+                        PyList::new(py, &dx)?,
+                        &claim_id,
+                        &frequency,
+                        payer_claim_number.as_deref(),
+                    ),
                 )?;
                 if model.is_none() {
                     continue; // the models refused it; Python sent its rows to the rejects
@@ -518,7 +592,10 @@ impl<'py> Grouper<'py> {
             .map_err(|r| refusal(py, r))?;
             let total_text = &self.loader.total_text;
             if !self.total.add(total_text) {
-                let value = py.import("decimal")?.getattr("Decimal")?.call1((total_text,))?;
+                let value = py
+                    .import("decimal")?
+                    .getattr("Decimal")?
+                    .call1((total_text,))?;
                 self.other_totals = Some(match self.other_totals.take() {
                     Some(sum) => sum.add(value)?,
                     None => value,
@@ -549,7 +626,8 @@ impl<'py> Grouper<'py> {
         let cbo = batches.cell(first, lay.cbo)?;
         let claim_id = PyString::new(py, claim_id);
         let mut lines = Vec::with_capacity(chunk.len());
-        let (mut low, mut high): (Option<Bound<'py, PyString>>, Option<Bound<'py, PyString>>) = (None, None);
+        let (mut low, mut high): (Option<Bound<'py, PyString>>, Option<Bound<'py, PyString>>) =
+            (None, None);
         for (i, &r) in chunk.iter().enumerate() {
             let date = batches.text(r, lay.service_date)?;
             if low.as_ref().is_none_or(|l| utf8(&date) < utf8(l)) {
@@ -559,7 +637,11 @@ impl<'py> Grouper<'py> {
                 high = Some(date.clone());
             }
             let auth = batches.cell(r, lay.prior_auth)?;
-            let auth = if auth.is_truthy()? { auth } else { py.None().into_bound(py) };
+            let auth = if auth.is_truthy()? {
+                auth
+            } else {
+                py.None().into_bound(py)
+            };
             let row = PyTuple::new(
                 py,
                 [
@@ -579,8 +661,15 @@ impl<'py> Grouper<'py> {
         }
         let (sender, isa13, gs06, submission) = &self.ledger_fields;
         // the ST the claim goes into: the writer starts one every `max_claims_per_transaction`
-        let st02 = format!("{:04}", w.claims() / self.max_claims_per_transaction as u64 + 1);
-        let replaced = if utf8(replaces).is_empty() { py.None().into_bound(py) } else { replaces.clone().into_any() };
+        let st02 = format!(
+            "{:04}",
+            w.claims() / self.max_claims_per_transaction as u64 + 1
+        );
+        let replaced = if utf8(replaces).is_empty() {
+            py.None().into_bound(py)
+        } else {
+            replaces.clone().into_any()
+        };
         let claim_row = PyTuple::new(
             py,
             [
@@ -637,7 +726,9 @@ fn chunks(
 }
 
 fn strings(obj: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
-    obj.try_iter()?.map(|v| v?.str()?.to_str().map(str::to_owned)).collect()
+    obj.try_iter()?
+        .map(|v| v?.str()?.to_str().map(str::to_owned))
+        .collect()
 }
 
 /// Groups and writes one unit's lines after `isa_gs` and closes the interchange; returns what
@@ -680,7 +771,12 @@ pub fn write_837p_lines<'py>(
     defaults: &Bound<'py, PyDict>,
     checks: &Bound<'py, PyAny>,
     record: Option<Bound<'py, PyAny>>,
-    ledger_fields: (Bound<'py, PyAny>, Bound<'py, PyAny>, Bound<'py, PyAny>, Bound<'py, PyAny>),
+    ledger_fields: (
+        Bound<'py, PyAny>,
+        Bound<'py, PyAny>,
+        Bound<'py, PyAny>,
+        Bound<'py, PyAny>,
+    ),
 ) -> PyResult<Written<'py>> {
     let lay = Layout::of(&strings(fields)?)?;
     let default = |name: &str| -> PyResult<String> {
@@ -740,7 +836,10 @@ pub fn write_837p_lines<'py>(
     let mut w = Writer837P::new(header);
     let mut run = |w: &mut Writer837P| -> PyResult<()> {
         w.start().map_err(|r| refusal(py, r))?;
-        let mut held = Batches { first: 0, held: VecDeque::new() };
+        let mut held = Batches {
+            first: 0,
+            held: VecDeque::new(),
+        };
         let mut next_batch = 0u64;
         let mut group: Vec<RowRef> = Vec::new();
         let mut key: Vec<String> = vec![String::new(); g.lay.key.len()];
@@ -800,5 +899,12 @@ pub fn write_837p_lines<'py>(
     // What came before a failure is checked, as `write_837p` hands it on too.
     flush(py, &mut w, write)?;
     outcome?;
-    Ok((w.transactions(), w.claims(), w.lines(), w.segments(), g.total.text(), g.other_totals))
+    Ok((
+        w.transactions(),
+        w.claims(),
+        w.lines(),
+        w.segments(),
+        g.total.text(),
+        g.other_totals,
+    ))
 }

@@ -148,7 +148,10 @@ fn load_opt_address(slot: &mut Option<Address>, v: &Bound<'_, PyAny>) -> PyResul
     load_address(slot.get_or_insert_with(Address::default), v)
 }
 
-pub(crate) fn load_billing_provider(bp: &mut BillingProvider, obj: &Bound<'_, PyAny>) -> PyResult<()> {
+pub(crate) fn load_billing_provider(
+    bp: &mut BillingProvider,
+    obj: &Bound<'_, PyAny>,
+) -> PyResult<()> {
     let py = obj.py();
     let mut f = Fields::of(obj);
     set_str(&mut bp.entity_type, &f.get(intern!(py, "entity_type"))?)?;
