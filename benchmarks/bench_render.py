@@ -79,8 +79,8 @@ def time_stage(units, config, writer) -> tuple[float, int, int]:
 
 def time_parts(units, config) -> dict[str, float]:
     """build_claims alone, the model building inside it, and _core.write_837p on built claims."""
+    import unit_oracle as grouping  # build_claims and _unchecked_claim live on there
     from sdohedi.claims837p import write_837p
-    from sdohedi.pipeline import grouping
     from sdohedi.pipeline.encode import _parties_of
 
     inside = [0.0]

@@ -840,17 +840,14 @@ pub fn write_837p_lines<'py>(
             first: 0,
             held: VecDeque::new(),
         };
-        let mut next_batch = 0u64;
         let mut group: Vec<RowRef> = Vec::new();
         let mut key: Vec<String> = vec![String::new(); g.lay.key.len()];
         let mut member: Vec<String> = vec![String::new(); g.lay.member.len()];
         let mut have_member = false;
-        for batch in batches.try_iter()? {
+        for (id, batch) in (0u64..).zip(batches.try_iter()?) {
             let batch = Batch::of(&batch?, g.lay.width)?;
             let rows = batch.rows;
             held.held.push_back(batch);
-            let id = next_batch;
-            next_batch += 1;
             for row in 0..rows {
                 let r = RowRef { batch: id, row };
                 let mut same = !group.is_empty();
