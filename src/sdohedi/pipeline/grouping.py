@@ -114,8 +114,9 @@ def _claim_refused(chunk: list[tuple], exc: ValidationError, reject: Callable[[R
 
 class LineChecks:
     """What the core's grouping of lines (``claims837p.write_837p_lines``) asks of the models, once
-    per value: a member's Subscriber, a trip location's Address, and a validated claim. The rows of a member or claim the models refuse go to ``reject``,
-    with the rule and reason ``build_claims`` gives them."""
+    per value: a member's Subscriber, a trip location's Address, and a validated claim. The rows
+    of a member or claim the models refuse go to ``reject``, with the rule and the reason the
+    models give (``claim-not-built`` for a claim)."""
 
     def __init__(self, parties: Parties, reject: Callable[[Reject], None]) -> None:
         self._parties = parties
