@@ -5,6 +5,7 @@ and what was written before). Every file the new writer emits here also passes p
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from factories import (
     TIMESTAMP, claim, meal_line,
 )
 from pyx12_oracle import assert_pyx12_clean
+from unit_oracle import write_unit_from_models
 from strategies import claims
 from sdohedi.claims837p import Reader837P, write_837p
 from sdohedi.ledger import Ledger
@@ -161,7 +163,8 @@ def test_encode_output_of_the_fixtures(tmp_path, monkeypatch):
         return {p.name: p.read_bytes() for p in sorted(out.glob("*.837"))}
 
     new = files(tmp_path / "new")
-    monkeypatch.setattr(encode_module, "write_837p", oracle_writer.write_837p)
+    monkeypatch.setattr(encode_module, "write_unit",
+                        functools.partial(write_unit_from_models, writer=oracle_writer.write_837p))
     old = files(tmp_path / "old")
     assert new and new == old
     for text in new.values():

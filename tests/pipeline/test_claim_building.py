@@ -1,5 +1,6 @@
-"""Claims built without re-validation (grouping._unchecked_claim) equal what pydantic's
-validation makes of the same values, and the validating way still decides when in doubt."""
+"""The oracle's claims (tests/unit_oracle.py: built without re-validation by _unchecked_claim)
+equal what pydantic's validation makes of the same values, and the validating way still decides
+when in doubt: what makes the oracle a fair one for the core's grouping (test_unit_rendering.py)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ from sdohedi.models.claim import Claim, RenderingProvider
 from sdohedi.models.fields import LENIENT_CONTEXT
 from sdohedi.models.config import load_config
 from sdohedi.pipeline import grouping
-from sdohedi.pipeline.grouping import Parties, build_claims
+from sdohedi.pipeline.grouping import Parties
 from sdohedi.pipeline.ingest import Reject, read_rows
 from row_checker import RowChecker
 from factories import TRIP_TO_CLINIC
 from test_encode_properties import service_logs, write_log
+import unit_oracle
+from unit_oracle import build_claims
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 CONFIG = load_config(FIXTURES / "nle.toml")
@@ -52,8 +55,8 @@ def assert_same_as_validated(claim: Claim) -> None:
 
 def test_fixture_log_claims_equal_validated_claims(monkeypatch):
     calls = []
-    unchecked = grouping._unchecked_claim
-    monkeypatch.setattr(grouping, "_unchecked_claim", lambda *a: calls.append(1) or unchecked(*a))
+    unchecked = unit_oracle._unchecked_claim
+    monkeypatch.setattr(unit_oracle, "_unchecked_claim", lambda *a: calls.append(1) or unchecked(*a))
     built, rejects = build(checked_lines(FIXTURES / "service_log.csv"))
     assert len(built) > 50 and not rejects
     # all but the first claim of each payer x CBO pair were built the unchecked way

@@ -132,16 +132,15 @@ def test_crash_while_writing_leaves_no_file_and_no_record(tmp_path, monkeypatch)
                  procedure_code="S5170", modifiers="U6", units="1", minutes="", diagnosis_codes="Z59.41",
                  place_of_service="12", charge="", prior_auth="") for i in range(5)]
     write_log(tmp_path / "x.csv", rows)
-    real = encode_module.write_837p
+    real = encode_module.write_837p_lines
 
-    def crashing(claims, write, **kw):
+    def crashing(batches, write, **kw):
         def boom():
-            for i, c in enumerate(claims):
-                yield c
+            yield from batches
             raise RuntimeError("disk gone")
         return real(boom(), write, **kw)
 
-    monkeypatch.setattr(encode_module, "write_837p", crashing)
+    monkeypatch.setattr(encode_module, "write_837p_lines", crashing)
     with Ledger(tmp_path / "l.sqlite") as ledger, pytest.raises(RuntimeError):
         encode([tmp_path / "x.csv"], CONFIG, out_dir=tmp_path / "o", ledger=ledger, today=TODAY)
     assert list((tmp_path / "o").iterdir()) == []
@@ -150,7 +149,7 @@ def test_crash_while_writing_leaves_no_file_and_no_record(tmp_path, monkeypatch)
     assert db.execute("SELECT COUNT(*) FROM claim_lines").fetchone() == (0,)
     # the numbers reserved before the crash stay burned: the next run does not reuse them
     assert db.execute("SELECT value FROM counters WHERE name='isa13:HARBORNLE'").fetchone() == (1,)
-    monkeypatch.setattr(encode_module, "write_837p", real)
+    monkeypatch.setattr(encode_module, "write_837p_lines", real)
     with Ledger(tmp_path / "l.sqlite") as ledger:
         summary = encode([tmp_path / "x.csv"], CONFIG, out_dir=tmp_path / "o", ledger=ledger, today=TODAY)
     assert summary.outputs[0].interchange_control_number == 2 and summary.billed_rows == 5

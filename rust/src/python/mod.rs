@@ -1,6 +1,7 @@
 //! The `sdohedi._core` extension module: thin PyO3 classes over the pure Rust engine.
 
 mod document;
+mod lines837p;
 mod problem;
 mod tokenizer;
 mod walker;
@@ -21,5 +22,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<document::Document>()?;
     m.add_class::<document::DocumentReader>()?;
     m.add_function(wrap_pyfunction!(document::read_document, m)?)?;
+    m.add_function(wrap_pyfunction!(lines837p::write_837p_lines, m)?)?;
     Ok(())
 }

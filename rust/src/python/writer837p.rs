@@ -16,7 +16,7 @@ use crate::writer837p::{
 };
 
 /// Output is handed to `write` in chunks of about this many bytes.
-const CHUNK: usize = 1 << 18;
+pub(crate) const CHUNK: usize = 1 << 18;
 
 /// A model's fields: its `__dict__` when it has one, `getattr` otherwise. A model's dict holds
 /// its fields in declaration order under interned names, so they are read in that order while
@@ -62,7 +62,7 @@ impl<'py> Fields<'py> {
 
 /// `v` as text, as an f-string would show it (a str as is, anything else through `str()`).
 /// Text Python cannot give as UTF-8 (a lone surrogate) becomes U+FFFD, which the check refuses.
-fn set_str(slot: &mut String, v: &Bound<'_, PyAny>) -> PyResult<()> {
+pub(crate) fn set_str(slot: &mut String, v: &Bound<'_, PyAny>) -> PyResult<()> {
     slot.clear();
     match v.cast::<PyString>() {
         Ok(s) => push_py_str(slot, s),
@@ -71,7 +71,7 @@ fn set_str(slot: &mut String, v: &Bound<'_, PyAny>) -> PyResult<()> {
     Ok(())
 }
 
-fn push_py_str(slot: &mut String, s: &Bound<'_, PyString>) {
+pub(crate) fn push_py_str(slot: &mut String, s: &Bound<'_, PyString>) {
     match s.to_str() {
         Ok(text) => slot.push_str(text),
         Err(_) => slot.push('\u{FFFD}'),
@@ -130,7 +130,7 @@ fn set_amount(slot: &mut String, v: &Bound<'_, PyAny>) -> PyResult<()> {
     Ok(())
 }
 
-fn load_address(a: &mut Address, obj: &Bound<'_, PyAny>) -> PyResult<()> {
+pub(crate) fn load_address(a: &mut Address, obj: &Bound<'_, PyAny>) -> PyResult<()> {
     let py = obj.py();
     let mut f = Fields::of(obj);
     set_str(&mut a.line1, &f.get(intern!(py, "line1"))?)?;
@@ -148,7 +148,10 @@ fn load_opt_address(slot: &mut Option<Address>, v: &Bound<'_, PyAny>) -> PyResul
     load_address(slot.get_or_insert_with(Address::default), v)
 }
 
-fn load_billing_provider(bp: &mut BillingProvider, obj: &Bound<'_, PyAny>) -> PyResult<()> {
+pub(crate) fn load_billing_provider(
+    bp: &mut BillingProvider,
+    obj: &Bound<'_, PyAny>,
+) -> PyResult<()> {
     let py = obj.py();
     let mut f = Fields::of(obj);
     set_str(&mut bp.entity_type, &f.get(intern!(py, "entity_type"))?)?;
@@ -172,7 +175,7 @@ fn load_billing_provider(bp: &mut BillingProvider, obj: &Bound<'_, PyAny>) -> Py
     )
 }
 
-fn load_rendering(rp: &mut RenderingProvider, obj: &Bound<'_, PyAny>) -> PyResult<()> {
+pub(crate) fn load_rendering(rp: &mut RenderingProvider, obj: &Bound<'_, PyAny>) -> PyResult<()> {
     let py = obj.py();
     let mut f = Fields::of(obj);
     set_str(&mut rp.entity_type, &f.get(intern!(py, "entity_type"))?)?;
@@ -196,7 +199,7 @@ fn load_person(p: &mut Person, f: &mut Fields<'_>) -> PyResult<()> {
     load_opt_address(&mut p.address, &f.get(intern!(py, "address"))?)
 }
 
-fn load_subscriber(s: &mut Subscriber, obj: &Bound<'_, PyAny>) -> PyResult<()> {
+pub(crate) fn load_subscriber(s: &mut Subscriber, obj: &Bound<'_, PyAny>) -> PyResult<()> {
     let py = obj.py();
     let mut f = Fields::of(obj);
     load_person(&mut s.person, &mut f)?;
@@ -214,7 +217,7 @@ fn load_patient(p: &mut Patient, obj: &Bound<'_, PyAny>) -> PyResult<()> {
     set_str(&mut p.relationship, &f.get(intern!(py, "relationship"))?)
 }
 
-fn load_payer(p: &mut Payer, obj: &Bound<'_, PyAny>) -> PyResult<()> {
+pub(crate) fn load_payer(p: &mut Payer, obj: &Bound<'_, PyAny>) -> PyResult<()> {
     let py = obj.py();
     let mut f = Fields::of(obj);
     set_str(&mut p.name, &f.get(intern!(py, "name"))?)?;
@@ -229,7 +232,7 @@ fn load_payer(p: &mut Payer, obj: &Bound<'_, PyAny>) -> PyResult<()> {
     )
 }
 
-fn load_submitter(obj: &Bound<'_, PyAny>) -> PyResult<Submitter> {
+pub(crate) fn load_submitter(obj: &Bound<'_, PyAny>) -> PyResult<Submitter> {
     let py = obj.py();
     let mut f = Fields::of(obj);
     let mut s = Submitter::default();
@@ -241,7 +244,7 @@ fn load_submitter(obj: &Bound<'_, PyAny>) -> PyResult<Submitter> {
     Ok(s)
 }
 
-fn load_receiver(obj: &Bound<'_, PyAny>) -> PyResult<Receiver> {
+pub(crate) fn load_receiver(obj: &Bound<'_, PyAny>) -> PyResult<Receiver> {
     let py = obj.py();
     let mut f = Fields::of(obj);
     let mut r = Receiver::default();
@@ -310,13 +313,13 @@ impl<T: Default> CachedOpt<T> {
 /// CLM02 totals summed exactly as decimals (coefficient and digits after the point); what is
 /// not plain decimal text (an exponent, NaN) is summed by Python's Decimal instead.
 #[derive(Default)]
-struct Total {
+pub(crate) struct Total {
     coefficient: i128,
     scale: u32,
 }
 
 impl Total {
-    fn add(&mut self, text: &str) -> bool {
+    pub(crate) fn add(&mut self, text: &str) -> bool {
         let (negative, body) = match text.strip_prefix('-') {
             Some(rest) => (true, rest),
             None => (false, text),
@@ -363,7 +366,15 @@ impl Total {
         }
     }
 
-    fn text(&self) -> String {
+    /// Whether the sum is at least 10^`digits` (a Money limit); true when that cannot be told.
+    pub(crate) fn reaches_pow10(&self, digits: u32) -> bool {
+        match 10i128.checked_pow(digits + self.scale) {
+            Some(limit) => self.coefficient >= limit,
+            None => true,
+        }
+    }
+
+    pub(crate) fn text(&self) -> String {
         let digits = self.coefficient.unsigned_abs().to_string();
         let scale = self.scale as usize;
         let digits = format!("{digits:0>width$}", width = scale + 1);
@@ -379,15 +390,15 @@ impl Total {
 
 /// The records of the claim being written, reused from claim to claim.
 #[derive(Default)]
-struct Loader {
-    claim: Claim,
+pub(crate) struct Loader {
+    pub(crate) claim: Claim,
     billing_provider: Cached<BillingProvider>,
     subscriber: Cached<Subscriber>,
     patient: CachedOpt<Patient>,
     payer: Cached<Payer>,
     rendering: Option<Py<PyAny>>,
     line_rendering: Vec<Option<Py<PyAny>>>,
-    total_text: String,
+    pub(crate) total_text: String,
 }
 
 /// A rendering provider slot: not read again when it is the object read into it last time.
@@ -449,7 +460,7 @@ fn load_line(
 }
 
 impl Loader {
-    fn load(&mut self, obj: &Bound<'_, PyAny>) -> PyResult<()> {
+    pub(crate) fn load(&mut self, obj: &Bound<'_, PyAny>) -> PyResult<()> {
         let py = obj.py();
         let mut f = Fields::of(obj);
         let c = &mut self.claim;
@@ -521,7 +532,7 @@ impl Loader {
         set_strs(&mut c.deviations, &f.get(intern!(py, "deviations"))?)
     }
 
-    fn parties(&self) -> Parties<'_> {
+    pub(crate) fn parties(&self) -> Parties<'_> {
         Parties {
             billing_provider: &self.billing_provider.value,
             subscriber: &self.subscriber.value,
@@ -531,7 +542,7 @@ impl Loader {
     }
 }
 
-fn refusal(py: Python<'_>, r: Refusal) -> PyErr {
+pub(crate) fn refusal(py: Python<'_>, r: Refusal) -> PyErr {
     let raised = (|| -> PyResult<PyErr> {
         let cls = py.import("sdohedi.x12.errors")?.getattr("X12ValueError")?;
         let kwargs = PyDict::new(py);
@@ -543,7 +554,7 @@ fn refusal(py: Python<'_>, r: Refusal) -> PyErr {
 }
 
 /// Hands what the writer has checked to `write`.
-fn flush(py: Python<'_>, w: &mut Writer837P, write: &Bound<'_, PyAny>) -> PyResult<()> {
+pub(crate) fn flush(py: Python<'_>, w: &mut Writer837P, write: &Bound<'_, PyAny>) -> PyResult<()> {
     if !w.output().is_empty() {
         write.call1((PyString::new(py, w.output()),))?;
         w.clear_output();
@@ -552,7 +563,7 @@ fn flush(py: Python<'_>, w: &mut Writer837P, write: &Bound<'_, PyAny>) -> PyResu
 }
 
 /// (transaction sets, claims, lines, segments, CLM02 sum as text, Python sum of the rest).
-type Written<'py> = (u32, u64, u64, u64, String, Option<Bound<'py, PyAny>>);
+pub(crate) type Written<'py> = (u32, u64, u64, u64, String, Option<Bound<'py, PyAny>>);
 
 /// Writes `claims` after `isa_gs` (the ISA and GS segments) and closes the interchange.
 /// Returns (transaction sets, claims, lines, segments, sum of CLM02 as decimal text, the

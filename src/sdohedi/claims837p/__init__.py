@@ -3,9 +3,9 @@
 from .reader import (
     ClaimNotRead, InterchangeHeader, Reader837P, read_837p, read_837p_file,
 )
-from .writer import MAX_CLAIMS_PER_TRANSACTION, VERSION, EnvelopeInfo, WriteResult, write_837p
+from .writer import MAX_CLAIMS_PER_TRANSACTION, VERSION, EnvelopeInfo, WriteResult, write_837p, write_837p_lines
 
 __all__ = [
     "MAX_CLAIMS_PER_TRANSACTION", "VERSION", "ClaimNotRead", "EnvelopeInfo", "InterchangeHeader", "Reader837P",
-    "WriteResult", "read_837p", "read_837p_file", "write_837p",
+    "WriteResult", "read_837p", "read_837p_file", "write_837p", "write_837p_lines",
 ]

@@ -28,14 +28,14 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
-from ..claims837p import EnvelopeInfo, write_837p
+from ..claims837p import EnvelopeInfo, write_837p_lines
 from ..ledger import Ledger
 from ..models.claim import Receiver, Submitter
 from ..models.config import NLEConfig
 from .authorizations import AuthorizationBook, PartlyBilled
 from .files import HashingFile
-from .grouping import BuiltClaim, Parties, build_claims
-from .ingest import Fault, L, Reject
+from .grouping import LineChecks, Parties, column_batches
+from .ingest import LINE_FIELDS, Fault, L, Reject
 from .logmap import LogMapping
 from .rules import BatchRules, read_batches
 from .seen import SeenIds
@@ -43,9 +43,8 @@ from .sorting import ExternalSorter
 from .units import GROUP_FIELDS, UnitNumbers, split_sorted, unit_sizes
 
 LEDGER_CHECK_BATCH = 5000
-_SERVICE_ID, _PROCEDURE, _MODIFIERS, _UNITS, _CHARGE, _DATE, _ROW, _FILE, _REPLACES, _AUTH = (
-    L["service_id"], L["procedure_code"], L["modifiers"], L["units"], L["charge"], L["service_date"],
-    L["row_number"], L["file"], L["replaces"], L["prior_auth"])
+_SERVICE_ID, _DATE, _ROW, _FILE, _REPLACES = (
+    L["service_id"], L["service_date"], L["row_number"], L["file"], L["replaces"])
 
 
 @dataclass
@@ -394,9 +393,10 @@ def write_unit(
     record: Callable[[tuple, list[tuple]], None] | None = None,
     frequencies: dict[str, str] | None = None,
 ):
-    """Write one interchange (one unit) from its sorted lines. ``record(claim_row, line_rows)`` is
-    called for each claim before it is written, with the rows the ledger keeps for it (see
-    ``Ledger.record_claims``). Returns the writer's ``WriteResult``."""
+    """Write one interchange (one unit) from its sorted lines, grouped into claims by the core
+    (``write_837p_lines``). ``record(claim_row, line_rows)`` is called for each claim as it is
+    written, with the rows the ledger keeps for it (see ``Ledger.record_claims``). Returns the
+    writer's ``WriteResult``."""
     ic = config.interchange
     sender = ic.sender_id
     submitter, receiver, envelope = _parties_of(config, payer_key)
@@ -404,36 +404,14 @@ def write_unit(
     encounter = config.payers[payer_key].submission == "encounter" or ic.transaction_type == "RP"
     submission = "encounter" if encounter else "claim"
     isa13, gs06 = numbers.isa13, numbers.gs06
-    ids = itertools.count(numbers.first_claim_number)
-    prefix = ic.claim_id_prefix
-
-    def next_claim_id(_payer: str) -> str:
-        return f"{prefix}{next(ids):010d}"
-
-    def recorded(built_claims: Iterable[BuiltClaim]):
-        n = 0
-        for b in built_claims:
-            c = b.claim
-            claim_id = c.claim_id
-            cbo = b.cbo_key
-            st02 = f"{n // 5000 + 1:04d}"  # the writer starts a new ST every 5,000 claims
-            n += 1
-            # The ledger keeps the line's own text (ISO dates sort as dates), in the claim's order.
-            dates = [ln[_DATE] for ln in b.lines]
-            claim_row = (claim_id, b.payer_key, cbo, b.member_id, sender, isa13, gs06, st02,
-                         c.frequency, b.replaces or None, str(c.total_charge), min(dates), max(dates), submission)
-            line_rows = [(ln[_SERVICE_ID], claim_id, i, cbo, ln[_PROCEDURE], ln[_MODIFIERS], ln[_UNITS],
-                          ln[_CHARGE], ln[_DATE], ln[_AUTH] or None)
-                         for i, ln in enumerate(b.lines, 1)]
-            record(claim_row, line_rows)
-            yield c
-
-    claims = build_claims(lines, parties, next_claim_id, max_lines=ic.max_lines_per_claim, reject=reject,
-                          payer_claim_numbers=payer_claim_numbers, frequencies=frequencies)
-    claims = recorded(claims) if record is not None else (b.claim for b in claims)
-    return write_837p(claims, write, submitter=submitter, receiver=receiver, envelope=envelope,
-                      interchange_control_number=isa13, group_control_number=gs06,
-                      transaction_type="RP" if encounter else ic.transaction_type, timestamp=timestamp)
+    billing, payer = parties.billing[payer_key], parties.payers[payer_key]
+    return write_837p_lines(
+        column_batches(lines), write, fields=LINE_FIELDS, submitter=submitter, receiver=receiver, envelope=envelope,
+        interchange_control_number=isa13, group_control_number=gs06, billing_provider=billing, payer=payer,
+        cbos=parties.cbos, claim_id_prefix=ic.claim_id_prefix, first_claim_number=numbers.first_claim_number,
+        max_lines=ic.max_lines_per_claim, checks=LineChecks(parties, reject), payer_claim_numbers=payer_claim_numbers,
+        frequencies=frequencies, record=record, ledger_fields=(sender, isa13, gs06, submission),
+        transaction_type="RP" if encounter else ic.transaction_type, timestamp=timestamp)
 
 
 def _write_payer(payer_key, lines, n_lines, config: NLEConfig, parties: Parties, out: Path | None,

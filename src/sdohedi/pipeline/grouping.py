@@ -1,51 +1,32 @@
-"""Sorted lines -> claims: one per payer x member x CBO x period (month or day), split at the
-line limit and at 12 diagnoses. Party models are built once and shared, so the writer's
-HL grouping compares by identity.
-
-Every value of a line was checked when its row was read (``pipeline.rules``), so claims are
-built without validating them again (``unchecked_maker``): validation cost more than all the
-rest of ``encode``. The first claim of each payer x CBO pair is still built by the validating
-constructor, so a rule that depends on the parties (NPI check digits, taxonomy, a P.O. box
-billing address) fails as before; a claim whose values could break a model limit that the row
-checks do not cover (its total charge) goes the validating way too, and is rejected there."""
+"""The models' part in grouping lines into claims. The core groups a unit's sorted lines
+(``claims837p.write_837p_lines``): one claim per payer x member x CBO x period (month or day),
+split at the line limit and at 12 diagnoses, rendered from the lines' checked values (``pipeline.rules``). What the
+row checks do not cover, it asks of :class:`LineChecks` here, once per value: a member's
+Subscriber, a trip location's Address, and the validated Claim of the first claim of each
+payer x CBO pair (so a rule that depends on the parties, such as NPI check digits, taxonomy or a
+P.O. box billing address, refuses them all), of a replacement or void, and of a claim near a
+model limit the row checks do not cover (its total charge); a claim the models refuse sends its
+rows to the rejects, with its rule and reason."""
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from decimal import Decimal
 
 from pydantic import ValidationError
 
-from ..models.claim import (
-    MAX_TOTAL_CHARGE, Address, BillingProvider, Claim, Payer, RenderingProvider, ServiceLine, Subscriber,
-)
+from ..models.claim import Address, BillingProvider, Claim, Payer, RenderingProvider, ServiceLine, Subscriber
 from ..models.config import NLEConfig
-from ..models.construct import field_template, unchecked_maker
 from .ingest import L, Reject, model_rule
 
-_KEY = slice(0, 6)  # payer, member, cbo, period, prior_auth, replaces
 _CACHE_LIMIT = 1 << 16
-_make_line = unchecked_maker(ServiceLine)
-_make_claim = unchecked_maker(Claim)
-_LINE_TEMPLATE = field_template(ServiceLine)
-_CLAIM_TEMPLATE = field_template(Claim, deviations=())
 _PROCEDURE, _MODIFIERS, _UNITS, _CHARGE, _DIAGNOSES, _POS, _DATE, _SERVICE_ID = (
     L["procedure_code"], L["modifiers"], L["units"], L["charge"], L["diagnoses"], L["place_of_service"],
     L["service_date"], L["service_id"])
 _PICKUP = slice(L["pickup_address"], L["pickup_zip"] + 1)
 _DROPOFF = slice(L["dropoff_address"], L["dropoff_zip"] + 1)
-
-
-@dataclass
-class BuiltClaim:
-    claim: Claim
-    payer_key: str
-    cbo_key: str
-    member_id: str
-    replaces: str
-    lines: list[tuple]
 
 
 class Parties:
@@ -65,62 +46,11 @@ class Parties:
                      for key, c in config.cbos.items()}
 
 
-def build_claims(
-    lines: Iterable[tuple],
-    parties: Parties,
-    next_claim_id: Callable[[str], str],
-    *,
-    max_lines: int = 50,
-    reject: Callable[[Reject], None],
-    payer_claim_numbers: dict[str, str] | None = None,
-    frequencies: dict[str, str] | None = None,
-) -> Iterator[BuiltClaim]:
-    """Group sorted lines into claims. A claim the models refuse sends its rows to ``reject``.
-
-    A line that ``replaces`` a claim makes a replacement (CLM05-3 7, REF*F8 its payer claim number)
-    unless ``frequencies`` (from ``sdohedi correct``) says otherwise for that claim: 8 (void, REF*F8)
-    or 1 (a new original for a claim the payer rejected, no REF*F8)."""
-    last_member_key = None
-    subscriber = None
-    group: list[tuple] = []
-    key = None
-    values = _Values()
-    for line in lines:
-        k = line[_KEY]
-        if k != key:
-            if group:
-                yield from _emit(group, parties, subscriber, next_claim_id, max_lines, reject, payer_claim_numbers,
-                                 values, frequencies)
-            key = k
-            group = []
-            mk = (line[L["member_id"]], line[L["last_name"]], line[L["first_name"]], line[L["birth_date"]],
-                  line[L["sex"]], line[L["address"]], line[L["city"]], line[L["state"]], line[L["zip"]])
-            if mk != last_member_key:
-                last_member_key = mk
-                subscriber = _subscriber(line)
-        group.append(line)
-    if group:
-        yield from _emit(group, parties, subscriber, next_claim_id, max_lines, reject, payer_claim_numbers, values,
-                         frequencies)
-
-
 class _Values:
-    """Per-run caches: line values repeat (charges, units, dates), and which payer x CBO pairs
-    already had a claim pass full validation."""
+    """Per-run cache of the Addresses of trip locations: they repeat from line to line."""
 
     def __init__(self) -> None:
-        self.decimals: dict[str, Decimal] = {}
-        self.dates: dict[str, dt.date] = {}
         self.addresses: dict[tuple, Address] = {}
-        self.validated_pairs: set[tuple[str, str]] = set()
-
-    def decimal(self, text: str) -> Decimal:
-        value = self.decimals.get(text)
-        if value is None:
-            if len(self.decimals) >= _CACHE_LIMIT:
-                self.decimals.clear()
-            value = self.decimals[text] = Decimal(text)
-        return value
 
     def address(self, fields: tuple) -> Address:
         """The Address of a line's location fields (line1, city, state, zip), validated once
@@ -131,14 +61,6 @@ class _Values:
                 self.addresses.clear()
             line1, city, state, zip_code = fields
             value = self.addresses[fields] = Address(line1=line1, city=city, state=state, zip=zip_code)
-        return value
-
-    def date(self, text: str) -> dt.date:
-        value = self.dates.get(text)
-        if value is None:
-            if len(self.dates) >= _CACHE_LIMIT:
-                self.dates.clear()
-            value = self.dates[text] = dt.date.fromisoformat(text)
         return value
 
 
@@ -153,23 +75,6 @@ def _subscriber(line: tuple) -> Subscriber | Reject:
         err = exc.errors(include_input=False, include_url=False)[0]
         return Reject(line[L["row_number"]], line[L["service_id"]], "member_" + str(err["loc"][-1]), err["msg"],
                       line[L["file"]], model_rule(err["type"]))
-
-
-def _chunks(group: list[tuple], max_lines: int) -> Iterator[tuple[list[tuple], list[str]]]:
-    """Split a group so each claim has <= max_lines lines and <= 12 distinct diagnoses."""
-    chunk: list[tuple] = []
-    dx: list[str] = []
-    for line in group:
-        codes = line[L["diagnoses"]].split(";")[:4]  # a line points at up to 4 diagnoses
-        new = [c for c in codes if c not in dx]
-        if chunk and (len(chunk) >= max_lines or len(dx) + len(new) > 12):
-            yield chunk, dx
-            chunk, dx = [], []
-            new = codes
-        chunk.append(line)
-        dx.extend(c for c in new if c not in dx)
-    if chunk:
-        yield chunk, dx
 
 
 def _locations(chunk, values: _Values) -> tuple[Address | None, Address | None, list]:
@@ -194,48 +99,59 @@ def _locations(chunk, values: _Values) -> tuple[Address | None, Address | None, 
     return pickup, dropoff, per_line
 
 
-def _frequency(replaces: str, frequencies: dict[str, str] | None) -> str:
-    if not replaces:
-        return "1"
-    return (frequencies or {}).get(replaces, "7")
+def _member_refused(line: tuple, subscriber: Reject) -> Reject:
+    return Reject(line[L["row_number"]], line[L["service_id"]], subscriber.column, subscriber.reason, line[L["file"]],
+                  subscriber.rule)
 
 
-def _emit(group, parties, subscriber, next_claim_id, max_lines, reject, payer_claim_numbers, values: _Values,
-          frequencies: dict[str, str] | None = None):
-    first = group[0]
-    if isinstance(subscriber, Reject):
-        for line in group:
-            reject(Reject(line[L["row_number"]], line[L["service_id"]], subscriber.column, subscriber.reason,
-                          line[L["file"]], subscriber.rule))
-        return
-    payer_key, cbo_key, replaces = first[L["payer"]], first[L["cbo"]], first[L["replaces"]]
-    frequency = _frequency(replaces, frequencies)
-    payer_claim_number = (payer_claim_numbers or {}).get(replaces) if frequency != "1" else None
-    pair = (payer_key, cbo_key)
-    for chunk, dx in _chunks(group, max_lines):
-        claim_id = next_claim_id(payer_key)
-        claim = None
+def _claim_refused(chunk: list[tuple], exc: ValidationError, reject: Callable[[Reject], None]) -> None:
+    err = exc.errors(include_input=False, include_url=False)[0]
+    where = ".".join(str(p) for p in err["loc"])
+    for ln in chunk:
+        reject(Reject(ln[L["row_number"]], ln[L["service_id"]], "(claim)",
+                      f"claim cannot be built: {where}: {err['msg']}", ln[L["file"]], "claim-not-built"))
+
+
+class LineChecks:
+    """What the core's grouping of lines (``claims837p.write_837p_lines``) asks of the models, once
+    per value: a member's Subscriber, a trip location's Address, and a validated claim. The rows
+    of a member or claim the models refuse go to ``reject``, with the rule and the reason the
+    models give (``claim-not-built`` for a claim)."""
+
+    def __init__(self, parties: Parties, reject: Callable[[Reject], None]) -> None:
+        self._parties = parties
+        self._reject = reject
+        self._values = _Values()
+        self._member: Subscriber | Reject | None = None
+
+    def subscriber(self, line: tuple) -> Subscriber | None:
+        self._member = _subscriber(line)
+        return None if isinstance(self._member, Reject) else self._member
+
+    def reject_member(self, line: tuple) -> None:
+        self._reject(_member_refused(line, self._member))
+
+    def address(self, line1: str, city: str, state: str, zip_code: str) -> Address | None:
         try:
-            locations = _locations(chunk, values)
+            return self._values.address((line1, city, state, zip_code))
         except ValidationError:
-            locations = None  # the validating way rejects the claim and says why
-        if locations is not None and pair in values.validated_pairs and (payer_claim_number or frequency == "1"):
-            claim = _unchecked_claim(chunk, dx, claim_id, frequency, payer_claim_number, subscriber, parties, values,
-                                     locations)
-        if claim is None:
-            try:
-                claim = _validated_claim(chunk, dx, claim_id, frequency, payer_claim_number, subscriber, parties,
-                                         values)
-            except ValidationError as exc:
-                err = exc.errors(include_input=False, include_url=False)[0]
-                where = ".".join(str(p) for p in err["loc"])
-                for ln in chunk:
-                    reject(Reject(ln[L["row_number"]], ln[L["service_id"]], "(claim)",
-                                  f"claim cannot be built: {where}: {err['msg']}", ln[L["file"]],
-                                  "claim-not-built"))
-                continue
-            values.validated_pairs.add(pair)
-        yield BuiltClaim(claim, payer_key, cbo_key, first[L["member_id"]], replaces, chunk)
+            return None
+
+    def claim(self, chunk: list[tuple], dx: list[str], claim_id: str, frequency: str,
+              payer_claim_number: str | None) -> Claim | None:
+        try:
+            return _validated_claim(chunk, dx, claim_id, frequency, payer_claim_number, self._member, self._parties,
+                                    self._values)
+        except ValidationError as exc:
+            _claim_refused(chunk, exc, self._reject)
+            return None
+
+
+def column_batches(lines: Iterable[tuple], size: int = 4096) -> Iterator[tuple[tuple, ...]]:
+    """Lines (tuples) as batches of columns, one tuple per field."""
+    lines = iter(lines)
+    while batch := list(itertools.islice(lines, size)):
+        yield tuple(zip(*batch))
 
 
 def _validated_claim(chunk, dx, claim_id, frequency, payer_claim_number, subscriber, parties,
@@ -264,52 +180,3 @@ def _validated_claim(chunk, dx, claim_id, frequency, payer_claim_number, subscri
         payer=parties.payers[payer_key], rendering_provider=parties.cbos[first[L["cbo"]]], pickup=pickup,
         dropoff=dropoff,
     )
-
-
-def _unchecked_claim(chunk, dx, claim_id, frequency, payer_claim_number, subscriber, parties, values: _Values,
-                     locations: tuple) -> Claim | None:
-    """The claim ``_validated_claim`` builds, from checked values, without validation; None
-    when its total could break the Money limit (the validating way then decides)."""
-    first = chunk[0]
-    index = {code: i for i, code in enumerate(dx, 1)}
-    first_pos = first[_POS]
-    decimal = values.decimal
-    date = values.date
-    lines = []
-    total = Decimal(0)
-    pickup, dropoff, per_line = locations
-    for ln, (line_pickup, line_dropoff) in zip(chunk, per_line):
-        v = _LINE_TEMPLATE.copy()
-        v["procedure_code"] = ln[_PROCEDURE]
-        modifiers = ln[_MODIFIERS]
-        v["modifiers"] = tuple(modifiers.split(":")) if modifiers else ()
-        v["charge"] = charge = decimal(ln[_CHARGE])
-        total += charge
-        v["units"] = decimal(ln[_UNITS])
-        v["service_date"] = date(ln[_DATE])
-        v["diagnosis_pointers"] = tuple(index[c] for c in ln[_DIAGNOSES].split(";")[:4])
-        v["line_control_number"] = ln[_SERVICE_ID]
-        pos = ln[_POS]
-        v["place_of_service"] = None if pos == first_pos else pos
-        if line_pickup is not None or line_dropoff is not None:
-            v["pickup"], v["dropoff"] = line_pickup, line_dropoff
-        lines.append(_make_line(v))
-    if total >= MAX_TOTAL_CHARGE:
-        return None
-    payer_key = first[L["payer"]]
-    c = _CLAIM_TEMPLATE.copy()
-    c["claim_id"] = claim_id
-    c["frequency"] = frequency
-    c["payer_claim_number"] = payer_claim_number
-    c["place_of_service"] = first_pos
-    c["diagnoses"] = tuple(dx)
-    c["prior_authorization"] = first[L["prior_auth"]] or None
-    c["total_charge"] = total
-    c["lines"] = tuple(lines)
-    c["billing_provider"] = parties.billing[payer_key]
-    c["subscriber"] = subscriber
-    c["payer"] = parties.payers[payer_key]
-    c["rendering_provider"] = parties.cbos[first[L["cbo"]]]
-    c["pickup"] = pickup
-    c["dropoff"] = dropoff
-    return _make_claim(c)
