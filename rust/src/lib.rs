@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod delimiters;
+pub mod elements;
 pub mod guide;
 pub mod problem;
 pub mod tokenizer;

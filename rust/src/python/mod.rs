@@ -1,5 +1,6 @@
 //! The `sdohedi._core` extension module: thin PyO3 classes over the pure Rust engine.
 
+mod elements;
 mod problem;
 mod tokenizer;
 mod walker;
@@ -11,6 +12,8 @@ use pyo3::prelude::*;
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("MAX_SEGMENT_LENGTH", crate::tokenizer::MAX_SEGMENT_LENGTH)?;
+    m.add_class::<elements::CodeLists>()?;
+    m.add_function(wrap_pyfunction!(elements::segment_problems, m)?)?;
     m.add_class::<tokenizer::Segment>()?;
     m.add_class::<tokenizer::Tokenizer>()?;
     m.add_class::<walker::GuideWalker>()?;
