@@ -290,7 +290,7 @@ fn check_element<'g>(
     rule: &'g Element,
     value: &[u8],
     at: Place<'_>,
-    comp: u8,
+    comp: Option<u8>,
     lists: &CodeLists,
     type_list: &[&str],
     out: &mut Vec<ElementProblem<'g>>,
@@ -306,7 +306,7 @@ fn check_element<'g>(
         });
     };
     let name = || label(&rule.refdes, &rule.name);
-    if at.component.is_none() && value.contains(&comp) {
+    if at.component.is_none() && comp.is_some_and(|c| value.contains(&c)) {
         add(
             "invalid-composite",
             format!(
@@ -460,14 +460,14 @@ fn check_composite<'g>(
     rule: &'g Composite,
     value: &[u8],
     element: u32,
-    comp: u8,
+    comp: Option<u8>,
     lists: &CodeLists,
     out: &mut Vec<ElementProblem<'g>>,
 ) {
-    let parts: Vec<&[u8]> = if value.is_empty() {
-        Vec::new()
-    } else {
-        value.split(|&b| b == comp).collect()
+    let parts: Vec<&[u8]> = match comp {
+        _ if value.is_empty() => Vec::new(),
+        Some(c) => value.split(|&b| b == c).collect(),
+        None => vec![value],
     };
     let empty = parts.iter().all(|p| p.is_empty());
     let name = label(&rule.refdes, &rule.name);
@@ -584,11 +584,11 @@ pub fn syntax_problems<'g>(node: &'g Segment, els: &[&[u8]], out: &mut Vec<Eleme
 }
 
 /// Every element-level problem of `els` (the id first) against `node`, in element order, then
-/// the syntax notes'.
+/// the syntax notes'. `comp` is the component separator; None for the ISA, which holds it as a value.
 pub fn segment_problems<'g>(
     node: &'g Segment,
     els: &[&[u8]],
-    comp: u8,
+    comp: Option<u8>,
     lists: &CodeLists,
     out: &mut Vec<ElementProblem<'g>>,
 ) {
@@ -664,7 +664,7 @@ mod tests {
     ) -> Vec<(&'static str, Option<u32>, Option<u32>)> {
         let els: Vec<&[u8]> = segment.split(|&b| b == b'*').collect();
         let mut out = Vec::new();
-        segment_problems(node, &els, b':', &CodeLists::default(), &mut out);
+        segment_problems(node, &els, Some(b':'), &CodeLists::default(), &mut out);
         out.into_iter()
             .map(|p| (p.rule, p.element, p.component))
             .collect()
@@ -702,7 +702,7 @@ mod tests {
         let els: Vec<&[u8]> = b"CLM*A1*100***12:Q:1:4*Y*A*Y*Y"
             .split(|&b| b == b'*')
             .collect();
-        segment_problems(clm, &els, b':', &CodeLists::default(), &mut out);
+        segment_problems(clm, &els, Some(b':'), &CodeLists::default(), &mut out);
         let found: Vec<_> = out
             .iter()
             .map(|p| (p.rule, p.element, p.component))

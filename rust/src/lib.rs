@@ -8,6 +8,7 @@ pub mod elements;
 pub mod guide;
 pub mod problem;
 pub mod tokenizer;
+pub mod validator;
 pub mod walker;
 pub mod writer837p;
 

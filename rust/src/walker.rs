@@ -636,7 +636,7 @@ pub struct Placement {
 }
 
 /// What the validator accepts as a segment id: a capital letter, then 1-2 capitals or digits.
-fn is_segment_id(id: &[u8]) -> bool {
+pub fn is_segment_id(id: &[u8]) -> bool {
     matches!(id, [first, rest @ ..] if first.is_ascii_uppercase()
         && (1..=2).contains(&rest.len())
         && rest.iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))

@@ -54,7 +54,7 @@ proptest! {
         let mut els: Vec<&[u8]> = vec![node.id.as_bytes()];
         els.extend(rest.iter().map(Vec::as_slice));
         let mut out = Vec::new();
-        segment_problems(node, &els, comp, &CodeLists::default(), &mut out);
+        segment_problems(node, &els, Some(comp), &CodeLists::default(), &mut out);
         for p in &out {
             let e = p.element.unwrap() as usize;
             prop_assert!(e >= 1 && e <= node.elements.len().max(els.len()) + 1, "{p:?}");

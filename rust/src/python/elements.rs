@@ -85,7 +85,7 @@ pub fn segment_problems(
         }
     };
     let mut out = Vec::new();
-    elements::segment_problems(node, &els, comp, &lists.lists, &mut out);
+    elements::segment_problems(node, &els, Some(comp), &lists.lists, &mut out);
     Ok(out
         .into_iter()
         .map(|p| {

@@ -3,6 +3,7 @@
 mod elements;
 mod problem;
 mod tokenizer;
+mod validator;
 mod walker;
 mod writer837p;
 
@@ -16,6 +17,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(elements::segment_problems, m)?)?;
     m.add_class::<tokenizer::Segment>()?;
     m.add_class::<tokenizer::Tokenizer>()?;
+    m.add_class::<validator::Validator>()?;
     m.add_class::<walker::GuideWalker>()?;
     m.add_class::<walker::Placement>()?;
     m.add_class::<walker::StructureProblem>()?;
