@@ -1,6 +1,6 @@
 //! Place each segment in its loop: the implementation guide's loop and segment-order rules.
 //!
-//! The same algorithm as `sdohedi.validate.walker` (pyx12's `walk_tree` step for step, with
+//! The same algorithm as `validate.walker` (now tests/validate/oracle/walker.py) (pyx12's `walk_tree` step for step, with
 //! that module's two deliberate differences: namesakes at one position are told apart by their
 //! other coded elements, and a wrapper table such as the 835's FOOTER does not start again when
 //! its first segment repeats). From the current segment, look at the siblings at or after its

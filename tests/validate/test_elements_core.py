@@ -1,5 +1,5 @@
 """The core's element checks (``sdohedi._core.segment_problems``, rust/src/elements.rs) against their
-oracle, ``validate.elements.segment_problems``: every segment of every corpus file, placed by the
+oracle, ``oracle.elements.segment_problems`` (once ``validate.elements``): every segment of every corpus file, placed by the
 Python walker as the validator places it, and segments with elements replaced by odd values give
 the same problems (rule, element, component, message, code value, data element) in the same order."""
 
@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conftest import CORPUS
 from sdohedi._core import segment_problems as core_problems
-from sdohedi.validate.elements import segment_problems
+from oracle.elements import segment_problems
 from sdohedi.validate.guide import control_guide, guide_for
 from sdohedi.validate.guide_data import SUPPORTED
 from sdohedi.validate.lists import code_lists

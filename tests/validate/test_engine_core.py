@@ -1,5 +1,5 @@
 """The validator on the core (``validate.engine`` over ``sdohedi._core.Validator``) against its
-oracle, the pure Python engine it replaced (``engine_reference``): the same findings (rule,
+oracle, the pure Python engine it replaced (``oracle.engine``): the same findings (rule,
 severity, level, message, value and every location field), in the same order, and the same
 per-envelope results for a 999, on every corpus file, on mangled ones cut anywhere, and on any
 bytes."""
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-import engine_reference
+from oracle import engine as engine_reference
 from conftest import CORPUS, cut_at
 from sdohedi.validate import Validator
 from test_walker_core import mangled

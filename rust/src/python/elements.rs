@@ -1,5 +1,5 @@
 //! `sdohedi._core.CodeLists` and `segment_problems`: the element checks of one segment, for the
-//! differential test against `validate.elements` (the validator calls them from Rust).
+//! differential test against the Python checks they replaced (tests/validate/oracle/elements.py) (the validator calls them from Rust).
 
 use pyo3::exceptions::{PyKeyError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;

@@ -27,15 +27,15 @@ from sdohedi.x12 import Batch, Delimiters, Tokenizer, X12Error, read_chunks
 from sdohedi.x12.delimiters import ISA_LENGTH
 from sdohedi.validate.checks835 import Remit835Checks
 from sdohedi.validate.checks837p import Claim837PChecks
-from sdohedi.validate.elements import segment_problems
-from sdohedi.validate.fast import build_fast_check
+from .elements import segment_problems
+from .fast import build_fast_check
 from sdohedi.validate.findings import Finding, Location
 from sdohedi.validate.guide import Guide, SegmentNode, control_guide, guide_for, map_index
 from sdohedi.validate.guide_data import SUPPORTED
 from sdohedi.validate.issues import Issue
 from sdohedi.validate.results import GroupResult, InterchangeResult, TransactionResult
 from sdohedi.validate.rules import RULES
-from sdohedi.validate.walker import StructureEvent, Walker
+from .walker import StructureEvent, Walker
 
 SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}\Z")
 ISA_PATH = "/ISA_LOOP/ISA"
