@@ -224,8 +224,11 @@ fn external(rule: &Element) -> Option<&str> {
     rule.external.as_deref().filter(|n| !n.is_empty())
 }
 
+/// Is `value` one of the element's codes (sorted in the tables: a test holds them to it)?
 fn listed(rule: &Element, value: &[u8]) -> bool {
-    rule.codes.iter().any(|c| c.as_bytes() == value)
+    rule.codes
+        .binary_search_by(|c| c.as_bytes().cmp(value))
+        .is_ok()
 }
 
 /// What Python's `str.rstrip()` strips from a latin-1 string.
@@ -535,25 +538,37 @@ pub fn syntax_problems<'g>(node: &'g Segment, els: &[&[u8]], out: &mut Vec<Eleme
     };
     for (code, idx) in &node.syntax {
         let Some(&first) = idx.first() else { continue };
-        let shown: Vec<u32> = idx.iter().copied().filter(|&i| present(els, i)).collect();
-        let absent = |from: &[u32]| from.iter().copied().find(|i| !shown.contains(i));
+        // Counted first: most segments break no note, and then nothing is allocated.
+        let n = idx.iter().filter(|&&i| present(els, i)).count();
+        let broken = match code {
+            'P' => n > 0 && n < idx.len(),
+            'R' => n == 0,
+            'E' => n > 1,
+            'C' => present(els, first) && n != idx.len(),
+            'L' => present(els, first) && n == 1,
+            _ => false,
+        };
+        if !broken {
+            continue;
+        }
+        let absent = |from: &[u32]| from.iter().copied().find(|&i| !present(els, i));
         let (rule, at, message) = match code {
-            'P' if !shown.is_empty() && shown.len() < idx.len() => (
+            'P' => (
                 "syntax-paired",
                 absent(idx),
                 format!("{}: if any is present, all are required", refs(idx, ", ")),
             ),
-            'R' if shown.is_empty() => (
+            'R' => (
                 "syntax-required",
                 Some(first),
                 format!("at least one of {} is required", refs(idx, ", ")),
             ),
-            'E' if shown.len() > 1 => (
+            'E' => (
                 "syntax-exclusive",
-                Some(shown[1]),
+                idx.iter().copied().filter(|&i| present(els, i)).nth(1),
                 format!("only one of {} may be present", refs(idx, ", ")),
             ),
-            'C' if present(els, first) && shown.len() != idx.len() => (
+            'C' => (
                 "syntax-conditional",
                 absent(&idx[1..]),
                 format!(
@@ -561,7 +576,7 @@ pub fn syntax_problems<'g>(node: &'g Segment, els: &[&[u8]], out: &mut Vec<Eleme
                     refs(&idx[1..], ", ")
                 ),
             ),
-            'L' if present(els, first) && shown.len() == 1 => (
+            _ => (
                 "syntax-list-conditional",
                 idx.get(1).copied(),
                 format!(
@@ -569,7 +584,6 @@ pub fn syntax_problems<'g>(node: &'g Segment, els: &[&[u8]], out: &mut Vec<Eleme
                     refs(&idx[1..], " or ")
                 ),
             ),
-            _ => continue,
         };
         let Some(at) = at else { continue };
         out.push(ElementProblem {

@@ -283,28 +283,41 @@ impl State {
         if self.fatal {
             return;
         }
-        let pos = seg.position;
+        // Most segments have few elements: cut them into a stack array, not a fresh Vec.
+        let mut stack: [&[u8]; 48] = [b""; 48];
+        let mut n = 0;
+        for e in seg.elements() {
+            if n == stack.len() {
+                let els: Vec<&[u8]> = seg.elements().collect();
+                return self.elements(seg.position, &els);
+            }
+            stack[n] = e;
+            n += 1;
+        }
+        self.elements(seg.position, &stack[..n]);
+    }
+
+    fn elements(&mut self, pos: u64, els: &[&[u8]]) {
         self.last = pos;
-        let els: Vec<&[u8]> = seg.elements().collect();
         let sid = els[0];
         if sid == b"ISA" {
-            self.isa_segment(pos, &els);
+            self.isa_segment(pos, els);
             return;
         }
         let tx_pos = self.st.as_ref().map(|st| pos - st.base);
         if self.st.is_some() && !is_envelope(sid) {
-            self.body(pos, &els, tx_pos);
+            self.body(pos, els, tx_pos);
             return;
         }
-        if !self.check_id(&els, pos, tx_pos) {
+        if !self.check_id(els, pos, tx_pos) {
             return;
         }
         match sid {
-            b"GS" => self.gs_segment(pos, &els),
-            b"ST" => self.st_segment(pos, &els),
-            b"SE" => self.se_segment(pos, &els),
-            b"GE" => self.ge_segment(pos, &els),
-            b"IEA" => self.iea_segment(pos, &els),
+            b"GS" => self.gs_segment(pos, els),
+            b"ST" => self.st_segment(pos, els),
+            b"SE" => self.se_segment(pos, els),
+            b"GE" => self.ge_segment(pos, els),
+            b"IEA" => self.iea_segment(pos, els),
             _ if self.isa.is_none() => {
                 let f = self.at(
                     "segment-outside-envelope",
@@ -315,7 +328,7 @@ impl State {
                 self.emit(f);
             }
             _ => {
-                self.structure(pos, &els, None);
+                self.structure(pos, els, None);
             }
         }
     }
