@@ -48,8 +48,9 @@ pub enum Event {
     Group([Vec<u8>; 5], bool),
     /// An ST: ST01, ST02, ST03 (None when empty), and the content set its segments go to.
     Transaction([Vec<u8>; 2], Option<Vec<u8>>, Option<usize>),
-    /// A segment the content checks read: position, position in its set, TR3 loop, elements.
-    Content(u64, u64, Option<&'static str>, Vec<Vec<u8>>),
+    /// A segment the content checks read: position, position in its set, TR3 loop, and its
+    /// bytes with the element separator (one buffer: cut into elements on the Python side).
+    Content(u64, u64, Option<&'static str>, Vec<u8>, u8),
     /// The transaction set's content is complete (its SE, or its end without one).
     ContentEnd,
     TransactionClosed,
@@ -109,6 +110,8 @@ struct State {
     st: Option<Transaction>,
     isa13_seen: HashSet<Vec<u8>>,
     comp: u8,
+    /// The element separator of the segment being read.
+    sep: u8,
     guided: bool,
     structure: Vec<StructureProblem>,
     problems: Vec<ElementProblem<'static>>,
@@ -185,6 +188,7 @@ impl Validator {
                 st: None,
                 isa13_seen: HashSet::new(),
                 comp: b':',
+                sep: b'*',
                 guided: false,
                 structure: Vec::new(),
                 problems: Vec::new(),
@@ -283,6 +287,7 @@ impl State {
         if self.fatal {
             return;
         }
+        self.sep = seg.delimiters.element;
         // Most segments have few elements: cut them into a stack array, not a fresh Vec.
         let mut stack: [&[u8]; 48] = [b""; 48];
         let mut n = 0;
@@ -403,11 +408,20 @@ impl State {
         if packed_id(sid).is_some_and(|k| self.content[set].ids.contains(&k)) {
             let loop_id =
                 placed.and_then(|(g, n)| self.tables.guides[g].segments[n].loop_id.as_deref());
+            let sep = self.sep;
+            let mut bytes = Vec::with_capacity(els.iter().map(|e| e.len() + 1).sum());
+            for (i, e) in els.iter().enumerate() {
+                if i > 0 {
+                    bytes.push(sep);
+                }
+                bytes.extend_from_slice(e);
+            }
             self.events.push(Event::Content(
                 pos,
                 tx_pos.unwrap_or(0),
                 loop_id,
-                els.iter().map(|e| e.to_vec()).collect(),
+                bytes,
+                sep,
             ));
         }
     }

@@ -64,9 +64,9 @@ fn event<'py>(py: Python<'py>, e: Event) -> PyResult<Bound<'py, PyTuple>> {
             opt(py, &st03)?,
             content.into_bound_py_any(py)?,
         ],
-        Event::Content(pos, tx_pos, loop_id, els) => vec![
+        Event::Content(pos, tx_pos, loop_id, bytes, sep) => vec![
             4.into_bound_py_any(py)?,
-            PyList::new(py, els.iter().map(|e| text(py, e)))?.into_any(),
+            PyList::new(py, bytes.split(|&b| b == sep).map(|e| text(py, e)))?.into_any(),
             pos.into_bound_py_any(py)?,
             tx_pos.into_bound_py_any(py)?,
             loop_id.into_bound_py_any(py)?,
