@@ -13,7 +13,7 @@ Rows (each reads the file in 64 KiB chunks; medians of ``--runs``; MB/s of the f
     loop by the core walker (guide node, loop, structure problems), counted, nothing kept.
   * ``GuideWalker (Python API)``: ``sdohedi._core.GuideWalker``: the Rust row plus a Python
     ``Placement`` per segment.
-  * ``Python walker``: the core tokenizer's segments placed by ``sdohedi.validate.walker``,
+  * ``Python walker``: the core tokenizer's segments placed by the Python walker (tests/validate/oracle/walker.py),
     driven as the validator drives it (tests/validate/walker_reference.py).
 
 The Rust programs time their own loop (process start excluded); the Python rows time the same

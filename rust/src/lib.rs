@@ -5,9 +5,11 @@
 
 pub mod delimiters;
 pub mod document;
+pub mod elements;
 pub mod guide;
 pub mod problem;
 pub mod tokenizer;
+pub mod validator;
 pub mod walker;
 pub mod writer837p;
 

@@ -1,6 +1,6 @@
 //! Place each segment in its loop: the implementation guide's loop and segment-order rules.
 //!
-//! The same algorithm as `sdohedi.validate.walker` (pyx12's `walk_tree` step for step, with
+//! The same algorithm as `validate.walker` (now tests/validate/oracle/walker.py) (pyx12's `walk_tree` step for step, with
 //! that module's two deliberate differences: namesakes at one position are told apart by their
 //! other coded elements, and a wrapper table such as the 835's FOOTER does not start again when
 //! its first segment repeats). From the current segment, look at the siblings at or after its
@@ -636,7 +636,7 @@ pub struct Placement {
 }
 
 /// What the validator accepts as a segment id: a capital letter, then 1-2 capitals or digits.
-fn is_segment_id(id: &[u8]) -> bool {
+pub fn is_segment_id(id: &[u8]) -> bool {
     matches!(id, [first, rest @ ..] if first.is_ascii_uppercase()
         && (1..=2).contains(&rest.len())
         && rest.iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))

@@ -9,10 +9,10 @@ from conftest import CORPUS
 from factories import CHILD, MEMBER_2, NLE_ATYPICAL, PAYER_B, RIDES_CBO, claim
 from sdohedi.ack999 import build_999, read_999
 from sdohedi.status277 import read_277ca
-from sdohedi.validate.elements import segment_problems
-from sdohedi.validate.fast import build_fast_check
+from oracle.elements import segment_problems
+from oracle.fast import build_fast_check
 from sdohedi.validate.guide import ElementRule, control_guide, guide_for
-from sdohedi.validate.walker import Walker
+from oracle.walker import Walker
 from validate_helpers import errors, render, validate_bytes
 
 BASE = render([

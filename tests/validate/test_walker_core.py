@@ -1,5 +1,5 @@
 """The core's guide walker (``sdohedi._core.GuideWalker``, rust/src/walker.rs) against its oracle,
-``validate.walker`` driven as the validator drives it (``walker_reference``): on every corpus file
+``oracle.walker`` (once ``validate.walker``) driven as the validator drives it (``walker_reference``): on every corpus file
 and on mangled ones, every segment lands on the same guide node (so the same loop and parent)
 and the same structure problems are reported at the same positions, with the same messages."""
 

@@ -1,4 +1,4 @@
-"""The oracle for the core's walker (``sdohedi._core.GuideWalker``): ``validate.walker`` driven over
+"""The oracle for the core's walker (``sdohedi._core.GuideWalker``): ``oracle.walker`` (once ``validate.walker``) driven over
 a stream the way ``validate.engine`` drives it (ISA starts the envelope map, GS picks the group's
 guide, a group without one is not walked, malformed ids get no place), on the core tokenizer's
 segments. Only the guides the core carries are used, so a group of another guide pyx12 has a
@@ -11,7 +11,7 @@ import re
 
 from sdohedi.validate.guide import control_guide, guide_for
 from sdohedi.validate.guide_data import SUPPORTED
-from sdohedi.validate.walker import StructureEvent, Walker
+from oracle.walker import StructureEvent, Walker
 from sdohedi.x12 import Tokenizer, X12Error
 
 SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}\Z")  # the engine's

@@ -1,9 +1,11 @@
 //! The `sdohedi._core` extension module: thin PyO3 classes over the pure Rust engine.
 
 mod document;
+mod elements;
 mod lines837p;
 mod problem;
 mod tokenizer;
+mod validator;
 mod walker;
 mod writer837p;
 
@@ -13,8 +15,11 @@ use pyo3::prelude::*;
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("MAX_SEGMENT_LENGTH", crate::tokenizer::MAX_SEGMENT_LENGTH)?;
+    m.add_class::<elements::CodeLists>()?;
+    m.add_function(wrap_pyfunction!(elements::segment_problems, m)?)?;
     m.add_class::<tokenizer::Segment>()?;
     m.add_class::<tokenizer::Tokenizer>()?;
+    m.add_class::<validator::Validator>()?;
     m.add_class::<walker::GuideWalker>()?;
     m.add_class::<walker::Placement>()?;
     m.add_class::<walker::StructureProblem>()?;

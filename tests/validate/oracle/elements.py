@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..codes import place_of_service_ok
+from sdohedi.codes import place_of_service_ok
 from . import datatypes as dt
-from .guide import CompositeRule, ElementRule, SegmentNode, external_codes
+from sdohedi.validate.guide import CompositeRule, ElementRule, SegmentNode, external_codes
 
 
 @dataclass(slots=True)

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .guide import Guide, LoopNode, SegmentNode, element_value
+from sdohedi.validate.guide import Guide, LoopNode, SegmentNode, element_value
 
 MAX_PLANS_PER_ID = 10_000
 

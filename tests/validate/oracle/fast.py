@@ -19,9 +19,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from ..codes import load_table
+from sdohedi.codes import load_table
 from . import datatypes as dt
-from .guide import CompositeRule, ElementRule, SegmentNode, external_codes
+from sdohedi.validate.guide import CompositeRule, ElementRule, SegmentNode, external_codes
 
 FastCheck = Callable[[list[str], str], bool]
 

@@ -1,0 +1,746 @@
+//! Element, composite and syntax-note checks of one segment against its guide segment: every
+//! problem with its element and component position, following pyx12's
+//! `segment_if.is_valid_errors` (so findings land on the same elements as pyx12's).
+//!
+//! Values are bytes, one character per byte (latin-1), as the tokenizer gives them. No value
+//! appears in a message except a code value in `invalid-code` (a code is not PHI; free text may
+//! be), and then only when it is printable ASCII.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use regex_lite::Regex;
+
+use crate::guide::{tables, Composite, Element, ElementData, Segment};
+
+/// One element-level problem. `element` is 1-based in the segment, `component` in its composite.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ElementProblem<'g> {
+    pub rule: &'static str,
+    pub element: Option<u32>,
+    pub component: Option<u32>,
+    pub message: String,
+    /// Only for code values (never free text: it may hold PHI).
+    pub value: Option<String>,
+    pub data_ele: Option<&'g str>,
+}
+
+/// External code lists by name (`states`, `country`, `pos`...): pyx12's `codes.xml` and our own
+/// place-of-service table, which the Python side holds and hands over once. A list the core
+/// was not given accepts every value (pyx12 does the same for a list it lacks).
+#[derive(Debug, Default, Clone)]
+pub struct CodeLists {
+    lists: HashMap<String, Vec<Box<[u8]>>>,
+}
+
+impl CodeLists {
+    pub fn new(lists: impl IntoIterator<Item = (String, Vec<Vec<u8>>)>) -> Self {
+        let lists = lists
+            .into_iter()
+            .map(|(name, codes)| {
+                let mut codes: Vec<Box<[u8]>> =
+                    codes.into_iter().map(Vec::into_boxed_slice).collect();
+                codes.sort();
+                codes.dedup();
+                (name, codes)
+            })
+            .collect();
+        CodeLists { lists }
+    }
+
+    pub fn accepts(&self, name: &str, value: &[u8]) -> bool {
+        self.lists
+            .get(name)
+            .is_none_or(|codes| codes.binary_search_by(|c| (**c).cmp(value)).is_ok())
+    }
+}
+
+// -- data types (the 5010 base standard, as pyx12's `validation` module reads it) -------------
+
+pub const DATE_TYPES: [&str; 4] = ["RD8", "DT", "D8", "D6"];
+
+/// The control characters pyx12 names (a separate error from other invalid characters).
+fn control_name(b: u8) -> Option<&'static str> {
+    Some(match b {
+        0x01 => "SOH",
+        0x02 => "STX",
+        0x03 => "ETX",
+        0x04 => "EOT",
+        0x05 => "ENQ",
+        0x06 => "ACK",
+        0x07 => "BEL",
+        0x09 => "HT",
+        0x0a => "LF",
+        0x0b => "VT",
+        0x0c => "FF",
+        0x0d => "CR",
+        0x11 => "DC1",
+        0x12 => "DC2",
+        0x13 => "DC3",
+        0x14 => "DC4",
+        0x15 => "NAK",
+        0x16 => "SYN",
+        0x17 => "ETB",
+        0x1c => "FS",
+        0x1d => "GS",
+        0x1e => "RS",
+        0x1f => "US",
+        _ => return None,
+    })
+}
+
+pub fn control_character(value: &[u8]) -> Option<&'static str> {
+    value.iter().find_map(|&b| control_name(b))
+}
+
+/// The 5010 extended character set is all of printable ASCII; anything else is invalid.
+pub fn has_invalid_character(value: &[u8]) -> bool {
+    value.iter().any(|&b| !(0x20..=0x7e).contains(&b))
+}
+
+fn all_digits(value: &[u8]) -> bool {
+    !value.is_empty() && value.iter().all(u8::is_ascii_digit)
+}
+
+/// `-?[0-9]+`
+pub fn is_number(value: &[u8]) -> bool {
+    all_digits(value.strip_prefix(b"-").unwrap_or(value))
+}
+
+/// `-?[0-9]*(\.[0-9]+)?`
+pub fn is_decimal(value: &[u8]) -> bool {
+    let v = value.strip_prefix(b"-").unwrap_or(value);
+    let whole = v.iter().take_while(|b| b.is_ascii_digit()).count();
+    match &v[whole..] {
+        [] => true,
+        [b'.', rest @ ..] => all_digits(rest),
+        _ => false,
+    }
+}
+
+fn number(digits: &[u8]) -> u32 {
+    digits.iter().fold(0, |n, &b| n * 10 + u32::from(b - b'0'))
+}
+
+/// CCYYMMDD (D8), YYMMDD (D6) or either, or CCYYMMDDHHMM (DT); the day must exist.
+pub fn is_date(value: &[u8], data_type: &str) -> bool {
+    if (data_type == "D8" && value.len() != 8) || (data_type == "D6" && value.len() != 6) {
+        return false;
+    }
+    if !all_digits(value) || !matches!(value.len(), 6 | 8 | 12) {
+        return false;
+    }
+    let mut full = [0u8; 12];
+    let v: &[u8] = if value.len() == 6 {
+        full[..2].copy_from_slice(if number(&value[..2]) < 50 {
+            b"20"
+        } else {
+            b"19"
+        });
+        full[2..8].copy_from_slice(value);
+        &full[..8]
+    } else {
+        value
+    };
+    let (year, month, day) = (number(&v[..4]), number(&v[4..6]), number(&v[6..8]));
+    if year < 1800 || !(1..=12).contains(&month) {
+        return false;
+    }
+    let last = match month {
+        4 | 6 | 9 | 11 => 30,
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        _ => 31,
+    };
+    (1..=last).contains(&day) && (v.len() != 12 || is_time(&v[8..12]))
+}
+
+/// HHMM, HHMMSS or HHMMSSd..d (at most 8 digits).
+pub fn is_time(value: &[u8]) -> bool {
+    if !all_digits(value) || value.len() < 4 || value.len() == 5 || value.len() > 8 {
+        return false;
+    }
+    number(&value[..2]) <= 23
+        && number(&value[2..4]) <= 59
+        && (value.len() == 4 || number(&value[4..6]) <= 59)
+}
+
+pub fn is_date_range(value: &[u8]) -> bool {
+    match value.iter().position(|&b| b == b'-') {
+        Some(i) => is_date(&value[..i], "D8") && is_date(&value[i + 1..], "D8"),
+        None => false,
+    }
+}
+
+/// Is `value` valid as `data_type` (a 1250 format qualifier or a base type)?
+pub fn valid_as(value: &[u8], data_type: &str) -> bool {
+    match data_type {
+        "RD8" => is_date_range(value),
+        "DT" | "D8" | "D6" => is_date(value, data_type),
+        "TM" => is_time(value),
+        "R" => is_decimal(value),
+        "AN" | "ID" => !has_invalid_character(value),
+        t if t.starts_with('N') => is_number(value),
+        _ => false, // an unknown format qualifier (pyx12 does the same)
+    }
+}
+
+/// Length as the standard counts it for numbers: sign and decimal point excluded.
+pub fn numeric_length(value: &[u8]) -> usize {
+    value.iter().filter(|&&b| b != b'-' && b != b'.').count()
+}
+
+// -- elements -----------------------------------------------------------------------------------
+
+/// Where a simple element sits: its 1-based element, component, and its composite's usage.
+#[derive(Clone, Copy)]
+struct Place<'a> {
+    element: u32,
+    component: Option<u32>,
+    composite_usage: Option<&'a str>,
+}
+
+fn label(refdes: &str, name: &str) -> String {
+    if name.is_empty() {
+        refdes.to_owned()
+    } else {
+        format!("{refdes} ({name})")
+    }
+}
+
+fn code_hint(rule: &Element) -> String {
+    if !rule.codes.is_empty() && rule.codes.len() <= 8 {
+        let mut codes: Vec<&str> = rule.codes.iter().map(String::as_str).collect();
+        codes.sort_unstable();
+        return format!("; expected {}", codes.join(", "));
+    }
+    match external(rule) {
+        Some(name) => format!("; expected a code from the {name} list"),
+        None => String::new(),
+    }
+}
+
+fn external(rule: &Element) -> Option<&str> {
+    rule.external.as_deref().filter(|n| !n.is_empty())
+}
+
+/// Is `value` one of the element's codes (sorted in the tables: a test holds them to it)?
+fn listed(rule: &Element, value: &[u8]) -> bool {
+    rule.codes
+        .binary_search_by(|c| c.as_bytes().cmp(value))
+        .is_ok()
+}
+
+/// What Python's `str.rstrip()` strips from a latin-1 string.
+fn is_py_space(b: u8) -> bool {
+    matches!(b, 0x09..=0x0d | 0x1c..=0x20 | 0x85 | 0xa0)
+}
+
+fn latin1(bytes: &[u8]) -> String {
+    bytes.iter().map(|&b| char::from(b)).collect()
+}
+
+/// The guides' `regex` patterns, compiled once (Python `re.S` semantics: `.` matches newlines).
+fn pattern(source: &str) -> Option<&'static Regex> {
+    static PATTERNS: OnceLock<HashMap<String, Regex>> = OnceLock::new();
+    PATTERNS
+        .get_or_init(|| {
+            let mut out = HashMap::new();
+            let Ok(t) = tables() else { return out };
+            let simple = |e: &ElementData| -> Vec<String> {
+                match e {
+                    ElementData::Simple(e) => e.regex.iter().cloned().collect(),
+                    ElementData::Composite(c) => c
+                        .components
+                        .iter()
+                        .filter_map(|e| e.regex.clone())
+                        .collect(),
+                }
+            };
+            for g in &t.guides {
+                for s in &g.segments {
+                    for src in s.elements.iter().flat_map(simple) {
+                        if let Ok(re) = Regex::new(&format!("(?s){src}")) {
+                            out.insert(src, re);
+                        }
+                    }
+                }
+            }
+            out
+        })
+        .get(source)
+}
+
+fn matches_pattern(source: &str, value: &[u8]) -> bool {
+    let Some(re) = pattern(source) else {
+        return true; // not one of the guides' patterns (or one that does not compile)
+    };
+    match std::str::from_utf8(value) {
+        Ok(text) if value.is_ascii() => re.is_match(text),
+        _ => re.is_match(&latin1(value)),
+    }
+}
+
+/// The base data types whose invalid values are reported (others are left alone, as pyx12 does).
+fn type_checked(data_type: &str) -> bool {
+    matches!(
+        data_type,
+        "AN" | "ID" | "R" | "TM" | "DT" | "D8" | "D6" | "N0" | "N1" | "N2" | "N3" | "N4" | "N"
+    )
+}
+
+fn check_element<'g>(
+    rule: &'g Element,
+    value: &[u8],
+    at: Place<'_>,
+    comp: Option<u8>,
+    lists: &CodeLists,
+    type_list: &[&str],
+    out: &mut Vec<ElementProblem<'g>>,
+) {
+    let mut add = |r: &'static str, message: String, value: Option<String>| {
+        out.push(ElementProblem {
+            rule: r,
+            element: Some(at.element),
+            component: at.component,
+            message,
+            value,
+            data_ele: Some(rule.data_ele.as_str()),
+        });
+    };
+    let name = || label(&rule.refdes, &rule.name);
+    if at.component.is_none() && comp.is_some_and(|c| value.contains(&c)) {
+        add(
+            "invalid-composite",
+            format!(
+                "{} is a simple element but holds component separators",
+                name()
+            ),
+            None,
+        );
+        return;
+    }
+    if value.is_empty() {
+        if rule.usage == "R" && (rule.seq != 1 || at.composite_usage.is_none_or(|u| u == "R")) {
+            add(
+                "element-missing",
+                format!("{} is required but missing", name()),
+                None,
+            );
+        }
+        return;
+    }
+    if rule.usage == "N" {
+        add(
+            "element-not-used",
+            format!(
+                "{} is marked 'not used' in this implementation guide; remove it",
+                name()
+            ),
+            None,
+        );
+        return;
+    }
+    let dt = rule.data_type.as_str();
+    let length = if dt.starts_with('N') || dt == "R" {
+        numeric_length(value)
+    } else {
+        value.len()
+    };
+    if length < rule.min_len as usize {
+        add(
+            "element-too-short",
+            format!(
+                "{} is {length} characters; the minimum is {}",
+                name(),
+                rule.min_len
+            ),
+            None,
+        );
+    }
+    if length > rule.max_len as usize {
+        add(
+            "element-too-long",
+            format!(
+                "{} is {length} characters; the maximum is {}",
+                name(),
+                rule.max_len
+            ),
+            None,
+        );
+    }
+    if let Some(ctrl) = control_character(value) {
+        add(
+            "control-character",
+            format!("{} contains a control character ({ctrl})", name()),
+            None,
+        );
+        return;
+    }
+    if (dt == "AN" || dt == "ID") && value.last() == Some(&b' ') {
+        let kept = value.len() - value.iter().rev().take_while(|&&b| is_py_space(b)).count();
+        if kept >= rule.min_len as usize {
+            add(
+                "trailing-spaces",
+                format!("{} has trailing spaces; remove them", name()),
+                None,
+            );
+        }
+    }
+    let ext = external(rule);
+    if (!rule.codes.is_empty() || ext.is_some())
+        && !listed(rule, value)
+        && !ext.is_some_and(|n| lists.accepts(n, value))
+    {
+        let shown = (!has_invalid_character(value)).then(|| latin1(value));
+        add(
+            "invalid-code",
+            format!(
+                "{}: '{}' is not a valid code{}",
+                name(),
+                shown.as_deref().unwrap_or("None"),
+                code_hint(rule)
+            ),
+            shown,
+        );
+    }
+    if type_checked(dt) && !valid_as(value, dt) {
+        let (r, message) = match dt {
+            "DT" | "D8" | "D6" => ("invalid-date", "is not a valid date (CCYYMMDD)"),
+            "TM" => ("invalid-time", "is not a valid time (HHMM, HHMMSS)"),
+            "R" => (
+                "invalid-decimal",
+                "is not a decimal number (digits, optional '-' and '.')",
+            ),
+            t if t.starts_with('N') => ("invalid-number", "is not a whole number"),
+            _ => (
+                "invalid-character",
+                "contains a character outside the X12 character set",
+            ),
+        };
+        add(r, format!("{} {message}", name()), None);
+    }
+    if !type_list.is_empty()
+        && !type_list
+            .iter()
+            .any(|t| !t.is_empty() && valid_as(value, t))
+    {
+        if type_list.contains(&"TM") {
+            add(
+                "invalid-time",
+                format!("{} is not a valid time for its format qualifier", name()),
+                None,
+            );
+        } else if type_list.iter().any(|t| DATE_TYPES.contains(t)) {
+            let types: Vec<&str> = type_list
+                .iter()
+                .copied()
+                .filter(|t| !t.is_empty())
+                .collect();
+            add(
+                "invalid-date",
+                format!(
+                    "{} is not a valid date for its format qualifier ({})",
+                    name(),
+                    types.join(" or ")
+                ),
+                None,
+            );
+        }
+    }
+    if let Some(src) = &rule.regex {
+        if !matches_pattern(src, value) {
+            add(
+                "pattern-mismatch",
+                format!("{} does not have the required format", name()),
+                None,
+            );
+        }
+    }
+}
+
+fn check_composite<'g>(
+    rule: &'g Composite,
+    value: &[u8],
+    element: u32,
+    comp: Option<u8>,
+    lists: &CodeLists,
+    out: &mut Vec<ElementProblem<'g>>,
+) {
+    let parts: Vec<&[u8]> = match comp {
+        _ if value.is_empty() => Vec::new(),
+        Some(c) => value.split(|&b| b == c).collect(),
+        None => vec![value],
+    };
+    let empty = parts.iter().all(|p| p.is_empty());
+    let name = label(&rule.refdes, &rule.name);
+    let problem = |r: &'static str, component: Option<u32>, message: String| ElementProblem {
+        rule: r,
+        element: Some(element),
+        component,
+        message,
+        value: None,
+        data_ele: Some(rule.data_ele.as_str()),
+    };
+    if empty && (rule.usage == "N" || rule.usage == "S") {
+        return;
+    }
+    if rule.usage == "R" && empty {
+        out.push(problem(
+            "composite-missing",
+            None,
+            format!("{name} is required but missing"),
+        ));
+        return;
+    }
+    if rule.usage == "N" {
+        out.push(problem(
+            "composite-not-used",
+            None,
+            format!("{name} is marked 'not used' in this implementation guide; remove it"),
+        ));
+        return;
+    }
+    let defined = rule.components.len();
+    if parts.len() > defined {
+        out.push(problem(
+            "too-many-components",
+            Some(defined as u32 + 1),
+            format!(
+                "{name} has {} components; at most {defined} are defined",
+                parts.len()
+            ),
+        ));
+    }
+    for (j, c) in rule.components.iter().enumerate() {
+        let at = Place {
+            element,
+            component: Some(j as u32 + 1),
+            composite_usage: Some(rule.usage.as_str()),
+        };
+        let part = parts.get(j).copied().unwrap_or(b"");
+        check_element(c, part, at, comp, lists, &[], out);
+    }
+}
+
+fn present(els: &[&[u8]], i: u32) -> bool {
+    els.get(i as usize).is_some_and(|e| !e.is_empty())
+}
+
+/// The syntax notes of `node` (paired, required, exclusion, conditional, list conditional).
+pub fn syntax_problems<'g>(node: &'g Segment, els: &[&[u8]], out: &mut Vec<ElementProblem<'g>>) {
+    let sid = node.id.as_str();
+    let refs = |idx: &[u32], sep: &str| {
+        idx.iter()
+            .map(|i| format!("{sid}{i:02}"))
+            .collect::<Vec<_>>()
+            .join(sep)
+    };
+    for (code, idx) in &node.syntax {
+        let Some(&first) = idx.first() else { continue };
+        // Counted first: most segments break no note, and then nothing is allocated.
+        let n = idx.iter().filter(|&&i| present(els, i)).count();
+        let broken = match code {
+            'P' => n > 0 && n < idx.len(),
+            'R' => n == 0,
+            'E' => n > 1,
+            'C' => present(els, first) && n != idx.len(),
+            'L' => present(els, first) && n == 1,
+            _ => false,
+        };
+        if !broken {
+            continue;
+        }
+        let absent = |from: &[u32]| from.iter().copied().find(|&i| !present(els, i));
+        let (rule, at, message) = match code {
+            'P' => (
+                "syntax-paired",
+                absent(idx),
+                format!("{}: if any is present, all are required", refs(idx, ", ")),
+            ),
+            'R' => (
+                "syntax-required",
+                Some(first),
+                format!("at least one of {} is required", refs(idx, ", ")),
+            ),
+            'E' => (
+                "syntax-exclusive",
+                idx.iter().copied().filter(|&i| present(els, i)).nth(1),
+                format!("only one of {} may be present", refs(idx, ", ")),
+            ),
+            'C' => (
+                "syntax-conditional",
+                absent(&idx[1..]),
+                format!(
+                    "when {sid}{first:02} is present, {} must be present too",
+                    refs(&idx[1..], ", ")
+                ),
+            ),
+            _ => (
+                "syntax-list-conditional",
+                idx.get(1).copied(),
+                format!(
+                    "when {sid}{first:02} is present, at least one of {} is required",
+                    refs(&idx[1..], " or ")
+                ),
+            ),
+        };
+        let Some(at) = at else { continue };
+        out.push(ElementProblem {
+            rule,
+            element: Some(at),
+            component: None,
+            message,
+            value: None,
+            data_ele: None,
+        });
+    }
+}
+
+/// Every element-level problem of `els` (the id first) against `node`, in element order, then
+/// the syntax notes'. `comp` is the component separator; None for the ISA, which holds it as a value.
+pub fn segment_problems<'g>(
+    node: &'g Segment,
+    els: &[&[u8]],
+    comp: Option<u8>,
+    lists: &CodeLists,
+    out: &mut Vec<ElementProblem<'g>>,
+) {
+    let count = node.elements.len();
+    let n = els.len().saturating_sub(1);
+    if n > count {
+        out.push(ElementProblem {
+            rule: "too-many-elements",
+            element: Some(count as u32 + 1),
+            component: None,
+            message: format!("{} has {n} elements; at most {count} are defined", node.id),
+            value: None,
+            data_ele: None,
+        });
+    }
+    let is_dtp = node.id == "DTP";
+    let mut dtp_types: Vec<&str> = Vec::new();
+    let mut type_list: Vec<&str> = Vec::new();
+    for (i, spec) in node.elements.iter().enumerate() {
+        let ele = i + 1;
+        let value: &[u8] = if ele <= n { els[ele] } else { b"" };
+        let e = ele as u32;
+        let rule = match spec {
+            ElementData::Composite(c) => {
+                check_composite(c, value, e, comp, lists, out);
+                continue;
+            }
+            ElementData::Simple(rule) => rule,
+        };
+        if ele == 2 && is_dtp {
+            if let Some(t) = ["RD8", "D8", "D6", "DT", "TM"]
+                .into_iter()
+                .find(|t| t.as_bytes() == value)
+            {
+                dtp_types = vec![t];
+            }
+        }
+        if rule.data_ele == "1250" {
+            let mut codes: Vec<&str> = rule.codes.iter().map(String::as_str).collect();
+            codes.sort_unstable();
+            type_list.extend(codes);
+        }
+        let at = Place {
+            element: e,
+            component: None,
+            composite_usage: None,
+        };
+        let types: &[&str] = if ele == 3 && is_dtp {
+            &dtp_types
+        } else if rule.data_ele == "1251" {
+            &type_list
+        } else {
+            &[]
+        };
+        check_element(rule, value, at, comp, lists, types, out);
+    }
+    syntax_problems(node, els, out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(map: &str, path: &str) -> &'static Segment {
+        let t = tables().unwrap();
+        let g = t.guides.iter().find(|g| g.map == map).unwrap();
+        &g.segments[g.segment_at(path).unwrap()]
+    }
+
+    fn rules(
+        node: &'static Segment,
+        segment: &[u8],
+    ) -> Vec<(&'static str, Option<u32>, Option<u32>)> {
+        let els: Vec<&[u8]> = segment.split(|&b| b == b'*').collect();
+        let mut out = Vec::new();
+        segment_problems(node, &els, Some(b':'), &CodeLists::default(), &mut out);
+        out.into_iter()
+            .map(|p| (p.rule, p.element, p.component))
+            .collect()
+    }
+
+    #[test]
+    fn data_types_follow_the_standard() {
+        assert!(is_date(b"20240229", "D8") && !is_date(b"20230229", "D8"));
+        assert!(is_date(b"240229", "DT") && !is_date(b"240229", "D8"));
+        assert!(is_date(b"202402291359", "DT") && !is_date(b"202402292460", "DT"));
+        assert!(
+            is_time(b"2359") && is_time(b"23595999") && !is_time(b"23590") && !is_time(b"2400")
+        );
+        assert!(
+            is_decimal(b"-.5") && is_decimal(b"12") && !is_decimal(b"1.") && !is_decimal(b"1.2.3")
+        );
+        assert!(is_number(b"-12") && !is_number(b"-") && !is_number(b"1.0"));
+        assert!(is_date_range(b"20240101-20240131") && !is_date_range(b"20240101"));
+        assert_eq!(numeric_length(b"-12.50"), 4);
+        assert_eq!(control_character(b"a\x1db\x07"), Some("GS"));
+    }
+
+    #[test]
+    fn an_element_is_faulted_at_its_element_and_component() {
+        let clm = node(
+            "837.5010.X222.A1.xml",
+            "/ISA_LOOP/GS_LOOP/ST_LOOP/DETAIL/2000A/2000B/2300/CLM",
+        );
+        assert_eq!(rules(clm, b"CLM*A1*100***12:B:1*Y*A*Y*Y"), vec![]);
+        assert_eq!(
+            rules(clm, b"CLM*A1*1x0***99:B:1*Y*A*Y*Y"),
+            vec![("invalid-decimal", Some(2), None)]
+        );
+        let mut out = Vec::new();
+        let els: Vec<&[u8]> = b"CLM*A1*100***12:Q:1:4*Y*A*Y*Y"
+            .split(|&b| b == b'*')
+            .collect();
+        segment_problems(clm, &els, Some(b':'), &CodeLists::default(), &mut out);
+        let found: Vec<_> = out
+            .iter()
+            .map(|p| (p.rule, p.element, p.component))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                ("too-many-components", Some(5), Some(4)),
+                ("invalid-code", Some(5), Some(2))
+            ]
+        );
+        assert_eq!(out[1].value.as_deref(), Some("Q"));
+    }
+
+    #[test]
+    fn codes_in_the_tables_are_sorted_for_the_hint() {
+        for g in &tables().unwrap().guides {
+            for s in &g.segments {
+                for e in &s.elements {
+                    if let ElementData::Simple(e) = e {
+                        assert!(e.codes.windows(2).all(|w| w[0] <= w[1]), "{}", e.refdes);
+                    }
+                }
+            }
+        }
+    }
+}
