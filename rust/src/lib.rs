@@ -6,6 +6,7 @@
 pub mod delimiters;
 pub mod guide;
 pub mod problem;
+pub mod tables835;
 pub mod tokenizer;
 pub mod walker;
 pub mod writer837p;
