@@ -1,5 +1,6 @@
 //! The `sdohedi._core` extension module: thin PyO3 classes over the pure Rust engine.
 
+mod arrow;
 mod problem;
 mod tokenizer;
 mod walker;
@@ -17,5 +18,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<walker::Placement>()?;
     m.add_class::<walker::StructureProblem>()?;
     m.add_function(wrap_pyfunction!(writer837p::write_837p, m)?)?;
+    m.add_class::<arrow::Tables835Reader>()?;
+    m.add_function(wrap_pyfunction!(arrow::read_835_tables, m)?)?;
+    m.add_function(wrap_pyfunction!(arrow::table_columns_835, m)?)?;
     Ok(())
 }
