@@ -67,7 +67,7 @@ macro_rules! table {
         #[allow(dead_code)]
         pub mod $m {
             use super::{Column, Kind};
-            #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+            #[allow(non_camel_case_types, clippy::upper_case_acronyms, clippy::enum_variant_names)]
             enum I { $($c),* }
             $(pub const $c: usize = I::$c as usize;)*
             pub const COLUMNS: &[Column] = &[$(Column { name: $name, kind: Kind::$kind, source: $source }),*];
@@ -664,19 +664,20 @@ pub struct Batches {
     pub tables: [RecordBatch; 6],
 }
 
-/// The elements of a segment (the id first), cut into a fixed array; past 40 they are dropped
-/// (no 835 segment has more than 20).
+/// The elements of a segment (the id first), cut into a fixed array; past 24 they are dropped
+/// (no 835 segment the tables read has more than 21).
 struct Elements<'a> {
-    els: [&'a [u8]; 40],
+    els: [&'a [u8]; 24],
     n: usize,
     component: u8,
 }
 
 impl<'a> Elements<'a> {
+    #[inline(always)]
     fn new(seg: &Segment<'a>) -> Self {
-        let mut els: [&[u8]; 40] = [b""; 40];
+        let mut els: [&[u8]; 24] = [b""; 24];
         let mut n = 0;
-        for e in seg.elements().take(40) {
+        for e in seg.elements().take(24) {
             els[n] = e;
             n += 1;
         }
