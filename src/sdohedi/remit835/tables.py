@@ -24,7 +24,8 @@ from .errors import Remit835Error
 
 NAMES = ("payments", "claims", "service_lines", "adjustments", "provider_adjustments", "findings")
 CHUNK_SIZE = 1 << 20
-BATCH_CLAIMS = 65_536  # claims per record batch of the streaming reader
+BATCH_CLAIMS = 65_536  # claims per record batch of a whole read (fewer, bigger batches)
+STREAM_BATCH_CLAIMS = 8_192  # claims per batch of iter_835_tables: about 10 MB of tables, memory flat
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +68,7 @@ def read_835_tables(source: bytes | str | PathLike[str], *, batch_claims: int = 
     return _tables(got)
 
 
-def iter_835_tables(path: str | PathLike[str], *, batch_claims: int = BATCH_CLAIMS,
+def iter_835_tables(path: str | PathLike[str], *, batch_claims: int = STREAM_BATCH_CLAIMS,
                     chunk_size: int = CHUNK_SIZE) -> Iterator[Tables835]:
     """The tables of an 835 file batch by batch, each with at most ``batch_claims`` claims: memory
     is bounded by one batch and one chunk. Keys count over the whole file, so rows of different
