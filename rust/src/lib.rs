@@ -8,6 +8,7 @@ pub mod document;
 pub mod elements;
 pub mod guide;
 pub mod problem;
+pub mod tables835;
 pub mod tokenizer;
 pub mod validator;
 pub mod walker;

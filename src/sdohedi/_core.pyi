@@ -3,6 +3,7 @@
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
+from os import PathLike
 
 from sdohedi.x12.delimiters import Delimiters
 from sdohedi.x12.errors import X12SyntaxError
@@ -119,3 +120,19 @@ class DocumentReader:
     def close(self) -> list[Document]: ...
 
 def read_document(data: bytes) -> Document: ...
+# 835 -> Arrow tables (rust/src/tables835.rs). Each table is an Arrow table object with the
+# PyCapsule interface (__arrow_c_stream__): pyarrow.table(t), polars.DataFrame(t), duckdb take it.
+def read_835_tables(source: bytes | str | PathLike[str], batch_claims: int = ...) -> tuple[dict[str, Any], tuple[str, str, int | None] | None]:
+    """The six tables of an 835, and (rule, message, position) of the stream error when nothing
+    could be read (it stopped before any ST)."""
+
+class Tables835Reader:
+    """An 835 fed in chunks; batches of at most ``batch_claims`` claims."""
+
+    def __init__(self, batch_claims: int = ...) -> None: ...
+    def feed(self, chunk: bytes) -> None: ...
+    def take(self) -> dict[str, Any] | None: ...
+    def close(self) -> tuple[dict[str, Any], tuple[str, str, int | None] | None]: ...
+
+def table_columns_835() -> list[tuple[str, str, str, str]]:
+    """(table, column, Arrow type, source element) of every column of the 835 tables."""

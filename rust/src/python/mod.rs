@@ -1,5 +1,6 @@
 //! The `sdohedi._core` extension module: thin PyO3 classes over the pure Rust engine.
 
+mod arrow;
 mod document;
 mod elements;
 mod lines837p;
@@ -28,5 +29,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<document::DocumentReader>()?;
     m.add_function(wrap_pyfunction!(document::read_document, m)?)?;
     m.add_function(wrap_pyfunction!(lines837p::write_837p_lines, m)?)?;
+    m.add_class::<arrow::Tables835Reader>()?;
+    m.add_function(wrap_pyfunction!(arrow::read_835_tables, m)?)?;
+    m.add_function(wrap_pyfunction!(arrow::table_columns_835, m)?)?;
     Ok(())
 }
