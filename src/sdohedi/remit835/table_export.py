@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from ..files import atomic_write
+from ..models.remit import finding_text
+from ..problems import problem
 from .export import ExportError, _pyarrow
 from .tables import NAMES, Tables835, iter_835_tables
 
@@ -140,10 +142,6 @@ def write_tables(files: Iterable[Path], out: Path, report: Callable[[str], None]
 
 
 def _finding_text(f: dict[str, Any]) -> str:
-    where = []
-    if f["position"] is not None:
-        where.append(f"segment #{f['position']}")
-    if f["segment"] is not None:
-        where.append(f["segment"] + (f"{f['element']:02d}" if f["element"] is not None else ""))
-    loc = " ".join(where)
-    return f"{f['severity']} [{f['rule']}] {loc + ': ' if loc else ''}{f['message']}"
+    """A row of the findings table, printed as ``remit`` prints every finding (``finding_text``)."""
+    return finding_text(problem(f["rule"], f["message"], severity=f["severity"], position=f["position"],
+                                segment=f["segment"], element=f["element"], loop=f["loop_id"]))
