@@ -141,28 +141,6 @@ class Guide:
     loops_by_path: dict[str, LoopNode]
     segments_by_path: dict[str, SegmentNode]
     known_segment_ids: frozenset[str]
-    # Filled while validating, never pickled: per node index, the walker's plans by segment id
-    # (then by qualifier value), and the generated fast element checks (see ``fast``).
-    transitions: list = field(default_factory=list)
-    fast: list = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self._fresh_memos()
-
-    def _fresh_memos(self) -> None:
-        self.transitions = [{} for _ in self.segments]
-        self.fast = [None] * len(self.segments)
-
-    def __getstate__(self):
-        state = dict(self.__dict__)
-        state["transitions"] = []
-        state["fast"] = []
-        return state
-
-    def __setstate__(self, state) -> None:
-        self.__dict__.update(state)
-        self._fresh_memos()
-
     def segment(self, path: str) -> SegmentNode:
         return self.segments_by_path[path]
 

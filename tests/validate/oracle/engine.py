@@ -28,6 +28,7 @@ from sdohedi.x12.delimiters import ISA_LENGTH
 from sdohedi.validate.checks835 import Remit835Checks
 from sdohedi.validate.checks837p import Claim837PChecks
 from .elements import segment_problems
+from . import memos
 from .fast import build_fast_check
 from sdohedi.validate.findings import Finding, Location
 from sdohedi.validate.guide import Guide, SegmentNode, control_guide, guide_for, map_index
@@ -297,7 +298,7 @@ class Validator:
                         self._lx_out_of_sequence(st, pos)
                 elif sid == "CLM":
                     st.lx_count = 0
-            entry = guide.transitions[node.idx].get(sid)
+            entry = memos.transitions(guide)[node.idx].get(sid)
             plan = None
             if entry is not None:
                 single, by_value = entry
@@ -341,9 +342,10 @@ class Validator:
                 self._over_limit(plan, n, pos, tx_pos)
             check = plan.check
             if check is None:
-                check = guide.fast[target.idx]
+                fast = memos.fast_checks(guide)
+                check = fast[target.idx]
                 if check is None:
-                    check = guide.fast[target.idx] = build_fast_check(target)
+                    check = fast[target.idx] = build_fast_check(target)
                 plan.check = check
             if slow or not check(els, comp):
                 self._element_problems(target, els, pos, tx_pos)
@@ -448,7 +450,7 @@ class Validator:
         if self._events:
             self._emit_events(pos, tx_pos)
         if node is not None:
-            fast = walker.guide.fast
+            fast = memos.fast_checks(walker.guide)
             check = fast[node.idx]
             if check is None:
                 check = fast[node.idx] = build_fast_check(node)

@@ -31,6 +31,8 @@ from dataclasses import dataclass
 
 from sdohedi.validate.guide import Guide, LoopNode, SegmentNode, element_value
 
+from . import memos
+
 MAX_PLANS_PER_ID = 10_000
 
 
@@ -198,7 +200,7 @@ def key_value(els: list[str], single: tuple[int, bool], comp: str) -> str:
 
 def lookup_plan(guide: Guide, start: SegmentNode, els: list[str], comp: str) -> Plan:
     """The memoized plan for ``els`` from ``start`` (built on first use)."""
-    by_id = guide.transitions[start.idx]
+    by_id = memos.transitions(guide)[start.idx]
     sid = els[0]
     single = guide.single_keys.get(sid)
     if single is not None:
