@@ -66,7 +66,7 @@ class Scanner:
         if d is None:
             return False
         self._delims = d
-        self._iea = "IEA" + d.element
+        self._iea = "IEA"
         self._started = True
         return True
 
@@ -74,11 +74,16 @@ class Scanner:
         """Offset of the terminator of the first IEA segment before ``end``, or -1.
 
         An IEA segment starts the buffer or follows a terminator, with line breaks between them
-        allowed; "IEA*" elsewhere is data. ``str.find`` keeps this at memory speed.
+        allowed; "IEA*" elsewhere is data. A bare "IEA" (its terminator right after the id) ends
+        the interchange too, as it does for the core. ``str.find`` keeps this at memory speed.
         """
         term = self._delims.segment
+        after = (self._delims.element, term)
         k = buf.find(self._iea, 0, end)
         while k >= 0:
+            if buf[k + 3:k + 4] not in after or k + 3 >= len(buf):
+                k = buf.find(self._iea, k + 1, end)
+                continue
             j = k
             while j > 0 and buf[j - 1] in _STRIP:
                 j -= 1

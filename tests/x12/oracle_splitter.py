@@ -88,12 +88,13 @@ class SegmentSplitter:
 
     def _find_iea(self, text: str, sep: str, term: str) -> int:
         """Index of an IEA segment's start in ``text`` (or -1): 'IEA' + separator right after
-        a terminator (whitespace allowed between) or at the start of the text."""
+        a terminator (whitespace allowed between) or at the start of the text. A bare "IEA" (its
+        terminator right after the id) ends the interchange too, as it does for the core."""
         # "IEA" is searched without the separator: a needle ending in a rare letter is skipped
         # through faster than one ending in the separator, which every segment holds.
         i = text.find("IEA")
         while i >= 0:
-            if text[i + 3:i + 4] == sep:
+            if text[i + 3:i + 4] in (sep, term) and text[i + 3:i + 4]:
                 k = i
                 while k > 0 and text[k - 1] in _WS and text[k - 1] != term:  # the terminator may be a line break
                     k -= 1

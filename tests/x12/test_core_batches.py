@@ -63,7 +63,8 @@ def splitter(data: bytes) -> tuple[list[tuple[int, str, str]], tuple | None]:
         for d, pieces in batches:
             for p in pieces:
                 sid = p.split(d.element, 1)[0]
-                if sid[:1] in WHITESPACE or sid[-1:] in WHITESPACE:
+                # An empty id ('' is "in" every string) has no blank to strip.
+                if sid and (sid[:1] in WHITESPACE or sid[-1:] in WHITESPACE):
                     p = p.strip(WHITESPACE)
                 if not p:
                     dropped += 1

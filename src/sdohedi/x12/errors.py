@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..problems import Problem, problem
+from ..problems import RULES, Problem, problem
 
 
 class X12Error(Exception):
@@ -24,13 +24,37 @@ class X12Error(Exception):
         element: int | None = None,
         component: int | None = None,
     ) -> None:
-        self.message = message
-        self.rule = rule
-        self.segment = segment
-        self.position = position
-        self.element = element
-        self.component = component
+        if rule not in RULES:
+            raise ValueError(f"X12Error raised with a rule slug that is not registered in sdohedi.problems: {rule!r}")
+        # The error is its Problem: one record of rule, level, severity and location, which the
+        # attributes below read, so an error and the finding made from it can never disagree.
+        self.problem: Problem = problem(rule, message, position=position, segment=segment, element=element,
+                                        component=component)
         super().__init__(self._render(message))
+
+    @property
+    def message(self) -> str:
+        return self.problem.message
+
+    @property
+    def rule(self) -> str:
+        return self.problem.rule
+
+    @property
+    def segment(self) -> str | None:
+        return self.problem.location.segment
+
+    @property
+    def position(self) -> int | None:
+        return self.problem.location.position
+
+    @property
+    def element(self) -> int | None:
+        return self.problem.location.element
+
+    @property
+    def component(self) -> int | None:
+        return self.problem.location.component
 
     @property
     def loc(self) -> tuple:
@@ -46,11 +70,10 @@ class X12Error(Exception):
             parts.append(self.component)
         return tuple(parts)
 
-    @property
-    def problem(self) -> Problem:
-        """This error as the library's :class:`~sdohedi.problems.Problem`."""
-        return problem(self.rule, self.message, position=self.position, segment=self.segment, element=self.element,
-                       component=self.component)
+    def __reduce__(self):
+        # Spark workers and multiprocessing pickle exceptions; the keyword-only constructor cannot be
+        # called with ``self.args``, so the error is rebuilt from its state.
+        return _restore, (type(self), self.args, self.__dict__.copy())
 
     def _render(self, message: str) -> str:
         where = []
@@ -65,6 +88,13 @@ class X12Error(Exception):
             where.append(ref)
         prefix = f"[{', '.join(where)}] " if where else ""
         return f"{prefix}{message} (rule: {self.rule})"
+
+
+def _restore(cls: type[X12Error], args: tuple, state: dict) -> X12Error:
+    error = Exception.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class X12SyntaxError(X12Error):
