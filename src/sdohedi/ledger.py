@@ -15,6 +15,7 @@ tables from one definition (``TABLES``, ``RECONCILE_TABLES``) and run the same S
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any, Protocol, Self
 
 DEFAULT_LEDGER = Path("sdohedi-ledger.sqlite")
+WRITER_CACHE_KIB = 65536  # a writer's SQLite page cache, at most (pages are read as needed)
 BUSY_TIMEOUT = 300.0  # seconds a SQLite writer waits for another run's transaction before giving up
 
 # The tables of both backends, written once in the SQL SQLite and PostgreSQL both run. ``{bigint}``
@@ -364,9 +366,13 @@ class BaseLedger:
         """{service_id: claim_id} for those already billed."""
         if self._empty:
             return {}
-        # sorted: the chunks walk the primary key's B-tree in order
-        return dict(select_in(self, "SELECT service_id, claim_id FROM claim_lines WHERE {in}", "service_id",
-                              sorted(set(service_ids))))
+        # sorted: the probes walk the primary key's B-tree in order
+        return dict(self.lines_by_service_id("l.service_id, l.claim_id", sorted(set(service_ids))))
+
+    def lines_by_service_id(self, columns: str, service_ids: list[str], *, with_claim: bool = False) -> list[tuple]:
+        """``columns`` (of ``claim_lines l``, and of ``claims c`` ``with_claim``) of the billed lines
+        among ``service_ids``, as set-based statements that probe the primary key once per id."""
+        raise NotImplementedError
 
     def columns(self, table: str) -> list[str]:
         raise NotImplementedError
@@ -392,10 +398,9 @@ class BaseLedger:
         takes their place, and their units with it)."""
         if not self._knows_authorizations():
             return {}
-        sql = ("SELECT l.service_id, c.payer_key, l.prior_auth, l.units FROM claim_lines l"
-               " JOIN claims c ON c.claim_id = l.claim_id WHERE {in}")
-        return {sid: (payer, number, Decimal(units))
-                for sid, payer, number, units in select_in(self, sql, "l.service_id", service_ids)}
+        rows = self.lines_by_service_id("l.service_id, c.payer_key, l.prior_auth, l.units", list(service_ids),
+                                        with_claim=True)
+        return {sid: (payer, number, Decimal(units)) for sid, payer, number, units in rows}
 
     def claim(self, claim_id: str) -> dict | None:
         """The claim's row, {column: value}, or None."""
@@ -516,6 +521,10 @@ class Ledger(BaseLedger):
             self.db = sqlite3.connect(self.path, isolation_level=None, timeout=self.busy_timeout)
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA synchronous = NORMAL")
+            # a page cache that holds the primary key's B-tree of a large ledger: lines come in
+            # claim order, not key order, and with the default 2 MB cache each insert rereads pages
+            # (a third of record_claims at 1M lines on disk, benchmarks/RESULTS-ledgerfast.md)
+            self.db.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
         self.db.execute(busy)
         self.db.execute("PRAGMA foreign_keys = ON")
         self.create_tables()
@@ -544,6 +553,15 @@ class Ledger(BaseLedger):
             self.db.executemany(sql, rows)
         except sqlite3.Error as exc:
             raise LedgerError(self._message(exc)) from None
+
+    def lines_by_service_id(self, columns: str, service_ids: list[str], *, with_claim: bool = False) -> list[tuple]:
+        # one statement for any number of ids: the ids as one JSON array (json.dumps, in C), joined
+        # to the primary key (SQLite's plan: scan json_each, search claim_lines by service_id)
+        if not service_ids:
+            return []
+        claim = " JOIN claims c ON c.claim_id = l.claim_id" if with_claim else ""
+        return self.execute(f"SELECT {columns} FROM json_each(?) j JOIN claim_lines l ON l.service_id = j.value{claim}",
+                            (json.dumps(service_ids),)).fetchall()
 
     def lock_claims(self, claim_ids: Iterable[str]) -> None:
         """Nothing to do: ``transaction()`` (BEGIN IMMEDIATE) already holds the database's write lock."""

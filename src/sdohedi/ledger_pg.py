@@ -93,6 +93,19 @@ class PgLedger(BaseLedger):
         except self._psycopg.Error as exc:
             raise _ledger_error(exc) from None
 
+    def lines_by_service_id(self, columns: str, service_ids: list[str], *, with_claim: bool = False) -> list[tuple]:
+        # Each id probes the primary key through a LATERAL subquery its LIMIT keeps from being
+        # flattened into a join: ``service_id = ANY(array)`` is planned from the table's statistics,
+        # which do not see the rows this run's own transaction added, so the planner took a scan of
+        # the whole (growing) table for each lookup; index probes stay flat as the ledger grows.
+        claim = " JOIN claims c ON c.claim_id = l.claim_id" if with_claim else ""
+        sql = (f"SELECT {columns} FROM unnest(?::text[]) AS j(value) CROSS JOIN LATERAL"
+               f" (SELECT * FROM claim_lines WHERE service_id = j.value LIMIT 1) l{claim}")
+        out: list[tuple] = []
+        for i in range(0, len(service_ids), POSTGRESQL.in_chunk):
+            out.extend(self.execute(sql, (service_ids[i:i + POSTGRESQL.in_chunk],)).fetchall())
+        return out
+
     def lock_claims(self, claim_ids: Iterable[str]) -> None:
         """Lock these claims' rows for the open transaction, in one order (byte order, as Python sorts)
         whatever order a remittance lists them in: two runs applying overlapping remittances never

@@ -21,7 +21,7 @@ CONFIG = load_config(ROOT / "fixtures" / "nle.toml")
 LOG = ROOT / "fixtures" / "service_log.csv"
 TODAY = dt.date(2026, 11, 1)
 STAMP = dt.datetime(2026, 11, 1, 9, 30)
-LOOKUP = "SELECT service_id, claim_id FROM claim_lines WHERE"
+LOOKUP = "SELECT l.service_id, l.claim_id FROM json_each("  # billed's statement
 
 
 def claim(claim_id: str) -> tuple:
