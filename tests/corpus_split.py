@@ -60,6 +60,7 @@ class Split:
     claim_charges: Counter = field(default_factory=Counter)  # (CLM01, CLM02 in cents) -> how many
     clm02: int = 0  # sum of CLM02 (claim charge), cents
     sv102: int = 0  # sum of SV102 (line charge), cents
+    hi_codes: int = 0  # non-empty elements of every HI segment (one code each)
     # 835
     bpr02: int = 0  # sum of BPR02 (payment amount), cents
     clp03: int = 0  # sum of CLP03 (claim charge)
@@ -84,6 +85,7 @@ def split(data: bytes) -> Split:
     get = by_id.get
     got.claim_charges = Counter((_element(s, 1), cents(_element(s, 2))) for s in get("CLM", []))
     got.clm02, got.sv102 = _total(get("CLM", []), 2), _total(get("SV1", []), 2)
+    got.hi_codes = sum(1 for s in get("HI", []) for e in s[1:] if e)
     got.bpr02 = _total(get("BPR", []), 2)
     got.clp03, got.clp04 = _total(get("CLP", []), 3), _total(get("CLP", []), 4)
     got.svc02, got.svc03 = _total(get("SVC", []), 2), _total(get("SVC", []), 3)

@@ -9,6 +9,7 @@ pub mod elements;
 pub mod guide;
 pub mod problem;
 pub mod tables835;
+pub mod tables837p;
 pub mod tokenizer;
 pub mod validator;
 pub mod walker;

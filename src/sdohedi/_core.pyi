@@ -136,3 +136,18 @@ class Tables835Reader:
 
 def table_columns_835() -> list[tuple[str, str, str, str]]:
     """(table, column, Arrow type, source element) of every column of the 835 tables."""
+
+def read_837p_tables(source: bytes | str | PathLike[str], batch_claims: int = ...) -> tuple[dict[str, Any], tuple[str, str, int | None] | None]:
+    """The five tables of an 837P, and (rule, message, position) of the stream error when nothing
+    could be read (it stopped before any ST)."""
+
+class Tables837PReader:
+    """An 837P fed in chunks; batches of at most ``batch_claims`` claims."""
+
+    def __init__(self, batch_claims: int = ...) -> None: ...
+    def feed(self, chunk: bytes) -> None: ...
+    def take(self) -> dict[str, Any] | None: ...
+    def close(self) -> tuple[dict[str, Any], tuple[str, str, int | None] | None]: ...
+
+def table_columns_837p() -> list[tuple[str, str, str, str]]:
+    """(table, column, Arrow type, source element) of every column of the 837P tables."""

@@ -32,5 +32,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<arrow::Tables835Reader>()?;
     m.add_function(wrap_pyfunction!(arrow::read_835_tables, m)?)?;
     m.add_function(wrap_pyfunction!(arrow::table_columns_835, m)?)?;
+    m.add_class::<arrow::p837::Tables837PReader>()?;
+    m.add_function(wrap_pyfunction!(arrow::p837::read_837p_tables, m)?)?;
+    m.add_function(wrap_pyfunction!(arrow::p837::table_columns_837p, m)?)?;
     Ok(())
 }
