@@ -129,6 +129,7 @@ table!(payments {
     PAYEE_POSTAL_CODE: "payee_postal_code", Text, "1000B N403";
     PAYEE_REF_QUALIFIER: "payee_ref_qualifier", Text, "1000B REF01 (the first REF)";
     PAYEE_REF: "payee_ref", Text, "1000B REF02 (the first REF)";
+    PAYER_ADDITIONAL_ID: "payer_additional_id", Text, "1000A REF*2U REF02 (the payer's id when N104 is absent)";
 });
 
 table!(claims {
@@ -231,14 +232,26 @@ table!(findings {
     LOOP_ID: "loop_id", Text, "the loop the walker was in (2100, 2110, ...)";
 });
 
-/// The six tables, in the order [`TABLES`] names them.
-pub const TABLES: [(&str, &[Column]); 6] = [
+table!(remarks {
+    ROW: "remark_row", Key, "ordinal of the remark code in the stream, from 0";
+    CLAIM_ROW: "claim_row", Key, "claims.claim_row of its CLP";
+    LINE_ROW: "line_row", Key, "service_lines.line_row of its SVC; null at claim level";
+    PAYMENT_ROW: "payment_row", Key, "payments.payment_row of its ST/SE";
+    POSITION: "position", Key, "MOA or LQ position in the stream";
+    LEVEL: "level", Text, "claim (2100 MOA) or line (2110 LQ)";
+    QUALIFIER: "qualifier", Text, "LQ01 (HE: a RARC; RX: an NCPDP reject code); null for MOA";
+    CODE: "code", Text, "LQ02, or MOA03-07 (one row each)";
+});
+
+/// The seven tables, in the order [`TABLES`] names them.
+pub const TABLES: [(&str, &[Column]); 7] = [
     ("payments", payments::COLUMNS),
     ("claims", claims::COLUMNS),
     ("service_lines", lines::COLUMNS),
     ("adjustments", adjustments::COLUMNS),
     ("provider_adjustments", provider_adjustments::COLUMNS),
     ("findings", findings::COLUMNS),
+    ("remarks", remarks::COLUMNS),
 ];
 
 /// The Arrow schema of a table: every column nullable but the table's own row key.
@@ -621,6 +634,8 @@ enum Role {
     LineCas,
     LineRef,
     LineAmt,
+    LineLq,
+    ClaimMoa,
     Plb,
 }
 
@@ -654,6 +669,8 @@ fn role(loop_id: Option<&str>, id: &str) -> Role {
         (Some("2110"), "CAS") => Role::LineCas,
         (Some("2110"), "REF") => Role::LineRef,
         (Some("2110"), "AMT") => Role::LineAmt,
+        (Some("2110"), "LQ") => Role::LineLq,
+        (Some("2100"), "MOA") => Role::ClaimMoa,
         _ => Role::Other,
     }
 }
@@ -661,7 +678,7 @@ fn role(loop_id: Option<&str>, id: &str) -> Role {
 /// One batch of each table, cut at a claim boundary.
 pub struct Batches {
     /// In the order of [`TABLES`].
-    pub tables: [RecordBatch; 6],
+    pub tables: [RecordBatch; 7],
 }
 
 /// The elements of a segment (the id first), cut into a fixed array; past 24 they are dropped
@@ -720,6 +737,7 @@ struct State {
     adjustments: Table,
     plb: Table,
     findings: Table,
+    remarks: Table,
     isa13: Vec<u8>,
     gs06: Vec<u8>,
     header_number: Vec<u8>,
@@ -860,6 +878,10 @@ impl State {
                     self.payments.bytes(first, els.get(1), pos, "REF", 1);
                     self.payments.bytes(first + 1, els.get(2), pos, "REF", 2);
                 }
+                if role == Role::PayerRef && els.get(1) == b"2U" {
+                    self.payments
+                        .bytes(payments::PAYER_ADDITIONAL_ID, els.get(2), pos, "REF", 2);
+                }
             }
             Role::PayerPer => {
                 if matches!(
@@ -885,6 +907,16 @@ impl State {
             }
             Role::Svc => self.svc(&els, pos),
             Role::ClaimCas | Role::LineCas => self.cas(&els, pos, role == Role::LineCas),
+            Role::ClaimMoa => {
+                for i in 3..8 {
+                    self.remark(None, None, els.get(i), pos, i as u8);
+                }
+            }
+            Role::LineLq => {
+                if let Some(line) = self.line {
+                    self.remark(Some(line), Some(els.get(1)), els.get(2), pos, 2);
+                }
+            }
             _ => self.claim_detail(role, &els, pos),
         }
     }
@@ -904,6 +936,8 @@ impl State {
             b"DTM" if line => Role::LineDtm,
             b"REF" if line => Role::LineRef,
             b"AMT" if line => Role::LineAmt,
+            b"LQ" if line => Role::LineLq,
+            b"MOA" if self.claim.is_some() => Role::ClaimMoa,
             b"DTM" if self.claim.is_some() => Role::ClaimDtm,
             b"REF" if self.claim.is_some() => Role::ClaimRef,
             b"AMT" if self.claim.is_some() => Role::ClaimAmt,
@@ -990,6 +1024,38 @@ impl State {
             t.close(&mut self.bad);
         }
         self.bad_findings();
+    }
+
+    /// One remark code (MOA03-07 at claim level, LQ02 at line level); an empty one is no row.
+    fn remark(
+        &mut self,
+        line: Option<i64>,
+        qualifier: Option<&[u8]>,
+        code: &[u8],
+        pos: u64,
+        element: u8,
+    ) {
+        let Some(claim) = self.claim else { return };
+        if code.is_empty() {
+            return;
+        }
+        let t = &mut self.remarks;
+        t.open();
+        t.int(remarks::CLAIM_ROW, claim);
+        t.opt_int(remarks::LINE_ROW, line);
+        t.opt_int(remarks::PAYMENT_ROW, self.payment);
+        t.int(remarks::POSITION, pos as i64);
+        t.text(
+            remarks::LEVEL,
+            if line.is_some() { "line" } else { "claim" },
+        );
+        if let Some(q) = qualifier {
+            t.bytes(remarks::QUALIFIER, q, pos, "LQ", 1);
+        }
+        let segment = if line.is_some() { "LQ" } else { "MOA" };
+        t.bytes(remarks::CODE, code, pos, segment, element);
+        let mut none = Vec::new();
+        t.close(&mut none);
     }
 
     fn plb(&mut self, els: &Elements<'_>, pos: u64) {
@@ -1154,6 +1220,7 @@ impl State {
             self.adjustments.finish(),
             self.plb.finish(),
             self.findings.finish(),
+            self.remarks.finish(),
         ];
         self.ready.push(Batches { tables });
     }
@@ -1258,6 +1325,7 @@ impl Reader {
                 adjustments: Table::new(adjustments::COLUMNS),
                 plb: Table::new(provider_adjustments::COLUMNS),
                 findings: Table::new(findings::COLUMNS),
+                remarks: Table::new(remarks::COLUMNS),
                 isa13: Vec::new(),
                 gs06: Vec::new(),
                 header_number: Vec::new(),
@@ -1370,10 +1438,30 @@ SE*24*0001~GE*1*7~IEA*1*000000007~\n";
     }
 
     #[test]
+    fn moa_and_lq_codes_are_remark_rows() {
+        let text = std::str::from_utf8(SAMPLE)
+            .unwrap()
+            .replace("MI*M1~DTM*232", "MI*M1~MOA***MA01**MA02~DTM*232")
+            .replace("AMT*B6*85~", "AMT*B6*85~LQ*HE*N290~LQ*RX*R1~");
+        let out = read(text.as_bytes(), BATCH_CLAIMS).unwrap();
+        let remarks = &out[0].tables[6];
+        let codes = column::<StringArray>(remarks, "code");
+        let got: Vec<_> = (0..remarks.num_rows()).map(|i| codes.value(i)).collect();
+        assert_eq!(got, ["MA01", "MA02", "N290", "R1"]);
+        let lines = column::<Int64Array>(remarks, "line_row");
+        assert!(lines.is_null(0) && lines.is_null(1));
+        assert_eq!(lines.value(2), 0);
+        let qualifiers = column::<StringArray>(remarks, "qualifier");
+        assert!(qualifiers.is_null(0));
+        assert_eq!(qualifiers.value(3), "RX");
+        assert_eq!(column::<Int64Array>(remarks, "claim_row").value(3), 0);
+    }
+
+    #[test]
     fn a_sample_fills_every_table() {
         let out = read(SAMPLE, BATCH_CLAIMS).unwrap();
         assert_eq!(out.len(), 1);
-        let [pay, clm, svc, cas, plb, found] = &out[0].tables;
+        let [pay, clm, svc, cas, plb, found, _remarks] = &out[0].tables;
         assert_eq!(pay.num_rows(), 1);
         assert_eq!(
             column::<Decimal128Array>(pay, "bpr02_amount").value(0),
@@ -1388,6 +1476,10 @@ SE*24*0001~GE*1*7~IEA*1*000000007~\n";
             "1234567893"
         );
         assert_eq!(column::<StringArray>(pay, "isa13").value(0), "000000007");
+        assert_eq!(
+            column::<StringArray>(pay, "payer_additional_id").value(0),
+            "P1"
+        );
         assert_eq!(clm.num_rows(), 2);
         assert_eq!(column::<StringArray>(clm, "clp01_claim_id").value(1), "C2");
         assert_eq!(column::<StringArray>(clm, "header_number").value(0), "1");

@@ -21,7 +21,7 @@ from sdohedi.problems import RULES  # noqa: E402
 from sdohedi.remit835 import Remit835Error, iter_835_tables, parse_835_file, read_835_tables, write_835  # noqa: E402
 
 DOC = Path(__file__).resolve().parents[2] / "schemas" / "tables" / "835.md"
-NAMES = ("payments", "claims", "service_lines", "adjustments", "provider_adjustments", "findings")
+NAMES = ("payments", "claims", "service_lines", "adjustments", "provider_adjustments", "findings", "remarks")
 
 
 def _is_835(path: Path) -> bool:

@@ -37,7 +37,7 @@ fn reader(batch_claims: usize) -> PyResult<core::Reader> {
     core::Reader::new(batch_claims).map_err(PyRuntimeError::new_err)
 }
 
-/// Read a whole 835 (bytes, or a path read in 1 MiB chunks) into a dict of the six tables, and
+/// Read a whole 835 (bytes, or a path read in 1 MiB chunks) into a dict of the seven tables, and
 /// the error (rule, message, position) when nothing could be read.
 #[pyfunction]
 #[pyo3(signature = (source, batch_claims = core::BATCH_CLAIMS))]
@@ -100,7 +100,7 @@ impl Tables835Reader {
         py.detach(|| self.inner.feed(chunk));
     }
 
-    /// The batches completed so far, as a dict of the six tables; None when there are none.
+    /// The batches completed so far, as a dict of the seven tables; None when there are none.
     fn take<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
         let batches = self.inner.take();
         if batches.is_empty() {

@@ -4,7 +4,7 @@
     sdohedi remit ERA*.835 --out claims.parquet --claims         # one row per claim
     sdohedi remit ERA*.835 --out era.parquet --tables            # era.payments.parquet, era.claims.parquet, ...
 
-The format comes from the extension (.csv, .jsonl, .parquet). ``--tables`` writes the six 835
+The format comes from the extension (.csv, .jsonl, .parquet). ``--tables`` writes the seven 835
 tables of the Rust core instead (schemas/tables/835.md), one file per table, .parquet or .jsonl. Every file is read even when
 another fails. Findings (trailer counts, unreadable elements, unknown segments, balancing, an
 interchange or a payment trace number read twice in the run) and errors go to stderr
@@ -59,8 +59,8 @@ def _tables(files: tuple[Path, ...], out_path: Path) -> int:
               help="Output file: .csv, .jsonl or .parquet (written atomically, mode 0600).")
 @click.option("--claims", "per_claim", is_flag=True, help="One row per claim instead of one per service payment.")
 @click.option("--tables", "as_tables", is_flag=True,
-              help="Write the six 835 tables (payments, claims, service_lines, adjustments, provider_adjustments, "
-                   "findings) beside --out: X.parquet -> X.payments.parquet, ... (.parquet or .jsonl).")
+              help="Write the seven 835 tables (payments, claims, service_lines, adjustments, provider_adjustments, "
+                   "findings, remarks) beside --out: X.parquet -> X.payments.parquet, ... (.parquet or .jsonl).")
 @click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True,
               help="spark: read the files on Apache Spark (sdohedi[spark]) into a Parquet folder, same table.")
 def command(files: tuple[Path, ...], out_path: Path, per_claim: bool, engine: str = "local",

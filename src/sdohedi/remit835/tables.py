@@ -22,7 +22,7 @@ from typing import Any
 from .. import _core
 from .errors import Remit835Error
 
-NAMES = ("payments", "claims", "service_lines", "adjustments", "provider_adjustments", "findings")
+NAMES = ("payments", "claims", "service_lines", "adjustments", "provider_adjustments", "findings", "remarks")
 CHUNK_SIZE = 1 << 20
 BATCH_CLAIMS = 65_536  # claims per record batch of a whole read (fewer, bigger batches)
 STREAM_BATCH_CLAIMS = 8_192  # claims per batch of iter_835_tables: about 10 MB of tables, memory flat
@@ -30,7 +30,7 @@ STREAM_BATCH_CLAIMS = 8_192  # claims per batch of iter_835_tables: about 10 MB 
 
 @dataclass(frozen=True, slots=True)
 class Tables835:
-    """The six tables of an 835 (or of one batch of it)."""
+    """The seven tables of an 835 (or of one batch of it)."""
 
     payments: Any
     claims: Any
@@ -38,6 +38,7 @@ class Tables835:
     adjustments: Any
     provider_adjustments: Any
     findings: Any
+    remarks: Any
 
     def items(self) -> Iterator[tuple[str, Any]]:
         return ((name, getattr(self, name)) for name in NAMES)
