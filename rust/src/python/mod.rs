@@ -5,6 +5,7 @@ mod document;
 mod elements;
 mod lines837p;
 mod problem;
+mod remit835;
 mod tokenizer;
 mod validator;
 mod walker;
@@ -32,5 +33,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<arrow::Tables835Reader>()?;
     m.add_function(wrap_pyfunction!(arrow::read_835_tables, m)?)?;
     m.add_function(wrap_pyfunction!(arrow::table_columns_835, m)?)?;
+    m.add_class::<remit835::Remit835Reader>()?;
     Ok(())
 }
