@@ -1,9 +1,12 @@
-"""``sdohedi decode``: read an 837P back into claims, one JSON object per line."""
+"""``sdohedi decode``: read an 837P back into claims, one JSON object per line, or (``--tables``)
+into the 837P's typed tables (schemas/tables/837p.md), one Parquet or JSON Lines file per table."""
 
 from __future__ import annotations
 
 import json
 import sys
+
+from pathlib import Path
 
 import click
 
@@ -29,14 +32,18 @@ def claim_json_line(claim) -> str:
 @click.command("decode")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
-              help="JSON Lines file to write: one claim per line (mode 0600, replaced atomically).")
+              help="JSON Lines file to write: one claim per line (mode 0600, replaced atomically). With "
+                   "--tables: X.parquet or X.jsonl, written as X.claims.parquet, X.service_lines.parquet, ...")
+@click.option("--tables", "as_tables", is_flag=True,
+              help="Write the five 837P tables (claims, service_lines, diagnoses, parties, findings; columns in "
+                   "schemas/tables/837p.md; no member names, birth dates or ids) instead of the claim models.")
 @click.option("--lenient", is_flag=True,
               help="Also read claims that break rules files from others often break, within the TR3's own "
                    "limits: NPI check digits, NUCC taxonomy shape, a PO box as 2010AA address, CLM01 over 20 "
                    "characters, frequency other than 1/7/8, REF*6R over 30 characters or repeated; files of "
                    "005010X222 or 005010X222A2; a 2310B/2420A NPI or taxonomy that is malformed (read without "
                    "it). Each such claim lists them in 'deviations'; the 837P writer refuses it.")
-def command(file, out_path, lenient):
+def command(file, out_path, lenient, as_tables):
     """Decode the 837P (005010X222A1) claims in FILE to JSON Lines.
 
     Each line is one claim with its billing provider, subscriber, patient, payer, rendering
@@ -46,6 +53,10 @@ def command(file, out_path, lenient):
     Exit status: 0 every claim read; 1 some claims, envelopes or headers could not be read
     (the others are written); 2 the file could not be read at all (no output is written).
     """
+    if as_tables:
+        if lenient:
+            raise click.UsageError("--tables reads 005010X222A1 as the guide has it; --lenient is for the claim models")
+        sys.exit(_tables(file, Path(out_path)))
     reader = Reader837P(lenient=lenient)
     written = 0
     problems = 0
@@ -85,3 +96,22 @@ def command(file, out_path, lenient):
     click.echo(f"{written} claims read{mode} from {reader.transactions} transaction sets -> {out_path}"
                + (f"; {reader.claims_not_read} claims not read, {problems} problems (see stderr)" if problems else ""))
     sys.exit(1 if problems else 0)
+
+
+def _tables(file: str, out_path: Path) -> int:
+    """``--tables``: the exit status (0 clean, 1 findings, 2 nothing read)."""
+    from ..claims837p.tables import NAMES, iter_837p_tables
+    from ..table_files import TableFormatError, problem_row_text, write_table_files
+
+    try:
+        findings, failures, rows = write_table_files(
+            [Path(file)], out_path, NAMES, iter_837p_tables, problem_row_text, lambda line: click.echo(line, err=True))
+    except TableFormatError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return 2
+    if failures and not rows["claims"]:
+        click.echo(f"{file}: not readable as an 837P; nothing written", err=True)
+        return 2
+    counts = ", ".join(f"{n} {name}" for name, n in rows.items())
+    click.echo(f"{counts} -> {out_path.stem}.*{out_path.suffix}")
+    return 1 if findings or failures else 0

@@ -1,144 +1,28 @@
-"""Write the 835 tables (:mod:`sdohedi.remit835.tables`) of many files as Parquet or JSON Lines:
-one output file per table, ``X.payments.parquet``, ``X.claims.parquet``, ... for ``--out X.parquet``.
-
-Each row gets a ``file`` column first (keys such as ``claim_row`` count within one file, so
-``(file, claim_row)`` joins across files). Files are read batch by batch and each batch is
-written as it comes: memory is bounded by one batch. Every output is written atomically (mode
-0600) and appears only when all of them are complete.
-"""
+"""Write the 835 tables (:mod:`sdohedi.remit835.tables`) of many files as Parquet or JSON Lines
+(:mod:`sdohedi.table_files`: one output per table, a ``file`` column, atomic, 0600)."""
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
-import json
 from collections.abc import Callable, Iterable
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ..files import atomic_write
 from ..models.remit import finding_text
 from ..problems import problem
-from .export import ExportError, _pyarrow
-from .tables import NAMES, Tables835, iter_835_tables
-
-TABLE_FORMATS = {".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
-
-
-def table_paths(out: Path) -> dict[str, Path]:
-    """``X.parquet`` -> {"payments": X.payments.parquet, ...}."""
-    if out.suffix.lower() not in TABLE_FORMATS:
-        raise ExportError(f"cannot tell the tables' format from {out.name!r}: use .parquet or .jsonl")
-    return {name: out.with_name(f"{out.stem}.{name}{out.suffix}") for name in NAMES}
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
-
-
-class _Discard(Exception):
-    pass
-
-
-class TableWriter:
-    """Appends batches of each table, with their file name, to one output per table."""
-
-    def __init__(self, out: Path) -> None:
-        self.paths = table_paths(out)
-        self.format = TABLE_FORMATS[out.suffix.lower()]
-        self.pa = _pyarrow()
-        self.rows = dict.fromkeys(NAMES, 0)
-        self._stack = contextlib.ExitStack()
-        self._files = {name: self._stack.enter_context(atomic_write(path, "wb")) for name, path in self.paths.items()}
-        self._parquet: dict[str, Any] = {}
-        self._committed = False
-
-    def write(self, file: str, tables: Tables835) -> None:
-        pa = self.pa
-        for name, t in tables.items():
-            table = pa.table(t)
-            if not table.num_rows:
-                continue
-            table = table.add_column(0, "file", pa.array([file] * table.num_rows, pa.string()))
-            self.rows[name] += table.num_rows
-            if self.format == "parquet":
-                import pyarrow.parquet as pq
-
-                writer = self._parquet.get(name)
-                if writer is None:
-                    writer = self._parquet[name] = pq.ParquetWriter(self._files[name], table.schema)
-                writer.write_table(table)
-            else:
-                out = self._files[name]
-                for row in table.to_pylist():
-                    out.write((json.dumps({k: _json_value(v) for k, v in row.items()}, ensure_ascii=False)
-                               + "\n").encode("utf-8"))
-
-    def _close_parquet(self, schemas: dict[str, Any]) -> None:
-        import pyarrow.parquet as pq
-
-        for name in NAMES:
-            writer = self._parquet.get(name)
-            if writer is None:  # no rows: an empty table with its schema
-                writer = pq.ParquetWriter(self._files[name], schemas[name].insert(
-                    0, self.pa.field("file", self.pa.string())))
-            writer.close()
-
-    def commit(self, schemas: dict[str, Any]) -> None:
-        if self.format == "parquet":
-            self._close_parquet(schemas)
-        self._committed = True
-        self._stack.close()
-
-    def discard(self) -> None:
-        """Leave every target as it was (the temporary files are dropped)."""
-        for w in self._parquet.values():
-            w.close()
-        with contextlib.suppress(_Discard):
-            self._stack.__exit__(_Discard, _Discard(), None)
+from ..table_files import TableFormatError, write_table_files
+from .export import ExportError
+from .tables import NAMES, iter_835_tables
 
 
 def write_tables(files: Iterable[Path], out: Path, report: Callable[[str], None]) -> tuple[int, int, int, dict[str, int]]:
     """Read every file into the tables and write them next to ``out``. Returns (transaction sets,
     findings, files that failed, rows per table). Findings and errors go to ``report``, with the
     file name and where in it, never a value."""
-    from ..x12 import X12Error
-
-    files = list(files)
-    writer = TableWriter(out)
-    schemas: dict[str, Any] = {}
-    payments = findings = failures = 0
     try:
-        for path in files:
-            name = str(path)
-            try:
-                for t in iter_835_tables(path):
-                    writer.write(name, t)
-                    payments += len(t.payments)
-                    for f in writer.pa.table(t.findings).to_pylist():
-                        findings += 1
-                        report(f"{name}: {_finding_text(f)}")
-                    if not schemas:
-                        schemas = {n: writer.pa.table(v).schema for n, v in t.items()}
-            except X12Error as exc:
-                failures += 1
-                report(f"{name}: error: {exc}")
-            except OSError as exc:
-                failures += 1
-                report(f"{name}: cannot read: {exc.strerror or exc}")
-        if failures == len(files) and not payments:
-            writer.discard()
-            return payments, findings, failures, writer.rows
-        writer.commit(schemas)  # a file was read: its last batch gave every table's schema
-    except BaseException:
-        writer.discard()
-        raise
-    return payments, findings, failures, writer.rows
+        findings, failures, rows = write_table_files(files, out, NAMES, iter_835_tables, _finding_text, report)
+    except TableFormatError as exc:
+        raise ExportError(str(exc)) from None
+    return rows["payments"], findings, failures, rows
 
 
 def _finding_text(f: dict[str, Any]) -> str:
