@@ -14,6 +14,9 @@ What is measured
     folder (not timed).
   * ``read_837p_file``: decode the whole file in 64 KiB chunks into ``Claim`` models (each
     claim is dropped once counted, as a streaming consumer would).
+  * ``iter_837p_tables``: the same file as the 837P's Arrow tables (claims, service lines,
+    diagnoses, parties, findings; 8,192-claim batches, each dropped once counted), the core's
+    analyst path (``sdohedi decode --tables``).
   * ``x12.Tokenizer`` only: the shared tokenizer over the same file (segments, no claims), for
     scale.
   * ``floor: split+objects``: a chunked split of the file's segments and elements plus
@@ -104,6 +107,13 @@ def child(args) -> None:
         with Clock() as clock:
             if args.child == "floor":
                 claims = split_and_objects_floor(path, objects)["objects"]
+            elif args.child == "tables":
+                from sdohedi.claims837p import iter_837p_tables
+
+                claims = 0
+                for t in iter_837p_tables(path):
+                    claims += len(t.claims)
+                    sampled = max(sampled, current_rss_mb())
             elif args.child == "decode":
                 claims = 0
                 for _claim in read_837p_file(path, lenient=args.lenient):
@@ -159,7 +169,7 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true", help="2 MB, 1 run (CI smoke test)")
     p.add_argument("--lenient", action="store_true", help="decode with Reader837P(lenient=True)")
     p.add_argument("--no-tokenizer", action="store_true", help="skip the x12.Tokenizer reference rows")
-    p.add_argument("--child", choices=["decode", "tokenize", "floor"], help=argparse.SUPPRESS)
+    p.add_argument("--child", choices=["decode", "tables", "tokenize", "floor"], help=argparse.SUPPRESS)
     p.add_argument("--file", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.child:
@@ -188,6 +198,7 @@ def main(argv=None) -> int:
             if not ok:
                 return 1
             rows.append((size, spawn("decode", path, args.reps, args.lenient)))
+            rows.append((size, spawn("tables", path, args.reps, args.lenient)))
             if not args.no_tokenizer:
                 rows.append((size, spawn("tokenize", path, args.reps, args.lenient)))
                 rows.append((size, spawn("floor", path, args.reps, args.lenient)))
@@ -197,10 +208,10 @@ def main(argv=None) -> int:
     for size, r in rows:
         wall, cpu = statistics.median(r["walls"]), statistics.median(r["cpus"])
         mb = r["bytes"] / 1e6
-        label = {"decode": "read_837p_file", "tokenize": "x12.Tokenizer only",
+        label = {"decode": "read_837p_file", "tables": "iter_837p_tables", "tokenize": "x12.Tokenizer only",
                  "floor": "floor: split+objects"}[r["config"]]
         count = f"{r['items']:>10,}" if r["config"] != "tokenize" else f"{'-':>10}"
-        per_s = f"{r['items'] / wall:>11,.0f}" if r["config"] == "decode" else f"{'-':>11}"
+        per_s = f"{r['items'] / wall:>11,.0f}" if r["config"] in ("decode", "tables") else f"{'-':>11}"
         print(f"{label:<28}{mb:>9.1f}{count}{mb / wall:>11.1f}{mb / cpu:>10.1f}{per_s}{wall:>10.3f}"
               f"{r['peak_rss_mb']:>13.1f}{r['sampled_rss_mb']:>16.1f}"
               f"{r['sampled_rss_mb'] - r['baseline_rss_mb']:>11.1f}")
