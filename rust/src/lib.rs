@@ -8,6 +8,7 @@ pub mod document;
 pub mod elements;
 pub mod guide;
 pub mod problem;
+pub mod table_builder;
 pub mod tables835;
 pub mod tables837p;
 pub mod tokenizer;
