@@ -332,11 +332,20 @@ impl Tokenizer {
         // A line break is removed from inside a segment (join_lines) unless it is a delimiter.
         let cr = self.join_lines && !d.contains(b'\r');
         let lf = self.join_lines && !d.contains(b'\n');
+        // A line break that is a delimiter (an ISA16 of LF, say) is data at a segment's end.
+        let tail: &[u8] = match (d.contains(b'\r'), d.contains(b'\n')) {
+            (false, false) => b"\r\n",
+            (true, false) => b"\n",
+            (false, true) => b"\r",
+            (true, true) => b"",
+        };
         let (lead, bytes) = if self.keep_trailing_blanks {
             let lead = trim_start(raw, b" \t\r\n");
-            (lead, trim(&raw[lead..], b"\r\n").1)
+            (lead, trim_end(&raw[lead..], tail))
         } else {
-            trimmed(raw, d.element, |c| (c == b'\r' && cr) || (c == b'\n' && lf))
+            trimmed(raw, d.element, tail, |c| {
+                (c == b'\r' && cr) || (c == b'\n' && lf)
+            })
         };
         if bytes.is_empty() {
             return Ok(());
@@ -395,10 +404,17 @@ fn id_end(bytes: &[u8], element: u8) -> usize {
 
 /// The tokenizer's cut of `raw` (the bytes between two terminators): line breaks around it
 /// dropped, and other whitespace around it too when it touches the id (whitespace between
-/// segments). `removed` tells the line breaks that `join_lines` removes: the id is judged
+/// segments); at its end only the line breaks in `tail` (those that are not delimiters). `removed`
+/// tells the line breaks that `join_lines` removes: the id is judged
 /// without them. Returns the bytes dropped before the segment and the segment.
-fn trimmed(raw: &[u8], element: u8, removed: impl Fn(u8) -> bool) -> (usize, &[u8]) {
-    let (lead, bytes) = trim(raw, b"\r\n");
+fn trimmed<'a>(
+    raw: &'a [u8],
+    element: u8,
+    tail: &[u8],
+    removed: impl Fn(u8) -> bool,
+) -> (usize, &'a [u8]) {
+    let lead = trim_start(raw, b"\r\n");
+    let bytes = trim_end(&raw[lead..], tail);
     let id = &bytes[..id_end(bytes, element)];
     let blank = |c: Option<&u8>| c.is_some_and(|c| WHITESPACE.contains(c));
     if !blank(id.first()) && !blank(id.iter().rev().find(|&&c| !removed(c))) {
@@ -406,6 +422,14 @@ fn trimmed(raw: &[u8], element: u8, removed: impl Fn(u8) -> bool) -> (usize, &[u
     }
     let (more, bytes) = trim(bytes, WHITESPACE);
     (lead + more, bytes)
+}
+
+fn trim_end<'a>(s: &'a [u8], set: &[u8]) -> &'a [u8] {
+    let end = s
+        .iter()
+        .rposition(|c| !set.contains(c))
+        .map_or(0, |i| i + 1);
+    &s[..end]
 }
 
 fn trim_start(s: &[u8], set: &[u8]) -> usize {
@@ -439,6 +463,23 @@ GE*1*1~IEA*1*000000001~\n";
         }
         let end = tok.close(&mut sink).err().map(|p| p.rule);
         (out, end)
+    }
+
+    #[test]
+    fn a_line_break_that_is_a_delimiter_stays_at_the_segment_end() {
+        // ISA16 (the component separator) is LF and the terminator CR: LF is data, not a line break.
+        let data = b"ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *261102*0930*^*00501*000000001*0*T*\n\r\nGS*HC\r\nIEA*1*000000001\r";
+        for join in [false, true] {
+            let mut tok = Tokenizer::new(false).join_lines(join);
+            let mut out = Vec::new();
+            tok.feed(data, &mut |s: Segment<'_>| out.push(s.bytes.to_vec()))
+                .unwrap();
+            tok.close(&mut |s: Segment<'_>| out.push(s.bytes.to_vec()))
+                .unwrap();
+            assert_eq!(out[0].len(), 105, "join_lines {join}");
+            assert_eq!(out[0].last(), Some(&b'\n'));
+            assert_eq!(out[1], b"GS*HC");
+        }
     }
 
     #[test]

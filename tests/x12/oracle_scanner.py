@@ -112,7 +112,9 @@ class Scanner:
             self._buf = buf[end + 1:]
             # Line breaks and indentation around segments go; a space before the terminator stays
             # (it belongs to the last element, where it is an error the validator reports).
-            pieces = [p.lstrip(_STRIP).rstrip(_CRLF) if p[:1] in _WS or p[-1:] in _CRLF else p
+            # A line break that is a delimiter (an ISA16 of LF, say) is data at a segment's end.
+            tail = "".join(c for c in _CRLF if c not in (d.element, d.component, d.repetition, term))
+            pieces = [p.lstrip(_STRIP).rstrip(tail) if p[:1] in _WS or p[-1:] in _CRLF else p
                       for p in text.split(term)]
             if "" in pieces:
                 pieces = [p for p in pieces if p]
