@@ -67,7 +67,6 @@ class TableWriter:
         self._stack = contextlib.ExitStack()
         self._files = {name: self._stack.enter_context(atomic_write(path, "wb")) for name, path in self.paths.items()}
         self._parquet: dict[str, Any] = {}
-        self._committed = False
 
     def write(self, file: str, tables: Any) -> None:
         """Append one batch: ``tables.items()`` gives (name, Arrow PyCapsule table)."""
@@ -104,7 +103,6 @@ class TableWriter:
     def commit(self, schemas: dict[str, Any]) -> None:
         if self.format == "parquet":
             self._close_parquet(schemas)
-        self._committed = True
         self._stack.close()
 
     def discard(self) -> None:
