@@ -3,6 +3,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod balance835;
 pub mod delimiters;
 pub mod document;
 pub mod elements;

@@ -18,6 +18,8 @@ use arrow_array::RecordBatch;
 pub use crate::table_builder::{date, decimal, schema, Column, Kind};
 use crate::table_builder::{table, BadValue, Cell, Table};
 
+use crate::balance835::Balance;
+
 use crate::problem::Problem;
 use crate::tokenizer::{Segment, Tokenizer};
 use crate::walker::{StructureProblem, Walk};
@@ -77,6 +79,10 @@ table!(payments {
     PAYEE_REF_QUALIFIER: "payee_ref_qualifier", Text, "1000B REF01 (the first REF)";
     PAYEE_REF: "payee_ref", Text, "1000B REF02 (the first REF)";
     PAYER_ADDITIONAL_ID: "payer_additional_id", Text, "1000A REF*2U REF02 (the payer's id when N104 is absent)";
+    ISA06: "isa06", Text, "ISA06 (the interchange sender)";
+    INTERCHANGE_POSITION: "interchange_position", Key, "ISA position in the stream";
+    TRACE_POSITION: "trace_position", Key, "TRN position in the stream";
+    SE_POSITION: "se_position", Key, "SE position in the stream; null when the transaction set ended without its SE (the stream stopped)";
 });
 
 table!(claims {
@@ -172,7 +178,7 @@ table!(findings {
     PAYMENT_ROW: "payment_row", Key, "payments.payment_row of the ST/SE it is in; null outside one";
     SEVERITY: "severity", Text, "error or warning";
     RULE: "rule", Text, "the rule slug (sdohedi.problems.RULES)";
-    MESSAGE: "message", Text, "what is wrong, in words that hold no value from the data";
+    MESSAGE: "message", Text, "what is wrong; no names, ids or dates (balancing: the amounts)";
     POSITION: "position", Key, "segment position in the stream";
     SEGMENT: "segment", Text, "segment id";
     ELEMENT: "element", Key, "1-based element position in the segment";
@@ -337,7 +343,10 @@ struct State {
     findings: Table,
     remarks: Table,
     isa13: Vec<u8>,
+    isa06: Vec<u8>,
+    isa_position: u64,
     gs06: Vec<u8>,
+    balance: Balance,
     header_number: Vec<u8>,
     payment: Option<i64>,
     claim: Option<i64>,
@@ -360,6 +369,9 @@ impl State {
                 let els = Elements::new(&seg);
                 self.isa13.clear();
                 self.isa13.extend_from_slice(els.get(13));
+                self.isa06.clear();
+                self.isa06.extend_from_slice(els.get(6).trim_ascii_end());
+                self.isa_position = seg.position;
                 return;
             }
             b"GS" => {
@@ -404,16 +416,33 @@ impl State {
                 t.bytes(payments::GS06, &gs06, pos, "GS", 6);
                 (self.isa13, self.gs06) = (isa13, gs06);
                 t.bytes(payments::ST02, els.get(2), pos, "ST", 2);
+                let isa06 = std::mem::take(&mut self.isa06);
+                let t = &mut self.payments;
+                t.bytes(payments::ISA06, &isa06, pos, "ISA", 6);
+                t.int(payments::INTERCHANGE_POSITION, self.isa_position as i64);
+                self.isa06 = isa06;
+                self.balance.transaction();
             }
-            Role::Se => self.close_payment(),
+            Role::Se => {
+                if self.payment.is_some() {
+                    self.payments.int(payments::SE_POSITION, pos as i64);
+                    self.balance.end();
+                    self.balance_findings();
+                }
+                self.close_payment()
+            }
             _ if self.payment.is_none() => {}
             Role::Bpr => {
+                self.balance.bpr(pos, els.get(2), els.get(3));
                 let t = &mut self.payments;
                 for (i, col) in (payments::BPR01..=payments::BPR16).enumerate() {
                     t.bytes(col, els.get(i + 1), pos, "BPR", i as u8 + 1);
                 }
             }
             Role::Trn => {
+                if matches!(self.payments.cells[payments::TRN02], Cell::Null) {
+                    self.payments.int(payments::TRACE_POSITION, pos as i64);
+                }
                 for (i, col) in (payments::TRN01..=payments::TRN04).enumerate() {
                     self.payments
                         .bytes(col, els.get(i + 1), pos, "TRN", i as u8 + 1);
@@ -494,12 +523,17 @@ impl State {
                 }
             }
             Role::Lx => {
+                self.close_header();
                 self.close_claim();
                 self.header_number.clear();
                 self.header_number.extend_from_slice(els.get(1));
             }
-            Role::Clp => self.clp(&els, pos),
+            Role::Clp => {
+                self.close_header();
+                self.clp(&els, pos)
+            }
             Role::Plb => {
+                self.close_header();
                 self.close_claim();
                 self.plb(&els, pos);
             }
@@ -557,6 +591,7 @@ impl State {
         for (i, col) in (claims::CLP11..=claims::CLP14).enumerate() {
             t.bytes(col, els.get(i + 11), pos, "CLP", i as u8 + 11);
         }
+        self.balance.claim(pos, els.get(3), els.get(4));
     }
 
     fn svc(&mut self, els: &Elements<'_>, pos: u64) {
@@ -564,6 +599,7 @@ impl State {
         let Some(claim) = self.claim else { return };
         let row = self.lines.open();
         self.line = Some(row);
+        self.balance.line(pos, els.get(2), els.get(3));
         let t = &mut self.lines;
         t.int(lines::CLAIM_ROW, claim);
         t.opt_int(lines::PAYMENT_ROW, self.payment);
@@ -620,8 +656,10 @@ impl State {
             t.bytes(adjustments::AMOUNT, amount, pos, "CAS", at as u8 + 1);
             t.bytes(adjustments::QUANTITY, quantity, pos, "CAS", at as u8 + 2);
             t.close(&mut self.bad);
+            self.balance.adjustment(pos, els.get(1), amount, line_level);
         }
         self.bad_findings();
+        self.balance_findings();
     }
 
     /// One remark code (MOA03-07 at claim level, LQ02 at line level); an empty one is no row.
@@ -698,6 +736,7 @@ impl State {
                 at as u8 + 1,
             );
             t.close(&mut self.bad);
+            self.balance.provider_adjustment(amount);
         }
         self.bad_findings();
     }
@@ -786,11 +825,15 @@ impl State {
         if self.lines.close(&mut self.bad) {
             self.bad_findings();
         }
+        self.balance.close_line();
+        self.balance_findings();
         self.line = None;
     }
 
     fn close_claim(&mut self) {
         self.close_line();
+        self.balance.close_claim();
+        self.balance_findings();
         if self.claims.close(&mut self.bad) {
             self.bad_findings();
             if self.claims.rows >= self.batch_claims {
@@ -800,11 +843,17 @@ impl State {
         self.claim = None;
     }
 
-    fn close_payment(&mut self) {
-        self.close_claim();
+    /// The transaction's header is over (its first LX, CLP or PLB): its payment row goes to the
+    /// builders now, so it is in the batch of its first claim or an earlier one, never a later one.
+    fn close_header(&mut self) {
         if self.payments.close(&mut self.bad) {
             self.bad_findings();
         }
+    }
+
+    fn close_payment(&mut self) {
+        self.close_claim();
+        self.close_header();
         self.payment = None;
         self.header_number.clear();
     }
@@ -828,9 +877,8 @@ impl State {
         severity: &str,
         rule: &str,
         message: &str,
-        position: Option<u64>,
-        segment: Option<&str>,
-        element: Option<u8>,
+        (position, segment, element): (Option<u64>, Option<&str>, Option<u8>),
+        loop_id: Option<&str>,
     ) {
         let t = &mut self.findings;
         t.open();
@@ -843,11 +891,25 @@ impl State {
             t.text(findings::SEGMENT, s);
         }
         t.opt_int(findings::ELEMENT, element.map(i64::from));
-        if let Some(l) = self.loop_id {
+        if let Some(l) = loop_id {
             t.text(findings::LOOP_ID, l);
         }
         let mut none = Vec::new();
         t.close(&mut none);
+    }
+
+    /// The balancing rules broken so far (in the order they were found); no loop: they are
+    /// about amounts of several segments.
+    fn balance_findings(&mut self) {
+        for f in std::mem::take(&mut self.balance.found) {
+            self.finding(
+                "error",
+                f.rule,
+                &f.message,
+                (Some(f.position), Some(f.segment), Some(f.element)),
+                None,
+            );
+        }
     }
 
     fn bad_findings(&mut self) {
@@ -856,9 +918,8 @@ impl State {
                 "error",
                 b.rule,
                 b.message,
-                Some(b.position),
-                Some(b.segment),
-                Some(b.element),
+                (Some(b.position), Some(b.segment), Some(b.element)),
+                self.loop_id,
             );
         }
     }
@@ -925,7 +986,10 @@ impl Reader {
                 findings: Table::new(findings::COLUMNS),
                 remarks: Table::new(remarks::COLUMNS),
                 isa13: Vec::new(),
+                isa06: Vec::new(),
+                isa_position: 0,
                 gs06: Vec::new(),
+                balance: Balance::default(),
                 header_number: Vec::new(),
                 payment: None,
                 claim: None,
@@ -953,15 +1017,32 @@ impl Reader {
 
     fn after(&mut self, result: Result<(), Problem>) {
         for p in &self.tokenizer.findings()[self.findings_seen..] {
-            self.state
-                .finding("warning", p.rule, p.message, p.position, p.segment, None);
+            let loop_id = self.state.loop_id;
+            self.state.finding(
+                "warning",
+                p.rule,
+                p.message,
+                (p.position, p.segment, None),
+                loop_id,
+            );
         }
         self.findings_seen = self.tokenizer.findings().len();
         if let Err(p) = result {
             self.stopped = true;
+            let open = self.state.payment;
             self.state.close_payment();
-            self.state
-                .finding("error", p.rule, p.message, p.position, p.segment, None);
+            // The stop is the last finding; its payment_row names the transaction set it cut
+            // short (null between transaction sets).
+            self.state.payment = open;
+            let loop_id = self.state.loop_id;
+            self.state.finding(
+                "error",
+                p.rule,
+                p.message,
+                (p.position, p.segment, None),
+                loop_id,
+            );
+            self.state.payment = None;
             self.error = Some(p);
         }
     }

@@ -116,14 +116,15 @@ macro_rules! tables_binding {
                     tables(py, batches).map(Some)
                 }
 
-                /// End of the stream: the last batches, and the error when nothing at all could be read.
+                /// End of the stream: the last batches, the error when nothing at all could be read,
+                /// and whether the stream stopped at an error (the last row of `findings`).
                 fn close<'py>(
                     &mut self,
                     py: Python<'py>,
-                ) -> PyResult<(Bound<'py, PyDict>, Failure)> {
+                ) -> PyResult<(Bound<'py, PyDict>, Failure, bool)> {
                     let batches = py.detach(|| self.inner.close());
                     let failed = failure(&self.inner);
-                    Ok((tables(py, batches)?, failed))
+                    Ok((tables(py, batches)?, failed, self.inner.failed().is_some()))
                 }
             }
 

@@ -81,6 +81,6 @@ def iter_837p_tables(path: str | PathLike[str], *, batch_claims: int = STREAM_BA
             got = reader.take()
             if got is not None:
                 yield _tables(got)
-    got, failure = reader.close()
+    got, failure, _stopped = reader.close()
     _raise_if_unread(failure)
     yield _tables(got)

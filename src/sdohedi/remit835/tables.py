@@ -39,6 +39,9 @@ class Tables835:
     provider_adjustments: Any
     findings: Any
     remarks: Any
+    # The stream stopped at an error (the last batch only): the last findings row is it, and its
+    # payment_row is the transaction set it cut short (null when it came between transaction sets).
+    stopped: bool = False
 
     def items(self) -> Iterator[tuple[str, Any]]:
         return ((name, getattr(self, name)) for name in NAMES)
@@ -50,8 +53,8 @@ class Tables835:
         return {name: pyarrow.table(t) for name, t in self.items()}
 
 
-def _tables(got: dict[str, Any]) -> Tables835:
-    return Tables835(**{name: got[name] for name in NAMES})
+def _tables(got: dict[str, Any], *, stopped: bool = False) -> Tables835:
+    return Tables835(**{name: got[name] for name in NAMES}, stopped=stopped)
 
 
 def _raise_if_unread(failure: tuple[str, str, int | None] | None) -> None:
@@ -73,7 +76,7 @@ def iter_835_tables(path: str | PathLike[str], *, batch_claims: int = STREAM_BAT
                     chunk_size: int = CHUNK_SIZE) -> Iterator[Tables835]:
     """The tables of an 835 file batch by batch, each with at most ``batch_claims`` claims: memory
     is bounded by one batch and one chunk. Keys count over the whole file, so rows of different
-    batches still join. A payment's row comes in the batch where its SE is read."""
+    batches still join. A payment's row comes in the batch of its first claim (or an earlier one)."""
     reader = _core.Tables835Reader(batch_claims)
     with open(path, "rb") as f:
         while chunk := f.read(chunk_size):
@@ -81,6 +84,6 @@ def iter_835_tables(path: str | PathLike[str], *, batch_claims: int = STREAM_BAT
             got = reader.take()
             if got is not None:
                 yield _tables(got)
-    got, failure = reader.close()
+    got, failure, stopped = reader.close()
     _raise_if_unread(failure)
-    yield _tables(got)
+    yield _tables(got, stopped=stopped)
