@@ -7,6 +7,7 @@ pub mod balance835;
 pub mod delimiters;
 pub mod document;
 pub mod elements;
+pub mod envelope;
 pub mod guide;
 pub mod problem;
 pub mod table_builder;

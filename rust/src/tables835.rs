@@ -19,6 +19,7 @@ pub use crate::table_builder::{date, decimal, schema, Column, Kind};
 use crate::table_builder::{table, BadValue, Cell, Table};
 
 use crate::balance835::Balance;
+use crate::envelope;
 
 use crate::problem::Problem;
 use crate::tokenizer::{Segment, Tokenizer};
@@ -346,6 +347,11 @@ struct State {
     isa06: Vec<u8>,
     isa_position: u64,
     gs06: Vec<u8>,
+    st02: Vec<u8>,
+    st_position: u64,
+    /// Functional groups of the open interchange, transaction sets of the open group.
+    groups: u64,
+    transactions: u64,
     balance: Balance,
     header_number: Vec<u8>,
     payment: Option<i64>,
@@ -372,6 +378,7 @@ impl State {
                 self.isa06.clear();
                 self.isa06.extend_from_slice(els.get(6).trim_ascii_end());
                 self.isa_position = seg.position;
+                self.groups = 0;
                 return;
             }
             b"GS" => {
@@ -379,6 +386,43 @@ impl State {
                 let els = Elements::new(&seg);
                 self.gs06.clear();
                 self.gs06.extend_from_slice(els.get(6));
+                self.groups += 1;
+                self.transactions = 0;
+                if self.walk.tables().guide_for(els.get(1), els.get(8)) != Some(self.guide) {
+                    self.finding(
+                        "error",
+                        "transaction-not-supported",
+                        "the functional group is not 835 remittances (GS01 HP, GS08 005010X221A1): its transaction sets are not read",
+                        (Some(seg.position), Some("GS"), Some(1)),
+                        None,
+                    );
+                }
+                return;
+            }
+            b"ST" => {
+                self.transactions += 1;
+                self.st_position = seg.position;
+                self.st02.clear();
+                self.st02.extend_from_slice(Elements::new(&seg).get(2));
+            }
+            b"SE" => {
+                let els = Elements::new(&seg);
+                let count = (seg.position + 1).saturating_sub(self.st_position);
+                let found = envelope::se(els.get(1), els.get(2), count, &self.st02);
+                self.trailer_findings(found, seg.position, "SE");
+            }
+            b"GE" => {
+                self.close_payment();
+                let els = Elements::new(&seg);
+                let found = envelope::ge(els.get(1), els.get(2), self.transactions, &self.gs06);
+                self.trailer_findings(found, seg.position, "GE");
+                return;
+            }
+            b"IEA" => {
+                self.close_payment();
+                let els = Elements::new(&seg);
+                let found = envelope::iea(els.get(1), els.get(2), self.groups, &self.isa13);
+                self.trailer_findings(found, seg.position, "IEA");
                 return;
             }
             _ => {}
@@ -898,6 +942,18 @@ impl State {
         t.close(&mut none);
     }
 
+    fn trailer_findings(
+        &mut self,
+        found: Vec<envelope::TrailerProblem>,
+        position: u64,
+        segment: &'static str,
+    ) {
+        for p in found {
+            let at = (Some(position), Some(segment), Some(p.element));
+            self.finding("error", p.rule, &p.message, at, None);
+        }
+    }
+
     /// The balancing rules broken so far (in the order they were found); no loop: they are
     /// about amounts of several segments.
     fn balance_findings(&mut self) {
@@ -989,6 +1045,10 @@ impl Reader {
                 isa06: Vec::new(),
                 isa_position: 0,
                 gs06: Vec::new(),
+                st02: Vec::new(),
+                st_position: 0,
+                groups: 0,
+                transactions: 0,
                 balance: Balance::default(),
                 header_number: Vec::new(),
                 payment: None,

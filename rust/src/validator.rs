@@ -12,6 +12,7 @@
 use std::collections::HashSet;
 
 use crate::elements::{segment_problems, CodeLists, ElementProblem};
+use crate::envelope::{self, py_int};
 use crate::guide::{packed_id, Tables};
 use crate::problem::Problem;
 use crate::tokenizer::{Segment, Tokenizer};
@@ -119,40 +120,6 @@ struct State {
     last: u64,
     fed: bool,
     fatal: bool,
-}
-
-/// Python's `int(text)` for the texts a count or control number holds (surrounding blanks, a
-/// sign, digits with single underscores between them); None when it is not a number.
-fn py_int(text: &[u8]) -> Option<i128> {
-    let space = |b: &u8| matches!(b, 0x09..=0x0d | 0x1c..=0x20 | 0x85 | 0xa0);
-    let start = text.iter().position(|b| !space(b))?;
-    let end = text.len() - text.iter().rev().position(|b| !space(b))?;
-    let t = &text[start..end];
-    let (negative, digits) = match t {
-        [b'-', rest @ ..] => (true, rest),
-        [b'+', rest @ ..] => (false, rest),
-        _ => (false, t),
-    };
-    if digits.is_empty() || digits[0] == b'_' || digits[digits.len() - 1] == b'_' {
-        return None;
-    }
-    let mut n: i128 = 0;
-    let mut underscore = false;
-    for &b in digits {
-        if b == b'_' {
-            if underscore {
-                return None;
-            }
-            underscore = true;
-            continue;
-        }
-        underscore = false;
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        n = n.saturating_mul(10).saturating_add(i128::from(b - b'0'));
-    }
-    Some(if negative { -n } else { n })
 }
 
 fn el<'a>(els: &[&'a [u8]], i: usize) -> &'a [u8] {
@@ -772,29 +739,15 @@ impl State {
             return;
         };
         let count = pos - st.base;
-        let wrong_count = py_int(el(els, 1)) != Some(i128::from(count));
-        let mismatch = el(els, 2) != st.st02.as_slice();
+        let trailer = envelope::se(el(els, 1), el(els, 2), count, &st.st02);
         if st.content.is_some() {
             self.events.push(Event::ContentEnd);
         }
-        if wrong_count {
-            let mut f = self.at(
-                "se01-count",
-                format!("SE01 should be {count}, the number of segments from ST to SE inclusive"),
-                pos,
-                b"SE",
-            );
-            (f.element, f.tx_position, f.data_element) = (Some(1), Some(count), Some("96"));
-            self.emit(f);
-        }
-        if mismatch {
-            let mut f = self.at(
-                "se02-mismatch",
-                "SE02 must repeat ST02".to_owned(),
-                pos,
-                b"SE",
-            );
-            (f.element, f.tx_position, f.data_element) = (Some(2), Some(count), Some("329"));
+        for p in trailer {
+            let mut f = self.at(p.rule, p.message, pos, b"SE");
+            let data_element = if p.element == 1 { "96" } else { "329" };
+            (f.element, f.tx_position, f.data_element) =
+                (Some(u32::from(p.element)), Some(count), Some(data_element));
             self.emit(f);
         }
         self.structure(pos, els, Some(count));
@@ -815,29 +768,12 @@ impl State {
         self.close_all(pos, false, true);
         let Some(gs) = &self.gs else { return };
         let declared = py_int(el(els, 1));
-        let transactions = gs.transactions;
-        let mismatch = el(els, 2) != gs.gs06.as_slice();
+        let trailer = envelope::ge(el(els, 1), el(els, 2), gs.transactions, &gs.gs06);
         self.events.push(Event::Declared(declared));
-        if declared != Some(i128::from(transactions)) {
-            let mut f = self.at(
-                "ge01-count",
-                format!(
-                    "GE01 should be {transactions}, the number of transaction sets in the group"
-                ),
-                pos,
-                b"GE",
-            );
-            (f.element, f.data_element) = (Some(1), Some("97"));
-            self.emit(f);
-        }
-        if mismatch {
-            let mut f = self.at(
-                "ge02-mismatch",
-                "GE02 must repeat GS06".to_owned(),
-                pos,
-                b"GE",
-            );
-            (f.element, f.data_element) = (Some(2), Some("28"));
+        for p in trailer {
+            let mut f = self.at(p.rule, p.message, pos, b"GE");
+            let data_element = if p.element == 1 { "97" } else { "28" };
+            (f.element, f.data_element) = (Some(u32::from(p.element)), Some(data_element));
             self.emit(f);
         }
         if !self.guided {
@@ -864,27 +800,10 @@ impl State {
         }
         self.close_all(pos, true, false);
         let Some(isa) = &self.isa else { return };
-        let groups = isa.groups;
-        let wrong_count = py_int(el(els, 1)) != Some(i128::from(groups));
-        let mismatch = el(els, 2) != isa.isa13.as_slice();
-        if wrong_count {
-            let mut f = self.at(
-                "iea01-count",
-                format!("IEA01 should be {groups}, the number of functional groups"),
-                pos,
-                b"IEA",
-            );
-            (f.element, f.data_element) = (Some(1), Some("I16"));
-            self.emit(f);
-        }
-        if mismatch {
-            let mut f = self.at(
-                "iea02-mismatch",
-                "IEA02 must repeat ISA13".to_owned(),
-                pos,
-                b"IEA",
-            );
-            (f.element, f.data_element) = (Some(2), Some("I12"));
+        for p in envelope::iea(el(els, 1), el(els, 2), isa.groups, &isa.isa13) {
+            let mut f = self.at(p.rule, p.message, pos, b"IEA");
+            let data_element = if p.element == 1 { "I16" } else { "I12" };
+            (f.element, f.data_element) = (Some(u32::from(p.element)), Some(data_element));
             self.emit(f);
         }
         self.structure(pos, els, None);
