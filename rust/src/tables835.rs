@@ -19,11 +19,12 @@ pub use crate::table_builder::{date, decimal, schema, Column, Kind};
 use crate::table_builder::{table, BadValue, Cell, Table};
 
 use crate::balance835::Balance;
+use crate::elements::{segment_problems, CodeLists};
 use crate::envelope;
 
 use crate::problem::Problem;
 use crate::tokenizer::{Segment, Tokenizer};
-use crate::walker::{StructureProblem, Walk};
+use crate::walker::{is_segment_id, StructureProblem, Walk};
 
 table!(payments {
     ROW: "payment_row", Key, "ordinal of the ST/SE in the stream, from 0";
@@ -352,7 +353,12 @@ struct State {
     /// Functional groups of the open interchange, transaction sets of the open group.
     groups: u64,
     transactions: u64,
+    /// Envelopes open: 1 an interchange, 2 a group in it, 3 a transaction set in that.
+    depth: u8,
+    last_position: u64,
     balance: Balance,
+    /// No code lists: of the guide's element rules the tables check only required elements.
+    no_codes: CodeLists,
     header_number: Vec<u8>,
     payment: Option<i64>,
     claim: Option<i64>,
@@ -369,6 +375,16 @@ impl State {
             self.structure_findings();
         }
         let id = seg.id();
+        self.last_position = seg.position;
+        match id {
+            b"ISA" => self.depth = 1,
+            b"GS" => self.depth = 2,
+            b"ST" => self.depth = 3,
+            b"SE" => self.depth = 2,
+            b"GE" => self.depth = 1,
+            b"IEA" => self.depth = 0,
+            _ => {}
+        }
         match id {
             b"ISA" => {
                 self.close_payment();
@@ -427,6 +443,17 @@ impl State {
             }
             _ => {}
         }
+        if placed.is_none() && !is_segment_id(id) {
+            // Not named: what stands where an id should be may be anything, data included.
+            let at = (Some(seg.position), None, None);
+            let message = "segment identifier must be 2-3 letters or digits; segment skipped";
+            self.finding("error", "segment-id", message, at, self.loop_id);
+            return;
+        }
+        let node = placed
+            .as_ref()
+            .filter(|p| p.guide == self.guide)
+            .map(|p| p.segment);
         let role = match placed {
             Some(p) if p.guide == self.guide => {
                 let tables = self.walk.tables();
@@ -445,6 +472,9 @@ impl State {
         }
         let els = Elements::new(&seg);
         let pos = seg.position;
+        if let Some(node) = node {
+            self.required_elements(node, &els, pos);
+        }
         match role {
             Role::St => {
                 self.close_payment();
@@ -942,6 +972,37 @@ impl State {
         t.close(&mut none);
     }
 
+    /// A required element that is empty (`element-missing`), as the guide says: the value is
+    /// null in its row and the row is kept. The guide's other element rules are the validator's.
+    fn required_elements(&mut self, node: usize, els: &Elements<'_>, pos: u64) {
+        let seg = &self.walk.tables().guides[self.guide].segments[node];
+        let mut found = Vec::new();
+        segment_problems(
+            seg,
+            &els.els[..els.n],
+            Some(els.component),
+            &self.no_codes,
+            &mut found,
+        );
+        for p in found.into_iter().filter(|p| p.rule == "element-missing") {
+            let element = p.element.map(|e| e.min(255) as u8);
+            let at = (Some(pos), Some(seg.id.as_str()), element);
+            let loop_id = self.loop_id;
+            self.finding("error", p.rule, &p.message, at, loop_id);
+        }
+    }
+
+    /// At the end of the stream: every envelope opened was closed, else the stream was cut.
+    fn envelope_closed(&self) -> Result<(), Problem> {
+        let message = match self.depth {
+            0 => return Ok(()),
+            1 => "stream ends inside an interchange (no IEA)",
+            2 => "stream ends inside a functional group (no GE)",
+            _ => "stream ends inside a transaction set (no SE)",
+        };
+        Err(Problem::at("truncated", message, self.last_position + 1))
+    }
+
     fn trailer_findings(
         &mut self,
         found: Vec<envelope::TrailerProblem>,
@@ -1049,7 +1110,10 @@ impl Reader {
                 st_position: 0,
                 groups: 0,
                 transactions: 0,
+                depth: 0,
+                last_position: 0,
                 balance: Balance::default(),
+                no_codes: CodeLists::default(),
                 header_number: Vec::new(),
                 payment: None,
                 claim: None,
@@ -1129,6 +1193,7 @@ impl Reader {
         if !self.stopped {
             let state = &mut self.state;
             let result = self.tokenizer.close(|seg| state.segment(seg));
+            let result = result.and_then(|()| self.state.envelope_closed());
             self.after(result);
         }
         self.stopped = true;

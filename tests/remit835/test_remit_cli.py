@@ -53,7 +53,7 @@ def test_csv_one_row_per_service_line(tmp_path, sample):
     (row,) = list(csv.DictReader(out.open()))
     assert row == {
         "file": str(sample), "isa13": "000000101", "gs06": "55", "st02": "0001", "trace_number": "CHK100200",
-        "payer_id": "1930000000", "payee_id": "1234567893", "payment_date": "2026-10-30", "payment_amount": "42.50",
+        "payer_id": "1930000000", "payee_id": "1234567893", "payment_date": "2026-10-30", "payment_amount": "42.5",  # BPR02 42.50: amounts as X12 decimal text
         "claim_id": "CLM1001", "status_code": "1", "status_description": "Processed as Primary",
         "payer_claim_number": "PAYER123", "claim_charge": "50", "claim_paid": "42.5", "claim_adjustments": "",
         "line_control_number": "SVC-1", "procedure_code": "S5170", "modifiers": "U6", "charge": "50",
@@ -132,20 +132,32 @@ def test_one_bad_file_does_not_stop_the_others(tmp_path, sample):
     not_835 = CORPUS / "837p" / "stupidedi-ambulance.edi"
     result = run(not_835, tmp_path / "missing.835", sample, "--out", out)
     assert result.exit_code == 1
-    assert f"{not_835}: error: [segment #2, GS01]" in result.stderr and "(rule: transaction-not-supported)" in result.stderr
+    assert f"{not_835}: error [transaction-not-supported] segment #2 GS01:" in result.stderr
+    assert f"{not_835}: error: no 835 transaction set" in result.stderr
     assert "missing.835: cannot read" in result.stderr
     assert [r["claim_id"] for r in csv.DictReader(out.open())] == ["CLM1001"]
 
 
-def test_a_file_failing_half_way_keeps_what_was_read(tmp_path):
+def test_a_file_cut_off_half_way_keeps_what_was_read(tmp_path):
     path = tmp_path / "half.835"
-    # An ST inside a transaction: the envelope cannot be followed (a bad element would be a finding).
-    bad = transaction(replace_segment(HEADER + CLAIM, "CLP*", "ST*835*0009"), st02="0002")
-    path.write_text(interchange(transaction(), bad))
+    text = interchange(transaction(), transaction(st02="0002"))
+    path.write_text(text[:text.index("SVC*", text.index("ST*835*0002"))])  # ends inside the 2nd ST
     out = tmp_path / "p.csv"
     result = run(path, "--out", out)
-    assert result.exit_code == 1 and "(after 1 transaction sets)" in result.stderr
+    assert result.exit_code == 1 and "(rule: truncated) (after 1 transaction sets)" in result.stderr
     assert [r["st02"] for r in csv.DictReader(out.open())] == ["0001"]
+
+
+def test_an_st_inside_a_transaction_is_a_finding(tmp_path):
+    """The walker follows the envelope: the broken transaction set's segments are findings, and the
+    claims around it are read."""
+    path = tmp_path / "st.835"
+    bad = transaction(replace_segment(HEADER + CLAIM, "CLP*", "ST*835*0009"), st02="0002")
+    path.write_text(interchange(transaction(), bad, transaction(st02="0003")))
+    out = tmp_path / "p.csv"
+    result = run(path, "--out", out)
+    assert result.exit_code == 1 and "error [segment-missing]" in result.stderr
+    assert [r["st02"] for r in csv.DictReader(out.open())] == ["0001", "0003"]
 
 
 def test_nothing_readable_exit_2_and_old_output_kept(tmp_path):

@@ -220,12 +220,15 @@ def run(*args):
 
 
 def failing_after_claims(tmp_path):
-    """Two STs: the first fine; the second fails at its third claim, after two were read (an ST
-    inside the transaction: envelopes that cannot be followed are errors, bad elements are not)."""
+    """Two STs: the first fine; the second cut off after two claims and part of a third (the file
+    ends inside it: the stream cannot be followed; a bad element or an out-of-place segment would
+    be a finding, not a stop)."""
     path = tmp_path / "half.835"
-    second = HEADER + CLAIM + CLAIM + replace_segment(CLAIM, "CLP*", "ST*835*0009")
+    second = HEADER + CLAIM + CLAIM + CLAIM
     unbalanced = replace_segment(CLAIM, "SVC*", "SVC*HC:S5170:U6*50*40**4")
-    path.write_text(interchange(transaction(HEADER + unbalanced), transaction(second, st02="0002")))
+    text = interchange(transaction(HEADER + unbalanced), transaction(second, st02="0002"))
+    third = text.index("CLP*", text.index("CLP*", text.index("ST*835*0002")) + 1)
+    path.write_text(text[:text.index("SVC*", text.index("CLP*", third + 1))])
     return path
 
 

@@ -20,20 +20,7 @@ from pathlib import Path
 
 import click
 
-from ..models.remit import RemittanceClaim, finding_text
-from ..problems import Problem
-from ..remit835 import claim_balance_findings, iter_835_claims, transaction_balance_findings
-from ..remit835.export import ExportError, row_writer
-from ..remit835.repeats import RepeatedRemittances
-from ..remit835.rows import (
-    CLAIM_COLUMNS, DATE_COLUMNS, MONEY_COLUMNS, QUANTITY_COLUMNS, SERVICE_COLUMNS, claim_row, claim_service_rows,
-    payment_row,
-)
-from ..x12 import X12Error
-
-
-def _report(file: str, finding: Problem) -> None:
-    click.echo(f"{file}: {finding_text(finding)}", err=True)
+from ..remit835.export import ExportError
 
 
 def _tables(files: tuple[Path, ...], out_path: Path) -> int:
@@ -72,70 +59,16 @@ def command(files: tuple[Path, ...], out_path: Path, per_claim: bool, engine: st
         from ..spark.cli import remit_spark
 
         raise SystemExit(remit_spark(files, out_path, per_claim))
-    columns = CLAIM_COLUMNS if per_claim else SERVICE_COLUMNS
-    findings = failures = remittances = 0
-    repeats = RepeatedRemittances()  # the same interchange or payment twice in the run
+    from ..remit835.payment_export import export_payments
+
     try:
-        with row_writer(out_path, columns, money=MONEY_COLUMNS, quantities=QUANTITY_COLUMNS,
-                        dates=DATE_COLUMNS) as sink:
-            for path in files:
-                name = str(path)
-                envelope_findings: list[Problem] = []
-                read_here = 0
-                # Claim by claim, so memory is bounded by one claim however big an ST/SE is.
-                # A transaction set still goes in whole or not at all: its rows are dropped
-                # (rollback) and its findings never reported when it fails before its SE,
-                # as when whole remittances were read.
-                sink.savepoint()
-                pending: list[str] = []  # balancing findings of the open transaction, as printed
-                payment = columns_of_payment = None
-                try:
-                    for item in iter_835_claims(path, findings=envelope_findings):
-                        if isinstance(item, RemittanceClaim):
-                            if item.payment is not payment:
-                                payment = item.payment
-                                columns_of_payment = payment_row(payment, name)
-                            claim = item.claim
-                            if per_claim:
-                                sink.write((claim_row(columns_of_payment, claim),))
-                            else:
-                                sink.write(claim_service_rows(columns_of_payment, claim))
-                            pending += [finding_text(f) for f in claim_balance_findings(claim, payment)]
-                            continue
-                        read_here += 1
-                        remittance = item.remittance
-                        balance = transaction_balance_findings(remittance, item.claims_paid, item.claims_paid_unknown)
-                        # Same order as for a whole remittance: the parser's, then the balancing.
-                        for finding in remittance.findings:
-                            _report(name, finding)
-                        for line in pending:
-                            click.echo(f"{name}: {line}", err=True)
-                        repeated = repeats.check(remittance, name)
-                        for finding in balance + repeated:
-                            _report(name, finding)
-                        findings += len(remittance.findings) + len(pending) + len(balance) + len(repeated)
-                        pending = []
-                        sink.savepoint()
-                except X12Error as exc:
-                    sink.rollback()
-                    failures += 1
-                    click.echo(f"{name}: error: {exc}" + (f" (after {read_here} transaction sets)" if read_here
-                                                           else ""), err=True)
-                except OSError as exc:
-                    sink.rollback()
-                    failures += 1
-                    click.echo(f"{name}: cannot read: {exc.strerror or exc}", err=True)
-                for finding in envelope_findings:
-                    _report(name, finding)
-                    findings += 1
-                remittances += read_here
-            if failures == len(files) and not remittances:
-                click.echo("nothing could be read; no output written", err=True)
-                raise SystemExit(2)
-            sink.commit()
+        summary = export_payments(files, out_path, per_claim=per_claim, report=lambda line: click.echo(line, err=True))
     except ExportError as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(2) from None
-    click.echo(f"{remittances} transaction sets from {len(files) - failures} of {len(files)} files; "
-               f"{sink.rows} rows written to {out_path}", err=True)
-    raise SystemExit(1 if findings or failures else 0)
+    if summary.nothing_read(len(files)):
+        click.echo("nothing could be read; no output written", err=True)
+        raise SystemExit(2)
+    click.echo(f"{summary.transactions} transaction sets from {len(files) - summary.failures} of {len(files)} files; "
+               f"{summary.rows} rows written to {out_path}", err=True)
+    raise SystemExit(1 if summary.findings or summary.failures else 0)

@@ -6,8 +6,9 @@ A group of rows can be made all-or-nothing (:meth:`RowWriter.savepoint`, :meth:`
 The file appears only when :meth:`RowWriter.commit` is called (atomically, mode 0600); on any
 error, or without a commit, nothing replaces the target.
 
-Value formats: amounts are exact decimal text in CSV and JSONL (``"12.50"``: JSON numbers
-would go through binary floating point in most readers) and ``decimal128(20, 4)`` in Parquet;
+Value formats: amounts are exact decimal text in CSV and JSONL (JSON numbers would go through
+binary floating point in most readers; rows given as an Arrow table, :meth:`RowWriter.write_table`,
+print them as X12 does, without trailing zeros: ``12.5``, ``100``) and ``decimal128(20, 4)`` in Parquet;
 dates are ISO 8601 text, ``date32`` in Parquet; empty values are empty CSV cells and ``null``.
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
+import io
 import json
 import pickle
 import tempfile
@@ -72,6 +74,23 @@ def arrow_schema(columns: list[str], *, money: frozenset[str] = frozenset(),
         return pa.date32() if c in dates else pa.string()
 
     return pa.schema([pa.field(c, kind(c)) for c in columns])
+
+
+def _as_text(table):
+    """Decimals and dates as text (null stays null): decimals without trailing zeros, dates ISO 8601."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    columns = []
+    for column in table.columns:
+        if pa.types.is_decimal(column.type):
+            text = pc.replace_substring_regex(pc.cast(column, pa.string()), r"\.?0+$", "")
+            column = pc.if_else(pc.equal(text, ""), "0", text)
+            column = pc.replace_substring_regex(column, r"^-0$", "0")
+        elif pa.types.is_date(column.type):
+            column = pc.cast(column, pa.string())
+        columns.append(column)
+    return pa.table(columns, names=table.column_names)
 
 
 class RowWriter:
@@ -137,6 +156,33 @@ class RowWriter:
                 self.rows += 1
                 if self._batched >= PARQUET_BATCH_ROWS:
                     self._make_room()
+
+    def write_table(self, table) -> None:
+        """Rows given as an Arrow table with ``columns`` (amounts decimal, dates date32): CSV and
+        JSON Lines amounts as X12 decimal text (no trailing zeros: ``42.5``, ``100``)."""
+        if not table.num_rows:
+            return
+        if self.format == "parquet":
+            data = table.to_pydict()
+            for c, values in zip(self.columns, self._batch):
+                values.extend(data[c])
+            self._batched += table.num_rows
+            self.rows += table.num_rows
+            if self._batched >= PARQUET_BATCH_ROWS:
+                self._make_room()
+            return
+        text = _as_text(table)
+        if self.format == "csv":
+            import pyarrow.csv as pcsv
+
+            buffer = io.BytesIO()
+            pcsv.write_csv(text, buffer, pcsv.WriteOptions(include_header=False, eol="\r\n"))
+            self._file.write(buffer.getvalue().decode("utf-8"))
+        else:
+            write = self._file.write
+            for row in text.to_pylist():
+                write(json.dumps(row, ensure_ascii=False) + "\n")
+        self.rows += table.num_rows
 
     def savepoint(self) -> None:
         """Keep every row written so far; rows written from now on go if :meth:`rollback` is called."""

@@ -22,12 +22,21 @@ class RepeatedRemittances:
 
     def check(self, remittance: Remittance, file: str) -> list[Problem]:
         """The findings for ``remittance`` (one ST/SE of ``file``, in reading order)."""
-        envelope = {"interchange": remittance.interchange_control_number, "group": remittance.group_control_number,
-                    "transaction": remittance.transaction_control_number}
+        return self.check_payment(
+            file, sender=remittance.interchange_sender_id, interchange=remittance.interchange_control_number,
+            group=remittance.group_control_number, transaction=remittance.transaction_control_number,
+            interchange_position=remittance.interchange_position, trace_payer=remittance.trace_payer_id,
+            trace=remittance.trace_number, trace_position=remittance.trace_position)
+
+    def check_payment(self, file: str, *, sender: str | None, interchange: str | None, group: str | None,
+                      transaction: str | None, interchange_position: int | None, trace_payer: str | None,
+                      trace: str | None, trace_position: int | None) -> list[Problem]:
+        """The findings for one payment (ST/SE) of ``file`` given by its envelope and TRN values
+        (ISA06, ISA13, GS06, ST02, TRN03, TRN02 and where the ISA and TRN are), in reading order."""
+        envelope = {"interchange": interchange, "group": group, "transaction": transaction}
         findings: list[Problem] = []
-        here = (file, remittance.interchange_position)
-        key = (remittance.interchange_sender_id, remittance.interchange_control_number)
-        first = self._interchanges.setdefault(key, here)
+        here = (file, interchange_position)
+        first = self._interchanges.setdefault((sender, interchange), here)
         repeated_interchange = first != here
         if repeated_interchange and here not in self._repeated:
             self._repeated.add(here)
@@ -35,17 +44,16 @@ class RepeatedRemittances:
                 severity="error", rule="repeated-interchange",
                 message=(f"the same interchange (sender ISA06 and ISA13) was already read in {_where(first, file)}; "
                          "its payments are in the output again"),
-                position=remittance.interchange_position, segment="ISA", element=13, **envelope))
-        if remittance.trace_number is not None:
-            trace = (remittance.trace_payer_id, remittance.trace_number)
-            here_trace = (file, remittance.trace_position)
-            first_trace = self._traces.setdefault(trace, here_trace)
+                position=interchange_position, segment="ISA", element=13, **envelope))
+        if trace is not None:
+            here_trace = (file, trace_position)
+            first_trace = self._traces.setdefault((trace_payer, trace), here_trace)
             if first_trace != here_trace and not repeated_interchange:  # a repeated interchange said it already
                 findings.append(problem(
                     severity="error", rule="repeated-trace",
                     message=(f"the same payment (TRN02 trace number of the same TRN03 payer) was already read in "
                              f"{_where(first_trace, file)}"),
-                    position=remittance.trace_position, segment="TRN", element=2, **envelope))
+                    position=trace_position, segment="TRN", element=2, **envelope))
         return findings
 
 

@@ -75,10 +75,9 @@ def _adjustment_cells(adj):
     return text, described
 
 
-def _payment_columns(tables: Tables835, file: str, payment_rows):
-    """The payment columns for each of ``payment_rows``."""
+def _payment_columns(pay, file: str, payment_rows):
+    """The payment columns for each of ``payment_rows``, from the payments table ``pay``."""
     pa, pc = _pa()
-    pay = pa.table(tables.payments)
     at = pc.index_in(payment_rows, value_set=pay["payment_row"])
     take = lambda name: pc.take(pay[name], at)  # noqa: E731
     payer_id = pc.coalesce(pay["payer_id"], pay["payer_additional_id"], pay["trn03_originator_id"])
@@ -107,9 +106,11 @@ def _bad_units_positions(tables: Tables835):
     return pc.filter(f["position"], pc.fill_null(bad, False))
 
 
-def service_table(tables: Tables835, file: str):
+def service_table(tables: Tables835, file: str, payments=None, *, with_payment_row: bool = False):
     """One row per service payment (the columns of rows.SERVICE_COLUMNS), in file order; a claim
-    without service lines gets one row with empty line cells."""
+    without service lines gets one row with empty line cells. ``payments``: the payments table to
+    take the payment columns from (a file read batch by batch: every payment read so far), else
+    the batch's own; ``with_payment_row`` adds the rows' ``payment_row`` as a last column."""
     pa, pc = _pa()
     from .rows import SERVICE_COLUMNS
 
@@ -160,7 +161,9 @@ def service_table(tables: Tables835, file: str):
         "claim_adjustments": _joined(pc.filter(adj["claim_row"], claim_level), pc.filter(text, claim_level),
                                      claim_rows, ";"),
     }
-    columns: dict[str, Any] = _payment_columns(tables, file, pc.take(claims["payment_row"], at_claim))
+    pay = pa.table(tables.payments) if payments is None else payments
+    row_payments = pc.take(claims["payment_row"], at_claim)
+    columns: dict[str, Any] = _payment_columns(pay, file, row_payments)
     columns |= {name: pc.take(values, at_claim) for name, values in claim_cells.items()}
     no_line = pc.is_null(row_lines)
     for name, values in line_cells.items():
@@ -168,13 +171,19 @@ def service_table(tables: Tables835, file: str):
         if name in ("modifiers", "adjustments", "adjustment_descriptions", "remark_codes"):
             taken = pc.if_else(no_line, "", taken)
         columns[name] = taken
-    return pa.table({c: columns[c] for c in SERVICE_COLUMNS})
+    return _rows(columns, SERVICE_COLUMNS, row_payments if with_payment_row else None)
 
 
-def claim_table(tables: Tables835, file: str):
+def _rows(columns: dict[str, Any], names: list[str], payment_rows):
+    pa, _ = _pa()
+    table = pa.table({c: columns[c] for c in names})
+    return table if payment_rows is None else table.append_column("payment_row", payment_rows)
+
+
+def claim_table(tables: Tables835, file: str, payments=None, *, with_payment_row: bool = False):
     """One row per claim (the columns of rows.CLAIM_COLUMNS), in file order: its adjustments are
     the claim's then each line's, its remark codes MOA's then each line's LQ codes that neither MOA
-    nor an earlier line listed."""
+    nor an earlier line listed. ``payments`` and ``with_payment_row`` as for :func:`service_table`."""
     pa, pc = _pa()
     from .rows import CLAIM_COLUMNS
 
@@ -205,7 +214,8 @@ def claim_table(tables: Tables835, file: str):
     counts = lines.group_by("claim_row", use_threads=False).aggregate([("line_row", "count")])
     service_lines = pc.fill_null(pc.take(counts["line_row_count"], pc.index_in(claim_rows, value_set=counts["claim_row"])),
                                  0)
-    columns: dict[str, Any] = _payment_columns(tables, file, claims["payment_row"])
+    pay = pa.table(tables.payments) if payments is None else payments
+    columns: dict[str, Any] = _payment_columns(pay, file, claims["payment_row"])
     columns |= _claim_context(claims) | {
         "charge": claims["clp03_charge"], "paid": claims["clp04_paid"],
         "patient_responsibility": claims["clp05_patient_responsibility"],
@@ -214,4 +224,4 @@ def claim_table(tables: Tables835, file: str):
         "adjustment_descriptions": _joined(adj["claim_row"], described, claim_rows, " | "),
         "remark_codes": _joined(listed["claim_row"], listed["code"], claim_rows, ":"),
     }
-    return pa.table({c: columns[c] for c in CLAIM_COLUMNS})
+    return _rows(columns, CLAIM_COLUMNS, claims["payment_row"] if with_payment_row else None)
