@@ -13,6 +13,7 @@ in the merge than 100,000 lines did, and ten million would have held ten times t
 from __future__ import annotations
 
 import heapq
+import itertools
 import pickle
 import tempfile
 from collections.abc import Iterator
@@ -74,20 +75,23 @@ class ExternalSorter:
 
     @staticmethod
     def _read_run(f) -> Iterator[tuple]:
+        # the blocks chained in C: Python runs once per block, not once per line
+        return itertools.chain.from_iterable(ExternalSorter._blocks(f))
+
+    @staticmethod
+    def _blocks(f) -> Iterator[list[tuple]]:
         f.seek(0)  # each iteration reads every run from its start: the sorted lines can be read twice
         while True:
             try:
-                block = pickle.load(f)
+                yield pickle.load(f)
             except EOFError:
                 return
-            yield from block
 
     def __iter__(self) -> Iterator[tuple]:
-        self._buf.sort()
+        self._buf.sort()  # sorted when iteration starts, as before: lines added until then are in
         if not self._runs:
-            yield from self._buf
-            return
-        yield from heapq.merge(self._buf, *(self._read_run(f) for f in self._runs))
+            return iter(self._buf)
+        return heapq.merge(self._buf, *(self._read_run(f) for f in self._runs))
 
     def close(self) -> None:
         for f in self._runs:
