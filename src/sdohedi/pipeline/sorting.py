@@ -16,7 +16,7 @@ import heapq
 import itertools
 import pickle
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 _BLOCK = 256  # lines per pickled block: what the merge holds per run
 FAN_IN = 64  # runs merged at once: at most FAN_IN blocks in memory during the merge
@@ -35,8 +35,12 @@ class ExternalSorter:
         self.count = 0
 
     def add(self, item: tuple) -> None:
-        self._buf.append(item)
-        self.count += 1
+        self.extend((item,))
+
+    def extend(self, items: Sequence[tuple]) -> None:
+        """Add a batch of items (a run may then hold up to ``len(items) - 1`` more than ``run_size``)."""
+        self._buf.extend(items)
+        self.count += len(items)
         if len(self._buf) >= self.run_size:
             self._spill()
 
