@@ -38,3 +38,15 @@ def test_runs_cascade_so_the_merge_stays_small(monkeypatch):
         assert list(sorter) == sorted((i * 7919 % 1000, i) for i in range(405))
     finally:
         sorter.close()
+
+
+@given(items=lines, run_size=st.integers(1, 9), batch=st.integers(1, 12))
+def test_batches_added_at_once_sort_as_sorted(items, run_size, batch):
+    sorter = ExternalSorter(run_size=run_size, fan_in=2)
+    try:
+        for i in range(0, len(items), batch):
+            sorter.extend(items[i:i + batch])
+        assert sorter.count == len(items)
+        assert list(sorter) == sorted(items)
+    finally:
+        sorter.close()

@@ -203,18 +203,22 @@ def encode(
                 pending.clear()
                 return
             billed = ledger.billed(line[_SERVICE_ID] for line in fresh) if ledger else {}
+            admitted = []
             for line in fresh:
-                line = admit_line(line, billed, resubmit=resubmit, ledger=ledger, icns=payer_claim_numbers,
-                                  reject=rejects)
-                if line is None:
-                    continue
+                if line[_SERVICE_ID] in billed:  # admit_line passes the others as they are
+                    line = admit_line(line, billed, resubmit=resubmit, ledger=ledger, icns=payer_claim_numbers,
+                                      reject=rejects)
+                    if line is None:
+                        continue
                 if held is not None and book.counts(line):
                     held.add((line[_DATE], next(order), line))
                     continue
-                sorter.add(line)
-                lines_per_payer[line[0]] += 1
-                if allow_late and checker.days_late(line[0], dt.date.fromisoformat(line[_DATE])) is not None:
-                    summary.billed_late += 1
+                admitted.append(line)
+            sorter.extend(admitted)
+            lines_per_payer.update(line[0] for line in admitted)
+            if allow_late:
+                summary.billed_late += sum(
+                    checker.days_late(line[0], dt.date.fromisoformat(line[_DATE])) is not None for line in admitted)
             pending.clear()
 
         for path in inputs:

@@ -300,7 +300,7 @@ def _encode(column) -> tuple[pa.Array, list]:
 
 
 def _take(values: list, indices: pa.Array) -> list:
-    return [values[i] for i in indices.to_pylist()]
+    return list(map(values.__getitem__, indices.to_pylist()))  # map: no Python bytecode per row
 
 
 def _combine(*encoded: tuple[pa.Array, int]) -> tuple[pa.Array, list[tuple[int, ...]]]:
@@ -629,11 +629,11 @@ class BatchRules:
 
         def per_row(c: _Column, values: list) -> list:
             indices = c.indices if take is None else pc.take(c.indices, take)
-            return [values[i] for i in indices.to_pylist()]
+            return list(map(values.__getitem__, indices.to_pylist()))
 
         def per_row_ids(ids: pa.Array, values: list) -> list:
             indices = ids if take is None else pc.take(ids, take)
-            return [values[i] for i in indices.to_pylist()]
+            return list(map(values.__getitem__, indices.to_pylist()))
 
         by_day = ctx.by_day
         day_text = [d.isoformat() for d in days]
@@ -657,15 +657,12 @@ class BatchRules:
             *(per_row(cols[name], [v.value for v in cols[name].values]) for name in ("member_state", "member_zip")),
             per_row_ids(trip_ids, trips),
         )
-        (payer_r, member_r, cbo_r, period_r, auth_r, day_r, sid_r, row_r, code_r, mods_r, qty_r, dx_r, pos_r,
-         last_r, first_r, birth_r, sex_r, addr_r, city_r, state_r, zip_r, trip_r) = fields
         required = ctx.required
-        for k, pos in enumerate(good):
-            units, charge = qty_r[k]
-            line = (payer_r[k], member_r[k], cbo_r[k], period_r[k], auth_r[k], "", day_r[k], sid_r[k], row_r[k],
-                    code_r[k], mods_r[k], units, charge, dx_r[k], pos_r[k], last_r[k], first_r[k], birth_r[k],
-                    sex_r[k], addr_r[k], city_r[k], state_r[k], zip_r[k], *trip_r[k], file)
-            if required and not auth_r[k] and code_r[k] in required.get(payer_r[k], ()):
+        for (pos, payer, member, cbo, period_, auth, day, sid, row, code, mods, (units, charge), dx, place, last,
+             first, birth, sex, addr, city, state, zip_code, trip) in zip(good, *fields):
+            line = (payer, member, cbo, period_, auth, "", day, sid, row, code, mods, units, charge, dx, place, last,
+                    first, birth, sex, addr, city, state, zip_code, *trip, file)
+            if required and not auth and code in required.get(payer, ()):
                 line = ctx._authorized(line)  # a code that needs one, and the row gives none
             results[pos] = line
         return results

@@ -13,9 +13,10 @@ in the merge than 100,000 lines did, and ten million would have held ten times t
 from __future__ import annotations
 
 import heapq
+import itertools
 import pickle
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 _BLOCK = 256  # lines per pickled block: what the merge holds per run
 FAN_IN = 64  # runs merged at once: at most FAN_IN blocks in memory during the merge
@@ -34,8 +35,12 @@ class ExternalSorter:
         self.count = 0
 
     def add(self, item: tuple) -> None:
-        self._buf.append(item)
-        self.count += 1
+        self.extend((item,))
+
+    def extend(self, items: Sequence[tuple]) -> None:
+        """Add a batch of items (a run may then hold up to ``len(items) - 1`` more than ``run_size``)."""
+        self._buf.extend(items)
+        self.count += len(items)
         if len(self._buf) >= self.run_size:
             self._spill()
 
@@ -74,20 +79,23 @@ class ExternalSorter:
 
     @staticmethod
     def _read_run(f) -> Iterator[tuple]:
+        # the blocks chained in C: Python runs once per block, not once per line
+        return itertools.chain.from_iterable(ExternalSorter._blocks(f))
+
+    @staticmethod
+    def _blocks(f) -> Iterator[list[tuple]]:
         f.seek(0)  # each iteration reads every run from its start: the sorted lines can be read twice
         while True:
             try:
-                block = pickle.load(f)
+                yield pickle.load(f)
             except EOFError:
                 return
-            yield from block
 
     def __iter__(self) -> Iterator[tuple]:
-        self._buf.sort()
+        self._buf.sort()  # sorted when iteration starts, as before: lines added until then are in
         if not self._runs:
-            yield from self._buf
-            return
-        yield from heapq.merge(self._buf, *(self._read_run(f) for f in self._runs))
+            return iter(self._buf)
+        return heapq.merge(self._buf, *(self._read_run(f) for f in self._runs))
 
     def close(self) -> None:
         for f in self._runs:

@@ -14,6 +14,7 @@ same way so that the same input and the same control numbers give the same bytes
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -80,9 +81,5 @@ def number_units(unit_lines: list[int], isa13s: range, gs06s: range, claim_numbe
 def split_sorted(lines: Iterator[tuple], sizes: list[int]) -> Iterator[Iterator[tuple]]:
     """Cut one payer's sorted lines into consecutive units of the given sizes (lazily)."""
     for n in sizes:
-        yield _take(lines, n)
-
-
-def _take(it: Iterator[tuple], n: int) -> Iterator[tuple]:
-    for _ in range(n):
-        yield next(it)
+        # islice, not a generator of next(): no Python frame per line
+        yield itertools.islice(lines, n)
