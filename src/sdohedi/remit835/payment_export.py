@@ -20,13 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from ..models.remit import finding_text
-from ..problems import problem
 from .errors import Remit835Error
 from .export import row_writer
 from .repeats import RepeatedRemittances
 from .rows import CLAIM_COLUMNS, DATE_COLUMNS, MONEY_COLUMNS, QUANTITY_COLUMNS, SERVICE_COLUMNS
 from .table_rows import claim_table, service_table
-from .tables import iter_835_tables
+from .tables import finding_problem, iter_835_tables
 
 
 @dataclass
@@ -103,7 +102,7 @@ class _FileExport:
         for f in findings:
             if cut_short is not None and f["payment_row"] == cut_short:
                 continue
-            self.report(f"{self.name}: {finding_text(_problem(f, envelope.get(f['payment_row'])))}")
+            self.report(f"{self.name}: {finding_text(finding_problem(f, envelope.get(f['payment_row'])))}")
             reported += 1
         read = [p for p in payments if p["payment_row"] != cut_short]
         for p in read:
@@ -149,9 +148,3 @@ class _FileExport:
         self.summary.failures += 1
         self.report(f"{self.name}: {text}")
 
-
-def _problem(f: dict[str, Any], payment: dict[str, Any] | None):
-    envelope = {} if payment is None else {
-        "interchange": payment["isa13"], "group": payment["gs06"], "transaction": payment["st02"]}
-    return problem(f["rule"], f["message"], severity=f["severity"], position=f["position"], segment=f["segment"],
-                   element=f["element"], loop=f["loop_id"], **envelope)

@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from ..models.remit import finding_text
-from ..problems import problem
 from ..table_files import TableFormatError, write_table_files
 from .export import ExportError
-from .tables import NAMES, iter_835_tables
+from .tables import NAMES, finding_problem, iter_835_tables
 
 
 def write_tables(files: Iterable[Path], out: Path, report: Callable[[str], None]) -> tuple[int, int, int, dict[str, int]]:
@@ -25,7 +24,7 @@ def write_tables(files: Iterable[Path], out: Path, report: Callable[[str], None]
     return rows["payments"], findings, failures, rows
 
 
+
 def _finding_text(f: dict[str, Any]) -> str:
     """A row of the findings table, printed as ``remit`` prints every finding (``finding_text``)."""
-    return finding_text(problem(f["rule"], f["message"], severity=f["severity"], position=f["position"],
-                                segment=f["segment"], element=f["element"], loop=f["loop_id"]))
+    return finding_text(finding_problem(f))

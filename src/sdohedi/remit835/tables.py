@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import _core
+from ..problems import Problem, problem
 from .errors import Remit835Error
 
 NAMES = ("payments", "claims", "service_lines", "adjustments", "provider_adjustments", "findings", "remarks")
@@ -87,3 +88,12 @@ def iter_835_tables(path: str | PathLike[str], *, batch_claims: int = STREAM_BAT
     got, failure, stopped = reader.close()
     _raise_if_unread(failure)
     yield _tables(got, stopped=stopped)
+
+
+def finding_problem(row: dict[str, Any], payment: dict[str, Any] | None = None) -> Problem:
+    """A row of the ``findings`` table as a :class:`~sdohedi.problems.Problem`; ``payment`` (its
+    row of ``payments``) gives the envelope ids ISA13, GS06, ST02."""
+    envelope = {} if payment is None else {
+        "interchange": payment["isa13"], "group": payment["gs06"], "transaction": payment["st02"]}
+    return problem(row["rule"], row["message"], severity=row["severity"], position=row["position"],
+                   segment=row["segment"], element=row["element"], loop=row["loop_id"], **envelope)
