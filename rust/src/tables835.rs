@@ -353,6 +353,8 @@ struct State {
     /// Functional groups of the open interchange, transaction sets of the open group.
     groups: u64,
     transactions: u64,
+    /// The open group is read as 835 remittances.
+    remittances: bool,
     /// Envelopes open: 1 an interchange, 2 a group in it, 3 a transaction set in that.
     depth: u8,
     last_position: u64,
@@ -372,7 +374,11 @@ impl State {
     fn segment(&mut self, seg: Segment<'_>) {
         let placed = self.walk.segment(&seg, &mut self.problems);
         if !self.problems.is_empty() {
-            self.structure_findings();
+            if self.remittances {
+                self.structure_findings();
+            } else {
+                self.problems.clear(); // another guide's structure: not this reader's to report
+            }
         }
         let id = seg.id();
         self.last_position = seg.position;
@@ -404,14 +410,10 @@ impl State {
                 self.gs06.extend_from_slice(els.get(6));
                 self.groups += 1;
                 self.transactions = 0;
-                if self.walk.tables().guide_for(els.get(1), els.get(8)) != Some(self.guide) {
-                    self.finding(
-                        "error",
-                        "transaction-not-supported",
-                        "the functional group is not 835 remittances (GS01 HP, GS08 005010X221A1): its transaction sets are not read",
-                        (Some(seg.position), Some("GS"), Some(1)),
-                        None,
-                    );
+                let (gs01, gs08) = (els.get(1), els.get(8));
+                self.remittances = self.walk.tables().guide_for(gs01, gs08) == Some(self.guide);
+                if !self.remittances {
+                    self.other_group(gs01, gs08, seg.position);
                 }
                 return;
             }
@@ -992,6 +994,32 @@ impl State {
         }
     }
 
+    /// A GS that does not name the 835 guide: a group of another 5010 835 version, or an HP
+    /// group of another version, is read by the 005010X221A1 guide with a warning (money is not
+    /// left unread for a version string); any other group is not 835 remittances.
+    fn other_group(&mut self, gs01: &[u8], gs08: &[u8], position: u64) {
+        let remittances = gs08.starts_with(b"005010X221");
+        if gs01 != b"HP" && !remittances {
+            let message = "the functional group is not 835 remittances (GS01 HP, GS08 005010X221A1): its transaction sets are not read";
+            let at = (Some(position), Some("GS"), Some(1));
+            self.finding("error", "transaction-not-supported", message, at, None);
+            return;
+        }
+        self.walk.read_as(self.guide);
+        self.remittances = true;
+        if gs01 != b"HP" {
+            let message = "GS01 is not HP (health care claim payment/advice)";
+            let at = (Some(position), Some("GS"), Some(1));
+            self.finding("warning", "group-not-supported", message, at, None);
+        }
+        if !remittances {
+            let shown: String = gs08.iter().take(12).map(|&b| char::from(b)).collect();
+            let message = format!("GS08 {shown} is not 005010X221A1; read as 005010X221A1");
+            let at = (Some(position), Some("GS"), Some(8));
+            self.finding("warning", "group-version-not-supported", &message, at, None);
+        }
+    }
+
     /// At the end of the stream: every envelope opened was closed, else the stream was cut.
     fn envelope_closed(&self) -> Result<(), Problem> {
         let message = match self.depth {
@@ -1110,6 +1138,7 @@ impl Reader {
                 st_position: 0,
                 groups: 0,
                 transactions: 0,
+                remittances: true,
                 depth: 0,
                 last_position: 0,
                 balance: Balance::default(),
@@ -1339,6 +1368,40 @@ SE*24*0001~GE*1*7~IEA*1*000000007~\n";
             })
             .collect();
         assert_eq!(lines, vec![0, 1]);
+    }
+
+    #[test]
+    fn another_835_version_is_read_with_a_warning_and_other_groups_are_not() {
+        let rules = |out: &[Batches]| -> Vec<String> {
+            out.iter()
+                .flat_map(|b| {
+                    let r = column::<StringArray>(&b.tables[5], "rule");
+                    (0..r.len())
+                        .map(|i| r.value(i).to_owned())
+                        .collect::<Vec<_>>()
+                })
+                .collect()
+        };
+        let claims = |out: &[Batches]| out.iter().map(|b| b.tables[1].num_rows()).sum::<usize>();
+        let text = std::str::from_utf8(SAMPLE).unwrap();
+        let older = text.replace("*X*005010X221A1~", "*X*005010X222~");
+        let out = read(older.as_bytes(), 100).unwrap();
+        assert_eq!(claims(&out), 2);
+        // The sample's own findings (it is bent on purpose), after the version's warning.
+        let mut want = vec!["group-version-not-supported".to_owned()];
+        want.extend(rules(&read(SAMPLE, 100).unwrap()));
+        assert_eq!(rules(&out), want);
+        let claims_group = text
+            .replace("GS*HP*", "GS*HC*")
+            .replace("*X*005010X221A1~", "*X*005010X222A1~");
+        let out = read(claims_group.as_bytes(), 100).unwrap();
+        assert_eq!(claims(&out), 0);
+        let found = rules(&out);
+        assert_eq!(found[0], "transaction-not-supported");
+        // Another guide's structure is not reported; the envelope's trailers still are.
+        assert!(found
+            .iter()
+            .all(|r| !r.starts_with("segment-") && !r.starts_with("loop-")));
     }
 
     #[test]

@@ -687,6 +687,16 @@ impl Walk {
         })
     }
 
+    /// Walk the open group by `guide` although its GS01/GS08 name no guide the core has (a
+    /// lenient reader: an 835 of GS08 005010X221 read by the 005010X221A1 guide). Call it right
+    /// after the GS.
+    pub fn read_as(&mut self, guide: usize) {
+        if self.group && !self.guided {
+            self.guided = true;
+            self.walker.force(guide, GS_PATH);
+        }
+    }
+
     /// Place one segment of the stream; push the structure problems it shows onto `problems`.
     pub fn segment(
         &mut self,
