@@ -202,3 +202,22 @@ def test_atomic_write_leaves_target_alone_on_error(tmp_path):
     with atomic_write(target) as f:
         f.write("new")
     assert target.read_text() == "new" and mode(target) == 0o600
+
+
+@pytest.mark.parametrize("version,warned", [("005010X221", False), ("004010X091A1", True)])
+def test_another_835_version_is_read_as_005010x221a1(tmp_path, version, warned):
+    """The rows of an 835 whose GS08 names another version are the rows of the same file as
+    005010X221A1 (the models' parser reads it so too); a version not 005010X221 is a warning."""
+    paths = []
+    for name, text in (("a1.835", SAMPLE), ("other.835", SAMPLE.replace("*X*005010X221A1~", f"*X*{version}~"))):
+        paths.append(tmp_path / name)
+        paths[-1].write_text(text)
+    assert paths[1].read_text() != SAMPLE
+    rows = []
+    for path in paths:
+        out = tmp_path / f"{path.stem}.csv"
+        result = run(path, "--out", out)
+        rows.append([{k: v for k, v in r.items() if k != "file"} for r in csv.DictReader(out.open())])
+    assert rows[0] == rows[1] and len(rows[0]) == 1
+    assert ("warning [group-version-not-supported]" in result.stderr) is warned
+    assert result.exit_code == (1 if warned else 0)
