@@ -7,12 +7,14 @@ import datetime as dt
 import sys
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..ledger import DEFAULT_LEDGER, LedgerError, is_postgres_url, ledger_exists, open_ledger
-from ..pipeline.authorizations import Authorization, AuthorizationsError, format_units, read_authorizations
-from ..pipeline.files import atomic_text_file
+
+if TYPE_CHECKING:
+    from ..pipeline.authorizations import Authorization
 
 REPORT_COLUMNS = ["auth_number", "payer", "member_id", "procedure_code", "modifiers", "start_date", "end_date",
                   "authorized_units", "used_units", "remaining_units", "status"]
@@ -47,6 +49,9 @@ def command(ledger_path, auths_path, out_path, as_of):
     Exit status: 0 report written; 1 written, some authorizations could not be read (named on
     stderr); 2 the file or the ledger could not be read.
     """
+    from ..pipeline.authorizations import AuthorizationsError, format_units, read_authorizations
+    from ..pipeline.files import atomic_text_file
+
     try:
         auths, problems = read_authorizations(auths_path)
     except AuthorizationsError as exc:

@@ -8,10 +8,6 @@ import sys
 import click
 
 from ..ledger import LedgerError, ledger_exists
-from ..models.config import ConfigError, load_config
-from ..pipeline.correct import correct
-from ..pipeline.ingest import IngestError
-from ..x12 import X12Error
 from .encode import _open, _print_summary
 
 
@@ -38,6 +34,11 @@ def command(service_logs, config_path, ledger_path, out_dir, voids, fmt):
     Exit status: 0 every row corrected; 1 some rows refused (see rejects.csv), or the ledger failed;
     2 nothing could be done (config, logs or ledger unreadable, no ledger).
     """
+    from ..models.config import ConfigError, load_config
+    from ..pipeline.correct import correct
+    from ..pipeline.ingest import IngestError
+    from ..x12 import X12Error
+
     try:
         config = load_config(config_path)
     except ConfigError as exc:

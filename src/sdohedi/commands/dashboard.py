@@ -10,7 +10,6 @@ from pathlib import Path
 import click
 
 from ..ledger import DEFAULT_LEDGER, LedgerError, is_postgres_url, ledger_exists, open_ledger
-from ..models.config import ConfigError, load_config
 
 
 def _date(ctx, param, value):
@@ -41,6 +40,7 @@ def command(config_path, ledger_path, out_path, start, end, as_of):
     """
     from ..dashboard import Period, figures, render, write_dashboard
     from ..dashboard.figures import ALL_MONTHS
+    from ..models.config import ConfigError, load_config
 
     try:
         config = load_config(config_path)

@@ -9,12 +9,6 @@ from pathlib import Path
 import click
 
 from ..ledger import DEFAULT_LEDGER, LedgerError, is_postgres_url, open_ledger
-from ..models.config import ConfigError, load_config
-from ..pipeline.authorizations import AuthorizationBook, AuthorizationsError, read_authorizations
-from ..pipeline.encode import encode
-from ..pipeline.ingest import IngestError
-from ..pipeline.logmap import LogMapping
-from ..x12 import X12Error
 
 
 @click.command("encode")
@@ -50,6 +44,11 @@ def command(service_logs, config_path, out_dir, ledger_path, dry_run, resubmit, 
     on the same ledger billed first), or the ledger failed (one line says why; what it recorded
     before is kept, with its files); 2 nothing could be done (the ledger could not be opened, too).
     """
+    from ..models.config import ConfigError, load_config
+    from ..pipeline.authorizations import AuthorizationBook, AuthorizationsError, read_authorizations
+    from ..pipeline.ingest import IngestError
+    from ..x12 import X12Error
+
     try:
         config = load_config(config_path)
     except ConfigError as exc:
@@ -112,6 +111,9 @@ def _open(ledger_path: str, dry_run: bool):
 
 
 def _encode_spark(service_logs, config, out_dir, ledger, dry_run, resubmit, max_lines_per_file, today, allow_late):
+    from ..pipeline.ingest import IngestError
+    from ..pipeline.logmap import LogMapping
+
     try:
         from ..spark import DEFAULT_MAX_LINES_PER_FILE, encode_837p, local_session, read_service_logs
     except ImportError as exc:
@@ -129,6 +131,8 @@ def _encode_spark(service_logs, config, out_dir, ledger, dry_run, resubmit, max_
 
 def _encode_local(service_logs, config, out_dir, ledger, dry_run, resubmit, fmt, max_lines_per_file, today,
                   allow_late, book=None):
+    from ..pipeline.encode import encode
+
     progress = None
     bar = None
     if sys.stderr.isatty() and fmt == "text":

@@ -8,18 +8,19 @@ import json
 import sys
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..ledger import DEFAULT_LEDGER, LedgerError, SqlLedger, is_postgres_url, ledger_exists, open_ledger
-from ..models.config import ConfigError, load_config
-from ..models.remit import finding_text
-from ..pipeline.files import atomic_text_file
-from .. import reconcile as rec
-from ..x12 import X12Error
+
+if TYPE_CHECKING:
+    from .. import reconcile as rec
 
 
 def _write_csv(path: Path, rows: list[dict], columns: list[str]) -> None:
+    from ..pipeline.files import atomic_text_file
+
     with atomic_text_file(path) as f:
         w = csv.DictWriter(f, fieldnames=columns)
         w.writeheader()
@@ -49,6 +50,11 @@ def command(files, ledger_path, config_path, reports_dir, fmt):
     refused among others; or the ledger failed: one line says why, what it applied before stands);
     2 nothing could be read, or the ledger could not be opened.
     """
+    from .. import reconcile as rec
+    from ..models.config import ConfigError, load_config
+    from ..models.remit import finding_text
+    from ..x12 import X12Error
+
     try:
         config = load_config(config_path)
     except ConfigError as exc:

@@ -17,27 +17,23 @@ written).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from ..models.remit import RemittanceClaim, finding_text
-from ..problems import Problem
-from ..remit835 import claim_balance_findings, iter_835_claims, transaction_balance_findings
-from ..remit835.export import ExportError, row_writer
-from ..remit835.repeats import RepeatedRemittances
-from ..remit835.rows import (
-    CLAIM_COLUMNS, DATE_COLUMNS, MONEY_COLUMNS, QUANTITY_COLUMNS, SERVICE_COLUMNS, claim_row, claim_service_rows,
-    payment_row,
-)
-from ..x12 import X12Error
+if TYPE_CHECKING:
+    from ..problems import Problem
 
 
 def _report(file: str, finding: Problem) -> None:
+    from ..models.remit import finding_text
+
     click.echo(f"{file}: {finding_text(finding)}", err=True)
 
 
 def _tables(files: tuple[Path, ...], out_path: Path) -> int:
     """``--tables``: the exit status (0 clean, 1 findings or failed files, 2 nothing read)."""
+    from ..remit835.export import ExportError
     from ..remit835.table_export import write_tables
 
     try:
@@ -72,6 +68,16 @@ def command(files: tuple[Path, ...], out_path: Path, per_claim: bool, engine: st
         from ..spark.cli import remit_spark
 
         raise SystemExit(remit_spark(files, out_path, per_claim))
+    from ..models.remit import RemittanceClaim, finding_text
+    from ..remit835 import claim_balance_findings, iter_835_claims, transaction_balance_findings
+    from ..remit835.export import ExportError, row_writer
+    from ..remit835.repeats import RepeatedRemittances
+    from ..remit835.rows import (
+        CLAIM_COLUMNS, DATE_COLUMNS, MONEY_COLUMNS, QUANTITY_COLUMNS, SERVICE_COLUMNS, claim_row, claim_service_rows,
+        payment_row,
+    )
+    from ..x12 import X12Error
+
     columns = CLAIM_COLUMNS if per_claim else SERVICE_COLUMNS
     findings = failures = remittances = 0
     repeats = RepeatedRemittances()  # the same interchange or payment twice in the run
