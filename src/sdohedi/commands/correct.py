@@ -7,8 +7,9 @@ import sys
 
 import click
 
-from ..ledger import LedgerError, ledger_exists
-from .encode import _open, _print_summary
+from ..ledger import LedgerError
+from . import opened_ledger
+from .encode import _print_summary
 
 
 @click.command("correct")
@@ -44,22 +45,15 @@ def command(service_logs, config_path, ledger_path, out_dir, voids, fmt):
     except ConfigError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    if not ledger_exists(ledger_path):
-        click.echo("error: the ledger does not exist: nothing was billed on it to correct", err=True)
-        sys.exit(2)
-    ledger = None
     try:
-        ledger = _open(ledger_path, False)
-        summary, correction = correct(service_logs, config, out_dir=out_dir, ledger=ledger, voids=voids)
+        with opened_ledger(ledger_path, must_exist=True) as ledger:  # nothing billed on it: nothing to correct
+            summary, correction = correct(service_logs, config, out_dir=out_dir, ledger=ledger, voids=voids)
     except (IngestError, X12Error) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    except LedgerError as exc:
+    except LedgerError as exc:  # opened: what it recorded before stands
         click.echo(f"error: {exc}", err=True)
-        sys.exit(2 if ledger is None else 1)
-    finally:
-        if ledger is not None:
-            ledger.close()
+        sys.exit(1)
     kinds = {k: correction.kinds.get(k, 0) for k in ("replacement", "void", "new original")}
     if fmt == "json":
         click.echo(json.dumps({**summary.as_dict(), "corrected_claims": kinds}, indent=2))

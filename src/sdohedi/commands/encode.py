@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from ..ledger import DEFAULT_LEDGER, LedgerError, is_postgres_url, open_ledger
+from ..ledger import DEFAULT_LEDGER, LedgerError
+from . import opened_ledger
 
 
 @click.command("encode")
@@ -69,26 +70,22 @@ def command(service_logs, config_path, out_dir, ledger_path, dry_run, resubmit, 
             click.echo(f"warning: {problem} (authorization left out)", err=True)
         book = AuthorizationBook(auths, Path(auths_path).name)
     today = run_date.date() if run_date else None
-    ledger = None
     try:
-        ledger = _open(ledger_path, dry_run)
-        if engine == "spark":
-            summary = _encode_spark(service_logs, config, out_dir, ledger, dry_run, resubmit, max_lines_per_file,
-                                    today, allow_late)
-        else:
-            summary = _encode_local(service_logs, config, out_dir, ledger, dry_run, resubmit, fmt,
-                                    max_lines_per_file, today, allow_late, book)
+        with opened_ledger(ledger_path, readonly=dry_run) as ledger:
+            if engine == "spark":
+                summary = _encode_spark(service_logs, config, out_dir, ledger, dry_run, resubmit,
+                                        max_lines_per_file, today, allow_late)
+            else:
+                summary = _encode_local(service_logs, config, out_dir, ledger, dry_run, resubmit, fmt,
+                                        max_lines_per_file, today, allow_late, book)
         summary.authorization_problems = [str(p) for p in problems]
     except (IngestError, X12Error) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     except LedgerError as exc:
-        # the unit in hand rolled back with its file; units committed before it stand
+        # opened: the unit in hand rolled back with its file; units committed before it stand
         click.echo(f"error: {exc}", err=True)
-        sys.exit(2 if ledger is None else 1)
-    finally:
-        if ledger is not None:
-            ledger.close()
+        sys.exit(1)
 
     if fmt == "json":
         click.echo(json.dumps(summary.as_dict(), indent=2))
@@ -97,17 +94,6 @@ def command(service_logs, config_path, out_dir, ledger_path, dry_run, resubmit, 
     if summary.rows == 0 or (summary.billed_rows == 0 and summary.rejected_rows == 0):
         sys.exit(2)
     sys.exit(1 if summary.rejected_rows or summary.authorization_problems else 0)
-
-
-def _open(ledger_path: str, dry_run: bool):
-    if not is_postgres_url(ledger_path):
-        return open_ledger(ledger_path, readonly=dry_run)
-    try:
-        return open_ledger(ledger_path, readonly=dry_run)
-    except Exception as exc:  # psycopg's errors; the URL (it may hold a password) is not repeated
-        click.echo(f"error: cannot open the PostgreSQL ledger ({type(exc).__name__}: "
-                   f"{str(exc).splitlines()[0] if str(exc) else 'no detail'})", err=True)
-        sys.exit(2)
 
 
 def _encode_spark(service_logs, config, out_dir, ledger, dry_run, resubmit, max_lines_per_file, today, allow_late):
