@@ -86,6 +86,17 @@ def test_a_problem_takes_level_and_severity_from_the_registry():
     assert isinstance(p, Problem) and str(p).startswith("ERROR [se01-count] segment 9, SE01")
 
 
+@pytest.mark.parametrize("make", [
+    lambda slug: problem(slug, "a message"),
+    lambda slug: X12Error("a message", rule=slug, segment="SE", position=3),
+], ids=["problem", "X12Error"])
+def test_an_unregistered_slug_is_a_value_error_naming_it(make):
+    slug = "no-such-rule"
+    assert slug not in RULES
+    with pytest.raises(ValueError, match=re.escape(repr(slug))):
+        make(slug)
+
+
 # -- every slug reported on the corpus, the fixtures and broken inputs is registered ---------------------------
 
 def _broken(text: str) -> list[str]:

@@ -11,6 +11,7 @@
 
 use std::collections::HashSet;
 
+use crate::delimiters::{BOM, WHITESPACE};
 use crate::elements::{segment_problems, CodeLists, ElementProblem};
 use crate::envelope::{self, py_int};
 use crate::guide::{packed_id, Tables};
@@ -21,7 +22,6 @@ use crate::walker::{is_segment_id, StructureProblem, Walker};
 const ISA_PATH: &str = "/ISA_LOOP/ISA";
 const GS_PATH: &str = "/ISA_LOOP/GS_LOOP/GS";
 const GE_PATH: &str = "/ISA_LOOP/GS_LOOP/GE";
-const BOM: &[u8] = b"\xef\xbb\xbf";
 
 /// A broken rule, where it was broken. Values are bytes of the data; `value` is set for code
 /// values only.
@@ -118,7 +118,9 @@ struct State {
     problems: Vec<ElementProblem<'static>>,
     events: Vec<Event>,
     last: u64,
-    fed: bool,
+    /// The first bytes after leading blanks, until they are or cannot be a byte-order mark
+    /// (None once decided): a chunk may end inside the mark.
+    head: Option<Vec<u8>>,
     fatal: bool,
 }
 
@@ -161,7 +163,7 @@ impl Validator {
                 problems: Vec::new(),
                 events: Vec::new(),
                 last: 0,
-                fed: false,
+                head: Some(Vec::new()),
                 fatal: false,
             },
         })
@@ -183,9 +185,19 @@ impl Validator {
         if s.fatal || chunk.is_empty() {
             return Vec::new();
         }
-        if !s.fed {
-            s.fed = true;
-            if chunk.trim_ascii_start().starts_with(BOM) {
+        if let Some(head) = &mut s.head {
+            let rest = if head.is_empty() {
+                let blanks = chunk.iter().take_while(|b| WHITESPACE.contains(b)).count();
+                &chunk[blanks..]
+            } else {
+                chunk
+            };
+            head.extend(rest.iter().take(BOM.len() - head.len()));
+            let bom = head.as_slice() == BOM;
+            if bom || !BOM.starts_with(head) {
+                s.head = None;
+            }
+            if bom {
                 s.emit(Finding {
                     rule: "byte-order-mark",
                     message:
@@ -824,5 +836,46 @@ mod tests {
         for bad in [&b""[..], b"1__0", b"_1", b"1_", b"1.0", b"- 1", b"\xb2"] {
             assert_eq!(py_int(bad), None, "{bad:?}");
         }
+    }
+
+    const INTERCHANGE: &[u8] =
+        b"ISA*00*          *00*          *ZZ*SUBMITTER      *ZZ*RECEIVER       \
+        *240101*1200*^*00501*000000001*0*P*:~IEA*0*000000001~";
+
+    fn events(chunks: &[&[u8]]) -> Vec<Event> {
+        let mut v = Validator::new(CodeLists::default(), Vec::new(), Vec::new()).unwrap();
+        let mut out: Vec<Event> = chunks.iter().flat_map(|c| v.feed(c)).collect();
+        out.extend(v.close());
+        out
+    }
+
+    fn rules(events: &[Event]) -> Vec<&'static str> {
+        let rule = |e: &Event| match e {
+            Event::Finding(f) => Some(f.rule),
+            _ => None,
+        };
+        events.iter().filter_map(rule).collect()
+    }
+
+    #[test]
+    fn a_byte_order_mark_cut_anywhere_is_one_finding() {
+        // The interchange alone (no group: a GS loop is missing) is the oracle for the rest.
+        let plain = rules(&events(&[INTERCHANGE]));
+        assert!(!plain.contains(&"byte-order-mark"));
+        let with_mark: Vec<&str> = ["byte-order-mark"].into_iter().chain(plain).collect();
+        let data = [BOM, INTERCHANGE].concat();
+        let whole = events(&[&data]);
+        assert_eq!(rules(&whole), with_mark);
+        for cut in 1..=BOM.len() {
+            assert_eq!(events(&[&data[..cut], &data[cut..]]), whole, "cut at {cut}");
+        }
+        let bytewise: Vec<&[u8]> = data[..8].chunks(1).chain([&data[8..]]).collect();
+        assert_eq!(events(&bytewise), whole);
+        // Blanks before the mark, as the tokenizer skips them, and the empty chunks a reader may feed.
+        let blanks = [b" \r\n", BOM, INTERCHANGE].concat();
+        assert_eq!(
+            rules(&events(&[b"", b" ", &blanks[1..4], b"", &blanks[4..]])),
+            with_mark
+        );
     }
 }

@@ -29,18 +29,29 @@ const PIECES: &[&[u8]] = &[
     b"\xff",
 ];
 
+/// What may come before the ISA: nothing, a byte-order mark (cut anywhere by `run`), or part of one.
+const HEADS: &[&[u8]] = &[b"", b"\xef\xbb\xbf", b"\n\xef\xbb\xbf", b"\xef\xbb"];
+
 fn stream() -> impl Strategy<Value = Vec<u8>> {
     let piece = prop_oneof![
         4 => prop::sample::select(PIECES).prop_map(<[u8]>::to_vec),
         1 => prop::collection::vec(any::<u8>(), 0..20),
     ];
-    (any::<bool>(), prop::collection::vec(piece, 0..40)).prop_map(|(isa, pieces)| {
-        let mut out = if isa { ISA.to_vec() } else { Vec::new() };
-        for p in pieces {
-            out.extend(p);
-        }
-        out
-    })
+    (
+        prop::sample::select(HEADS),
+        any::<bool>(),
+        prop::collection::vec(piece, 0..40),
+    )
+        .prop_map(|(head, isa, pieces)| {
+            let mut out = head.to_vec();
+            if isa {
+                out.extend(ISA);
+            }
+            for p in pieces {
+                out.extend(p);
+            }
+            out
+        })
 }
 
 fn run(data: &[u8], cuts: &[usize]) -> Vec<Event> {

@@ -312,7 +312,10 @@ class Problem(BaseModel):
 def problem(rule: str, message: str, *, severity: Severity | None = None, value: str | None = None,
             **where) -> Problem:
     """A :class:`Problem` of a registered rule, its level and (unless given) severity from the
-    registry; ``where`` are :class:`Location` fields."""
-    r = RULES[rule]
+    registry; ``where`` are :class:`Location` fields. An unregistered slug is a bug of the caller:
+    ValueError naming it, not a bare KeyError."""
+    r = RULES.get(rule)
+    if r is None:
+        raise ValueError(f"rule slug not registered in sdohedi.problems.RULES: {rule!r}")
     return Problem(severity=severity or r.severity, level=r.level, rule=rule, message=message,
                    location=Location(**where), value=value)

@@ -29,7 +29,7 @@ def pyarrow_or_error():
         import pyarrow
         import pyarrow.parquet  # noqa: F401
     except ImportError:
-        raise TableFormatError("table output needs pyarrow: pip install 'sdohedi[parquet]'") from None
+        raise TableFormatError("Parquet and table output need pyarrow: pip install 'sdohedi[parquet]'") from None
     return pyarrow
 
 

@@ -169,7 +169,7 @@ def test_voided_services_are_released_for_encode_not_correct(chain, tmp_path):
 def test_correct_without_a_ledger_or_rows_exits_2(tmp_path):
     log = write_log(tmp_path / "l.csv", log_rows({"SV2026000002"}))
     result = run("correct", log, "--config", CONFIG, "--ledger", tmp_path / "none.sqlite", "--out", tmp_path / "o")
-    assert result.exit_code == 2 and "does not exist" in result.output
+    assert result.exit_code == 2 and "no ledger" in result.output
     assert not (tmp_path / "none.sqlite").exists()
 
 

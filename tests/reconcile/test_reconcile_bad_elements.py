@@ -124,7 +124,7 @@ def test_a_ledger_failure_is_one_line_and_exit_1(loop, tmp_path, monkeypatch):
 
 
 def test_a_ledger_that_cannot_be_opened_is_one_line_and_exit_2(loop, tmp_path, monkeypatch):
-    from sdohedi.commands import reconcile as command
+    from sdohedi import commands
     from sdohedi.ledger import LedgerError
 
     ledger, eras, _acks = loop
@@ -132,7 +132,7 @@ def test_a_ledger_that_cannot_be_opened_is_one_line_and_exit_2(loop, tmp_path, m
     def fail(*args, **kwargs):
         raise LedgerError("ledger l.sqlite: OperationalError: database is locked")
 
-    monkeypatch.setattr(command, "open_ledger", fail)
+    monkeypatch.setattr(commands, "open_ledger", fail)  # what every command opens its ledger with
     result, _summary, _reports = reconcile(ledger, [eras["cascade"]], tmp_path)
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert result.stderr.strip().splitlines() == ["error: ledger l.sqlite: OperationalError: database is locked"]

@@ -177,10 +177,29 @@ def test_unknown_extension_exit_2(tmp_path, sample):
     assert not (tmp_path / "p.xlsx").exists()
 
 
-def test_parquet_without_pyarrow_says_so(tmp_path, sample, monkeypatch):
+@pytest.mark.parametrize("args", [("--out", "p.parquet"), ("--out", "p.jsonl", "--tables")], ids=["rows", "tables"])
+def test_parquet_without_pyarrow_says_so(tmp_path, sample, monkeypatch, args):
     monkeypatch.setitem(sys.modules, "pyarrow", None)  # import pyarrow -> ImportError
-    result = run(sample, "--out", tmp_path / "p.parquet")
-    assert result.exit_code == 2 and "Parquet output needs pyarrow" in result.stderr
+    monkeypatch.chdir(tmp_path)
+    result = run(sample, *args)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == ["error: Parquet and table output need pyarrow: pip install 'sdohedi[parquet]'"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [sample.name]  # nothing written beside the input
+
+
+def test_the_row_writer_reports_missing_pyarrow_as_its_own_error(tmp_path, monkeypatch):
+    from sdohedi.remit835.export import ExportError, row_writer
+    from sdohedi.table_files import TableFormatError
+
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    with pytest.raises(ExportError, match="need pyarrow") as info:
+        with row_writer(tmp_path / "p.parquet", ["a"]):
+            pass
+    assert not isinstance(info.value, TableFormatError)  # callers catch ExportError alone
+    with row_writer(tmp_path / "p.csv", ["a"]) as sink:  # CSV needs no pyarrow
+        sink.write([{"a": "1"}])
+        sink.commit()
+    assert (tmp_path / "p.csv").read_text().split() == ["a", "1"]
 
 
 def test_envelope_findings_are_reported(tmp_path):

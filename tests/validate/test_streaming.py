@@ -78,3 +78,20 @@ def test_non_printable_bytes_are_checked_even_in_big_chunks():
     data = text.replace("GOOD FOOD KITCHEN", "GOOD FÖOD KITCHEN").encode("latin-1")
     findings = list(validate_stream([data]))
     assert [(f.rule, f.location.element) for f in findings] == [("invalid-character", 3)]
+
+
+def test_a_byte_order_mark_cut_across_chunks_is_reported_as_in_one_chunk():
+    data = b"\xef\xbb\xbf" + render([claim("C1")]).encode()
+
+    def findings(chunks):
+        v = Validator()
+        out = [f for chunk in chunks for f in v.feed(chunk)] + v.close()
+        return [(f.rule, f.severity) for f in out], v.interchanges
+
+    # One mark, one warning (the registry's severity for it); the claim itself is clean.
+    whole = findings([data])
+    assert whole == ([("byte-order-mark", "warning")], 1)
+    for cut in (1, 2, 3):
+        assert findings([data[:cut], data[cut:]]) == whole, cut
+    assert findings([data[:1], data[1:2], data[2:3], data[3:]]) == whole
+    assert findings([b"", b"\n", data[:1], data[1:]]) == whole  # blanks before it, as the tokenizer skips them

@@ -9,14 +9,6 @@ from collections import Counter, defaultdict
 
 import click
 
-from ..ack999 import write_999
-from ..adjudicate import adjudicate, load_rules
-from ..claims837p.reader import Reader837P
-from ..models.config import ConfigError
-from ..pipeline.files import atomic_text_file
-from ..remit835 import parse_835_file, write_835
-from ..validate import Validator
-from ..x12 import X12Error, read_chunks
 
 @click.command("adjudicate")
 @click.argument("claims_file", type=click.Path(dir_okay=False, exists=True))
@@ -39,6 +31,15 @@ def command(claims_file, rules_path, out_835, out_999, control_number, payment_d
     Exit status: 0 done; 1 the 999 rejects something, some claims could not be read, or no 835
     was written; 2 nothing could be read.
     """
+    from ..ack999 import write_999
+    from ..adjudicate import adjudicate, load_rules
+    from ..claims837p.reader import Reader837P
+    from ..models.config import ConfigError
+    from ..pipeline.files import atomic_text_file
+    from ..remit835 import parse_835_file, write_835
+    from ..validate import Validator
+    from ..x12 import X12Error, read_chunks
+
     try:
         rules = load_rules(rules_path)
     except ConfigError as exc:

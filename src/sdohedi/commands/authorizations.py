@@ -7,12 +7,15 @@ import datetime as dt
 import sys
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from ..ledger import DEFAULT_LEDGER, LedgerError, is_postgres_url, ledger_exists, open_ledger
-from ..pipeline.authorizations import Authorization, AuthorizationsError, format_units, read_authorizations
-from ..pipeline.files import atomic_text_file
+from ..ledger import DEFAULT_LEDGER, LedgerError
+from . import opened_ledger
+
+if TYPE_CHECKING:
+    from ..pipeline.authorizations import Authorization
 
 REPORT_COLUMNS = ["auth_number", "payer", "member_id", "procedure_code", "modifiers", "start_date", "end_date",
                   "authorized_units", "used_units", "remaining_units", "status"]
@@ -47,6 +50,9 @@ def command(ledger_path, auths_path, out_path, as_of):
     Exit status: 0 report written; 1 written, some authorizations could not be read (named on
     stderr); 2 the file or the ledger could not be read.
     """
+    from ..pipeline.authorizations import AuthorizationsError, format_units, read_authorizations
+    from ..pipeline.files import atomic_text_file
+
     try:
         auths, problems = read_authorizations(auths_path)
     except AuthorizationsError as exc:
@@ -56,20 +62,10 @@ def command(ledger_path, auths_path, out_path, as_of):
         click.echo(f"warning: {problem} (authorization left out)", err=True)
     today = as_of.date() if as_of else dt.date.today()
     try:
-        if not ledger_exists(ledger_path):
-            where = "the PostgreSQL ledger has no tables" if is_postgres_url(ledger_path) else \
-                f"ledger {ledger_path} does not exist"
-            click.echo(f"error: {where} (nothing was billed into it)", err=True)
-            sys.exit(2)
-        with open_ledger(ledger_path, readonly=True) as ledger:
+        with opened_ledger(ledger_path, readonly=True, must_exist=True) as ledger:
             used = ledger.authorization_use(a.number for a in auths)
     except LedgerError as exc:
         click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-    except Exception as exc:  # psycopg's connection errors; the URL (it may hold a password) is not repeated
-        if not is_postgres_url(ledger_path):
-            raise
-        click.echo(f"error: cannot open the PostgreSQL ledger ({type(exc).__name__})", err=True)
         sys.exit(2)
 
     report = []

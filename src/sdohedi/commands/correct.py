@@ -7,12 +7,9 @@ import sys
 
 import click
 
-from ..ledger import LedgerError, ledger_exists
-from ..models.config import ConfigError, load_config
-from ..pipeline.correct import correct
-from ..pipeline.ingest import IngestError
-from ..x12 import X12Error
-from .encode import _open, _print_summary
+from ..ledger import LedgerError
+from . import opened_ledger
+from .encode import _print_summary
 
 
 @click.command("correct")
@@ -38,27 +35,25 @@ def command(service_logs, config_path, ledger_path, out_dir, voids, fmt):
     Exit status: 0 every row corrected; 1 some rows refused (see rejects.csv), or the ledger failed;
     2 nothing could be done (config, logs or ledger unreadable, no ledger).
     """
+    from ..models.config import ConfigError, load_config
+    from ..pipeline.correct import correct
+    from ..pipeline.ingest import IngestError
+    from ..x12 import X12Error
+
     try:
         config = load_config(config_path)
     except ConfigError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    if not ledger_exists(ledger_path):
-        click.echo("error: the ledger does not exist: nothing was billed on it to correct", err=True)
-        sys.exit(2)
-    ledger = None
     try:
-        ledger = _open(ledger_path, False)
-        summary, correction = correct(service_logs, config, out_dir=out_dir, ledger=ledger, voids=voids)
+        with opened_ledger(ledger_path, must_exist=True) as ledger:  # nothing billed on it: nothing to correct
+            summary, correction = correct(service_logs, config, out_dir=out_dir, ledger=ledger, voids=voids)
     except (IngestError, X12Error) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    except LedgerError as exc:
+    except LedgerError as exc:  # opened: what it recorded before stands
         click.echo(f"error: {exc}", err=True)
-        sys.exit(2 if ledger is None else 1)
-    finally:
-        if ledger is not None:
-            ledger.close()
+        sys.exit(1)
     kinds = {k: correction.kinds.get(k, 0) for k in ("replacement", "void", "new original")}
     if fmt == "json":
         click.echo(json.dumps({**summary.as_dict(), "corrected_claims": kinds}, indent=2))

@@ -5,12 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from decimal import Decimal
-from pathlib import Path
 
 import click
 
-from ..ledger import DEFAULT_LEDGER, LedgerError, is_postgres_url, ledger_exists, open_ledger
-from ..models.config import ConfigError, load_config
+from ..ledger import DEFAULT_LEDGER, LedgerError
+from . import opened_ledger
 
 
 def _date(ctx, param, value):
@@ -41,6 +40,7 @@ def command(config_path, ledger_path, out_path, start, end, as_of):
     """
     from ..dashboard import Period, figures, render, write_dashboard
     from ..dashboard.figures import ALL_MONTHS
+    from ..models.config import ConfigError, load_config
 
     try:
         config = load_config(config_path)
@@ -51,20 +51,10 @@ def command(config_path, ledger_path, out_path, start, end, as_of):
         click.echo("error: --from is after --to", err=True)
         sys.exit(2)
     try:
-        if not (ledger_exists(ledger_path) if is_postgres_url(ledger_path) else Path(ledger_path).is_file()):
-            click.echo(f"error: {'the PostgreSQL database' if is_postgres_url(ledger_path) else ledger_path}:"
-                       " no ledger (run sdohedi encode first)", err=True)
-            sys.exit(2)
-        with open_ledger(ledger_path, readonly=True) as ledger:
+        with opened_ledger(ledger_path, readonly=True, must_exist=True) as ledger:
             data = figures(ledger, config, today=as_of, period=Period(start, end))
     except LedgerError as exc:
         click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-    except Exception as exc:  # psycopg's connection errors; the URL (it may hold a password) is not repeated
-        if not is_postgres_url(ledger_path):
-            raise
-        click.echo(f"error: cannot read the PostgreSQL ledger ({type(exc).__name__}: "
-                   f"{str(exc).splitlines()[0] if str(exc) else 'no detail'})", err=True)
         sys.exit(2)
     try:
         write_dashboard(out_path, render(data, title=f"{config.billing_provider.name.title()} — billing dashboard"))

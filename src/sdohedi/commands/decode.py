@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import sys
-
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from ..claims837p.reader import CHUNK_SIZE, Reader837P
-from ..pipeline.files import atomic_text_file
-from ..x12 import X12Error
+if TYPE_CHECKING:
+    from ..x12 import X12Error
 
 
 class _Unreadable(Exception):
@@ -53,6 +52,10 @@ def command(file, out_path, lenient, as_tables):
     Exit status: 0 every claim read; 1 some claims, envelopes or headers could not be read
     (the others are written); 2 the file could not be read at all (no output is written).
     """
+    from ..claims837p.reader import CHUNK_SIZE, Reader837P
+    from ..pipeline.files import atomic_text_file
+    from ..x12 import X12Error
+
     if as_tables:
         if lenient:
             raise click.UsageError("--tables reads 005010X222A1 as the guide has it; --lenient is for the claim models")

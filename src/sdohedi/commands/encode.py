@@ -8,13 +8,8 @@ from pathlib import Path
 
 import click
 
-from ..ledger import DEFAULT_LEDGER, LedgerError, is_postgres_url, open_ledger
-from ..models.config import ConfigError, load_config
-from ..pipeline.authorizations import AuthorizationBook, AuthorizationsError, read_authorizations
-from ..pipeline.encode import encode
-from ..pipeline.ingest import IngestError
-from ..pipeline.logmap import LogMapping
-from ..x12 import X12Error
+from ..ledger import DEFAULT_LEDGER, LedgerError
+from . import opened_ledger
 
 
 @click.command("encode")
@@ -50,6 +45,11 @@ def command(service_logs, config_path, out_dir, ledger_path, dry_run, resubmit, 
     on the same ledger billed first), or the ledger failed (one line says why; what it recorded
     before is kept, with its files); 2 nothing could be done (the ledger could not be opened, too).
     """
+    from ..models.config import ConfigError, load_config
+    from ..pipeline.authorizations import AuthorizationBook, AuthorizationsError, read_authorizations
+    from ..pipeline.ingest import IngestError
+    from ..x12 import X12Error
+
     try:
         config = load_config(config_path)
     except ConfigError as exc:
@@ -70,26 +70,22 @@ def command(service_logs, config_path, out_dir, ledger_path, dry_run, resubmit, 
             click.echo(f"warning: {problem} (authorization left out)", err=True)
         book = AuthorizationBook(auths, Path(auths_path).name)
     today = run_date.date() if run_date else None
-    ledger = None
     try:
-        ledger = _open(ledger_path, dry_run)
-        if engine == "spark":
-            summary = _encode_spark(service_logs, config, out_dir, ledger, dry_run, resubmit, max_lines_per_file,
-                                    today, allow_late)
-        else:
-            summary = _encode_local(service_logs, config, out_dir, ledger, dry_run, resubmit, fmt,
-                                    max_lines_per_file, today, allow_late, book)
+        with opened_ledger(ledger_path, readonly=dry_run) as ledger:
+            if engine == "spark":
+                summary = _encode_spark(service_logs, config, out_dir, ledger, dry_run, resubmit,
+                                        max_lines_per_file, today, allow_late)
+            else:
+                summary = _encode_local(service_logs, config, out_dir, ledger, dry_run, resubmit, fmt,
+                                        max_lines_per_file, today, allow_late, book)
         summary.authorization_problems = [str(p) for p in problems]
     except (IngestError, X12Error) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     except LedgerError as exc:
-        # the unit in hand rolled back with its file; units committed before it stand
+        # opened: the unit in hand rolled back with its file; units committed before it stand
         click.echo(f"error: {exc}", err=True)
-        sys.exit(2 if ledger is None else 1)
-    finally:
-        if ledger is not None:
-            ledger.close()
+        sys.exit(1)
 
     if fmt == "json":
         click.echo(json.dumps(summary.as_dict(), indent=2))
@@ -100,18 +96,10 @@ def command(service_logs, config_path, out_dir, ledger_path, dry_run, resubmit, 
     sys.exit(1 if summary.rejected_rows or summary.authorization_problems else 0)
 
 
-def _open(ledger_path: str, dry_run: bool):
-    if not is_postgres_url(ledger_path):
-        return open_ledger(ledger_path, readonly=dry_run)
-    try:
-        return open_ledger(ledger_path, readonly=dry_run)
-    except Exception as exc:  # psycopg's errors; the URL (it may hold a password) is not repeated
-        click.echo(f"error: cannot open the PostgreSQL ledger ({type(exc).__name__}: "
-                   f"{str(exc).splitlines()[0] if str(exc) else 'no detail'})", err=True)
-        sys.exit(2)
-
-
 def _encode_spark(service_logs, config, out_dir, ledger, dry_run, resubmit, max_lines_per_file, today, allow_late):
+    from ..pipeline.ingest import IngestError
+    from ..pipeline.logmap import LogMapping
+
     try:
         from ..spark import DEFAULT_MAX_LINES_PER_FILE, encode_837p, local_session, read_service_logs
     except ImportError as exc:
@@ -129,6 +117,8 @@ def _encode_spark(service_logs, config, out_dir, ledger, dry_run, resubmit, max_
 
 def _encode_local(service_logs, config, out_dir, ledger, dry_run, resubmit, fmt, max_lines_per_file, today,
                   allow_late, book=None):
+    from ..pipeline.encode import encode
+
     progress = None
     bar = None
     if sys.stderr.isatty() and fmt == "text":

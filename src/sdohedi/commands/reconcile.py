@@ -8,18 +8,20 @@ import json
 import sys
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from ..ledger import DEFAULT_LEDGER, LedgerError, SqlLedger, is_postgres_url, ledger_exists, open_ledger
-from ..models.config import ConfigError, load_config
-from ..models.remit import finding_text
-from ..pipeline.files import atomic_text_file
-from .. import reconcile as rec
-from ..x12 import X12Error
+from ..ledger import DEFAULT_LEDGER, LedgerError, SqlLedger
+from . import opened_ledger
+
+if TYPE_CHECKING:
+    from .. import reconcile as rec
 
 
 def _write_csv(path: Path, rows: list[dict], columns: list[str]) -> None:
+    from ..pipeline.files import atomic_text_file
+
     with atomic_text_file(path) as f:
         w = csv.DictWriter(f, fieldnames=columns)
         w.writeheader()
@@ -49,6 +51,11 @@ def command(files, ledger_path, config_path, reports_dir, fmt):
     refused among others; or the ledger failed: one line says why, what it applied before stands);
     2 nothing could be read, or the ledger could not be opened.
     """
+    from .. import reconcile as rec
+    from ..models.config import ConfigError, load_config
+    from ..models.remit import finding_text
+    from ..x12 import X12Error
+
     try:
         config = load_config(config_path)
     except ConfigError as exc:
@@ -57,10 +64,9 @@ def command(files, ledger_path, config_path, reports_dir, fmt):
     problems = 0
     read_ok = 0
     total = rec.ApplyResult()
-    ledger = None
     try:
-        ledger = _open(ledger_path)  # opening adds reconcile's tables to a ledger encode made
-        with ledger:
+        # reconcile never starts an empty ledger; opening adds its tables to one encode made
+        with opened_ledger(ledger_path, must_exist=True) as ledger:
             for name in files:
                 try:
                     kind = _kind(name)
@@ -103,9 +109,9 @@ def command(files, ledger_path, config_path, reports_dir, fmt):
                        ["trace_payer_id", "trace_number", "claim_id", "service_id", "reason", "amount"])
             _write_csv(out / "network_adjustments.csv", network, ["reason", "reference_id", "amount"])
     except LedgerError as exc:
-        # the transaction set in hand rolled back; those committed before it stand
+        # opened: the transaction set in hand rolled back; those committed before it stand
         click.echo(f"error: {exc}", err=True)
-        sys.exit(2 if ledger is None else 1)
+        sys.exit(1)
     summary = {
         "files_read": read_ok, "transactions_applied": total.applied, "already_applied": total.already_applied,
         "claims_matched": total.claims_matched, "unknown_claims": len(total.unknown_claims),
@@ -135,26 +141,6 @@ def command(files, ledger_path, config_path, reports_dir, fmt):
     if files and read_ok == 0:
         sys.exit(2)
     sys.exit(1 if problems or total.unknown_claims or total.unmatched_lines else 0)
-
-
-def _open(ledger_path: str) -> SqlLedger:
-    """The ledger encode made, or exit 2: reconcile never starts an empty one."""
-    if not is_postgres_url(ledger_path):
-        if not Path(ledger_path).exists():
-            click.echo(f"error: {ledger_path}: no such ledger (run sdohedi encode first)", err=True)
-            sys.exit(2)
-        return open_ledger(ledger_path)
-    try:
-        found = ledger_exists(ledger_path)
-        ledger = open_ledger(ledger_path) if found else None
-    except Exception as exc:  # psycopg's errors; the URL (it may hold a password) is not repeated
-        click.echo(f"error: cannot open the PostgreSQL ledger ({type(exc).__name__}: "
-                   f"{str(exc).splitlines()[0] if str(exc) else 'no detail'})", err=True)
-        sys.exit(2)
-    if ledger is None:
-        click.echo("error: the PostgreSQL database holds no ledger (run sdohedi encode first)", err=True)
-        sys.exit(2)
-    return ledger
 
 
 def _kind(path: str) -> str:

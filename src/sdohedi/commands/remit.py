@@ -20,11 +20,10 @@ from pathlib import Path
 
 import click
 
-from ..remit835.export import ExportError
-
 
 def _tables(files: tuple[Path, ...], out_path: Path) -> int:
     """``--tables``: the exit status (0 clean, 1 findings or failed files, 2 nothing read)."""
+    from ..remit835.export import ExportError
     from ..remit835.table_export import write_tables
 
     try:
@@ -59,6 +58,7 @@ def command(files: tuple[Path, ...], out_path: Path, per_claim: bool, engine: st
         from ..spark.cli import remit_spark
 
         raise SystemExit(remit_spark(files, out_path, per_claim))
+    from ..remit835.export import ExportError
     from ..remit835.payment_export import export_payments
 
     try:

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from ..ack999 import write_999
-from ..pipeline.files import atomic_text_file
-from ..validate import GuideUnavailable, Validator
-from ..validate.findings import Finding
-from ..x12 import read_chunks
+if TYPE_CHECKING:
+    from ..validate import Validator
+    from ..validate.findings import Finding
 
 CLEAN, ERRORS, UNREADABLE = 0, 1, 2
 _STATUS_NAMES = {CLEAN: "clean", ERRORS: "errors", UNREADABLE: "unreadable"}
@@ -97,6 +96,11 @@ def command(files, fmt, ack_out, ack_control_number):
     Exit status: 0 every file clean; 1 errors found; 2 a file could not be read (missing,
     unreadable, or not X12 at all). The highest applies when there are several files.
     """
+    from ..ack999 import write_999
+    from ..pipeline.files import atomic_text_file
+    from ..validate import GuideUnavailable, Validator
+    from ..x12 import read_chunks
+
     try:
         Validator()  # loads the implementation-guide tables once, before any output
     except GuideUnavailable as exc:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..files import atomic_write
+from ..table_files import TableFormatError, pyarrow_or_error
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
 PARQUET_BATCH_ROWS = 20_000  # a row group; its values in memory cost about 25 MB
@@ -47,11 +48,9 @@ def format_for(path: Path) -> str:
 
 def _pyarrow():
     try:
-        import pyarrow  # noqa: F401
-        import pyarrow.parquet
-    except ImportError:
-        raise ExportError("Parquet output needs pyarrow: pip install 'sdohedi[parquet]'") from None
-    return pyarrow
+        return pyarrow_or_error()
+    except TableFormatError as exc:  # the one import guard, in this module's error type
+        raise ExportError(str(exc)) from None
 
 
 def _text(value: Any) -> Any:

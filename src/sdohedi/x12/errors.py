@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..problems import RULES, Problem, problem
+from ..problems import Problem, problem
 
 
 class X12Error(Exception):
@@ -24,8 +24,6 @@ class X12Error(Exception):
         element: int | None = None,
         component: int | None = None,
     ) -> None:
-        if rule not in RULES:
-            raise ValueError(f"X12Error raised with a rule slug that is not registered in sdohedi.problems: {rule!r}")
         # The error is its Problem: one record of rule, level, severity and location, which the
         # attributes below read, so an error and the finding made from it can never disagree.
         self.problem: Problem = problem(rule, message, position=position, segment=segment, element=element,

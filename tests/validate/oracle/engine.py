@@ -114,7 +114,7 @@ class Validator:
         self._dirty = False
         self._last_byte = b"~"
         self.fatal = False
-        self._fed = False
+        self._head: bytes | None = b""  # leading bytes until they are or cannot be a byte-order mark
         self.segments = 0
         self.errors = 0
         self.warnings = 0
@@ -125,9 +125,14 @@ class Validator:
     def feed(self, chunk: bytes) -> list[Finding]:
         if self.fatal or not chunk:
             return []
-        if not self._fed:
-            self._fed = True
-            if chunk.lstrip().startswith(b"\xef\xbb\xbf"):
+        if self._head is not None:
+            # Kept across chunks (changed here: the old engine looked at the first chunk only and
+            # missed a mark cut across two, which the differential tests may now cut anywhere).
+            self._head = (self._head + (chunk if self._head else chunk.lstrip(b" \t\r\n\x0b\x0c")))[:3]
+            bom = self._head == b"\xef\xbb\xbf"
+            if bom or not b"\xef\xbb\xbf".startswith(self._head):
+                self._head = None
+            if bom:
                 self._emit("byte-order-mark", "the file starts with a UTF-8 byte-order mark; X12 has none (read anyway, "
                            "but some receivers reject it)", position=None, segment=None)
         if b"ISA" in chunk:
