@@ -289,6 +289,37 @@ fn type_checked(data_type: &str) -> bool {
     )
 }
 
+/// An element the guide requires (a component only when its composite is required too, or it is
+/// not the first).
+fn required(rule: &Element, composite_usage: Option<&str>) -> bool {
+    rule.usage == "R" && (rule.seq != 1 || composite_usage.is_none_or(|u| u == "R"))
+}
+
+/// The required simple elements of `node` that are empty in `els` (the id first): rule
+/// `element-missing`, as [`segment_problems`] reports them, without its other checks (a reader
+/// that keeps the rest of the guide's rules for the validator).
+pub fn missing_required<'g>(node: &'g Segment, els: &[&[u8]], out: &mut Vec<ElementProblem<'g>>) {
+    for (i, spec) in node.elements.iter().enumerate() {
+        let ElementData::Simple(rule) = spec else {
+            continue;
+        };
+        if els.get(i + 1).is_some_and(|v| !v.is_empty()) || !required(rule, None) {
+            continue;
+        }
+        out.push(ElementProblem {
+            rule: "element-missing",
+            element: Some(i as u32 + 1),
+            component: None,
+            message: format!(
+                "{} is required but missing",
+                label(&rule.refdes, &rule.name)
+            ),
+            value: None,
+            data_ele: Some(rule.data_ele.as_str()),
+        });
+    }
+}
+
 fn check_element<'g>(
     rule: &'g Element,
     value: &[u8],
@@ -321,7 +352,7 @@ fn check_element<'g>(
         return;
     }
     if value.is_empty() {
-        if rule.usage == "R" && (rule.seq != 1 || at.composite_usage.is_none_or(|u| u == "R")) {
+        if required(rule, at.composite_usage) {
             add(
                 "element-missing",
                 format!("{} is required but missing", name()),

@@ -19,7 +19,7 @@ pub use crate::table_builder::{date, decimal, schema, Column, Kind};
 use crate::table_builder::{table, BadValue, Cell, Table};
 
 use crate::balance835::Balance;
-use crate::elements::{segment_problems, CodeLists};
+use crate::elements::missing_required;
 use crate::envelope;
 
 use crate::problem::Problem;
@@ -359,8 +359,6 @@ struct State {
     depth: u8,
     last_position: u64,
     balance: Balance,
-    /// No code lists: of the guide's element rules the tables check only required elements.
-    no_codes: CodeLists,
     header_number: Vec<u8>,
     payment: Option<i64>,
     claim: Option<i64>,
@@ -974,19 +972,13 @@ impl State {
         t.close(&mut none);
     }
 
-    /// A required element that is empty (`element-missing`), as the guide says: the value is
-    /// null in its row and the row is kept. The guide's other element rules are the validator's.
+    /// A required simple element that is empty (`element-missing`), as the guide says: the value
+    /// is null in its row and the row is kept. The guide's other element rules are the validator's.
     fn required_elements(&mut self, node: usize, els: &Elements<'_>, pos: u64) {
         let seg = &self.walk.tables().guides[self.guide].segments[node];
         let mut found = Vec::new();
-        segment_problems(
-            seg,
-            &els.els[..els.n],
-            Some(els.component),
-            &self.no_codes,
-            &mut found,
-        );
-        for p in found.into_iter().filter(|p| p.rule == "element-missing") {
+        missing_required(seg, &els.els[..els.n], &mut found);
+        for p in found {
             let element = p.element.map(|e| e.min(255) as u8);
             let at = (Some(pos), Some(seg.id.as_str()), element);
             let loop_id = self.loop_id;
@@ -1142,7 +1134,6 @@ impl Reader {
                 depth: 0,
                 last_position: 0,
                 balance: Balance::default(),
-                no_codes: CodeLists::default(),
                 header_number: Vec::new(),
                 payment: None,
                 claim: None,

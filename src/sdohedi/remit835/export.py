@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
-import io
 import json
 import pickle
 import tempfile
@@ -83,9 +82,10 @@ def _as_text(table):
     columns = []
     for column in table.columns:
         if pa.types.is_decimal(column.type):
-            text = pc.replace_substring_regex(pc.cast(column, pa.string()), r"\.?0+$", "")
-            column = pc.if_else(pc.equal(text, ""), "0", text)
-            column = pc.replace_substring_regex(column, r"^-0$", "0")
+            # Arrow prints every decimal of the scale (12.50, 4.0000): trim the zeros, then the
+            # point (the text always has one, so no zero of the whole part goes); -0 is 0.
+            text = pc.utf8_rtrim(pc.utf8_rtrim(pc.cast(column, pa.string()), "0"), ".")
+            column = pc.if_else(pc.equal(text, "-0"), "0", text)
         elif pa.types.is_date(column.type):
             column = pc.cast(column, pa.string())
         columns.append(column)
@@ -174,9 +174,9 @@ class RowWriter:
         if self.format == "csv":
             import pyarrow.csv as pcsv
 
-            buffer = io.BytesIO()
-            pcsv.write_csv(text, buffer, pcsv.WriteOptions(include_header=False, eol="\r\n"))
-            self._file.write(buffer.getvalue().decode("utf-8"))
+            # Straight into the file's bytes, after what the text layer holds (the header).
+            self._file.flush()
+            pcsv.write_csv(text, self._file.buffer, pcsv.WriteOptions(include_header=False, eol="\r\n"))
         else:
             write = self._file.write
             for row in text.to_pylist():
