@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -33,7 +32,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from bench_parse_835 import file_for  # noqa: E402
-from bench_tables_835 import PEERS_DIR, build_split, rust_program  # noqa: E402
+from bench_tables_835 import PEERS_DIR, build_split, medians, print_rows, rust_program  # noqa: E402
 from benchlib import maxrss_mb  # noqa: E402
 
 
@@ -147,22 +146,11 @@ def main() -> None:
             if any(g["rows"] != want for g in got):
                 results[label] = f"wrong: {got[0]['rows']} rows, a plain count says {want}"
                 continue
-            results[label] = {"wall": statistics.median(g["wall"] for g in got),
-                              "cpu": statistics.median(g["cpu"] for g in got),
-                              "rss_mb": max(g["rss_mb"] for g in got)}
+            results[label] = medians(got)
         if exe:
             got = [rust_program(exe, path) for _ in range(args.runs)]
-            results["rust split"] = {"wall": statistics.median(g["wall"] for g in got),
-                                     "cpu": statistics.median(g["cpu"] for g in got), "rss_mb": None}
-        ours = results.get("remit csv (tables)")
-        print(f"{'':20} {'wall s':>8} {'cpu s':>8} {'MB/s cpu':>9} {'peak RSS':>9} {'cpu / ours':>10}")
-        for label, r in results.items():
-            if isinstance(r, str):
-                print(f"{label:20} {r}")
-                continue
-            ratio = (r["cpu"] / ours["cpu"]) if isinstance(ours, dict) and ours["cpu"] else float("nan")
-            rss = f"{r['rss_mb']:.0f} MB" if r["rss_mb"] is not None else "-"
-            print(f"{label:20} {r['wall']:8.3f} {r['cpu']:8.3f} {mb / r['cpu']:9.0f} {rss:>9} {ratio:10.2f}")
+            results["rust split"] = medians(got)
+        ours = print_rows(results, "remit csv (tables)", mb, width=20)
         if isinstance(ours, dict):
             ox = results.get("oxedi parse_file")
             if isinstance(ox, dict):

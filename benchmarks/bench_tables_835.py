@@ -116,6 +116,28 @@ def plain_claims(path: Path) -> int:
     return n
 
 
+def medians(got: list[dict]) -> dict:
+    """Median wall and CPU seconds of runs, their largest peak RSS (None for programs without one)."""
+    rss = [g["rss_mb"] for g in got if g.get("rss_mb") is not None]
+    return {"wall": statistics.median(g["wall"] for g in got), "cpu": statistics.median(g["cpu"] for g in got),
+            "rss_mb": max(rss) if rss else None}
+
+
+def print_rows(results: dict[str, dict | str], ours_label: str, mb: float, width: int = 18) -> dict | str | None:
+    """The table of rows (a dict of medians, or the text of why a row has none), each row's CPU
+    relative to ``ours_label``'s; returns that row."""
+    ours = results.get(ours_label)
+    print(f"{'':{width}} {'wall s':>8} {'cpu s':>8} {'MB/s cpu':>9} {'peak RSS':>9} {'cpu / ours':>10}")
+    for label, r in results.items():
+        if isinstance(r, str):
+            print(f"{label:{width}} {r}")
+            continue
+        ratio = (r["cpu"] / ours["cpu"]) if isinstance(ours, dict) and ours["cpu"] else float("nan")
+        rss = f"{r['rss_mb']:.0f} MB" if r["rss_mb"] is not None else "-"
+        print(f"{label:{width}} {r['wall']:8.3f} {r['cpu']:8.3f} {mb / r['cpu']:9.0f} {rss:>9} {ratio:10.2f}")
+    return ours
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=float, nargs="+", default=[10, 100], help="file sizes in MB")
@@ -159,26 +181,14 @@ def main() -> None:
             if any(g["claims"] != want for g in got):
                 results[label] = f"wrong: {got[0]['claims']} claims, a plain count says {want}"
                 continue
-            results[label] = {"wall": statistics.median(g["wall"] for g in got),
-                              "cpu": statistics.median(g["cpu"] for g in got),
-                              "rss_mb": max(g["rss_mb"] for g in got)}
+            results[label] = medians(got)
         if exe:
             got = [rust_program(exe, path) for _ in range(args.runs)]
-            results["rust split"] = {"wall": statistics.median(g["wall"] for g in got),
-                                     "cpu": statistics.median(g["cpu"] for g in got), "rss_mb": None}
+            results["rust split"] = medians(got)
         if args.core_exe:
             got = [rust_program(str(args.core_exe), path) for _ in range(args.runs)]
-            results["core tables (rs)"] = {"wall": statistics.median(g["wall"] for g in got),
-                                           "cpu": statistics.median(g["cpu"] for g in got), "rss_mb": None}
-        ours = results.get("tables (whole)")
-        print(f"{'':18} {'wall s':>8} {'cpu s':>8} {'MB/s cpu':>9} {'peak RSS':>9} {'cpu / ours':>10}")
-        for label, r in results.items():
-            if isinstance(r, str):
-                print(f"{label:18} {r}")
-                continue
-            ratio = (r["cpu"] / ours["cpu"]) if isinstance(ours, dict) and ours["cpu"] else float("nan")
-            rss = f"{r['rss_mb']:.0f} MB" if r["rss_mb"] is not None else "-"
-            print(f"{label:18} {r['wall']:8.3f} {r['cpu']:8.3f} {mb / r['cpu']:9.0f} {rss:>9} {ratio:10.2f}")
+            results["core tables (rs)"] = medians(got)
+        ours = print_rows(results, "tables (whole)", mb)
         if isinstance(ours, dict):
             ox, split = results.get("oxedi parse_file"), results.get("rust split")
             if isinstance(ox, dict):
