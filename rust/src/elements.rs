@@ -295,17 +295,35 @@ fn required(rule: &Element, composite_usage: Option<&str>) -> bool {
     rule.usage == "R" && (rule.seq != 1 || composite_usage.is_none_or(|u| u == "R"))
 }
 
-/// The required simple elements of `node` that are empty in `els` (the id first): rule
-/// `element-missing`, as [`segment_problems`] reports them, without its other checks (a reader
-/// that keeps the rest of the guide's rules for the validator).
-pub fn missing_required<'g>(node: &'g Segment, els: &[&[u8]], out: &mut Vec<ElementProblem<'g>>) {
-    for (i, spec) in node.elements.iter().enumerate() {
-        let ElementData::Simple(rule) = spec else {
-            continue;
-        };
-        if els.get(i + 1).is_some_and(|v| !v.is_empty()) || !required(rule, None) {
+/// The positions (0-based, in `node.elements`) of `node`'s required simple elements: what
+/// [`missing_required`] looks at, worked out once per guide segment by a reader.
+pub fn required_elements(node: &Segment) -> Vec<usize> {
+    node.elements
+        .iter()
+        .enumerate()
+        .filter_map(|(i, spec)| match spec {
+            ElementData::Simple(rule) if required(rule, None) => Some(i),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Of `node`'s required simple elements (`required`, from [`required_elements`]), those empty in
+/// `els` (the id first): rule `element-missing`, as [`segment_problems`] reports them, without its
+/// other checks (a reader that keeps the rest of the guide's rules for the validator).
+pub fn missing_required<'g>(
+    node: &'g Segment,
+    required: &[usize],
+    els: &[&[u8]],
+    out: &mut Vec<ElementProblem<'g>>,
+) {
+    for &i in required {
+        if els.get(i + 1).is_some_and(|v| !v.is_empty()) {
             continue;
         }
+        let ElementData::Simple(rule) = &node.elements[i] else {
+            continue;
+        };
         out.push(ElementProblem {
             rule: "element-missing",
             element: Some(i as u32 + 1),

@@ -19,7 +19,7 @@ pub use crate::table_builder::{date, decimal, schema, Column, Kind};
 use crate::table_builder::{table, BadValue, Cell, Table};
 
 use crate::balance835::Balance;
-use crate::elements::missing_required;
+use crate::elements::{missing_required, required_elements};
 use crate::envelope;
 
 use crate::problem::Problem;
@@ -335,6 +335,8 @@ struct State {
     /// Role of each segment of the 835 guide; the guide's index in the walker's tables.
     guide: usize,
     roles: Vec<Role>,
+    /// The required simple elements of each segment of the 835 guide.
+    required: Vec<Vec<usize>>,
     problems: Vec<StructureProblem>,
     bad: Vec<BadValue>,
     payments: Table,
@@ -977,7 +979,7 @@ impl State {
     fn required_elements(&mut self, node: usize, els: &Elements<'_>, pos: u64) {
         let seg = &self.walk.tables().guides[self.guide].segments[node];
         let mut found = Vec::new();
-        missing_required(seg, &els.els[..els.n], &mut found);
+        missing_required(seg, &self.required[node], &els.els[..els.n], &mut found);
         for p in found {
             let element = p.element.map(|e| e.min(255) as u8);
             let at = (Some(pos), Some(seg.id.as_str()), element);
@@ -1107,12 +1109,14 @@ impl Reader {
             .iter()
             .map(|s| role(s.loop_id.as_deref(), &s.id))
             .collect();
+        let required = g.segments.iter().map(required_elements).collect();
         Ok(Reader {
             tokenizer: Tokenizer::new(false),
             state: State {
                 walk,
                 guide,
                 roles,
+                required,
                 problems: Vec::new(),
                 bad: Vec::new(),
                 payments: Table::new(payments::COLUMNS),
