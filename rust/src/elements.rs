@@ -358,7 +358,12 @@ fn check_element<'g>(
         });
     };
     let name = || label(&rule.refdes, &rule.name);
-    if at.component.is_none() && comp.is_some_and(|c| value.contains(&c)) {
+    // One pass tells most values apart: printable ASCII without the component separator has no
+    // control character, no invalid character and is no composite.
+    let clean = value
+        .iter()
+        .all(|&b| (0x20..=0x7e).contains(&b) && Some(b) != comp);
+    if !clean && at.component.is_none() && comp.is_some_and(|c| value.contains(&c)) {
         add(
             "invalid-composite",
             format!(
@@ -418,7 +423,7 @@ fn check_element<'g>(
             None,
         );
     }
-    if let Some(ctrl) = control_character(value) {
+    if let Some(ctrl) = (!clean).then(|| control_character(value)).flatten() {
         add(
             "control-character",
             format!("{} contains a control character ({ctrl})", name()),
@@ -453,7 +458,8 @@ fn check_element<'g>(
             shown,
         );
     }
-    if type_checked(dt) && !valid_as(value, dt) {
+    let printable = clean && (dt == "AN" || dt == "ID");
+    if !printable && type_checked(dt) && !valid_as(value, dt) {
         let (r, message) = match dt {
             "DT" | "D8" | "D6" => ("invalid-date", "is not a valid date (CCYYMMDD)"),
             "TM" => ("invalid-time", "is not a valid time (HHMM, HHMMSS)"),
@@ -508,21 +514,42 @@ fn check_element<'g>(
     }
 }
 
-fn check_composite<'g>(
+fn check_composite<'g, 'a>(
     rule: &'g Composite,
-    value: &[u8],
+    value: &'a [u8],
     element: u32,
     comp: Option<u8>,
     lists: &CodeLists,
     out: &mut Vec<ElementProblem<'g>>,
 ) {
-    let parts: Vec<&[u8]> = match comp {
-        _ if value.is_empty() => Vec::new(),
-        Some(c) => value.split(|&b| b == c).collect(),
-        None => vec![value],
+    // Components cut into a stack array: a composite has a handful, and most segments are clean.
+    let mut stack: [&[u8]; 16] = [b""; 16];
+    let mut n_parts = 0;
+    let mut more: Vec<&[u8]> = Vec::new();
+    if !value.is_empty() {
+        let mut add = |p: &'a [u8]| {
+            if n_parts < stack.len() {
+                stack[n_parts] = p;
+            } else {
+                if more.is_empty() {
+                    more.extend_from_slice(&stack);
+                }
+                more.push(p);
+            }
+            n_parts += 1;
+        };
+        match comp {
+            Some(c) => value.split(|&b| b == c).for_each(&mut add),
+            None => add(value),
+        }
+    }
+    let parts: &[&[u8]] = if more.is_empty() {
+        &stack[..n_parts]
+    } else {
+        &more
     };
     let empty = parts.iter().all(|p| p.is_empty());
-    let name = label(&rule.refdes, &rule.name);
+    let name = || label(&rule.refdes, &rule.name);
     let problem = |r: &'static str, component: Option<u32>, message: String| ElementProblem {
         rule: r,
         element: Some(element),
@@ -538,7 +565,7 @@ fn check_composite<'g>(
         out.push(problem(
             "composite-missing",
             None,
-            format!("{name} is required but missing"),
+            format!("{} is required but missing", name()),
         ));
         return;
     }
@@ -546,7 +573,10 @@ fn check_composite<'g>(
         out.push(problem(
             "composite-not-used",
             None,
-            format!("{name} is marked 'not used' in this implementation guide; remove it"),
+            format!(
+                "{} is marked 'not used' in this implementation guide; remove it",
+                name()
+            ),
         ));
         return;
     }
@@ -556,7 +586,8 @@ fn check_composite<'g>(
             "too-many-components",
             Some(defined as u32 + 1),
             format!(
-                "{name} has {} components; at most {defined} are defined",
+                "{} has {} components; at most {defined} are defined",
+                name(),
                 parts.len()
             ),
         ));
@@ -668,7 +699,7 @@ pub fn segment_problems<'g>(
         });
     }
     let is_dtp = node.id == "DTP";
-    let mut dtp_types: Vec<&str> = Vec::new();
+    let mut dtp_type: Option<&str> = None;
     let mut type_list: Vec<&str> = Vec::new();
     for (i, spec) in node.elements.iter().enumerate() {
         let ele = i + 1;
@@ -681,18 +712,20 @@ pub fn segment_problems<'g>(
             }
             ElementData::Simple(rule) => rule,
         };
+        if value.is_empty() && rule.data_ele != "1250" && !required(rule, None) {
+            continue; // an absent element the guide does not require: nothing to check
+        }
         if ele == 2 && is_dtp {
             if let Some(t) = ["RD8", "D8", "D6", "DT", "TM"]
                 .into_iter()
                 .find(|t| t.as_bytes() == value)
             {
-                dtp_types = vec![t];
+                dtp_type = Some(t);
             }
         }
         if rule.data_ele == "1250" {
-            let mut codes: Vec<&str> = rule.codes.iter().map(String::as_str).collect();
-            codes.sort_unstable();
-            type_list.extend(codes);
+            // The tables keep codes sorted (`listed` relies on it too).
+            type_list.extend(rule.codes.iter().map(String::as_str));
         }
         let at = Place {
             element: e,
@@ -700,7 +733,7 @@ pub fn segment_problems<'g>(
             composite_usage: None,
         };
         let types: &[&str] = if ele == 3 && is_dtp {
-            &dtp_types
+            dtp_type.as_slice()
         } else if rule.data_ele == "1251" {
             &type_list
         } else {
