@@ -423,7 +423,12 @@ fn check_element<'g>(
             None,
         );
     }
-    if let Some(ctrl) = (!clean).then(|| control_character(value)).flatten() {
+    let ctrl = if clean {
+        None
+    } else {
+        control_character(value)
+    };
+    if let Some(ctrl) = ctrl {
         add(
             "control-character",
             format!("{} contains a control character ({ctrl})", name()),
@@ -712,7 +717,11 @@ pub fn segment_problems<'g>(
             }
             ElementData::Simple(rule) => rule,
         };
-        if value.is_empty() && rule.data_ele != "1250" && !required(rule, None) {
+        if rule.data_ele == "1250" {
+            // The tables keep codes sorted (`listed` relies on it too).
+            type_list.extend(rule.codes.iter().map(String::as_str));
+        }
+        if value.is_empty() && !required(rule, None) {
             continue; // an absent element the guide does not require: nothing to check
         }
         if ele == 2 && is_dtp {
@@ -722,10 +731,6 @@ pub fn segment_problems<'g>(
             {
                 dtp_type = Some(t);
             }
-        }
-        if rule.data_ele == "1250" {
-            // The tables keep codes sorted (`listed` relies on it too).
-            type_list.extend(rule.codes.iter().map(String::as_str));
         }
         let at = Place {
             element: e,
