@@ -1,4 +1,5 @@
-//! The 835 balancing rules (005010X221A1 TR3), checked while the tables are built:
+//! The 835 balancing rules (005010X221A1 TR3), checked while the tables are built and by the
+//! validator (`content835`):
 //!
 //! * a service line: SVC02 (charge) - its CAS amounts = SVC03 (paid), rule `svc-balance`;
 //! * a claim: CLP03 - claim-level and line-level CAS amounts = CLP04, rule `clp-balance`;
@@ -8,73 +9,9 @@
 //!
 //! An amount that did not read makes its rule a finding that says which one. Messages are the
 //! ones `sdohedi.remit835.balance` gives for the pydantic models (a differential test holds the
-//! two to the same findings): amounts are printed as Python's `Decimal` prints them, with as
-//! many decimals as the element was written with (`12.50` stays `12.50`).
+//! two to the same findings); amounts are read as the tables read them ([`Amount::cents`]).
 
-use crate::table_builder::decimal;
-
-/// An amount as exact cents and the number of decimals it was written with, so sums print as
-/// `Decimal` sums do (the most decimals of the terms).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Amount {
-    cents: i128,
-    decimals: u8,
-}
-
-impl Amount {
-    /// An X12 decimal element (None when it does not read as an amount: the tables' rule).
-    pub fn parse(value: &[u8]) -> Option<Amount> {
-        let cents = decimal(value, 2)?;
-        let decimals = value
-            .iter()
-            .position(|&b| b == b'.')
-            .map_or(0, |at| value.len() - at - 1);
-        Some(Amount {
-            cents,
-            decimals: decimals.min(40) as u8,
-        })
-    }
-
-    fn add(self, other: Amount) -> Amount {
-        Amount {
-            cents: self.cents + other.cents,
-            decimals: self.decimals.max(other.decimals),
-        }
-    }
-
-    fn sub(self, other: Amount) -> Amount {
-        self.add(Amount {
-            cents: -other.cents,
-            decimals: other.decimals,
-        })
-    }
-
-    fn neg(self) -> Amount {
-        Amount {
-            cents: -self.cents,
-            decimals: self.decimals,
-        }
-    }
-
-    /// Equal in value (`Decimal` compares values: 12.5 == 12.50).
-    fn same(self, other: Amount) -> bool {
-        self.cents == other.cents
-    }
-}
-
-impl std::fmt::Display for Amount {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let sign = if self.cents < 0 { "-" } else { "" };
-        let abs = self.cents.unsigned_abs();
-        let (whole, frac) = (abs / 100, abs % 100);
-        match self.decimals {
-            0 => write!(f, "{sign}{whole}"),
-            // Written with one decimal: the second is 0 (`decimal` refuses it otherwise).
-            1 => write!(f, "{sign}{whole}.{}", frac / 10),
-            n => write!(f, "{sign}{whole}.{frac:02}{}", "0".repeat(n as usize - 2)),
-        }
-    }
-}
+use crate::amount::Amount;
 
 /// A balancing finding: always an error.
 #[derive(Debug, PartialEq, Eq)]
@@ -98,7 +35,7 @@ struct Sums {
 impl Sums {
     fn adjust(&mut self, amount: Option<Amount>) {
         match amount {
-            Some(a) => self.adjusted = self.adjusted.add(a),
+            Some(a) => self.adjusted = self.adjusted + a,
             None => self.unknown_adjustment = true,
         }
     }
@@ -132,7 +69,7 @@ impl Balance {
 
     pub fn bpr(&mut self, position: u64, total: &[u8], credit_debit: &[u8]) {
         self.bpr_position = Some(position);
-        self.total = Amount::parse(total);
+        self.total = Amount::cents(total);
         self.debit = credit_debit == b"D";
     }
 
@@ -140,8 +77,8 @@ impl Balance {
         self.close_claim();
         self.claim = Some(Sums {
             position,
-            charge: Amount::parse(charge),
-            paid: Amount::parse(paid),
+            charge: Amount::cents(charge),
+            paid: Amount::cents(paid),
             ..Sums::default()
         });
     }
@@ -153,10 +90,15 @@ impl Balance {
         }
         self.line = Some(Sums {
             position,
-            charge: Amount::parse(charge),
-            paid: Amount::parse(paid),
+            charge: Amount::cents(charge),
+            paid: Amount::cents(paid),
             ..Sums::default()
         });
+    }
+
+    /// Is a service line open?
+    pub fn in_line(&self) -> bool {
+        self.line.is_some()
     }
 
     /// One CAS triple of the open line (`line_level`) or claim.
@@ -173,7 +115,7 @@ impl Balance {
                 element: 1,
             });
         }
-        let amount = Amount::parse(amount);
+        let amount = Amount::cents(amount);
         let sums = if line_level {
             self.line.as_mut()
         } else {
@@ -186,8 +128,8 @@ impl Balance {
 
     /// One PLB pair's amount.
     pub fn provider_adjustment(&mut self, amount: &[u8]) {
-        match Amount::parse(amount) {
-            Some(a) => self.plb_total = self.plb_total.add(a),
+        match Amount::cents(amount) {
+            Some(a) => self.plb_total = self.plb_total + a,
             None => self.plb_unknown = true,
         }
     }
@@ -195,7 +137,7 @@ impl Balance {
     pub fn close_line(&mut self) {
         let Some(line) = self.line.take() else { return };
         if let Some(claim) = self.claim.as_mut() {
-            claim.adjusted = claim.adjusted.add(line.adjusted);
+            claim.adjusted = claim.adjusted + line.adjusted;
             claim.unknown_adjustment |= line.unknown_adjustment;
         }
         let finding = check(&line, ("SVC02", "SVC03"), "service line", "SVC", 3);
@@ -208,7 +150,7 @@ impl Balance {
             return;
         };
         match claim.paid {
-            Some(p) => self.claims_paid = self.claims_paid.add(p),
+            Some(p) => self.claims_paid = self.claims_paid + p,
             None => self.claims_paid_unknown += 1,
         }
         let finding = check(&claim, ("CLP03", "CLP04"), "claim", "CLP", 4);
@@ -237,8 +179,8 @@ impl Balance {
         }
         let message = match self.total {
             Some(total) if names.is_empty() => {
-                let expected = self.claims_paid.sub(self.plb_total);
-                let actual = if self.debit { total.neg() } else { total };
+                let expected = self.claims_paid - self.plb_total;
+                let actual = if self.debit { -total } else { total };
                 if expected.same(actual) {
                     return;
                 }
@@ -278,7 +220,7 @@ fn check(
     };
     let message = match (sums.charge, sums.paid) {
         (Some(charge), Some(paid)) if !sums.unknown_adjustment => {
-            let rest = charge.sub(sums.adjusted);
+            let rest = charge - sums.adjusted;
             if rest.same(paid) {
                 return None;
             }
@@ -319,22 +261,6 @@ fn check(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn amount(text: &str) -> Amount {
-        Amount::parse(text.as_bytes()).unwrap()
-    }
-
-    #[test]
-    fn amounts_print_as_python_decimal_does() {
-        assert_eq!(amount("12.50").to_string(), "12.50");
-        assert_eq!(amount("12.5").to_string(), "12.5");
-        assert_eq!(amount("100").to_string(), "100");
-        assert_eq!(amount(".5").to_string(), "0.5");
-        assert_eq!(amount("-3.25").to_string(), "-3.25");
-        assert_eq!(amount("1.500").to_string(), "1.500");
-        assert_eq!(amount("100").sub(amount("73.5")).to_string(), "26.5");
-        assert_eq!(Amount::default().add(amount("7")).to_string(), "7");
-    }
 
     #[test]
     fn a_line_that_does_not_balance() {

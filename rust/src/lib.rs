@@ -3,7 +3,12 @@
 
 #![forbid(unsafe_code)]
 
+pub mod amount;
 pub mod balance835;
+pub mod codes;
+pub mod content;
+pub mod content835;
+pub mod content837p;
 pub mod delimiters;
 pub mod document;
 pub mod elements;

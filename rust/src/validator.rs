@@ -5,16 +5,19 @@
 //! with the file (the walker keeps counters for the loops it is in; the control numbers seen
 //! are kept to find repeats).
 //!
-//! The content checks (SNIP 3/5: balancing, NPI, code sets) stay in Python: the segments they
-//! read are handed back as [`Event::Content`], with the envelope events that frame them, and
-//! nothing else crosses over for a clean segment.
+//! The content checks (SNIP 3/5: balancing, NPI, code sets; [`crate::content`]) read every
+//! segment of a transaction set of the 837P or 835 after it is placed. Nothing crosses over to
+//! Python for a clean segment: only findings and the envelope events that frame them.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
+use crate::codes::CodeSet;
+use crate::content::{Checks, Seg};
 use crate::delimiters::{BOM, WHITESPACE};
 use crate::elements::{segment_problems, CodeLists, ElementProblem};
 use crate::envelope::{self, py_int};
-use crate::guide::{packed_id, Tables};
+use crate::guide::Tables;
 use crate::problem::Problem;
 use crate::tokenizer::{Segment, Tokenizer};
 use crate::walker::{is_segment_id, StructureProblem, Walker};
@@ -47,13 +50,8 @@ pub enum Event {
     Interchange([Vec<u8>; 6], u8),
     /// A GS: GS01, 02, 03, 06, 08, and whether the core has its guide.
     Group([Vec<u8>; 5], bool),
-    /// An ST: ST01, ST02, ST03 (None when empty), and the content set its segments go to.
-    Transaction([Vec<u8>; 2], Option<Vec<u8>>, Option<usize>),
-    /// A segment the content checks read: position, position in its set, TR3 loop, and its
-    /// bytes with the element separator (one buffer: cut into elements on the Python side).
-    Content(u64, u64, Option<&'static str>, Vec<u8>, u8),
-    /// The transaction set's content is complete (its SE, or its end without one).
-    ContentEnd,
+    /// An ST: ST01, ST02, ST03 (None when empty).
+    Transaction([Vec<u8>; 2], Option<Vec<u8>>),
     TransactionClosed,
     /// GE01 as a number (None when it is not one).
     Declared(Option<i128>),
@@ -82,16 +80,8 @@ struct Transaction {
     hl_count: i128,
     hl_stack: Vec<i128>,
     lx_count: u64,
-    content: Option<usize>,
+    checks: Option<Checks>,
     is_837: bool,
-}
-
-/// Which segments the content checks of one implementation convention (GS08) read.
-#[derive(Clone, Debug)]
-pub struct ContentSet {
-    pub gs08: Vec<u8>,
-    /// Packed segment ids.
-    pub ids: Vec<u32>,
 }
 
 pub struct Validator {
@@ -103,7 +93,7 @@ struct State {
     tables: &'static Tables,
     walker: Walker,
     lists: CodeLists,
-    content: Vec<ContentSet>,
+    codes: Arc<CodeSet>,
     /// Functional identifiers (GS01) some guide knows, though the core may lack its version.
     known_groups: Vec<Vec<u8>>,
     isa: Option<Interchange>,
@@ -116,6 +106,8 @@ struct State {
     guided: bool,
     structure: Vec<StructureProblem>,
     problems: Vec<ElementProblem<'static>>,
+    /// Findings of the content checks, before they become events.
+    found: Vec<Finding>,
     events: Vec<Event>,
     last: u64,
     /// The first bytes after leading blanks, until they are or cannot be a byte-order mark
@@ -139,7 +131,7 @@ fn is_envelope(id: &[u8]) -> bool {
 impl Validator {
     pub fn new(
         lists: CodeLists,
-        content: Vec<ContentSet>,
+        codes: Arc<CodeSet>,
         known_groups: Vec<Vec<u8>>,
     ) -> Result<Self, &'static str> {
         let walker = Walker::new()?;
@@ -150,7 +142,7 @@ impl Validator {
                 tables: walker.tables(),
                 walker,
                 lists,
-                content,
+                codes,
                 known_groups,
                 isa: None,
                 gs: None,
@@ -161,6 +153,7 @@ impl Validator {
                 guided: false,
                 structure: Vec::new(),
                 problems: Vec::new(),
+                found: Vec::new(),
                 events: Vec::new(),
                 last: 0,
                 head: Some(Vec::new()),
@@ -381,28 +374,36 @@ impl State {
             }
         }
         let placed = self.structure(pos, els, tx_pos);
-        let Some(set) = self.st.as_ref().and_then(|st| st.content) else {
+        let Some(checks) = self.st.as_mut().and_then(|st| st.checks.as_mut()) else {
             return;
         };
-        if packed_id(sid).is_some_and(|k| self.content[set].ids.contains(&k)) {
-            let loop_id =
-                placed.and_then(|(g, n)| self.tables.guides[g].segments[n].loop_id.as_deref());
-            let sep = self.sep;
-            let mut bytes = Vec::with_capacity(els.iter().map(|e| e.len() + 1).sum());
-            for (i, e) in els.iter().enumerate() {
-                if i > 0 {
-                    bytes.push(sep);
-                }
-                bytes.extend_from_slice(e);
-            }
-            self.events.push(Event::Content(
-                pos,
-                tx_pos.unwrap_or(0),
-                loop_id,
-                bytes,
-                sep,
-            ));
+        let loop_id =
+            placed.and_then(|(g, n)| self.tables.guides[g].segments[n].loop_id.as_deref());
+        let seg = Seg {
+            pos,
+            tx_pos: tx_pos.unwrap_or(0),
+            loop_id,
+            els,
+            comp: self.comp,
+        };
+        checks.segment(&seg, &mut self.found);
+        self.content_findings();
+    }
+
+    fn content_findings(&mut self) {
+        for f in std::mem::take(&mut self.found) {
+            self.emit(f);
         }
+    }
+
+    /// The content checks of the open transaction set at its end.
+    fn content_end(&mut self) {
+        if let Some(st) = self.st.as_mut() {
+            if let Some(checks) = st.checks.as_mut() {
+                checks.end(st.base, &mut self.found);
+            }
+        }
+        self.content_findings();
     }
 
     /// Place the segment in its guide and check its elements; returns (guide, node).
@@ -526,11 +527,8 @@ impl State {
     fn close_all(&mut self, pos: u64, keep_interchange: bool, keep_group: bool) {
         if let Some(st) = &self.st {
             let message = format!("transaction set {} has no SE trailer", text(&st.st02));
-            let content = st.content.is_some();
             self.trailer_missing("se-missing", b"SE", message, pos);
-            if content {
-                self.events.push(Event::ContentEnd);
-            }
+            self.content_end();
             self.close_transaction();
         }
         if !keep_group {
@@ -691,16 +689,13 @@ impl State {
         let (st01, st02) = (el(els, 1), el(els, 2));
         let st03 = els.get(3).filter(|v| !v.is_empty()).map(|v| v.to_vec());
         let Some(gs) = self.gs.as_mut() else { return };
-        let content = gs
-            .guide
-            .and_then(|_| self.content.iter().position(|c| c.gs08 == gs.gs08));
+        let checks = gs.guide.and_then(|_| Checks::of(&gs.gs08, &self.codes));
         let is_837 = gs
             .guide
             .is_some_and(|g| self.tables.guides[g].transaction == "837");
         self.events.push(Event::Transaction(
             [st01.to_vec(), st02.to_vec()],
             st03.clone(),
-            content,
         ));
         gs.transactions += 1;
         let repeated = !gs.st02_seen.insert(st02.to_vec());
@@ -711,7 +706,7 @@ impl State {
             hl_count: 0,
             hl_stack: Vec::new(),
             lx_count: 0,
-            content,
+            checks,
             is_837,
         });
         if repeated {
@@ -752,9 +747,7 @@ impl State {
         };
         let count = pos - st.base;
         let trailer = envelope::se(el(els, 1), el(els, 2), count, &st.st02);
-        if st.content.is_some() {
-            self.events.push(Event::ContentEnd);
-        }
+        self.content_end();
         for p in trailer {
             let mut f = self.at(p.rule, p.message, pos, b"SE");
             let data_element = if p.element == 1 { "96" } else { "329" };
@@ -843,7 +836,7 @@ mod tests {
         *240101*1200*^*00501*000000001*0*P*:~IEA*0*000000001~";
 
     fn events(chunks: &[&[u8]]) -> Vec<Event> {
-        let mut v = Validator::new(CodeLists::default(), Vec::new(), Vec::new()).unwrap();
+        let mut v = Validator::new(CodeLists::default(), Arc::default(), Vec::new()).unwrap();
         let mut out: Vec<Event> = chunks.iter().flat_map(|c| v.feed(c)).collect();
         out.extend(v.close());
         out

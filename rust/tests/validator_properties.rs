@@ -3,7 +3,10 @@
 
 use proptest::prelude::*;
 use sdohedi_core::elements::CodeLists;
-use sdohedi_core::validator::{ContentSet, Event, Validator};
+use std::sync::Arc;
+
+use sdohedi_core::codes::{CodeSet, Procedure};
+use sdohedi_core::validator::{Event, Validator};
 
 const ISA: &[u8] = b"ISA*00*          *00*          *ZZ*SUBMITTER      *ZZ*RECEIVER       *240101*1200*^*00501*000000001*0*P*:~";
 const PIECES: &[&[u8]] = &[
@@ -20,6 +23,16 @@ const PIECES: &[&[u8]] = &[
     b"SV1*HC:S5170*100*UN*1***1~",
     b"BPR*I*100*C*ACH~",
     b"CLP*A1*1*100*100**MC*X~",
+    b"HI*ABK:Z5941*ABF:Z59.0*BK:40~",
+    b"DTP*472*RD8*20240101-20240105~",
+    b"DTP*472*D8*2024013~",
+    b"SV1*HC:S5170:U1:ZZ*-0.5*UN*1~",
+    b"REF*F8*X~",
+    b"PRV*PE*PXC*332U00000X~",
+    b"CAS*CR*45*12.5**1.2.3~",
+    b"SVC*HC:S5170*100*90~",
+    b"PLB*1*20241231*WO:X*5*L6*x~",
+    b"N1*PE*X*XX*123~",
     b"SE*5*0001~",
     b"GE*1*1~",
     b"IEA*1*000000001~",
@@ -55,11 +68,16 @@ fn stream() -> impl Strategy<Value = Vec<u8>> {
 }
 
 fn run(data: &[u8], cuts: &[usize]) -> Vec<Event> {
-    let content = vec![ContentSet {
-        gs08: b"005010X222A1".to_vec(),
-        ids: vec![],
-    }];
-    let mut v = Validator::new(CodeLists::default(), content, vec![b"HC".to_vec()]).unwrap();
+    // One procedure, so the 837P's content checks find codes both in and out of the set.
+    let mut codes = CodeSet::default();
+    let procedure = Procedure {
+        start: 20200101,
+        end: 20301231,
+        modifiers: vec![b"U1".to_vec()],
+    };
+    codes.procedures.insert(b"S5170".to_vec(), procedure);
+    let mut v =
+        Validator::new(CodeLists::default(), Arc::new(codes), vec![b"HC".to_vec()]).unwrap();
     let mut out = Vec::new();
     let mut start = 0;
     let mut cuts = cuts.to_vec();

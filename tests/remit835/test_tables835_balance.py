@@ -1,7 +1,8 @@
-"""The balancing findings of the 835 tables (rust/src/balance835.rs) against the rules as they are
-checked on the pydantic models (sdohedi.remit835.balance, the oracle): the same rule, segment
-position, element and message for every corpus 835, for generated 835s (hypothesis, unbalanced on
-purpose), for the bad-element cases and for every element of a sample replaced by garbage."""
+"""The balancing findings of the 835 tables and of ``sdohedi validate`` (both rust/src/balance835.rs)
+against the rules as they are checked on the pydantic models (sdohedi.remit835.balance, the
+oracle): the same rule, segment position, element and message for every corpus 835, for
+generated 835s (hypothesis, unbalanced on purpose), for the bad-element cases and for every
+element of a sample replaced by garbage."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from remit835_samples import SAMPLE  # noqa: E402
 from remit835_strategies import ENVELOPE, remittance_batches  # noqa: E402
 from test_tables835 import FILES  # noqa: E402
 from sdohedi.remit835 import balance_findings, parse_835, read_835_tables, write_835  # noqa: E402
+from sdohedi.validate import validate_stream  # noqa: E402
 from sdohedi.x12 import X12Error  # noqa: E402
 
 BALANCING = {"svc-balance", "clp-balance", "bpr-balance", "cas-group"}
@@ -27,6 +29,11 @@ def from_tables(data: bytes) -> list[tuple]:
             for f in findings if f["rule"] in BALANCING]
 
 
+def from_validate(data: bytes) -> list[tuple]:
+    return [(f.rule, f.location.position, f.location.segment, f.location.element, f.message)
+            for f in validate_stream([data]) if f.rule in BALANCING]
+
+
 def from_models(data: bytes) -> list[tuple]:
     return [(f.rule, f.location.position, f.location.segment, f.location.element, f.message)
             for r in parse_835(data) for f in balance_findings(r)]
@@ -35,7 +42,9 @@ def from_models(data: bytes) -> list[tuple]:
 def same(data: bytes) -> None:
     # Order: the tables report a claim's rules as its loops close, the models per remittance;
     # both walk the file in order, so compare sorted by position then as lists.
-    assert sorted(from_tables(data)) == sorted(from_models(data))
+    models = sorted(from_models(data))
+    assert sorted(from_tables(data)) == models
+    assert sorted(from_validate(data)) == models
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)

@@ -148,6 +148,43 @@ def test_plb_reduces_the_expected_payment():
     assert errors(run(text)) == []
 
 
+def _with_plb(text: str, plb: str) -> str:
+    se = next(s for s in text.split("~") if s.strip().startswith("SE*")).strip()
+    _, count, st02 = se.split("*")
+    return text.replace(se, f"{plb}~SE*{int(count) + 1}*{st02}")
+
+
+def test_a_debit_payment_balances_when_the_provider_owes():
+    """BPR03 = D (the TR3's code "Debit", against C "Credit"): BPR02 is taken from the provider, so
+    the claims paid less the PLB amounts come to minus BPR02. The ERA pays 132; a PLB of 200 leaves
+    -68, a debit of 68. The old engine ignored BPR03 and called this unbalanced."""
+    text = _with_plb(ERA, "PLB*1234567890*20191231*WO:CLAIMREF*200").replace("BPR*I*132*C*", "BPR*I*68*D*", 1)
+    assert errors(run(text)) == []
+    (f,) = errors(run(text.replace("BPR*I*68*D*", "BPR*I*68*C*", 1)))
+    assert (f.rule, f.location.segment, f.location.element) == ("bpr-balance", "BPR", 2)
+    assert "claims paid 132 - provider adjustments 200 = -68, but BPR02 is 68" in f.message
+
+
+def test_an_unreadable_adjustment_makes_the_balance_uncheckable_not_wrong():
+    """The line balances with its CAS of 21 (46 - 21 = 25). With the amount unreadable the old engine
+    counted it as 0 and reported an imbalance of 21 that is not in the file; the balance cannot be
+    checked, and the bad element has its own finding."""
+    text = ERA.replace("CAS*CO*131*21~", "CAS*CO*131*2.1.0~", 1)
+    found = {f.rule: f for f in errors(run(text))}
+    assert set(found) == {"invalid-decimal", "svc-balance", "clp-balance"}
+    assert (found["invalid-decimal"].location.segment, found["invalid-decimal"].location.element) == ("CAS", 3)
+    assert found["svc-balance"].message == "service line balance cannot be checked: a CAS amount is unreadable"
+    assert found["clp-balance"].message == "claim balance cannot be checked: a CAS amount is unreadable"
+
+
+def test_a_cas_group_5010_dropped_is_named():
+    """CR (correction and reversal) left the CAS group codes in 5010: CO, OA, PI and PR remain."""
+    found = errors(run(ERA.replace("CAS*CO*131*21~", "CAS*CR*131*21~", 1)))
+    (f,) = only(found, "cas-group")
+    assert (f.location.position, f.location.segment, f.location.element, f.location.data_element) == (19, "CAS", 1, "1033")
+    assert "CR" in f.message
+
+
 def test_two_plb_segments_are_fine_where_pyx12_complains():
     bpr = next(s for s in ERA.split("~") if s.strip().startswith("BPR"))
     els = bpr.strip().split("*")

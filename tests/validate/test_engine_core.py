@@ -2,7 +2,13 @@
 oracle, the pure Python engine it replaced (``oracle.engine``): the same findings (rule,
 severity, level, message, value and every location field), in the same order, and the same
 per-envelope results for a 999, on every corpus file, on mangled ones cut anywhere, and on any
-bytes."""
+bytes.
+
+One part has a different oracle: the 835 balancing rules (svc-, clp-, bpr-balance, cas-group) are
+the core's balance835.rs, the rules the 835 tables check, held to sdohedi.remit835.balance on the
+models by tests/remit835/test_tables835_balance.py. The old engine's versions of them were wrong
+where test_content_checks shows it (a debit BPR03, an unreadable amount read as zero), so here
+they are left out of the comparison, on both sides."""
 
 from dataclasses import asdict
 from pathlib import Path
@@ -27,14 +33,31 @@ def _key(f) -> tuple:
     return (f.rule, f.severity, f.level, f.message, f.value, tuple(f.location.model_dump().items()))
 
 
+BALANCING_835 = {"svc-balance", "clp-balance", "bpr-balance", "cas-group"}
+
+
+def _results(validator) -> list | None:
+    if validator.results is None:
+        return None
+    results = [asdict(r) for r in validator.results]
+    for isa in results:
+        for gs in isa["groups"]:
+            for tx in gs["transactions"]:
+                kept = [e for e in tx["errors"] if e.rule not in BALANCING_835]
+                tx["error_count"] -= len(tx["errors"]) - len(kept)
+                tx["errors"] = kept
+    return results
+
+
 def _run(validator, chunks) -> tuple[list[tuple], list, tuple]:
     out = []
     for chunk in chunks:
         out.extend(validator.feed(chunk))
     out.extend(validator.close())
-    counts = (validator.errors, validator.warnings, validator.segments, validator.interchanges, validator.fatal)
-    results = [asdict(r) for r in validator.results] if validator.results is not None else None
-    return [_key(f) for f in out], results, counts
+    balancing = sum(f.rule in BALANCING_835 for f in out)  # all errors
+    counts = (validator.errors - balancing, validator.warnings, validator.segments, validator.interchanges,
+              validator.fatal)
+    return [_key(f) for f in out if f.rule not in BALANCING_835], _results(validator), counts
 
 
 def both(chunks, keep_results: bool = False):
@@ -52,7 +75,7 @@ def test_corpus_files_get_the_findings_and_results_the_python_engine_gave(path):
 def test_the_corpus_exercises_envelope_structure_element_and_content_rules():
     rules = {k[0] for path in FILES for k in both([path.read_bytes()])[1][0]}
     assert {"segment-missing", "element-missing", "invalid-code", "group-version-not-supported", "hl-parent", "lx-sequence",
-            "se01-count", "isa-missing", "clm02-balance", "svc-balance", "npi-check-digit"} <= rules, rules
+            "se01-count", "isa-missing", "clm02-balance", "npi-check-digit"} <= rules, rules
 
 
 @settings(max_examples=300, **SETTINGS)

@@ -1,6 +1,7 @@
 //! The `sdohedi._core` extension module: thin PyO3 classes over the pure Rust engine.
 
 mod arrow;
+mod codes;
 mod document;
 mod elements;
 mod lines837p;
@@ -17,6 +18,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("MAX_SEGMENT_LENGTH", crate::tokenizer::MAX_SEGMENT_LENGTH)?;
     m.add_class::<elements::CodeLists>()?;
+    m.add_class::<codes::CodeSet>()?;
     m.add_function(wrap_pyfunction!(elements::segment_problems, m)?)?;
     m.add_class::<tokenizer::Segment>()?;
     m.add_class::<tokenizer::Tokenizer>()?;

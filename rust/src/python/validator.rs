@@ -3,19 +3,18 @@
 //!
 //! - `(0, rule, message, position, tx_position, segment, loop, element, component, value, data_element)`
 //! - `(1, isa05, isa06, isa07, isa08, isa13, isa15, component separator)`, `(2, gs01, gs02, gs03, gs06, gs08, supported)`,
-//!   `(3, st01, st02, st03, content set)`: an envelope opens;
-//! - `(4, elements, position, tx_position, loop)`: a segment for the content checks;
-//! - `(5,)` the content of a set is complete; `(6,)` the set closes; `(7, ge01)`; `(8,)` the
-//!   group closes; `(9,)` the interchange closes.
+//!   `(3, st01, st02, st03)`: an envelope opens;
+//! - `(4,)` the transaction set closes; `(5, ge01)`; `(6,)` the group closes; `(7,)` the
+//!   interchange closes.
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString, PyTuple};
 use pyo3::IntoPyObjectExt;
 
+use super::codes::CodeSet;
 use super::elements::CodeLists;
-use crate::guide::packed_id;
-use crate::validator::{ContentSet, Event, Validator as Core};
+use crate::validator::{Event, Validator as Core};
 
 fn text<'py>(py: Python<'py>, bytes: &[u8]) -> Bound<'py, PyString> {
     if bytes.is_ascii() {
@@ -57,25 +56,16 @@ fn event<'py>(py: Python<'py>, e: Event) -> PyResult<Bound<'py, PyTuple>> {
             .chain(fields.iter().map(|v| Ok(text(py, v).into_any())))
             .chain(std::iter::once(supported.into_bound_py_any(py)))
             .collect::<PyResult<_>>()?,
-        Event::Transaction([st01, st02], st03, content) => vec![
+        Event::Transaction([st01, st02], st03) => vec![
             3.into_bound_py_any(py)?,
             text(py, &st01).into_any(),
             text(py, &st02).into_any(),
             opt(py, &st03)?,
-            content.into_bound_py_any(py)?,
         ],
-        Event::Content(pos, tx_pos, loop_id, bytes, sep) => vec![
-            4.into_bound_py_any(py)?,
-            PyList::new(py, bytes.split(|&b| b == sep).map(|e| text(py, e)))?.into_any(),
-            pos.into_bound_py_any(py)?,
-            tx_pos.into_bound_py_any(py)?,
-            loop_id.into_bound_py_any(py)?,
-        ],
-        Event::ContentEnd => vec![5.into_bound_py_any(py)?],
-        Event::TransactionClosed => vec![6.into_bound_py_any(py)?],
-        Event::Declared(n) => vec![7.into_bound_py_any(py)?, n.into_bound_py_any(py)?],
-        Event::GroupClosed => vec![8.into_bound_py_any(py)?],
-        Event::InterchangeClosed => vec![9.into_bound_py_any(py)?],
+        Event::TransactionClosed => vec![4.into_bound_py_any(py)?],
+        Event::Declared(n) => vec![5.into_bound_py_any(py)?, n.into_bound_py_any(py)?],
+        Event::GroupClosed => vec![6.into_bound_py_any(py)?],
+        Event::InterchangeClosed => vec![7.into_bound_py_any(py)?],
     };
     PyTuple::new(py, items)
 }
@@ -89,8 +79,8 @@ fn events<'py>(py: Python<'py>, events: Vec<Event>) -> PyResult<Bound<'py, PyLis
 }
 
 /// Validate one stream of interchanges: `feed(chunk)` returns the events that chunk completes,
-/// `close()` the rest. `content` names, per GS08, the segment ids the content checks read;
-/// `known_groups` the GS01 codes some guide knows (to tell an unsupported version from an
+/// `close()` the rest. `codes` is the code set the 837P's content checks use; `known_groups`
+/// the GS01 codes some guide knows (to tell an unsupported version from an
 /// unsupported group).
 #[pyclass(module = "sdohedi._core", unsendable)]
 pub struct Validator {
@@ -100,21 +90,10 @@ pub struct Validator {
 #[pymethods]
 impl Validator {
     #[new]
-    fn new(
-        lists: &CodeLists,
-        content: Vec<(String, Vec<String>)>,
-        known_groups: Vec<String>,
-    ) -> PyResult<Self> {
-        let content = content
-            .into_iter()
-            .map(|(gs08, ids)| ContentSet {
-                gs08: gs08.into_bytes(),
-                ids: ids.iter().filter_map(|i| packed_id(i.as_bytes())).collect(),
-            })
-            .collect();
+    fn new(lists: &CodeLists, codes: &CodeSet, known_groups: Vec<String>) -> PyResult<Self> {
         let known = known_groups.into_iter().map(String::into_bytes).collect();
-        let inner =
-            Core::new(lists.lists.clone(), content, known).map_err(PyRuntimeError::new_err)?;
+        let inner = Core::new(lists.lists.clone(), codes.inner.clone(), known)
+            .map_err(PyRuntimeError::new_err)?;
         Ok(Validator { inner })
     }
 

@@ -1,17 +1,20 @@
-"""The validator: the core's SNIP 1-2 validator (``sdohedi._core.Validator``, rust/src/validator.rs)
-with the content checks of SNIP 3/5 (``checks837p``/``checks835``) on the segments it hands back.
+"""The validator: the core's validator (``sdohedi._core.Validator``, rust/src/validator.rs) dressed
+as ``Finding`` models, with the per-envelope results a 999 is built from.
 
 ``Validator.feed(chunk)`` returns the findings completed by that chunk; ``close()`` the rest. The
 core checks each segment's id and separators, the envelope (ISA/GS/ST nesting, trailer counts,
-control numbers), HL and LX numbering, its place in the implementation guide and its elements;
-it returns findings, the envelope events that frame them and the segments the content checks
-read, nothing for any other segment. Memory does not grow with the file: the core keeps
-counters for the loops it is in, content checks keep one claim, and only with
+control numbers), HL and LX numbering, its place in the implementation guide and its elements
+(SNIP 1-2), and the content of 837P and 835 sets (SNIP 3/5: balancing, NPIs, taxonomy, diagnosis
+and procedure codes against the code set; rust/src/content*.rs); it returns findings and the
+envelope events that frame them, nothing for a clean segment. Memory does not grow with the
+file: the core keeps counters for the loops it is in and one claim, and only with
 ``keep_results=True`` (for a 999) is a small record kept per transaction set.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import weakref
 from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
@@ -19,28 +22,34 @@ from pathlib import Path
 from .. import _core
 from ..codes import CodeSet
 from ..x12 import read_chunks
-from .checks835 import Remit835Checks
-from .checks837p import Claim837PChecks
 from .findings import Finding, Location
 from .guide import map_index
-from .issues import Issue
 from .lists import code_lists
 from .results import GroupResult, InterchangeResult, TransactionResult
 from .rules import RULES
 
-PROFESSIONAL_CLAIM = "005010X222A1"
-REMITTANCE = "005010X221A1"
 _SLICE = 1 << 16  # bytes handed to the core at a time
-_CHECKS = (PROFESSIONAL_CLAIM, REMITTANCE)  # content set i of the core is _CHECKS[i]
-(_FINDING, _INTERCHANGE, _GROUP, _TRANSACTION, _CONTENT, _CONTENT_END, _TRANSACTION_CLOSED, _DECLARED,
- _GROUP_CLOSED, _INTERCHANGE_CLOSED) = range(10)
+(_FINDING, _INTERCHANGE, _GROUP, _TRANSACTION, _TRANSACTION_CLOSED, _DECLARED, _GROUP_CLOSED,
+ _INTERCHANGE_CLOSED) = range(8)
+_core_code_sets: "weakref.WeakKeyDictionary[CodeSet, _core.CodeSet]" = weakref.WeakKeyDictionary()
 
 
-@cache
-def _content_ids() -> list[tuple[str, list[str]]]:
-    """The segment ids each content check reads (its handlers), for the core to hand back."""
-    claim = Claim837PChecks(CodeSet.bundled())
-    return [(PROFESSIONAL_CLAIM, sorted(claim.handlers)), (REMITTANCE, sorted(Remit835Checks().handlers))]
+def _ccyymmdd(day: dt.date) -> int:
+    return day.year * 10_000 + day.month * 100 + day.day
+
+
+def core_code_set(codes: CodeSet) -> _core.CodeSet:
+    """The code set as the core holds it, built once per ``CodeSet``."""
+    try:
+        return _core_code_sets[codes]
+    except KeyError:
+        pass
+    procedures = [(code, _ccyymmdd(p.start), _ccyymmdd(p.end), sorted(p.allowed_modifiers))
+                  for code, p in codes.procedures.items()]
+    diagnoses = [(key, d.code, _ccyymmdd(d.start), _ccyymmdd(d.end))
+                 for key, rows in codes.diagnoses.items() for d in rows]
+    core = _core_code_sets[codes] = _core.CodeSet(procedures, diagnoses)
+    return core
 
 
 @cache
@@ -49,12 +58,10 @@ def _known_groups() -> list[str]:
 
 
 class _Transaction:
-    __slots__ = ("st02", "checks", "handlers", "result")
+    __slots__ = ("st02", "result")
 
-    def __init__(self, st02: str, checks, result: TransactionResult | None) -> None:
+    def __init__(self, st02: str, result: TransactionResult | None) -> None:
         self.st02 = st02
-        self.checks = checks
-        self.handlers = checks.handlers if checks is not None else {}
         self.result = result
 
 
@@ -62,8 +69,7 @@ class Validator:
     """Validate one stream of interchanges. Not thread-safe; cheap to create."""
 
     def __init__(self, *, codes: CodeSet | None = None, keep_results: bool = False) -> None:
-        self._core = _core.Validator(code_lists(), _content_ids(), _known_groups())
-        self._codes = codes or CodeSet.bundled()
+        self._core = _core.Validator(code_lists(), core_code_set(codes or CodeSet.bundled()), _known_groups())
         self.results: list[InterchangeResult] | None = [] if keep_results else None
         self._out: list[Finding] = []
         self._isa13: str | None = None
@@ -71,9 +77,6 @@ class Validator:
         self._gs06: str | None = None
         self._gs_result: GroupResult | None = None
         self._st: _Transaction | None = None
-        self._issues: list[Issue] = []
-        self._answers: dict = {}  # code-set answers shared by the transactions of this stream
-        self._comp = ":"
         self.errors = 0
         self.warnings = 0
         self.interchanges = 0
@@ -107,16 +110,6 @@ class Validator:
             tag = ev[0]
             if tag == _FINDING:
                 self._emit(*ev[1:])
-            elif tag == _CONTENT:
-                _tag, els, pos, tx_pos, loop = ev
-                handler = self._st.handlers.get(els[0])
-                if handler is not None:
-                    handler(els, pos, tx_pos, loop, self._comp, self._issues)
-                    if self._issues:
-                        self._emit_issues()
-            elif tag == _CONTENT_END:
-                self._st.checks.end(self._issues)
-                self._emit_issues()
             elif tag == _TRANSACTION:
                 self._open_transaction(*ev[1:])
             elif tag == _TRANSACTION_CLOSED:
@@ -138,7 +131,6 @@ class Validator:
     def _open_interchange(self, isa05: str, isa06: str, isa07: str, isa08: str, isa13: str, isa15: str,
                           comp: str) -> None:
         self._isa13 = isa13
-        self._comp = comp
         self._isa_result = None
         if self.results is not None:
             self._isa_result = InterchangeResult(isa05, isa06, isa07, isa08, isa13, isa15)
@@ -152,19 +144,12 @@ class Validator:
             self._gs_result = GroupResult(gs01, gs02, gs03, gs06, gs08, supported=supported)
             self._isa_result.groups.append(self._gs_result)
 
-    def _open_transaction(self, st01: str, st02: str, st03: str | None, content: int | None) -> None:
+    def _open_transaction(self, st01: str, st02: str, st03: str | None) -> None:
         result = None
         if self._gs_result is not None:
             result = TransactionResult(st01, st02, st03)
             self._gs_result.transactions.append(result)
-        checks = None
-        if content is not None:
-            # The component separator the content checks split on: the interchange's ISA16.
-            if _CHECKS[content] == PROFESSIONAL_CLAIM:
-                checks = Claim837PChecks(self._codes, self._answers, self._comp)
-            else:
-                checks = Remit835Checks()
-        self._st = _Transaction(st02, checks, result)
+        self._st = _Transaction(st02, result)
 
     # -- reporting ------------------------------------------------------------------------------------------------
 
@@ -200,14 +185,6 @@ class Validator:
             st.result.add(finding)
         elif gs_result is not None and rule.scope in ("segment", "element"):
             gs_result.envelope_errors += 1
-
-    def _emit_issues(self) -> None:
-        issues = self._issues
-        for i in issues:
-            s = i.spot
-            self._emit(i.rule, i.message, s.position, s.transaction_position, s.segment, s.loop, i.element,
-                       i.component, i.value, i.data_element)
-        issues.clear()
 
 
 def validate_stream(chunks: Iterable[bytes], *, codes: CodeSet | None = None) -> Iterator[Finding]:

@@ -25,15 +25,15 @@ from pathlib import Path
 from sdohedi.codes import CodeSet
 from sdohedi.x12 import Batch, Delimiters, Tokenizer, X12Error, read_chunks
 from sdohedi.x12.delimiters import ISA_LENGTH
-from sdohedi.validate.checks835 import Remit835Checks
-from sdohedi.validate.checks837p import Claim837PChecks
+from oracle.checks835 import Remit835Checks
+from oracle.checks837p import Claim837PChecks
 from .elements import segment_problems
 from . import memos
 from .fast import build_fast_check
 from sdohedi.validate.findings import Finding, Location
 from sdohedi.validate.guide import Guide, SegmentNode, control_guide, guide_for, map_index
 from sdohedi.validate.guide_data import SUPPORTED
-from sdohedi.validate.issues import Issue
+from oracle.issues import Issue
 from sdohedi.validate.results import GroupResult, InterchangeResult, TransactionResult
 from sdohedi.validate.rules import RULES
 from .walker import StructureEvent, Walker

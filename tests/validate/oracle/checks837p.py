@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from ..codes import CodeSet
+from sdohedi.codes import CodeSet
 from . import codesets as cs
 from .issues import Issue, Spot
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from ..codes import CodeSet
-from ..models.fields import npi_check_digit_ok
+from sdohedi.codes import CodeSet
+from sdohedi.models.fields import npi_check_digit_ok
 
 TAXONOMY = re.compile(r"[0-9]{3}[0-9A-Z]{6}X")
 # ICD-10-CM without the dot: a letter, a digit, a letter or digit, then up to four more.

@@ -1,0 +1,401 @@
+//! The validator's content checks of an 837P (005010X222A1), beyond what the guide's tables
+//! encode. Per claim (2300 and its 2400 lines, at most 50, so memory stays bounded):
+//!
+//! * balancing: CLM02 equals the sum of SV102 (`clm02-balance`);
+//! * replacement and void claims (CLM05-3 = 7 or 8) carry REF*F8, the payer's claim number;
+//! * the TR3's tighter lengths: CLM01 at most 20 characters, REF*6R at most 30;
+//! * HI diagnosis codes: ICD-10-CM or ICD-9-CM format, SDOH Z codes billable on every date of
+//!   service;
+//! * SV101 procedure codes and modifiers against the core code set (warnings: a payer may
+//!   cover more).
+//!
+//! NPIs (NM108 = XX) and taxonomy codes (PRV02 = PXC) are checked wherever they appear.
+
+use std::sync::Arc;
+
+use crate::amount::Amount;
+use crate::codes::{
+    diagnosis_format_problem, is_icd10_qualifier, is_sdoh_z_code, parse_day, taxonomy_problem,
+    CodeProblem, CodeSet,
+};
+use crate::content::{finding, Seg};
+use crate::content835::npi;
+use crate::validator::Finding;
+
+/// TR3: "the maximum number of characters to be submitted in this data element is 20".
+const CLM01_MAX: usize = 20;
+/// TR3 2400 REF*6R: at most 30 characters although REF02 allows 50.
+const LINE_CONTROL_MAX: usize = 30;
+
+#[derive(Clone, Copy)]
+struct Spot {
+    pos: u64,
+    tx_pos: u64,
+    loop_id: Option<&'static str>,
+}
+
+impl Spot {
+    fn of(seg: &Seg<'_>) -> Spot {
+        Spot {
+            pos: seg.pos,
+            tx_pos: seg.tx_pos,
+            loop_id: seg.loop_id,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn finding(
+        self,
+        segment: &[u8],
+        rule: &'static str,
+        message: String,
+        element: Option<u32>,
+        component: Option<u32>,
+        value: Option<&[u8]>,
+        data_element: Option<&'static str>,
+    ) -> Finding {
+        Finding {
+            rule,
+            message,
+            position: Some(self.pos),
+            tx_position: Some(self.tx_pos),
+            segment: Some(segment.to_vec()),
+            loop_id: self.loop_id.map(str::to_owned),
+            element,
+            component,
+            value: value.map(<[u8]>::to_vec),
+            data_element,
+        }
+    }
+}
+
+struct Claim {
+    spot: Spot,
+    /// CLM02 and CLM05, when the segment has them.
+    charge: Option<Vec<u8>>,
+    facility: Option<Vec<u8>>,
+}
+
+struct Line {
+    /// Of its SV1 once seen (its LX before).
+    spot: Spot,
+    /// SV101 and SV102 (None when the SV1 ends before it).
+    sv1: Option<(Vec<u8>, Option<Vec<u8>>)>,
+    /// DTP*472 dates (both ends of a range), CCYYMMDD as written.
+    dates: Vec<Vec<u8>>,
+}
+
+pub struct ClaimChecks {
+    codes: Arc<CodeSet>,
+    comp: u8,
+    claim: Option<Claim>,
+    has_f8: bool,
+    claim_dates: Vec<Vec<u8>>,
+    /// The HI segments of the claim: where, and their elements.
+    his: Vec<(Spot, Vec<Vec<u8>>)>,
+    lines: Vec<Line>,
+    problems: Vec<CodeProblem>,
+}
+
+fn split(value: &[u8], sep: u8) -> impl Iterator<Item = &[u8]> {
+    value.split(move |&b| b == sep)
+}
+
+impl ClaimChecks {
+    pub fn new(codes: Arc<CodeSet>) -> Self {
+        ClaimChecks {
+            codes,
+            comp: b':',
+            claim: None,
+            has_f8: false,
+            claim_dates: Vec::new(),
+            his: Vec::new(),
+            lines: Vec::new(),
+            problems: Vec::new(),
+        }
+    }
+
+    pub fn segment(&mut self, seg: &Seg<'_>, out: &mut Vec<Finding>) {
+        self.comp = seg.comp;
+        match seg.id() {
+            b"HL" => self.end_claim(out),
+            b"CLM" => self.clm(seg, out),
+            b"REF" => self.reference(seg, out),
+            b"DTP" => self.date(seg),
+            b"HI" if self.claim.is_some() => {
+                let els = seg.els[1..].iter().map(|e| e.to_vec()).collect();
+                self.his.push((Spot::of(seg), els));
+            }
+            b"LX" if self.claim.is_some() => self.lines.push(Line {
+                spot: Spot::of(seg),
+                sv1: None,
+                dates: Vec::new(),
+            }),
+            b"SV1" => {
+                if let Some(line) = self.lines.last_mut() {
+                    line.spot = Spot::of(seg);
+                    let charge = seg.els.get(2).map(|e| e.to_vec());
+                    line.sv1 = Some((seg.el(1).to_vec(), charge));
+                }
+            }
+            b"NM1" => npi(seg, 8, out),
+            b"PRV" => {
+                let code = seg.el(3);
+                if seg.el(2) == b"PXC" && !code.is_empty() {
+                    if let Some(problem) = taxonomy_problem(code) {
+                        let message = format!("PRV03 (Provider Taxonomy Code): {problem}");
+                        out.push(finding(
+                            seg,
+                            "taxonomy-format",
+                            message,
+                            Some(3),
+                            None,
+                            None,
+                            Some("127"),
+                        ));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The end of the transaction set.
+    pub fn end(&mut self, out: &mut Vec<Finding>) {
+        self.end_claim(out);
+    }
+
+    fn clm(&mut self, seg: &Seg<'_>, out: &mut Vec<Finding>) {
+        self.end_claim(out);
+        self.claim = Some(Claim {
+            spot: Spot::of(seg),
+            charge: seg.els.get(2).map(|e| e.to_vec()),
+            facility: seg.els.get(5).map(|e| e.to_vec()),
+        });
+        self.has_f8 = false;
+        self.claim_dates.clear();
+        self.his.clear();
+        self.lines.clear();
+        let clm01 = seg.el(1);
+        if clm01.len() > CLM01_MAX {
+            let message = format!(
+                "CLM01 (Patient Control Number) is {} characters; the TR3 allows {CLM01_MAX}",
+                clm01.len()
+            );
+            out.push(finding(
+                seg,
+                "guide-max-length",
+                message,
+                Some(1),
+                None,
+                None,
+                Some("1028"),
+            ));
+        }
+    }
+
+    fn reference(&mut self, seg: &Seg<'_>, out: &mut Vec<Finding>) {
+        if seg.els.len() < 3 {
+            return;
+        }
+        match seg.el(1) {
+            b"F8" => self.has_f8 |= seg.loop_id == Some("2300"),
+            b"6R" if seg.el(2).len() > LINE_CONTROL_MAX => {
+                let message = format!(
+                    "REF02 (Line Item Control Number) is {} characters; the TR3 allows {LINE_CONTROL_MAX}",
+                    seg.el(2).len()
+                );
+                out.push(finding(
+                    seg,
+                    "guide-max-length",
+                    message,
+                    Some(2),
+                    None,
+                    None,
+                    Some("127"),
+                ));
+            }
+            _ => {}
+        }
+    }
+
+    fn date(&mut self, seg: &Seg<'_>) {
+        if seg.els.len() < 4 || seg.el(1) != b"472" || self.claim.is_none() {
+            return;
+        }
+        let value = seg.el(3);
+        let dates: Vec<Vec<u8>> = if seg.el(2) == b"RD8" {
+            split(value, b'-').map(<[u8]>::to_vec).collect()
+        } else {
+            vec![value.to_vec()]
+        };
+        match seg.loop_id {
+            Some("2400") => {
+                if let Some(line) = self.lines.last_mut() {
+                    line.dates.extend(dates);
+                }
+            }
+            Some("2300") => self.claim_dates.extend(dates),
+            _ => {}
+        }
+    }
+
+    fn end_claim(&mut self, out: &mut Vec<Finding>) {
+        let Some(claim) = self.claim.take() else {
+            return;
+        };
+        self.balance(&claim, out);
+        let comp = self.comp;
+        if let (Some(facility), false) = (&claim.facility, self.has_f8) {
+            let frequency = split(facility, comp).nth(2).unwrap_or(b"");
+            if let Some(kind) = match frequency {
+                b"7" => Some("replacement"),
+                b"8" => Some("void"),
+                _ => None,
+            } {
+                let message = format!(
+                    "a {kind} claim (CLM05-3 = {}) needs REF*F8 with the payer's claim control number \
+                     (from the 277CA REF*1K or the 835 CLP07)",
+                    char::from(frequency[0])
+                );
+                out.push(claim.spot.finding(
+                    b"CLM",
+                    "replacement-needs-f8",
+                    message,
+                    None,
+                    None,
+                    None,
+                    None,
+                ));
+            }
+        }
+        self.diagnoses(out);
+        self.procedures(out);
+    }
+
+    /// CLM02 against the sum of SV102; an amount that does not read has its own finding.
+    fn balance(&self, claim: &Claim, out: &mut Vec<Finding>) {
+        let Some(total) = claim.charge.as_deref().and_then(Amount::parse) else {
+            return;
+        };
+        if self.lines.is_empty() {
+            return;
+        }
+        let mut line_total = Amount::default();
+        for line in &self.lines {
+            let charge = match &line.sv1 {
+                Some((_, Some(charge))) => Amount::parse(charge),
+                _ => None,
+            };
+            let Some(charge) = charge else { return };
+            line_total = line_total + charge;
+        }
+        if !line_total.same(total) {
+            let message = format!(
+                "CLM02 (total claim charge) is {total} but the service lines (SV102) add up to {line_total}"
+            );
+            out.push(claim.spot.finding(
+                b"CLM",
+                "clm02-balance",
+                message,
+                Some(2),
+                None,
+                None,
+                Some("782"),
+            ));
+        }
+    }
+
+    fn diagnoses(&self, out: &mut Vec<Finding>) {
+        if self.his.is_empty() {
+            return;
+        }
+        // The dates of service: the lines' DTP*472, else the claim's.
+        let mut written: Vec<&[u8]> = self
+            .lines
+            .iter()
+            .flat_map(|l| &l.dates)
+            .map(Vec::as_slice)
+            .collect();
+        if written.is_empty() {
+            written = self.claim_dates.iter().map(Vec::as_slice).collect();
+        }
+        let mut days: Vec<u32> = written.iter().filter_map(|d| parse_day(d)).collect();
+        days.sort_unstable();
+        days.dedup();
+        let any_dates = !written.is_empty();
+        for (spot, els) in &self.his {
+            for (i, value) in els.iter().enumerate() {
+                let mut parts = split(value, self.comp);
+                let qualifier = parts.next().unwrap_or(b"");
+                let code = match parts.next() {
+                    Some(code) if !code.is_empty() => code,
+                    _ => continue,
+                };
+                let element = i as u32 + 1;
+                let (rule, message) = match diagnosis_format_problem(qualifier, code) {
+                    Some((rule, problem)) => (rule, format!("HI{element:02}-2: {problem}")),
+                    None if any_dates && is_icd10_qualifier(qualifier) && is_sdoh_z_code(code) => {
+                        let problem = days
+                            .iter()
+                            .find_map(|&day| self.codes.diagnosis_problem(code, day));
+                        match problem {
+                            Some(p) => (
+                                "diagnosis-date",
+                                format!("{p} (on one of the claim's dates of service)"),
+                            ),
+                            None => continue,
+                        }
+                    }
+                    None => continue,
+                };
+                out.push(spot.finding(
+                    b"HI",
+                    rule,
+                    message,
+                    Some(element),
+                    Some(2),
+                    Some(code),
+                    Some("1271"),
+                ));
+            }
+        }
+    }
+
+    fn procedures(&mut self, out: &mut Vec<Finding>) {
+        let claim_day = self.claim_dates.iter().min();
+        let mut problems = std::mem::take(&mut self.problems);
+        for line in &self.lines {
+            let Some((sv101, _)) = &line.sv1 else {
+                continue;
+            };
+            let day = line.dates.iter().min().or(claim_day);
+            let mut parts = split(sv101, self.comp);
+            let (qualifier, code) = (parts.next().unwrap_or(b""), parts.next().unwrap_or(b""));
+            if qualifier != b"HC" || code.is_empty() {
+                continue;
+            }
+            let modifiers: Vec<&[u8]> = parts.take(4).collect();
+            let day = day.filter(|d| !d.is_empty()).and_then(|d| parse_day(d));
+            self.codes
+                .procedure_problems(code, &modifiers, day, &mut problems);
+            let spot = Spot {
+                loop_id: Some("2400"),
+                ..line.spot
+            };
+            for p in problems.drain(..) {
+                let data_element = if p.component == 2 { "234" } else { "1339" };
+                out.push(spot.finding(
+                    b"SV1",
+                    p.rule,
+                    p.message,
+                    Some(1),
+                    Some(p.component),
+                    Some(&p.value),
+                    Some(data_element),
+                ));
+            }
+        }
+        self.problems = problems;
+    }
+}
