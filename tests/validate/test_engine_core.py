@@ -110,3 +110,38 @@ def test_a_group_of_a_guide_the_core_does_not_carry_is_checked_for_its_envelopes
     findings = v.feed(data) + v.close()
     assert [f.rule for f in findings] == ["group-version-not-supported"], findings
     assert findings[0].location.element == 8 and findings[0].value == "005010X223A2"
+
+
+_CLAIM = None
+
+
+def _claim_text() -> str:
+    global _CLAIM
+    if _CLAIM is None:
+        from factories import claim
+        from validate_helpers import render
+        _CLAIM = render([claim()])
+    return _CLAIM
+
+
+_Z = ["Z5941", "Z590", "Z5900", "Z591", "Z5910", "Z597", "Z5971", "Z555", "Z599", "Z59.41", "Z5", "A000", "Z6501"]
+_DAYS = ["20150930", "20151001", "20210930", "20211001", "20230331", "20230401", "20250930", "20251001", "20261003",
+         "20230229", "2026100", ""]
+_CODES = ["S5170", "T1002", "A0100", "99999", "97802", ""]
+_MODIFIERS = ["", "U6", "U1", "GT", "ZZ", "HE"]
+
+
+@settings(max_examples=200, **SETTINGS)
+@given(st.lists(st.tuples(st.sampled_from(["ABK", "ABF", "BK", "ZZ"]), st.sampled_from(_Z)), min_size=1, max_size=4),
+       st.sampled_from(_CODES), st.lists(st.sampled_from(_MODIFIERS), max_size=4), st.sampled_from(_DAYS),
+       st.sampled_from(_DAYS), st.booleans(), st.sampled_from(["12.5", "12.50", "13", "1.234", "x", ""]))
+def test_code_set_checks_of_a_claim_give_the_findings_the_python_engine_gave(dx, code, mods, day, other, rd8, charge):
+    """The 837P's code-set rules over codes, modifiers and dates around the code set's edges."""
+    text = _claim_text()
+    hi = "HI*" + "*".join(f"{q}:{c}" for q, c in dx)
+    text = text.replace("HI*ABK:Z5941*ABF:Z59869", hi, 1)
+    text = text.replace("SV1*HC:S5170:U6*12.5*", "SV1*HC:" + ":".join([code, *mods]) + f"*{charge}*", 1)
+    dtp = f"DTP*472*RD8*{day}-{other}" if rd8 else f"DTP*472*D8*{day}"
+    text = text.replace("DTP*472*D8*20261003", dtp, 1)
+    new, old = both([text.encode()])
+    assert new == old
