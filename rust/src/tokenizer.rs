@@ -33,7 +33,14 @@ pub struct Segment<'a> {
     /// [`Tokenizer::keep_trailing_blanks`] and [`Tokenizer::join_lines`]).
     pub bytes: &'a [u8],
     pub delimiters: Delimiters,
+    /// An ISA whose elements were not at their fixed positions, read by its separators
+    /// ([`Tokenizer::lenient_isa`]; the tokenizer's findings hold [`ISA_BY_SEPARATORS`] for it).
+    pub isa_by_separators: bool,
 }
+
+/// The message of the `isa-fixed-length` finding for an ISA read by its separators.
+pub const ISA_BY_SEPARATORS: &str =
+    "ISA elements are not at their fixed positions: read by its separators";
 
 impl<'a> Segment<'a> {
     pub fn id(&self) -> &'a [u8] {
@@ -69,6 +76,8 @@ pub struct Tokenizer {
     closed: bool,
     failed: Option<Problem>,
     findings: Vec<Problem>,
+    /// The next segment is an ISA read by its separators.
+    isa_by_separators: bool,
 }
 
 fn trim<'a>(mut s: &'a [u8], set: &[u8]) -> (usize, &'a [u8]) {
@@ -114,6 +123,7 @@ impl Tokenizer {
             closed: false,
             failed: None,
             findings: Vec::new(),
+            isa_by_separators: false,
         }
     }
 
@@ -257,9 +267,10 @@ impl Tokenizer {
                         if !fixed_width {
                             self.findings.push(Problem::in_isa(
                                 "isa-fixed-length",
-                                "ISA elements are not at their fixed positions: read by its separators",
+                                ISA_BY_SEPARATORS,
                                 self.position + 1,
                             ));
+                            self.isa_by_separators = true;
                         }
                     }
                 }
@@ -384,6 +395,7 @@ impl Tokenizer {
             offset: offset + lead as u64,
             bytes,
             delimiters: d,
+            isa_by_separators: std::mem::take(&mut self.isa_by_separators),
         });
         self.joined = joined;
         if ends_interchange {

@@ -19,7 +19,7 @@ use crate::elements::{segment_problems, CodeLists, ElementProblem};
 use crate::envelope::{self, py_int};
 use crate::guide::Tables;
 use crate::problem::Problem;
-use crate::tokenizer::{Segment, Tokenizer};
+use crate::tokenizer::{Segment, Tokenizer, ISA_BY_SEPARATORS};
 use crate::walker::{is_segment_id, StructureProblem, Walker};
 
 const ISA_PATH: &str = "/ISA_LOOP/ISA";
@@ -137,7 +137,10 @@ impl Validator {
         let walker = Walker::new()?;
         Ok(Validator {
             // Blanks before a terminator and odd whitespace before an id are kept: they are reported.
-            tokenizer: Tokenizer::new(false).keep_trailing_blanks(true),
+            // An ISA not at its fixed width is read by its separators, with a finding.
+            tokenizer: Tokenizer::new(false)
+                .keep_trailing_blanks(true)
+                .lenient_isa(true),
             state: State {
                 tables: walker.tables(),
                 walker,
@@ -260,6 +263,17 @@ impl State {
             return;
         }
         self.sep = seg.delimiters.element;
+        if seg.isa_by_separators {
+            // Before the ISA's own findings: a new interchange starts here.
+            self.close_all(seg.position, false, false);
+            self.emit(Finding {
+                rule: "isa-fixed-length",
+                message: ISA_BY_SEPARATORS.to_owned(),
+                position: Some(seg.position),
+                segment: Some(b"ISA".to_vec()),
+                ..Finding::default()
+            });
+        }
         // Most segments have few elements: cut them into a stack array, not a fresh Vec.
         let mut stack: [&[u8]; 48] = [b""; 48];
         let mut n = 0;

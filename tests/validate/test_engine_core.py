@@ -61,9 +61,17 @@ def _run(validator, chunks) -> tuple[list[tuple], list, tuple]:
 
 
 def both(chunks, keep_results: bool = False):
+    """(new, old). An ISA off its fixed width is read by its separators by the core and refused by
+    the old engine (test_isa_width holds the new verdict): there only what came before it compares."""
     chunks = list(chunks)
-    return (_run(Validator(keep_results=keep_results), chunks),
-            _run(engine_reference.Validator(keep_results=keep_results), chunks))
+    new = _run(Validator(keep_results=keep_results), chunks)
+    old = _run(engine_reference.Validator(keep_results=keep_results), chunks)
+    lenient = [i for i, k in enumerate(new[0]) if k[0] == "isa-fixed-length"]
+    if lenient:
+        refused = [i for i, k in enumerate(old[0]) if k[0] == "isa-fixed-length"]
+        assert refused, "the old engine refuses every ISA the core reads by its separators"
+        return (new[0][:lenient[0]], None, None), (old[0][:refused[0]], None, None)
+    return new, old
 
 
 @pytest.mark.parametrize("path", FILES, ids=_id)
