@@ -13,6 +13,32 @@
 #![allow(clippy::inconsistent_digit_grouping)] // dates read as CCYY_MM_DD
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// FNV-1a: the keys are codes of 3 to 7 bytes, looked up for every line and diagnosis; SipHash's
+/// protection against chosen keys buys nothing for a table built from our own data.
+#[derive(Default)]
+pub struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type Table<V> = HashMap<Vec<u8>, V, BuildHasherDefault<Fnv>>;
 
 /// A date as the number CCYYMMDD.
 pub type Day = u32;
@@ -23,6 +49,7 @@ pub const FAR_FUTURE: Day = 9999_12_31;
 pub struct Procedure {
     pub start: Day,
     pub end: Day,
+    /// The allowed modifiers, sorted (looked up by binary search).
     pub modifiers: Vec<Vec<u8>>,
 }
 
@@ -35,9 +62,9 @@ pub struct Diagnosis {
 
 #[derive(Default)]
 pub struct CodeSet {
-    pub procedures: HashMap<Vec<u8>, Procedure>,
-    /// Keyed by the code without the dot; several rows when the dates split.
-    pub diagnoses: HashMap<Vec<u8>, Vec<Diagnosis>>,
+    pub procedures: Table<Procedure>,
+    /// Keyed by the code without the dot, in capitals; several rows when the dates split.
+    pub diagnoses: Table<Vec<Diagnosis>>,
 }
 
 /// A problem with one code: the rule, its message, the value to show and the SV101 component.
@@ -62,11 +89,10 @@ impl CodeSet {
         day: Option<Day>,
         out: &mut Vec<CodeProblem>,
     ) {
-        let shown = text(code);
         let Some(p) = self.procedures.get(code) else {
             out.push(CodeProblem {
                 rule: "procedure-code",
-                message: format!("procedure code {shown} is not in the core code set"),
+                message: format!("procedure code {} is not in the core code set", text(code)),
                 value: code.to_vec(),
                 component: 2,
             });
@@ -75,16 +101,23 @@ impl CodeSet {
         if day.is_some_and(|d| d < p.start || d > p.end) {
             out.push(CodeProblem {
                 rule: "procedure-date",
-                message: format!("procedure code {shown} is not effective on the date of service"),
+                message: format!(
+                    "procedure code {} is not effective on the date of service",
+                    text(code)
+                ),
                 value: code.to_vec(),
                 component: 2,
             });
         }
         for (j, m) in modifiers.iter().enumerate() {
-            if !m.is_empty() && !p.modifiers.iter().any(|a| a == m) {
+            if !m.is_empty()
+                && p.modifiers
+                    .binary_search_by(|a| a.as_slice().cmp(m))
+                    .is_err()
+            {
                 out.push(CodeProblem {
                     rule: "procedure-modifier",
-                    message: format!("modifier {} is not allowed with {shown}", text(m)),
+                    message: format!("modifier {} is not allowed with {}", text(m), text(code)),
                     value: m.to_vec(),
                     component: 3 + j as u32,
                 });
@@ -94,12 +127,18 @@ impl CodeSet {
 
     /// Why an SDOH Z code is not billable on `day`, if it is not.
     pub fn diagnosis_problem(&self, code: &[u8], day: Day) -> Option<String> {
-        let key: Vec<u8> = code
-            .iter()
-            .filter(|&&b| b != b'.')
-            .map(u8::to_ascii_uppercase)
-            .collect();
-        let rows = match self.diagnoses.get(&key) {
+        let plain = !code.iter().any(|b| *b == b'.' || b.is_ascii_lowercase());
+        let rows = if plain {
+            self.diagnoses.get(code)
+        } else {
+            let key: Vec<u8> = code
+                .iter()
+                .filter(|&&b| b != b'.')
+                .map(u8::to_ascii_uppercase)
+                .collect();
+            self.diagnoses.get(&key)
+        };
+        let rows = match rows {
             Some(rows) if !rows.is_empty() => rows,
             _ => {
                 return Some(format!(

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use crate::amount::Amount;
 use crate::codes::{
     diagnosis_format_problem, is_icd10_qualifier, is_sdoh_z_code, parse_day, taxonomy_problem,
-    CodeProblem, CodeSet,
+    CodeProblem, CodeSet, Day,
 };
 use crate::content::{finding, Seg};
 use crate::content835::npi;
@@ -69,36 +69,51 @@ impl Spot {
     }
 }
 
+/// Bytes kept for the open claim: a range of [`ClaimChecks::kept`].
+type Kept = std::ops::Range<usize>;
+
 struct Claim {
     spot: Spot,
     /// CLM02 and CLM05, when the segment has them.
-    charge: Option<Vec<u8>>,
-    facility: Option<Vec<u8>>,
+    charge: Option<Kept>,
+    facility: Option<Kept>,
 }
 
 struct Line {
     /// Of its SV1 once seen (its LX before).
     spot: Spot,
     /// SV101 and SV102 (None when the SV1 ends before it).
-    sv1: Option<(Vec<u8>, Option<Vec<u8>>)>,
-    /// DTP*472 dates (both ends of a range), CCYYMMDD as written.
-    dates: Vec<Vec<u8>>,
+    sv1: Option<(Kept, Option<Kept>)>,
+    /// Its DTP*472 dates (both ends of a range), CCYYMMDD as written: a range of `line_dates`.
+    dates: std::ops::Range<usize>,
 }
 
+/// The claim's segments are kept as ranges of one buffer, cleared per claim, so a claim costs no
+/// allocation once the buffers have grown to the largest claim.
 pub struct ClaimChecks {
     codes: Arc<CodeSet>,
     comp: u8,
     claim: Option<Claim>,
     has_f8: bool,
-    claim_dates: Vec<Vec<u8>>,
-    /// The HI segments of the claim: where, and their elements.
-    his: Vec<(Spot, Vec<Vec<u8>>)>,
+    kept: Vec<u8>,
+    claim_dates: Vec<Kept>,
+    line_dates: Vec<Kept>,
+    /// The HI segments of the claim: where, and their elements (a range of `hi_values`).
+    his: Vec<(Spot, std::ops::Range<usize>)>,
+    hi_values: Vec<Kept>,
     lines: Vec<Line>,
+    days: Vec<Day>,
     problems: Vec<CodeProblem>,
 }
 
 fn split(value: &[u8], sep: u8) -> impl Iterator<Item = &[u8]> {
     value.split(move |&b| b == sep)
+}
+
+fn keep(kept: &mut Vec<u8>, bytes: &[u8]) -> Kept {
+    let start = kept.len();
+    kept.extend_from_slice(bytes);
+    start..kept.len()
 }
 
 impl ClaimChecks {
@@ -108,9 +123,13 @@ impl ClaimChecks {
             comp: b':',
             claim: None,
             has_f8: false,
+            kept: Vec::new(),
             claim_dates: Vec::new(),
+            line_dates: Vec::new(),
             his: Vec::new(),
+            hi_values: Vec::new(),
             lines: Vec::new(),
+            days: Vec::new(),
             problems: Vec::new(),
         }
     }
@@ -123,19 +142,28 @@ impl ClaimChecks {
             b"REF" => self.reference(seg, out),
             b"DTP" => self.date(seg),
             b"HI" if self.claim.is_some() => {
-                let els = seg.els[1..].iter().map(|e| e.to_vec()).collect();
-                self.his.push((Spot::of(seg), els));
+                let first = self.hi_values.len();
+                for e in &seg.els[1..] {
+                    let k = keep(&mut self.kept, e);
+                    self.hi_values.push(k);
+                }
+                let values = first..self.hi_values.len();
+                self.his.push((Spot::of(seg), values));
             }
-            b"LX" if self.claim.is_some() => self.lines.push(Line {
-                spot: Spot::of(seg),
-                sv1: None,
-                dates: Vec::new(),
-            }),
+            b"LX" if self.claim.is_some() => {
+                let at = self.line_dates.len();
+                self.lines.push(Line {
+                    spot: Spot::of(seg),
+                    sv1: None,
+                    dates: at..at,
+                });
+            }
             b"SV1" => {
                 if let Some(line) = self.lines.last_mut() {
                     line.spot = Spot::of(seg);
-                    let charge = seg.els.get(2).map(|e| e.to_vec());
-                    line.sv1 = Some((seg.el(1).to_vec(), charge));
+                    let code = keep(&mut self.kept, seg.el(1));
+                    let charge = seg.els.get(2).map(|e| keep(&mut self.kept, e));
+                    line.sv1 = Some((code, charge));
                 }
             }
             b"NM1" => npi(seg, 8, out),
@@ -167,15 +195,20 @@ impl ClaimChecks {
 
     fn clm(&mut self, seg: &Seg<'_>, out: &mut Vec<Finding>) {
         self.end_claim(out);
+        self.kept.clear();
+        self.claim_dates.clear();
+        self.line_dates.clear();
+        self.his.clear();
+        self.hi_values.clear();
+        self.lines.clear();
+        self.has_f8 = false;
+        let charge = seg.els.get(2).map(|e| keep(&mut self.kept, e));
+        let facility = seg.els.get(5).map(|e| keep(&mut self.kept, e));
         self.claim = Some(Claim {
             spot: Spot::of(seg),
-            charge: seg.els.get(2).map(|e| e.to_vec()),
-            facility: seg.els.get(5).map(|e| e.to_vec()),
+            charge,
+            facility,
         });
-        self.has_f8 = false;
-        self.claim_dates.clear();
-        self.his.clear();
-        self.lines.clear();
         let clm01 = seg.el(1);
         if clm01.len() > CLM01_MAX {
             let message = format!(
@@ -223,20 +256,22 @@ impl ClaimChecks {
         if seg.els.len() < 4 || seg.el(1) != b"472" || self.claim.is_none() {
             return;
         }
-        let value = seg.el(3);
-        let dates: Vec<Vec<u8>> = if seg.el(2) == b"RD8" {
-            split(value, b'-').map(<[u8]>::to_vec).collect()
-        } else {
-            vec![value.to_vec()]
+        let into = match seg.loop_id {
+            // A line's dates follow its LX: they are the last of `line_dates`.
+            Some("2400") if !self.lines.is_empty() => &mut self.line_dates,
+            Some("2300") => &mut self.claim_dates,
+            _ => return,
         };
-        match seg.loop_id {
-            Some("2400") => {
-                if let Some(line) = self.lines.last_mut() {
-                    line.dates.extend(dates);
-                }
+        let value = seg.el(3);
+        if seg.el(2) == b"RD8" {
+            for d in split(value, b'-') {
+                into.push(keep(&mut self.kept, d));
             }
-            Some("2300") => self.claim_dates.extend(dates),
-            _ => {}
+        } else {
+            into.push(keep(&mut self.kept, value));
+        }
+        if let (Some("2400"), Some(line)) = (seg.loop_id, self.lines.last_mut()) {
+            line.dates.end = self.line_dates.len();
         }
     }
 
@@ -247,7 +282,9 @@ impl ClaimChecks {
         self.balance(&claim, out);
         let comp = self.comp;
         if let (Some(facility), false) = (&claim.facility, self.has_f8) {
-            let frequency = split(facility, comp).nth(2).unwrap_or(b"");
+            let frequency = split(&self.kept[facility.clone()], comp)
+                .nth(2)
+                .unwrap_or(b"");
             if let Some(kind) = match frequency {
                 b"7" => Some("replacement"),
                 b"8" => Some("void"),
@@ -275,7 +312,11 @@ impl ClaimChecks {
 
     /// CLM02 against the sum of SV102; an amount that does not read has its own finding.
     fn balance(&self, claim: &Claim, out: &mut Vec<Finding>) {
-        let Some(total) = claim.charge.as_deref().and_then(Amount::parse) else {
+        let Some(total) = claim
+            .charge
+            .clone()
+            .and_then(|c| Amount::parse(&self.kept[c]))
+        else {
             return;
         };
         if self.lines.is_empty() {
@@ -284,7 +325,7 @@ impl ClaimChecks {
         let mut line_total = Amount::default();
         for line in &self.lines {
             let charge = match &line.sv1 {
-                Some((_, Some(charge))) => Amount::parse(charge),
+                Some((_, Some(charge))) => Amount::parse(&self.kept[charge.clone()]),
                 _ => None,
             };
             let Some(charge) = charge else { return };
@@ -306,27 +347,26 @@ impl ClaimChecks {
         }
     }
 
-    fn diagnoses(&self, out: &mut Vec<Finding>) {
+    fn diagnoses(&mut self, out: &mut Vec<Finding>) {
         if self.his.is_empty() {
             return;
         }
         // The dates of service: the lines' DTP*472, else the claim's.
-        let mut written: Vec<&[u8]> = self
-            .lines
-            .iter()
-            .flat_map(|l| &l.dates)
-            .map(Vec::as_slice)
-            .collect();
-        if written.is_empty() {
-            written = self.claim_dates.iter().map(Vec::as_slice).collect();
-        }
-        let mut days: Vec<u32> = written.iter().filter_map(|d| parse_day(d)).collect();
+        let written = if self.line_dates.is_empty() {
+            &self.claim_dates
+        } else {
+            &self.line_dates
+        };
+        let any_dates = !written.is_empty();
+        let kept = &self.kept;
+        let days = &mut self.days;
+        days.clear();
+        days.extend(written.iter().filter_map(|d| parse_day(&kept[d.clone()])));
         days.sort_unstable();
         days.dedup();
-        let any_dates = !written.is_empty();
-        for (spot, els) in &self.his {
-            for (i, value) in els.iter().enumerate() {
-                let mut parts = split(value, self.comp);
+        for (spot, values) in &self.his {
+            for (i, value) in self.hi_values[values.clone()].iter().enumerate() {
+                let mut parts = split(&kept[value.clone()], self.comp);
                 let qualifier = parts.next().unwrap_or(b"");
                 let code = match parts.next() {
                     Some(code) if !code.is_empty() => code,
@@ -363,22 +403,29 @@ impl ClaimChecks {
     }
 
     fn procedures(&mut self, out: &mut Vec<Finding>) {
-        let claim_day = self.claim_dates.iter().min();
+        let kept = &self.kept;
+        let earliest = |dates: &[Kept]| dates.iter().map(|d| &kept[d.clone()]).min();
+        let claim_day = earliest(&self.claim_dates);
         let mut problems = std::mem::take(&mut self.problems);
         for line in &self.lines {
             let Some((sv101, _)) = &line.sv1 else {
                 continue;
             };
-            let day = line.dates.iter().min().or(claim_day);
-            let mut parts = split(sv101, self.comp);
+            let day = earliest(&self.line_dates[line.dates.clone()]).or(claim_day);
+            let mut parts = split(&kept[sv101.clone()], self.comp);
             let (qualifier, code) = (parts.next().unwrap_or(b""), parts.next().unwrap_or(b""));
             if qualifier != b"HC" || code.is_empty() {
                 continue;
             }
-            let modifiers: Vec<&[u8]> = parts.take(4).collect();
-            let day = day.filter(|d| !d.is_empty()).and_then(|d| parse_day(d));
+            let mut modifiers: [&[u8]; 4] = [b""; 4];
+            let mut n = 0;
+            for (slot, m) in modifiers.iter_mut().zip(parts) {
+                *slot = m;
+                n += 1;
+            }
+            let day = day.filter(|d| !d.is_empty()).and_then(parse_day);
             self.codes
-                .procedure_problems(code, &modifiers, day, &mut problems);
+                .procedure_problems(code, &modifiers[..n], day, &mut problems);
             let spot = Spot {
                 loop_id: Some("2400"),
                 ..line.spot

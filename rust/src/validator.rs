@@ -78,7 +78,10 @@ struct Transaction {
     /// Ordinal of the segment before ST: position - base = position within the set.
     base: u64,
     hl_count: i128,
+    /// The open HL levels, and the same as a set: a file of many top-level HLs (one per
+    /// billing provider) keeps them all, and HL02 is looked up in it for every HL.
     hl_stack: Vec<i128>,
+    hl_open: HashSet<i128>,
     lx_count: u64,
     checks: Option<Checks>,
     is_837: bool,
@@ -487,12 +490,15 @@ impl State {
         let mut orphan = false;
         if !parent_text.is_empty() {
             let parent = py_int(parent_text);
-            orphan = !parent.is_some_and(|p| st.hl_stack.contains(&p));
+            orphan = !parent.is_some_and(|p| st.hl_open.contains(&p));
             while st.hl_stack.last().is_some_and(|&top| Some(top) != parent) {
-                st.hl_stack.pop();
+                if let Some(top) = st.hl_stack.pop() {
+                    st.hl_open.remove(&top);
+                }
             }
         }
         st.hl_stack.push(count);
+        st.hl_open.insert(count);
         let hl = |rule, message: String, element, data_element| Finding {
             rule,
             message,
@@ -719,6 +725,7 @@ impl State {
             base: pos - 1,
             hl_count: 0,
             hl_stack: Vec::new(),
+            hl_open: HashSet::new(),
             lx_count: 0,
             checks,
             is_837,

@@ -30,10 +30,11 @@ impl CodeSet {
     ) -> PyResult<Self> {
         let mut set = codes::CodeSet::default();
         for (code, start, end, modifiers) in procedures {
-            let modifiers = modifiers
+            let mut modifiers = modifiers
                 .iter()
                 .map(|m| latin1(m))
-                .collect::<PyResult<_>>()?;
+                .collect::<PyResult<Vec<_>>>()?;
+            modifiers.sort_unstable(); // looked up by binary search
             let p = Procedure {
                 start: day(start)?,
                 end: day(end)?,
