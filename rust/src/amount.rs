@@ -3,8 +3,6 @@
 //! decimals it was written with, so sums print as Python's `Decimal` sums do (the most decimals
 //! of the terms: `12.50` stays `12.50`, `100 - 73.5` is `26.5`).
 
-use crate::table_builder::decimal;
-
 /// Decimals held exactly; an element with more significant decimals is not read.
 const SCALE: u32 = 8;
 const UNIT: i128 = 10i128.pow(SCALE);
@@ -30,11 +28,9 @@ impl Amount {
             None => (digits, &digits[digits.len()..]),
         };
         let all_digits = |s: &[u8]| s.iter().all(u8::is_ascii_digit);
-        if whole.len() + frac.len() == 0
-            || whole.len() > MAX_WHOLE_DIGITS
-            || !all_digits(whole)
-            || !all_digits(frac)
-        {
+        let empty = whole.len() + frac.len() == 0;
+        let whole = &whole[whole.iter().take_while(|&&b| b == b'0').count()..];
+        if empty || whole.len() > MAX_WHOLE_DIGITS || !all_digits(whole) || !all_digits(frac) {
             return None;
         }
         let significant = frac.iter().rposition(|&b| b != b'0').map_or(0, |i| i + 1);
@@ -56,11 +52,16 @@ impl Amount {
         })
     }
 
-    /// An amount as the 835 tables read one (`decimal(value, 2)`: at most 2 significant
-    /// decimals, under 10^16): the balancing checks the amounts the tables hold.
+    /// An amount as the 835 tables read one (`table_builder::decimal(value, 2)`: at most 40 characters
+    /// after the sign, 2 significant decimals, under 10^16): the balancing checks the amounts the
+    /// tables hold.
     pub fn cents(value: &[u8]) -> Option<Amount> {
-        decimal(value, 2)?;
-        Amount::parse(value)
+        let a = Amount::parse(value)?;
+        let cent = UNIT / 100;
+        let fits = value.len() - usize::from(value.first() == Some(&b'-')) <= 40
+            && a.units % cent == 0
+            && a.units.unsigned_abs() < 10u128.pow(18) * cent as u128;
+        fits.then_some(a)
     }
 
     /// Equal in value (`Decimal` compares values: 12.5 == 12.50).
@@ -119,6 +120,7 @@ impl std::fmt::Display for Amount {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::table_builder::decimal;
 
     fn amount(text: &str) -> Amount {
         Amount::parse(text.as_bytes()).unwrap()
@@ -161,5 +163,37 @@ mod tests {
         }
         assert_eq!(Amount::cents(b"1.234"), None);
         assert_eq!(Amount::cents(b"1.230"), Some(amount("1.230")));
+        assert_eq!(amount("000000000000000000000012.5").to_string(), "12.5");
+    }
+
+    #[test]
+    fn cents_reads_what_the_tables_read() {
+        let cases = [
+            "",
+            "-",
+            ".",
+            "5.",
+            ".5",
+            "-.5",
+            "-0",
+            "12.50",
+            "1.234",
+            "1.230",
+            "1.2.3",
+            "+5",
+            "x",
+            "9999999999999999.99",
+            "10000000000000000",
+            "-9999999999999999.99",
+            "000000000000000000000000000000000000001",
+            "0000000000000000000000000000000000000001",
+            "1.000000000000000000000000000000000000000",
+            "12.5000000000000000000000000000000000000000",
+        ];
+        for v in cases {
+            let expected = decimal(v.as_bytes(), 2);
+            let got = Amount::cents(v.as_bytes()).map(|a| a.units / (UNIT / 100));
+            assert_eq!(got, expected, "{v:?}");
+        }
     }
 }
