@@ -31,27 +31,47 @@ impl<'a> Seg<'a> {
     }
 }
 
-/// A finding at a segment.
-pub fn finding(
-    seg: &Seg<'_>,
-    rule: &'static str,
-    message: String,
-    element: Option<u32>,
-    component: Option<u32>,
-    value: Option<&[u8]>,
-    data_element: Option<&'static str>,
-) -> Finding {
-    Finding {
-        rule,
-        message,
-        position: Some(seg.pos),
-        tx_position: Some(seg.tx_pos),
-        segment: Some(seg.id().to_vec()),
-        loop_id: seg.loop_id.map(str::to_owned),
-        element,
-        component,
-        value: value.map(<[u8]>::to_vec),
-        data_element,
+/// Where a segment was: kept by checks that report after the segment has gone by.
+#[derive(Clone, Copy)]
+pub struct Spot {
+    pub pos: u64,
+    pub tx_pos: u64,
+    pub loop_id: Option<&'static str>,
+}
+
+impl Spot {
+    pub fn of(seg: &Seg<'_>) -> Spot {
+        Spot {
+            pos: seg.pos,
+            tx_pos: seg.tx_pos,
+            loop_id: seg.loop_id,
+        }
+    }
+
+    /// A finding at the segment `segment` that was here.
+    #[allow(clippy::too_many_arguments)]
+    pub fn finding(
+        self,
+        segment: &[u8],
+        rule: &'static str,
+        message: String,
+        element: Option<u32>,
+        component: Option<u32>,
+        value: Option<&[u8]>,
+        data_element: Option<&'static str>,
+    ) -> Finding {
+        Finding {
+            rule,
+            message,
+            position: Some(self.pos),
+            tx_position: Some(self.tx_pos),
+            segment: Some(segment.to_vec()),
+            loop_id: self.loop_id.map(str::to_owned),
+            element,
+            component,
+            value: value.map(<[u8]>::to_vec),
+            data_element,
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 
 use crate::balance835::Balance;
 use crate::codes::npi_problem;
-use crate::content::{finding, Seg};
+use crate::content::{Seg, Spot};
 use crate::validator::Finding;
 
 #[derive(Default)]
@@ -100,17 +100,20 @@ fn balance_finding(
     loop_id: Option<&'static str>,
 ) -> Finding {
     let data_element = if f.rule == "cas-group" { "1033" } else { "782" };
-    Finding {
-        rule: f.rule,
-        message: f.message,
-        position: Some(f.position),
-        tx_position: Some(f.position - base),
-        segment: Some(f.segment.as_bytes().to_vec()),
-        loop_id: loop_id.map(str::to_owned),
-        element: Some(u32::from(f.element)),
-        data_element: Some(data_element),
-        ..Finding::default()
-    }
+    let spot = Spot {
+        pos: f.position,
+        tx_pos: f.position - base,
+        loop_id,
+    };
+    spot.finding(
+        f.segment.as_bytes(),
+        f.rule,
+        f.message,
+        Some(u32::from(f.element)),
+        None,
+        None,
+        Some(data_element),
+    )
 }
 
 /// NM108/N103 = XX: the id that follows is an NPI.
@@ -122,8 +125,8 @@ pub fn npi(seg: &Seg<'_>, qualifier: usize, out: &mut Vec<Finding>) {
         let id = std::str::from_utf8(seg.id()).unwrap_or("NM1");
         let element = qualifier as u32 + 1;
         let message = format!("{id}{element:02} (NPI): {problem}");
-        out.push(finding(
-            seg,
+        out.push(Spot::of(seg).finding(
+            seg.id(),
             "npi-check-digit",
             message,
             Some(element),

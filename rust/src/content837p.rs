@@ -18,7 +18,7 @@ use crate::codes::{
     diagnosis_format_problem, is_icd10_qualifier, is_sdoh_z_code, parse_day, taxonomy_problem,
     CodeProblem, CodeSet, Day,
 };
-use crate::content::{finding, Seg};
+use crate::content::{Seg, Spot};
 use crate::content835::npi;
 use crate::validator::Finding;
 
@@ -26,48 +26,6 @@ use crate::validator::Finding;
 const CLM01_MAX: usize = 20;
 /// TR3 2400 REF*6R: at most 30 characters although REF02 allows 50.
 const LINE_CONTROL_MAX: usize = 30;
-
-#[derive(Clone, Copy)]
-struct Spot {
-    pos: u64,
-    tx_pos: u64,
-    loop_id: Option<&'static str>,
-}
-
-impl Spot {
-    fn of(seg: &Seg<'_>) -> Spot {
-        Spot {
-            pos: seg.pos,
-            tx_pos: seg.tx_pos,
-            loop_id: seg.loop_id,
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn finding(
-        self,
-        segment: &[u8],
-        rule: &'static str,
-        message: String,
-        element: Option<u32>,
-        component: Option<u32>,
-        value: Option<&[u8]>,
-        data_element: Option<&'static str>,
-    ) -> Finding {
-        Finding {
-            rule,
-            message,
-            position: Some(self.pos),
-            tx_position: Some(self.tx_pos),
-            segment: Some(segment.to_vec()),
-            loop_id: self.loop_id.map(str::to_owned),
-            element,
-            component,
-            value: value.map(<[u8]>::to_vec),
-            data_element,
-        }
-    }
-}
 
 /// Bytes kept for the open claim: a range of [`ClaimChecks::kept`].
 type Kept = std::ops::Range<usize>;
@@ -172,8 +130,8 @@ impl ClaimChecks {
                 if seg.el(2) == b"PXC" && !code.is_empty() {
                     if let Some(problem) = taxonomy_problem(code) {
                         let message = format!("PRV03 (Provider Taxonomy Code): {problem}");
-                        out.push(finding(
-                            seg,
+                        out.push(Spot::of(seg).finding(
+                            seg.id(),
                             "taxonomy-format",
                             message,
                             Some(3),
@@ -215,8 +173,8 @@ impl ClaimChecks {
                 "CLM01 (Patient Control Number) is {} characters; the TR3 allows {CLM01_MAX}",
                 clm01.len()
             );
-            out.push(finding(
-                seg,
+            out.push(Spot::of(seg).finding(
+                seg.id(),
                 "guide-max-length",
                 message,
                 Some(1),
@@ -238,8 +196,8 @@ impl ClaimChecks {
                     "REF02 (Line Item Control Number) is {} characters; the TR3 allows {LINE_CONTROL_MAX}",
                     seg.el(2).len()
                 );
-                out.push(finding(
-                    seg,
+                out.push(Spot::of(seg).finding(
+                    seg.id(),
                     "guide-max-length",
                     message,
                     Some(2),
