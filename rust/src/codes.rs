@@ -15,6 +15,8 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
+use crate::text::latin1;
+
 /// FNV-1a: the keys are codes of 3 to 7 bytes, looked up for every line and diagnosis; SipHash's
 /// protection against chosen keys buys nothing for a table built from our own data.
 #[derive(Default)]
@@ -75,10 +77,6 @@ pub struct CodeProblem {
     pub component: u32,
 }
 
-fn text(bytes: &[u8]) -> String {
-    bytes.iter().map(|&b| char::from(b)).collect()
-}
-
 impl CodeSet {
     /// Empty when the procedure is billable; else each problem, codes in the messages, never the
     /// date of service.
@@ -92,7 +90,10 @@ impl CodeSet {
         let Some(p) = self.procedures.get(code) else {
             out.push(CodeProblem {
                 rule: "procedure-code",
-                message: format!("procedure code {} is not in the core code set", text(code)),
+                message: format!(
+                    "procedure code {} is not in the core code set",
+                    latin1(code)
+                ),
                 value: code.to_vec(),
                 component: 2,
             });
@@ -103,7 +104,7 @@ impl CodeSet {
                 rule: "procedure-date",
                 message: format!(
                     "procedure code {} is not effective on the date of service",
-                    text(code)
+                    latin1(code)
                 ),
                 value: code.to_vec(),
                 component: 2,
@@ -117,7 +118,11 @@ impl CodeSet {
             {
                 out.push(CodeProblem {
                     rule: "procedure-modifier",
-                    message: format!("modifier {} is not allowed with {}", text(m), text(code)),
+                    message: format!(
+                        "modifier {} is not allowed with {}",
+                        latin1(m),
+                        latin1(code)
+                    ),
                     value: m.to_vec(),
                     component: 3 + j as u32,
                 });
@@ -143,7 +148,7 @@ impl CodeSet {
             _ => {
                 return Some(format!(
                     "diagnosis {} is not a billable ICD-10-CM Z55-Z65 code",
-                    text(code)
+                    latin1(code)
                 ))
             }
         };

@@ -12,6 +12,7 @@ use std::sync::OnceLock;
 use regex_lite::Regex;
 
 use crate::guide::{tables, Composite, Element, ElementData, Segment};
+use crate::text::latin1;
 
 /// One element-level problem. `element` is 1-based in the segment, `component` in its composite.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -234,10 +235,6 @@ fn listed(rule: &Element, value: &[u8]) -> bool {
 /// What Python's `str.rstrip()` strips from a latin-1 string.
 fn is_py_space(b: u8) -> bool {
     matches!(b, 0x09..=0x0d | 0x1c..=0x20 | 0x85 | 0xa0)
-}
-
-fn latin1(bytes: &[u8]) -> String {
-    bytes.iter().map(|&b| char::from(b)).collect()
 }
 
 /// The guides' `regex` patterns, compiled once (Python `re.S` semantics: `.` matches newlines).

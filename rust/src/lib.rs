@@ -18,6 +18,7 @@ pub mod problem;
 pub mod table_builder;
 pub mod tables835;
 pub mod tables837p;
+pub mod text;
 pub mod tokenizer;
 pub mod validator;
 pub mod walker;

@@ -19,6 +19,7 @@ use crate::elements::{segment_problems, CodeLists, ElementProblem};
 use crate::envelope::{self, py_int};
 use crate::guide::Tables;
 use crate::problem::Problem;
+use crate::text::latin1;
 use crate::tokenizer::{Segment, Tokenizer, ISA_BY_SEPARATORS};
 use crate::walker::{is_segment_id, StructureProblem, Walker};
 
@@ -121,10 +122,6 @@ struct State {
 
 fn el<'a>(els: &[&'a [u8]], i: usize) -> &'a [u8] {
     els.get(i).copied().unwrap_or(b"")
-}
-
-fn text(bytes: &[u8]) -> String {
-    bytes.iter().map(|&b| char::from(b)).collect()
 }
 
 fn is_envelope(id: &[u8]) -> bool {
@@ -546,20 +543,20 @@ impl State {
     /// Report and close what is still open before `pos` (a new header, or the end of the stream).
     fn close_all(&mut self, pos: u64, keep_interchange: bool, keep_group: bool) {
         if let Some(st) = &self.st {
-            let message = format!("transaction set {} has no SE trailer", text(&st.st02));
+            let message = format!("transaction set {} has no SE trailer", latin1(&st.st02));
             self.trailer_missing("se-missing", b"SE", message, pos);
             self.content_end();
             self.close_transaction();
         }
         if !keep_group {
             if let Some(gs) = &self.gs {
-                let message = format!("functional group {} has no GE trailer", text(&gs.gs06));
+                let message = format!("functional group {} has no GE trailer", latin1(&gs.gs06));
                 self.trailer_missing("ge-missing", b"GE", message, pos);
                 self.close_group();
             }
             if !keep_interchange {
                 if let Some(isa) = &self.isa {
-                    let message = format!("interchange {} has no IEA trailer", text(&isa.isa13));
+                    let message = format!("interchange {} has no IEA trailer", latin1(&isa.isa13));
                     self.trailer_missing("iea-missing", b"IEA", message, pos);
                     self.isa = None;
                     self.events.push(Event::InterchangeClosed);
@@ -669,8 +666,8 @@ impl State {
                     rule,
                     format!(
                         "no implementation guide for GS01 '{}' with GS08 '{}'; only envelopes are checked in this group",
-                        text(gs01),
-                        text(gs08)
+                        latin1(gs01),
+                        latin1(gs08)
                     ),
                     pos,
                     b"GS",

@@ -9,10 +9,7 @@ use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 
 use super::problem::{raise, syntax_error};
 use crate::document as core;
-
-fn latin1(bytes: &[u8]) -> String {
-    bytes.iter().map(|&b| char::from(b)).collect()
-}
+use crate::text::latin1;
 
 /// A lossless document: the input's bytes, its segments and loop instances (see `rust/src/document.rs`).
 #[pyclass(module = "sdohedi._core")]

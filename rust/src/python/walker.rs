@@ -9,6 +9,7 @@ use pyo3::types::PyString;
 
 use super::problem::raise;
 use crate::problem::Problem;
+use crate::text::latin1;
 use crate::tokenizer::{Segment, Tokenizer};
 use crate::walker::{StructureProblem as CoreProblem, Walk};
 
@@ -82,10 +83,6 @@ pub struct GuideWalker {
     walk: Walk,
     /// (guide, node) -> its strings, made once.
     strings: HashMap<(usize, usize), NodeStrings>,
-}
-
-fn latin1(bytes: &[u8]) -> String {
-    bytes.iter().map(|&b| char::from(b)).collect()
 }
 
 impl GuideWalker {
