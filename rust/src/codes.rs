@@ -196,9 +196,16 @@ pub fn parse_day(value: &[u8]) -> Option<Day> {
         return None;
     }
     let n = v.iter().fold(0u32, |n, &b| n * 10 + u32::from(b - b'0'));
+    is_day(n).then_some(n)
+}
+
+/// Is the number CCYYMMDD a real date (year 1 to 9999)?
+pub fn is_day(n: u32) -> bool {
     let (year, month, day) = (n / 10_000, n / 100 % 100, n % 100);
-    let valid = year >= 1 && (1..=12).contains(&month) && day >= 1;
-    (valid && day <= days_in_month(year, month)).then_some(n)
+    (1..=9999).contains(&year)
+        && (1..=12).contains(&month)
+        && day >= 1
+        && day <= days_in_month(year, month)
 }
 
 fn next_day(day: Day) -> Day {

@@ -10,8 +10,13 @@ use super::elements::latin1;
 use crate::codes::{self, Day, Diagnosis, Procedure};
 
 fn day(n: u32) -> PyResult<Day> {
-    codes::parse_day(format!("{n:08}").as_bytes())
-        .ok_or_else(|| PyValueError::new_err(format!("{n} is not a date as CCYYMMDD")))
+    if codes::is_day(n) {
+        Ok(n)
+    } else {
+        Err(PyValueError::new_err(format!(
+            "{n} is not a date as CCYYMMDD"
+        )))
+    }
 }
 
 #[pyclass(module = "sdohedi._core", frozen)]
