@@ -11,6 +11,7 @@ where test_content_checks shows it (a debit BPR03, an unreadable amount read as 
 they are left out of the comparison, on both sides."""
 
 from dataclasses import asdict
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -120,16 +121,11 @@ def test_a_group_of_a_guide_the_core_does_not_carry_is_checked_for_its_envelopes
     assert findings[0].location.element == 8 and findings[0].value == "005010X223A2"
 
 
-_CLAIM = None
-
-
+@cache
 def _claim_text() -> str:
-    global _CLAIM
-    if _CLAIM is None:
-        from factories import claim
-        from validate_helpers import render
-        _CLAIM = render([claim()])
-    return _CLAIM
+    from factories import claim
+    from validate_helpers import render
+    return render([claim()])
 
 
 _Z = ["Z5941", "Z590", "Z5900", "Z591", "Z5910", "Z597", "Z5971", "Z555", "Z599", "Z59.41", "Z5", "A000", "Z6501"]
