@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use regex_lite::Regex;
 
-use crate::guide::{tables, Composite, Element, ElementData, Segment};
+use crate::guide::{code_key, tables, Base, Composite, Element, ElementData, FxMap, Segment};
 use crate::text::latin1;
 
 /// One element-level problem. `element` is 1-based in the segment, `component` in its composite.
@@ -31,7 +31,8 @@ pub struct ElementProblem<'g> {
 /// was not given accepts every value (pyx12 does the same for a list it lacks).
 #[derive(Debug, Default, Clone)]
 pub struct CodeLists {
-    lists: HashMap<String, Vec<Box<[u8]>>>,
+    // Keyed by the tables' list names, looked up for every value of a listed element.
+    lists: FxMap<String, Vec<Box<[u8]>>>,
 }
 
 impl CodeLists {
@@ -193,12 +194,11 @@ pub fn numeric_length(value: &[u8]) -> usize {
 
 // -- elements -----------------------------------------------------------------------------------
 
-/// Where a simple element sits: its 1-based element, component, and its composite's usage.
+/// Where a simple element sits: its 1-based element and component.
 #[derive(Clone, Copy)]
-struct Place<'a> {
+struct Place {
     element: u32,
     component: Option<u32>,
-    composite_usage: Option<&'a str>,
 }
 
 fn label(refdes: &str, name: &str) -> String {
@@ -227,9 +227,13 @@ fn external(rule: &Element) -> Option<&str> {
 
 /// Is `value` one of the element's codes (sorted in the tables: a test holds them to it)?
 fn listed(rule: &Element, value: &[u8]) -> bool {
-    rule.codes
-        .binary_search_by(|c| c.as_bytes().cmp(value))
-        .is_ok()
+    match &rule.facts.code_keys {
+        Some(keys) => code_key(value).is_some_and(|k| keys.binary_search(&k).is_ok()),
+        None => rule
+            .codes
+            .binary_search_by(|c| c.as_bytes().cmp(value))
+            .is_ok(),
+    }
 }
 
 /// What Python's `str.rstrip()` strips from a latin-1 string.
@@ -278,18 +282,39 @@ fn matches_pattern(source: &str, value: &[u8]) -> bool {
     }
 }
 
-/// The base data types whose invalid values are reported (others are left alone, as pyx12 does).
-fn type_checked(data_type: &str) -> bool {
-    matches!(
-        data_type,
-        "AN" | "ID" | "R" | "TM" | "DT" | "D8" | "D6" | "N0" | "N1" | "N2" | "N3" | "N4" | "N"
-    )
-}
-
-/// An element the guide requires (a component only when its composite is required too, or it is
-/// not the first).
-fn required(rule: &Element, composite_usage: Option<&str>) -> bool {
-    rule.usage == "R" && (rule.seq != 1 || composite_usage.is_none_or(|u| u == "R"))
+/// Is `value` valid as the base data type, and the rule and message when it is not?
+fn base_problem(base: Base, value: &[u8]) -> Option<(&'static str, &'static str)> {
+    let (valid, rule, message) = match base {
+        Base::Text => (
+            !has_invalid_character(value),
+            "invalid-character",
+            "contains a character outside the X12 character set",
+        ),
+        Base::Decimal => (
+            is_decimal(value),
+            "invalid-decimal",
+            "is not a decimal number (digits, optional '-' and '.')",
+        ),
+        Base::Number => (is_number(value), "invalid-number", "is not a whole number"),
+        Base::Time => (
+            is_time(value),
+            "invalid-time",
+            "is not a valid time (HHMM, HHMMSS)",
+        ),
+        Base::Date | Base::Date8 | Base::Date6 => {
+            let dt = match base {
+                Base::Date8 => "D8",
+                Base::Date6 => "D6",
+                _ => "DT",
+            };
+            (
+                is_date(value, dt),
+                "invalid-date",
+                "is not a valid date (CCYYMMDD)",
+            )
+        }
+    };
+    (!valid).then_some((rule, message))
 }
 
 /// The positions (0-based, in `node.elements`) of `node`'s required simple elements: what
@@ -299,7 +324,7 @@ pub fn required_elements(node: &Segment) -> Vec<usize> {
         .iter()
         .enumerate()
         .filter_map(|(i, spec)| match spec {
-            ElementData::Simple(rule) if required(rule, None) => Some(i),
+            ElementData::Simple(rule) if rule.facts.required => Some(i),
             _ => None,
         })
         .collect()
@@ -338,7 +363,7 @@ pub fn missing_required<'g>(
 fn check_element<'g>(
     rule: &'g Element,
     value: &[u8],
-    at: Place<'_>,
+    at: Place,
     comp: Option<u8>,
     lists: &CodeLists,
     type_list: &[&str],
@@ -357,9 +382,10 @@ fn check_element<'g>(
     let name = || label(&rule.refdes, &rule.name);
     // One pass tells most values apart: printable ASCII without the component separator has no
     // control character, no invalid character and is no composite.
+    let sep = comp.unwrap_or(0); // 0 is never printable
     let clean = value
         .iter()
-        .all(|&b| (0x20..=0x7e).contains(&b) && Some(b) != comp);
+        .all(|&b| (0x20..=0x7e).contains(&b) && b != sep);
     if !clean && at.component.is_none() && comp.is_some_and(|c| value.contains(&c)) {
         add(
             "invalid-composite",
@@ -371,8 +397,9 @@ fn check_element<'g>(
         );
         return;
     }
+    let facts = &rule.facts;
     if value.is_empty() {
-        if required(rule, at.composite_usage) {
+        if facts.required {
             add(
                 "element-missing",
                 format!("{} is required but missing", name()),
@@ -381,7 +408,7 @@ fn check_element<'g>(
         }
         return;
     }
-    if rule.usage == "N" {
+    if facts.not_used {
         add(
             "element-not-used",
             format!(
@@ -392,8 +419,7 @@ fn check_element<'g>(
         );
         return;
     }
-    let dt = rule.data_type.as_str();
-    let length = if dt.starts_with('N') || dt == "R" {
+    let length = if facts.numeric {
         numeric_length(value)
     } else {
         value.len()
@@ -433,7 +459,7 @@ fn check_element<'g>(
         );
         return;
     }
-    if (dt == "AN" || dt == "ID") && value.last() == Some(&b' ') {
+    if facts.text && value.last() == Some(&b' ') {
         let kept = value.len() - value.iter().rev().take_while(|&&b| is_py_space(b)).count();
         if kept >= rule.min_len as usize {
             add(
@@ -460,21 +486,13 @@ fn check_element<'g>(
             shown,
         );
     }
-    let printable = clean && (dt == "AN" || dt == "ID");
-    if !printable && type_checked(dt) && !valid_as(value, dt) {
-        let (r, message) = match dt {
-            "DT" | "D8" | "D6" => ("invalid-date", "is not a valid date (CCYYMMDD)"),
-            "TM" => ("invalid-time", "is not a valid time (HHMM, HHMMSS)"),
-            "R" => (
-                "invalid-decimal",
-                "is not a decimal number (digits, optional '-' and '.')",
-            ),
-            t if t.starts_with('N') => ("invalid-number", "is not a whole number"),
-            _ => (
-                "invalid-character",
-                "contains a character outside the X12 character set",
-            ),
-        };
+    // A clean value is printable: valid as text.
+    let problem = match facts.base {
+        Some(Base::Text) if clean => None,
+        Some(base) => base_problem(base, value),
+        None => None,
+    };
+    if let Some((r, message)) = problem {
         add(r, format!("{} {message}", name()), None);
     }
     if !type_list.is_empty()
@@ -598,9 +616,11 @@ fn check_composite<'g, 'a>(
         let at = Place {
             element,
             component: Some(j as u32 + 1),
-            composite_usage: Some(rule.usage.as_str()),
         };
         let part = parts.get(j).copied().unwrap_or(b"");
+        if part.is_empty() && !c.facts.required {
+            continue; // an absent component the guide does not require: nothing to check
+        }
         check_element(c, part, at, comp, lists, &[], out);
     }
 }
@@ -703,7 +723,8 @@ pub fn segment_problems<'g>(
     let is_dtp = node.id == "DTP";
     let mut dtp_type: Option<&str> = None;
     let mut type_list: Vec<&str> = Vec::new();
-    for (i, spec) in node.elements.iter().enumerate() {
+    let checked = n.min(count).max(node.required_until);
+    for (i, spec) in node.elements[..checked].iter().enumerate() {
         let ele = i + 1;
         let value: &[u8] = if ele <= n { els[ele] } else { b"" };
         let e = ele as u32;
@@ -714,11 +735,11 @@ pub fn segment_problems<'g>(
             }
             ElementData::Simple(rule) => rule,
         };
-        if rule.data_ele == "1250" {
+        if rule.facts.qualifier {
             // The tables keep codes sorted (`listed` relies on it too).
             type_list.extend(rule.codes.iter().map(String::as_str));
         }
-        if value.is_empty() && !required(rule, None) {
+        if value.is_empty() && !rule.facts.required {
             continue; // an absent element the guide does not require: nothing to check
         }
         if ele == 2 && is_dtp {
@@ -732,11 +753,10 @@ pub fn segment_problems<'g>(
         let at = Place {
             element: e,
             component: None,
-            composite_usage: None,
         };
         let types: &[&str] = if ele == 3 && is_dtp {
             dtp_type.as_slice()
-        } else if rule.data_ele == "1251" {
+        } else if rule.facts.qualified {
             &type_list
         } else {
             &[]

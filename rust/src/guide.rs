@@ -136,28 +136,38 @@ struct ElementRow {
 impl From<ElementRow> for ElementData {
     fn from(e: ElementRow) -> Self {
         match e.components {
-            Some(components) => ElementData::Composite(Composite {
-                seq: e.seq,
-                refdes: e.refdes,
-                name: e.name,
-                usage: e.usage,
-                data_ele: e.data_ele,
-                components,
-            }),
-            None => ElementData::Simple(Element {
-                seq: e.seq,
-                refdes: e.refdes,
-                name: e.name,
-                usage: e.usage,
-                data_ele: e.data_ele,
-                data_type: e.data_type,
-                min_len: e.min_len,
-                max_len: e.max_len,
-                codes: e.codes,
-                first_code: e.first_code,
-                external: e.external,
-                regex: e.regex,
-            }),
+            Some(components) => {
+                let components = components
+                    .into_iter()
+                    .map(|c| c.with_facts(Some(&e.usage)))
+                    .collect();
+                ElementData::Composite(Composite {
+                    seq: e.seq,
+                    refdes: e.refdes,
+                    name: e.name,
+                    usage: e.usage,
+                    data_ele: e.data_ele,
+                    components,
+                })
+            }
+            None => ElementData::Simple(
+                Element {
+                    seq: e.seq,
+                    refdes: e.refdes,
+                    name: e.name,
+                    usage: e.usage,
+                    data_ele: e.data_ele,
+                    data_type: e.data_type,
+                    min_len: e.min_len,
+                    max_len: e.max_len,
+                    codes: e.codes,
+                    first_code: e.first_code,
+                    external: e.external,
+                    regex: e.regex,
+                    facts: Facts::default(),
+                }
+                .with_facts(None),
+            ),
         }
     }
 }
@@ -193,6 +203,90 @@ pub struct Element {
     pub first_code: String,
     pub external: Option<String>,
     pub regex: Option<String>,
+    /// What the checks of a value ask, worked out from the fields above when the tables load.
+    #[serde(skip)]
+    pub facts: Facts,
+}
+
+impl Element {
+    /// `composite_usage`: the usage of the composite the element is a component of.
+    fn with_facts(mut self, composite_usage: Option<&str>) -> Self {
+        let dt = self.data_type.as_str();
+        let base = match dt {
+            "AN" | "ID" => Some(Base::Text),
+            "R" => Some(Base::Decimal),
+            "TM" => Some(Base::Time),
+            "DT" => Some(Base::Date),
+            "D8" => Some(Base::Date8),
+            "D6" => Some(Base::Date6),
+            "N" | "N0" | "N1" | "N2" | "N3" | "N4" => Some(Base::Number),
+            _ => None, // left alone, as pyx12 leaves them
+        };
+        let keys: Option<Vec<u64>> = self.codes.iter().map(|c| code_key(c.as_bytes())).collect();
+        self.facts = Facts {
+            required: self.usage == "R"
+                && (self.seq != 1 || composite_usage.is_none_or(|u| u == "R")),
+            not_used: self.usage == "N",
+            text: dt == "AN" || dt == "ID",
+            numeric: dt.starts_with('N') || dt == "R",
+            base,
+            qualifier: self.data_ele == "1250",
+            qualified: self.data_ele == "1251",
+            code_keys: keys.map(|mut k| {
+                k.sort_unstable();
+                k
+            }),
+        };
+        self
+    }
+}
+
+/// The base data types whose invalid values are reported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Base {
+    /// AN, ID: the 5010 character set.
+    Text,
+    /// R
+    Decimal,
+    /// N, N0-N4
+    Number,
+    /// TM
+    Time,
+    /// DT: CCYYMMDD, YYMMDD or CCYYMMDDHHMM.
+    Date,
+    /// D8
+    Date8,
+    /// D6
+    Date6,
+}
+
+/// What the checks of one element's value ask of its guide element.
+#[derive(Clone, Debug, Default)]
+pub struct Facts {
+    /// Required where it sits: a composite's first component only when the composite is
+    /// required too.
+    pub required: bool,
+    pub not_used: bool,
+    /// AN or ID.
+    pub text: bool,
+    /// N* or R: the length is counted without sign and decimal point.
+    pub numeric: bool,
+    pub base: Option<Base>,
+    /// Data element 1250 (a date/time format qualifier) and 1251 (the value it qualifies).
+    pub qualifier: bool,
+    pub qualified: bool,
+    /// The codes as [`code_key`]s, sorted; None when one is too long to be a key.
+    pub code_keys: Option<Vec<u64>>,
+}
+
+/// A code of at most 7 bytes as one number (its length in the low byte), so a code lookup
+/// compares numbers, not strings; None for a longer one.
+pub fn code_key(code: &[u8]) -> Option<u64> {
+    if code.len() > 7 {
+        return None;
+    }
+    let bytes = code.iter().fold(0u64, |k, &b| (k << 8) | u64::from(b));
+    Some((bytes << 8) | code.len() as u64)
 }
 
 // -- the compiled tables ------------------------------------------------------------------------
@@ -330,6 +424,9 @@ pub struct Segment {
     /// Syntax notes: (P, R, C, L or E; the elements they relate).
     pub syntax: Vec<(char, Vec<u32>)>,
     pub elements: Vec<ElementData>,
+    /// How many of `elements` an absent value can fault: past the last required simple element
+    /// or composite, only present values need checking.
+    pub required_until: usize,
 }
 
 #[derive(Debug)]
@@ -511,8 +608,18 @@ fn compile(file: GuideFile, interner: &mut Interner) -> Result<Guide, String> {
                 .into_iter()
                 .map(|(kind, els)| (kind.chars().next().unwrap_or('P'), els))
                 .collect(),
+            required_until: 0,
             elements: s.elements.into_iter().map(ElementData::from).collect(),
         });
+        let seg = segments.last_mut().expect("just pushed");
+        seg.required_until = seg
+            .elements
+            .iter()
+            .rposition(|e| match e {
+                ElementData::Simple(e) => e.facts.required,
+                ElementData::Composite(c) => c.usage == "R",
+            })
+            .map_or(0, |i| i + 1);
     }
     for locations in key_locations.values_mut() {
         locations.sort_by_key(|&(e, c)| (e, c.unwrap_or(0)));

@@ -124,6 +124,22 @@ fn el<'a>(els: &[&'a [u8]], i: usize) -> &'a [u8] {
     els.get(i).copied().unwrap_or(b"")
 }
 
+/// Is `text` the decimal digits of `n` (no sign, no leading zero)?
+fn is_decimal_number(text: &[u8], n: u64) -> bool {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    let mut rest = n;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    text == &buf[i..]
+}
+
 fn is_envelope(id: &[u8]) -> bool {
     matches!(id, b"ISA" | b"GS" | b"ST" | b"SE" | b"GE" | b"IEA")
 }
@@ -275,7 +291,7 @@ impl State {
             });
         }
         // Most segments have few elements: cut them into a stack array, not a fresh Vec.
-        let mut stack: [&[u8]; 48] = [b""; 48];
+        let mut stack: [&[u8]; 32] = [b""; 32];
         let mut n = 0;
         for e in seg.elements() {
             if n == stack.len() {
@@ -368,7 +384,7 @@ impl State {
             if sid == b"LX" {
                 st.lx_count += 1;
                 let n = st.lx_count;
-                if els.len() < 2 || els[1] != n.to_string().as_bytes() {
+                if els.len() < 2 || !is_decimal_number(els[1], n) {
                     self.events.push(Event::Finding(Finding {
                         rule: "lx-sequence",
                         message: format!(
@@ -405,6 +421,9 @@ impl State {
     }
 
     fn content_findings(&mut self) {
+        if self.found.is_empty() {
+            return;
+        }
         for f in std::mem::take(&mut self.found) {
             self.emit(f);
         }
@@ -432,7 +451,12 @@ impl State {
         }
         self.structure.clear();
         let node = self.walker.step(els, self.comp, pos, &mut self.structure);
-        for p in std::mem::take(&mut self.structure) {
+        let structure = if self.structure.is_empty() {
+            Vec::new()
+        } else {
+            std::mem::take(&mut self.structure)
+        };
+        for p in structure {
             self.emit(Finding {
                 rule: p.rule,
                 message: p.message,
@@ -461,6 +485,10 @@ impl State {
         let seg = &self.tables.guides[guide].segments[node];
         let mut problems = std::mem::take(&mut self.problems);
         segment_problems(seg, els, comp, &self.lists, &mut problems);
+        if problems.is_empty() {
+            self.problems = problems;
+            return;
+        }
         for p in problems.drain(..) {
             self.emit(Finding {
                 rule: p.rule,
@@ -838,6 +866,14 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_service_line_number_is_its_digits() {
+        assert!(is_decimal_number(b"1", 1) && is_decimal_number(b"1000", 1000));
+        assert!(is_decimal_number(b"0", 0) && !is_decimal_number(b"01", 1));
+        assert!(!is_decimal_number(b"", 1) && !is_decimal_number(b"+1", 1));
+        assert!(is_decimal_number(b"18446744073709551615", u64::MAX));
+    }
 
     #[test]
     fn counts_read_as_python_reads_them() {
