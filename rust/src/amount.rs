@@ -6,6 +6,18 @@
 /// Decimals held exactly; an element with more significant decimals is not read.
 const SCALE: u32 = 8;
 const UNIT: i128 = 10i128.pow(SCALE);
+/// 10^0 ... 10^SCALE.
+const POW10: [i128; SCALE as usize + 1] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+];
 /// Digits before the point: an X12 amount (data element 782) has at most 18 characters.
 const MAX_WHOLE_DIGITS: usize = 20;
 
@@ -37,15 +49,21 @@ impl Amount {
         if significant > SCALE as usize {
             return None;
         }
-        let mut units: i128 = 0;
-        for &b in whole {
-            units = units * 10 + i128::from(b - b'0');
-        }
-        let mut fraction: i128 = 0;
-        for &b in &frac[..significant] {
-            fraction = fraction * 10 + i128::from(b - b'0');
-        }
-        units = units * UNIT + fraction * 10i128.pow(SCALE - significant as u32);
+        // Read in 64 bits (19 digits always fit), the fraction in at most 8 digits.
+        let read = |digits: &[u8]| {
+            digits
+                .iter()
+                .fold(0u64, |n, &b| n * 10 + u64::from(b - b'0'))
+        };
+        let units = match whole.len() {
+            0..=19 => i128::from(read(whole)),
+            _ => {
+                i128::from(read(&whole[..19])) * 10i128.pow(whole.len() as u32 - 19)
+                    + i128::from(read(&whole[19..]))
+            }
+        };
+        let fraction = i128::from(read(&frac[..significant]));
+        let units = units * UNIT + fraction * POW10[SCALE as usize - significant];
         Some(Amount {
             units: if negative { -units } else { units },
             decimals: frac.len().min(40) as u8,
@@ -141,6 +159,15 @@ mod tests {
         assert_eq!((amount("1.234") + amount("2.2")).to_string(), "3.434");
         assert_eq!((Amount::default() + amount("7")).to_string(), "7");
         assert!(amount("12.5").same(amount("12.50")));
+        // The widest amounts read: 19 and 20 whole digits, 8 significant decimals.
+        assert_eq!(
+            amount("9999999999999999999.5").to_string(),
+            "9999999999999999999.5"
+        );
+        assert_eq!(
+            amount("-98765432109876543210.12345678").to_string(),
+            "-98765432109876543210.12345678"
+        );
     }
 
     #[test]

@@ -32,7 +32,14 @@ pub struct ElementProblem<'g> {
 #[derive(Debug, Default, Clone)]
 pub struct CodeLists {
     // Keyed by the tables' list names, looked up for every value of a listed element.
-    lists: FxMap<String, Vec<Box<[u8]>>>,
+    lists: FxMap<String, Codes>,
+}
+
+/// One list's codes, sorted: as [`code_key`]s when every code is short enough, else as bytes.
+#[derive(Debug, Clone)]
+enum Codes {
+    Keys(Vec<u64>),
+    Bytes(Vec<Box<[u8]>>),
 }
 
 impl CodeLists {
@@ -40,10 +47,21 @@ impl CodeLists {
         let lists = lists
             .into_iter()
             .map(|(name, codes)| {
-                let mut codes: Vec<Box<[u8]>> =
-                    codes.into_iter().map(Vec::into_boxed_slice).collect();
-                codes.sort();
-                codes.dedup();
+                let keys: Option<Vec<u64>> = codes.iter().map(|c| code_key(c)).collect();
+                let codes = match keys {
+                    Some(mut keys) => {
+                        keys.sort_unstable();
+                        keys.dedup();
+                        Codes::Keys(keys)
+                    }
+                    None => {
+                        let mut codes: Vec<Box<[u8]>> =
+                            codes.into_iter().map(Vec::into_boxed_slice).collect();
+                        codes.sort();
+                        codes.dedup();
+                        Codes::Bytes(codes)
+                    }
+                };
                 (name, codes)
             })
             .collect();
@@ -51,9 +69,10 @@ impl CodeLists {
     }
 
     pub fn accepts(&self, name: &str, value: &[u8]) -> bool {
-        self.lists
-            .get(name)
-            .is_none_or(|codes| codes.binary_search_by(|c| (**c).cmp(value)).is_ok())
+        self.lists.get(name).is_none_or(|codes| match codes {
+            Codes::Keys(keys) => code_key(value).is_some_and(|k| keys.binary_search(&k).is_ok()),
+            Codes::Bytes(codes) => codes.binary_search_by(|c| (**c).cmp(value)).is_ok(),
+        })
     }
 }
 
@@ -360,6 +379,111 @@ pub fn missing_required<'g>(
     }
 }
 
+/// An element-level fault, worded by [`report`] (out of the checks' way: most values have none).
+#[derive(Clone, Copy)]
+enum Fault<'a> {
+    Composite,
+    Missing,
+    NotUsed,
+    TooShort(usize),
+    TooLong(usize),
+    Control(&'static str),
+    TrailingSpaces,
+    Code,
+    Base(&'static str, &'static str),
+    Qualified(&'a [&'a str]),
+    Pattern,
+}
+
+#[cold]
+#[inline(never)]
+fn report<'g>(
+    out: &mut Vec<ElementProblem<'g>>,
+    rule: &'g Element,
+    at: Place,
+    value: &[u8],
+    fault: Fault<'_>,
+) {
+    let name = label(&rule.refdes, &rule.name);
+    let mut shown = None;
+    let (r, message) = match fault {
+        Fault::Composite => (
+            "invalid-composite",
+            format!("{name} is a simple element but holds component separators"),
+        ),
+        Fault::Missing => ("element-missing", format!("{name} is required but missing")),
+        Fault::NotUsed => (
+            "element-not-used",
+            format!("{name} is marked 'not used' in this implementation guide; remove it"),
+        ),
+        Fault::TooShort(length) => (
+            "element-too-short",
+            format!(
+                "{name} is {length} characters; the minimum is {}",
+                rule.min_len
+            ),
+        ),
+        Fault::TooLong(length) => (
+            "element-too-long",
+            format!(
+                "{name} is {length} characters; the maximum is {}",
+                rule.max_len
+            ),
+        ),
+        Fault::Control(ctrl) => (
+            "control-character",
+            format!("{name} contains a control character ({ctrl})"),
+        ),
+        Fault::TrailingSpaces => (
+            "trailing-spaces",
+            format!("{name} has trailing spaces; remove them"),
+        ),
+        Fault::Code => {
+            shown = (!has_invalid_character(value)).then(|| latin1(value));
+            let message = format!(
+                "{name}: '{}' is not a valid code{}",
+                shown.as_deref().unwrap_or("None"),
+                code_hint(rule)
+            );
+            ("invalid-code", message)
+        }
+        Fault::Base(r, message) => (r, format!("{name} {message}")),
+        Fault::Qualified(type_list) => {
+            if type_list.contains(&"TM") {
+                (
+                    "invalid-time",
+                    format!("{name} is not a valid time for its format qualifier"),
+                )
+            } else {
+                let types: Vec<&str> = type_list
+                    .iter()
+                    .copied()
+                    .filter(|t| !t.is_empty())
+                    .collect();
+                (
+                    "invalid-date",
+                    format!(
+                        "{name} is not a valid date for its format qualifier ({})",
+                        types.join(" or ")
+                    ),
+                )
+            }
+        }
+        Fault::Pattern => (
+            "pattern-mismatch",
+            format!("{name} does not have the required format"),
+        ),
+    };
+    out.push(ElementProblem {
+        rule: r,
+        element: Some(at.element),
+        component: at.component,
+        message,
+        value: shown,
+        data_ele: Some(rule.data_ele.as_str()),
+    });
+}
+
 fn check_element<'g>(
     rule: &'g Element,
     value: &[u8],
@@ -369,17 +493,8 @@ fn check_element<'g>(
     type_list: &[&str],
     out: &mut Vec<ElementProblem<'g>>,
 ) {
-    let mut add = |r: &'static str, message: String, value: Option<String>| {
-        out.push(ElementProblem {
-            rule: r,
-            element: Some(at.element),
-            component: at.component,
-            message,
-            value,
-            data_ele: Some(rule.data_ele.as_str()),
-        });
-    };
-    let name = || label(&rule.refdes, &rule.name);
+    let facts = &rule.facts;
+    let mut fault = |f: Fault<'_>| report(out, rule, at, value, f);
     // One pass tells most values apart: printable ASCII without the component separator has no
     // control character, no invalid character and is no composite.
     let sep = comp.unwrap_or(0); // 0 is never printable
@@ -387,37 +502,16 @@ fn check_element<'g>(
         .iter()
         .all(|&b| (0x20..=0x7e).contains(&b) && b != sep);
     if !clean && at.component.is_none() && comp.is_some_and(|c| value.contains(&c)) {
-        add(
-            "invalid-composite",
-            format!(
-                "{} is a simple element but holds component separators",
-                name()
-            ),
-            None,
-        );
-        return;
+        return fault(Fault::Composite);
     }
-    let facts = &rule.facts;
     if value.is_empty() {
         if facts.required {
-            add(
-                "element-missing",
-                format!("{} is required but missing", name()),
-                None,
-            );
+            fault(Fault::Missing);
         }
         return;
     }
     if facts.not_used {
-        add(
-            "element-not-used",
-            format!(
-                "{} is marked 'not used' in this implementation guide; remove it",
-                name()
-            ),
-            None,
-        );
-        return;
+        return fault(Fault::NotUsed);
     }
     let length = if facts.numeric {
         numeric_length(value)
@@ -425,48 +519,20 @@ fn check_element<'g>(
         value.len()
     };
     if length < rule.min_len as usize {
-        add(
-            "element-too-short",
-            format!(
-                "{} is {length} characters; the minimum is {}",
-                name(),
-                rule.min_len
-            ),
-            None,
-        );
+        fault(Fault::TooShort(length));
     }
     if length > rule.max_len as usize {
-        add(
-            "element-too-long",
-            format!(
-                "{} is {length} characters; the maximum is {}",
-                name(),
-                rule.max_len
-            ),
-            None,
-        );
+        fault(Fault::TooLong(length));
     }
-    let ctrl = if clean {
-        None
-    } else {
-        control_character(value)
-    };
-    if let Some(ctrl) = ctrl {
-        add(
-            "control-character",
-            format!("{} contains a control character ({ctrl})", name()),
-            None,
-        );
-        return;
+    if !clean {
+        if let Some(ctrl) = control_character(value) {
+            return fault(Fault::Control(ctrl));
+        }
     }
     if facts.text && value.last() == Some(&b' ') {
         let kept = value.len() - value.iter().rev().take_while(|&&b| is_py_space(b)).count();
         if kept >= rule.min_len as usize {
-            add(
-                "trailing-spaces",
-                format!("{} has trailing spaces; remove them", name()),
-                None,
-            );
+            fault(Fault::TrailingSpaces);
         }
     }
     let ext = external(rule);
@@ -474,17 +540,7 @@ fn check_element<'g>(
         && !listed(rule, value)
         && !ext.is_some_and(|n| lists.accepts(n, value))
     {
-        let shown = (!has_invalid_character(value)).then(|| latin1(value));
-        add(
-            "invalid-code",
-            format!(
-                "{}: '{}' is not a valid code{}",
-                name(),
-                shown.as_deref().unwrap_or("None"),
-                code_hint(rule)
-            ),
-            shown,
-        );
+        fault(Fault::Code);
     }
     // A clean value is printable: valid as text.
     let problem = match facts.base {
@@ -493,43 +549,19 @@ fn check_element<'g>(
         None => None,
     };
     if let Some((r, message)) = problem {
-        add(r, format!("{} {message}", name()), None);
+        fault(Fault::Base(r, message));
     }
     if !type_list.is_empty()
         && !type_list
             .iter()
             .any(|t| !t.is_empty() && valid_as(value, t))
+        && (type_list.contains(&"TM") || type_list.iter().any(|t| DATE_TYPES.contains(t)))
     {
-        if type_list.contains(&"TM") {
-            add(
-                "invalid-time",
-                format!("{} is not a valid time for its format qualifier", name()),
-                None,
-            );
-        } else if type_list.iter().any(|t| DATE_TYPES.contains(t)) {
-            let types: Vec<&str> = type_list
-                .iter()
-                .copied()
-                .filter(|t| !t.is_empty())
-                .collect();
-            add(
-                "invalid-date",
-                format!(
-                    "{} is not a valid date for its format qualifier ({})",
-                    name(),
-                    types.join(" or ")
-                ),
-                None,
-            );
-        }
+        fault(Fault::Qualified(type_list));
     }
     if let Some(src) = &rule.regex {
         if !matches_pattern(src, value) {
-            add(
-                "pattern-mismatch",
-                format!("{} does not have the required format", name()),
-                None,
-            );
+            fault(Fault::Pattern);
         }
     }
 }
@@ -833,6 +865,24 @@ mod tests {
             ]
         );
         assert_eq!(out[1].value.as_deref(), Some("Q"));
+    }
+
+    #[test]
+    fn a_code_list_holds_exactly_its_codes() {
+        let lists = CodeLists::new([
+            ("short".to_owned(), vec![b"NY".to_vec(), b"A".to_vec()]),
+            (
+                "long".to_owned(),
+                vec![b"ABCDEFGHIJ".to_vec(), b"Q".to_vec()],
+            ),
+        ]);
+        assert!(lists.accepts("short", b"NY") && lists.accepts("short", b"A"));
+        for not in [&b""[..], b"N", b"NY\0", b"\0NY", b"ABCDEFGH"] {
+            assert!(!lists.accepts("short", not), "{not:?}");
+        }
+        assert!(lists.accepts("long", b"ABCDEFGHIJ") && lists.accepts("long", b"Q"));
+        assert!(!lists.accepts("long", b"ABCDEFGHI"));
+        assert!(lists.accepts("not given", b"anything"));
     }
 
     #[test]
