@@ -23,7 +23,7 @@ use crate::elements::{missing_required, required_elements};
 use crate::envelope;
 
 use crate::problem::Problem;
-use crate::tokenizer::{Segment, Tokenizer};
+use crate::tokenizer::{Segment, Tokenizer, ISA_BY_SEPARATORS};
 use crate::walker::{is_segment_id, StructureProblem, Walk};
 
 table!(payments {
@@ -372,6 +372,16 @@ struct State {
 
 impl State {
     fn segment(&mut self, seg: Segment<'_>) {
+        if seg.isa_by_separators {
+            // Here, in stream order (`after` leaves out the tokenizer's copy).
+            self.finding(
+                "warning",
+                "isa-fixed-length",
+                ISA_BY_SEPARATORS,
+                (Some(seg.position), Some("ISA"), None),
+                None,
+            );
+        }
         let placed = self.walk.segment(&seg, &mut self.problems);
         if !self.problems.is_empty() {
             if self.remittances {
@@ -1111,7 +1121,7 @@ impl Reader {
             .collect();
         let required = g.segments.iter().map(required_elements).collect();
         Ok(Reader {
-            tokenizer: Tokenizer::new(false),
+            tokenizer: Tokenizer::new(false).lenient_isa(true),
             state: State {
                 walk,
                 guide,
@@ -1165,6 +1175,9 @@ impl Reader {
 
     fn after(&mut self, result: Result<(), Problem>) {
         for p in &self.tokenizer.findings()[self.findings_seen..] {
+            if p.rule == "isa-fixed-length" {
+                continue; // reported at its segment
+            }
             let loop_id = self.state.loop_id;
             self.state.finding(
                 "warning",

@@ -23,7 +23,7 @@ pub use crate::table_builder::{schema, Column, Kind};
 use crate::table_builder::{table, BadValue, Cell, Table};
 
 use crate::problem::Problem;
-use crate::tokenizer::{Segment, Tokenizer};
+use crate::tokenizer::{Segment, Tokenizer, ISA_BY_SEPARATORS};
 use crate::walker::{StructureProblem, Walk};
 
 table!(claims {
@@ -386,6 +386,17 @@ struct State {
 
 impl State {
     fn segment(&mut self, seg: Segment<'_>) {
+        if seg.isa_by_separators {
+            // Here, in stream order (`after` leaves out the tokenizer's copy).
+            self.finding(
+                "warning",
+                "isa-fixed-length",
+                ISA_BY_SEPARATORS,
+                Some(seg.position),
+                Some("ISA"),
+                None,
+            );
+        }
         let placed = self.walk.segment(&seg, &mut self.problems);
         if !self.problems.is_empty() {
             self.structure_findings();
@@ -909,7 +920,7 @@ impl Reader {
             .map(|s| role(s.loop_id.as_deref(), &s.id))
             .collect();
         Ok(Reader {
-            tokenizer: Tokenizer::new(false),
+            tokenizer: Tokenizer::new(false).lenient_isa(true),
             state: State {
                 walk,
                 guide,
@@ -961,6 +972,9 @@ impl Reader {
 
     fn after(&mut self, result: Result<(), Problem>) {
         for p in &self.tokenizer.findings()[self.findings_seen..] {
+            if p.rule == "isa-fixed-length" {
+                continue; // reported at its segment
+            }
             self.state
                 .finding("warning", p.rule, p.message, p.position, p.segment, None);
         }
