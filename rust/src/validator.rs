@@ -19,7 +19,7 @@ use crate::elements::{segment_problems, CodeLists, ElementProblem};
 use crate::envelope::{self, py_int};
 use crate::guide::Tables;
 use crate::problem::Problem;
-use crate::text::latin1;
+use crate::text::{digits, latin1};
 use crate::tokenizer::{Segment, Tokenizer, ISA_BY_SEPARATORS};
 use crate::walker::{is_segment_id, StructureProblem, Walker};
 
@@ -126,18 +126,7 @@ fn el<'a>(els: &[&'a [u8]], i: usize) -> &'a [u8] {
 
 /// Is `text` the decimal digits of `n` (no sign, no leading zero)?
 fn is_decimal_number(text: &[u8], n: u64) -> bool {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    let mut rest = n;
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    text == &buf[i..]
+    text == digits(n, &mut [0; 20])
 }
 
 fn is_envelope(id: &[u8]) -> bool {

@@ -11,6 +11,8 @@
 //! is rendered (printable ASCII, one terminator per segment); a block that fails is taken back
 //! out of the output, so `output()` only ever holds checked text.
 
+use crate::text::digits;
+
 pub const VERSION: &str = "005010X222A1";
 pub const MAX_CLAIMS_PER_TRANSACTION: usize = 5000;
 pub const MAX_CLAIMS_PER_SUBSCRIBER_HL: usize = 100;
@@ -275,20 +277,10 @@ fn push_date(out: &mut String, d: Date) {
 }
 
 fn push_padded(out: &mut String, value: u64, width: usize) {
-    let mut buf = [b'0'; 20];
-    let mut i = buf.len();
-    let mut v = value;
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    let digits = buf.len() - i;
-    (digits..width).for_each(|_| out.push('0'));
-    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+    let mut buf = [0; 20];
+    let digits = digits(value, &mut buf);
+    (digits.len()..width).for_each(|_| out.push('0'));
+    out.push_str(std::str::from_utf8(digits).unwrap_or_default());
 }
 
 fn push_int(out: &mut String, value: i64) {
