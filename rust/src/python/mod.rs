@@ -6,6 +6,7 @@ mod document;
 mod elements;
 mod lines837p;
 mod problem;
+mod remit835;
 mod tokenizer;
 mod validator;
 mod walker;
@@ -37,5 +38,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<arrow::p837::Tables837PReader>()?;
     m.add_function(wrap_pyfunction!(arrow::p837::read_837p_tables, m)?)?;
     m.add_function(wrap_pyfunction!(arrow::p837::table_columns_837p, m)?)?;
+    m.add_class::<remit835::Remit835Reader>()?;
     Ok(())
 }

@@ -10,20 +10,20 @@ use crate::tokenizer as core;
 
 /// Short values (ids, qualifiers, empty elements) repeat on every segment: one `str` each,
 /// shared, instead of one allocation per element. Direct-mapped: a collision just replaces.
-struct ShortStrings {
+pub(super) struct ShortStrings {
     slots: Vec<Option<(u32, Py<PyString>)>>,
 }
 
 const SHORT_SLOTS: usize = 4096;
 
 impl ShortStrings {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         ShortStrings {
             slots: (0..SHORT_SLOTS).map(|_| None).collect(),
         }
     }
 
-    fn get<'py>(&mut self, py: Python<'py>, bytes: &[u8]) -> Bound<'py, PyString> {
+    pub(super) fn get<'py>(&mut self, py: Python<'py>, bytes: &[u8]) -> Bound<'py, PyString> {
         if bytes.len() > 3 {
             return latin1(py, bytes);
         }
@@ -47,7 +47,7 @@ impl ShortStrings {
 
 /// Bytes as text, one character per byte (latin-1): no decode errors, no lost bytes; which
 /// characters are allowed is the validator's business.
-fn latin1<'py>(py: Python<'py>, bytes: &[u8]) -> Bound<'py, PyString> {
+pub(super) fn latin1<'py>(py: Python<'py>, bytes: &[u8]) -> Bound<'py, PyString> {
     if bytes.is_ascii() {
         if let Ok(text) = std::str::from_utf8(bytes) {
             return PyString::new(py, text);

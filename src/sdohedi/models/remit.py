@@ -12,9 +12,8 @@ reason/amount pairs; both are expanded here into one :class:`Adjustment` or
 so findings can point at it. They are provenance, not value: equality ignores them, so a
 remittance read back from what the writer wrote equals the one that was written.
 
-The parser builds these models without re-validating (it checks values itself, see
-``sdohedi.remit835.parser``); constructing them yourself validates types as usual. Either
-way they behave the same (equality, dumps, copies, pickling).
+The parser validates these models from the plain values the core reads (see
+``sdohedi.remit835.parser``), as constructing them yourself does.
 A value the TR3 requires but the parser could not read (missing, not a number, not a date)
 is None, with a finding that names the element: the claim is kept with what could be read.
 Sums (``adjustment_total``, ``claims_paid``...) leave unknown amounts out.
@@ -28,18 +27,17 @@ import datetime as dt
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..codes import describe
 from ..problems import Problem
-from .construct import UncheckedModel
 
 # Where an object was read, not what it is: ignored by equality and hashing.
 PROVENANCE_FIELDS = frozenset({"position", "payment_position", "interchange_position", "trace_position"})
 ADJUSTMENT_GROUPS = ("CO", "OA", "PI", "PR")  # CAS01 in 5010; CR was dropped
 
 
-class RemitModel(UncheckedModel):
+class RemitModel(BaseModel):
     """Base of the 835 models: frozen, no extra fields, equality without provenance."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
