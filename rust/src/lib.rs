@@ -1,7 +1,9 @@
 //! sdohedi's compiled X12 core. The pure Rust engine lives in plain modules (tested with
 //! `cargo test`, no Python needed); `python` holds the PyO3 bindings that make `sdohedi._core`.
 
-#![forbid(unsafe_code)]
+// No unsafe code, but in one place: python/models.rs sets a pydantic instance's slots through
+// the C API, as pydantic-core's own model construction does (its `force_setattr`).
+#![deny(unsafe_code)]
 
 pub mod amount;
 pub mod balance835;

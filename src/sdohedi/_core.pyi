@@ -153,3 +153,16 @@ class Tables837PReader:
 
 def table_columns_837p() -> list[tuple[str, str, str, str]]:
     """(table, column, Arrow type, source element) of every column of the 837P tables."""
+
+class Remit835Reader:
+    """An 835 fed in chunks, read into the models of sdohedi.models.remit (built, not validated:
+    ``models`` is sdohedi.models.build.model_specs of Remittance, ClaimPayment, RemittanceClaim,
+    RemittanceEnd and the classes they hold, in that order)."""
+
+    def __init__(self, models: list[tuple[Any, ...]], *, by_claim: bool = ...) -> None: ...
+    def feed(self, chunk: bytes) -> list[Any]: ...
+    def close(self) -> list[Any]: ...
+    def check(self) -> None:
+        """Raise the error that finished the stream, if any."""
+    @property
+    def findings(self) -> list[Any]: ...

@@ -5,6 +5,7 @@ mod codes;
 mod document;
 mod elements;
 mod lines837p;
+mod models;
 mod problem;
 mod remit835;
 mod tokenizer;

@@ -1,5 +1,5 @@
-//! `_core.Remit835Reader`: the 835 (005010X221A1) read by the core into plain Python values
-//! (dicts, lists, `str`, `Decimal`, `date`) that `sdohedi.remit835.parser` hands to pydantic.
+//! `_core.Remit835Reader`: the 835 (005010X221A1) read by the core into the pydantic models of
+//! `sdohedi.models.remit` (built by [`Models`] from the values read here, not validated again).
 //!
 //! Segments come from the core tokenizer; the state kept between them (the loop being read:
 //! header, payer, payee, header number, claim, service line, footer) decides what a REF, DTM,
@@ -16,8 +16,9 @@ use std::collections::HashMap;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyDict, PyList, PyString};
 
+use super::models::Models;
 use super::problem::raise;
 use super::tokenizer::{latin1, ShortStrings};
 use crate::tokenizer as core;
@@ -176,7 +177,16 @@ struct State {
     claims_paid_unknown: u64,
     seen_bpr: bool,
     seen_trn: bool,
+    /// The model classes the loops become (see [`Models`]); `payment_model` is `payment` built.
+    models: Models,
+    payment_model: Option<Py<PyAny>>,
 }
+
+/// The order of the classes the Python face hands over (`sdohedi.remit835.parser.MODELS`).
+const REMITTANCE: usize = 0;
+const CLAIM_PAYMENT: usize = 1;
+const REMITTANCE_CLAIM: usize = 2;
+const REMITTANCE_END: usize = 3;
 
 fn problem_fn(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
     static F: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
@@ -256,8 +266,10 @@ fn need(els: &Els<'_>, n: usize) -> Result<(), Short> {
 }
 
 impl State {
-    fn new(py: Python<'_>, streaming: bool) -> Self {
+    fn new(py: Python<'_>, streaming: bool, models: Models) -> Self {
         State {
+            models,
+            payment_model: None,
             streaming,
             position: 0,
             short: ShortStrings::new(),
@@ -1386,38 +1398,27 @@ impl State {
             )?;
         }
         let tx = self.tx.take().expect("open transaction");
+        let tx = tx.into_bound(py);
         let event = if self.streaming {
             let paid = match self.claims_paid.take() {
                 Some(p) => p.into_bound(py),
                 None => self.decimal(py, b"0", pos, b"SE", 0)?,
             };
-            PyTuple::new(
-                py,
-                [
-                    intern!(py, "end").clone().into_any(),
-                    tx.into_bound(py).into_any(),
-                    self.claim_count
-                        .into_pyobject(py)
-                        .map_err(PyErr::from)?
-                        .into_any(),
-                    paid,
-                    self.claims_paid_unknown
-                        .into_pyobject(py)
-                        .map_err(PyErr::from)?
-                        .into_any(),
-                ],
-            )?
+            let end = PyDict::new(py);
+            end.set_item(
+                intern!(py, "remittance"),
+                self.models.build(py, REMITTANCE, &tx)?,
+            )?;
+            end.set_item(intern!(py, "claim_count"), self.claim_count)?;
+            end.set_item(intern!(py, "claims_paid"), paid)?;
+            end.set_item(intern!(py, "claims_paid_unknown"), self.claims_paid_unknown)?;
+            self.models.build(py, REMITTANCE_END, &end)?
         } else {
-            PyTuple::new(
-                py,
-                [
-                    intern!(py, "remittance").clone().into_any(),
-                    tx.into_bound(py).into_any(),
-                ],
-            )?
+            self.models.build(py, REMITTANCE, &tx)?
         };
         out.append(event)?;
         self.payment = None;
+        self.payment_model = None;
         self.claim_count = 0;
         self.claims_paid_unknown = 0;
         self.ctx = Ctx::Outside;
@@ -1930,26 +1931,35 @@ impl State {
                 None => paid.unbind(),
             });
         }
-        let event = PyTuple::new(
-            py,
-            [
-                intern!(py, "claim").clone().into_any(),
-                self.payment
+        let header = match &self.payment_model {
+            Some(h) => h.bind(py).clone(),
+            None => {
+                let values = self
+                    .payment
                     .as_ref()
                     .expect("payment header")
                     .bind(py)
-                    .clone()
-                    .into_any(),
-                claim.into_any(),
-            ],
+                    .clone();
+                let h = self.models.build(py, REMITTANCE, &values)?;
+                self.payment_model = Some(h.clone().unbind());
+                h
+            }
+        };
+        let event = PyDict::new(py);
+        event.set_item(intern!(py, "payment"), header)?;
+        event.set_item(
+            intern!(py, "claim"),
+            self.models.build(py, CLAIM_PAYMENT, &claim)?,
         )?;
+        let event = self.models.build(py, REMITTANCE_CLAIM, &event)?;
         out.append(event)
     }
 }
 
-/// Reads an 835 stream fed in chunks into plain Python values: `("remittance", dict)` per
-/// ST/SE, or claim by claim `("claim", header_dict, claim_dict)` per CLP loop and
-/// `("end", dict, claim_count, claims_paid, claims_paid_unknown)` per SE.
+/// Reads an 835 stream fed in chunks into models: a `Remittance` per ST/SE, or claim by claim
+/// a `RemittanceClaim` per CLP loop and a `RemittanceEnd` per SE. `models`: the specs of
+/// `sdohedi.models.build.model_specs`, Remittance, ClaimPayment, RemittanceClaim and
+/// RemittanceEnd first.
 #[pyclass(module = "sdohedi._core")]
 pub struct Remit835Reader {
     tokenizer: core::Tokenizer,
@@ -2010,14 +2020,14 @@ impl Remit835Reader {
 impl Remit835Reader {
     /// `by_claim`: hand over claims as their CLP loops end (see the class doc).
     #[new]
-    #[pyo3(signature = (*, by_claim = false))]
-    fn new(py: Python<'_>, by_claim: bool) -> Self {
-        Remit835Reader {
+    #[pyo3(signature = (models, *, by_claim = false))]
+    fn new(py: Python<'_>, models: &Bound<'_, PyAny>, by_claim: bool) -> PyResult<Self> {
+        Ok(Remit835Reader {
             // ids are checked here, as findings
             tokenizer: core::Tokenizer::new(false).join_lines(true),
-            state: State::new(py, by_claim),
+            state: State::new(py, by_claim, Models::new(models)?),
             error: None,
-        }
+        })
     }
 
     /// What the segments completed by `chunk` complete.

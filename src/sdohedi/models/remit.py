@@ -12,8 +12,9 @@ reason/amount pairs; both are expanded here into one :class:`Adjustment` or
 so findings can point at it. They are provenance, not value: equality ignores them, so a
 remittance read back from what the writer wrote equals the one that was written.
 
-The parser validates these models from the plain values the core reads (see
-``sdohedi.remit835.parser``), as constructing them yourself does.
+The parser's models are built by the compiled core from the values it read and checked,
+without validating them again (see ``sdohedi.models.build``); constructing them yourself
+validates as usual. Either way they are the same objects (equality, dumps, copies, pickling).
 A value the TR3 requires but the parser could not read (missing, not a number, not a date)
 is None, with a finding that names the element: the claim is kept with what could be read.
 Sums (``adjustment_total``, ``claims_paid``...) leave unknown amounts out.

@@ -10,9 +10,9 @@ loop ends, as a :class:`RemittanceClaim` (the claim and the payment header it be
 and each SE as a :class:`RemittanceEnd` (PLB, findings, the count and CLP04 sum of the claims
 for the transaction balance). Memory is then bounded by one claim, whatever the ST/SE size.
 
-The segments are read by the compiled core (``_core.Remit835Reader``), which hands over each
-remittance, claim or transaction end as plain Python values (dicts, lists, ``str``,
-``Decimal``, ``date``, findings); pydantic validates them into the models here.
+The segments are read by the compiled core (``_core.Remit835Reader``), which checks every value
+and hands over each remittance, claim or transaction end as the models themselves, built
+without validating again (see :mod:`sdohedi.models.build`).
 
 What goes wrong is reported in one of two ways:
 
@@ -42,16 +42,24 @@ from collections.abc import Iterator
 from os import PathLike
 
 from .._core import Remit835Reader
-from ..models.remit import Remittance, RemittanceClaim, RemittanceEnd
+from ..models.build import model_specs
+from ..models.remit import (
+    Address, Adjustment, ClaimPayment, Communication, Contact, OutpatientAdjudication, PartyName, Payee, Payer,
+    ProcedureId, ProviderAdjustment, QualifiedAmount, QualifiedDate, QualifiedQuantity, Reference, Remark,
+    Remittance, RemittanceClaim, RemittanceEnd, ServicePayment,
+)
 from ..problems import Problem
 from ..x12 import READ_SIZE, X12SyntaxError
 
 CHUNK_SIZE = READ_SIZE  # 64 KiB, see sdohedi.x12.tokenizer
 VERSION = "005010X221A1"
 
-_remittance = Remittance.model_validate
-_claim_event = RemittanceClaim.model_validate
-_end_event = RemittanceEnd.model_validate
+# What the core builds; the first four in this order (rust/src/python/remit835.rs).
+MODELS = model_specs([
+    Remittance, ClaimPayment, RemittanceClaim, RemittanceEnd, Payer, Payee, Address, Reference, Contact,
+    Communication, PartyName, OutpatientAdjudication, QualifiedDate, QualifiedAmount, QualifiedQuantity,
+    ServicePayment, Adjustment, ProviderAdjustment, ProcedureId, Remark,
+])
 
 
 class Parser835:
@@ -61,8 +69,6 @@ class Parser835:
         self._core: Remit835Reader | None = None
         self._streaming: bool | None = None  # None until the first call decides
         self._closed = False
-        self._header_values: dict | None = None  # the payment header of the open transaction...
-        self._header: Remittance | None = None  # ...and its model, validated once
 
     @property
     def findings(self) -> list[Problem]:
@@ -71,7 +77,7 @@ class Parser835:
 
     def feed(self, chunk: bytes) -> list[Remittance]:
         """Every :class:`Remittance` whose SE is in ``chunk`` (whole transactions)."""
-        return self._models(self._reader(False).feed(chunk))
+        return self._reader(False).feed(chunk)
 
     def close(self) -> list[Remittance]:
         """Read what is left and check that the stream ended where an interchange ends."""
@@ -89,7 +95,7 @@ class Parser835:
         belong to a transaction that did not end: see :class:`RemittanceClaim`.
         A parser reads in one mode: calling :meth:`feed` after this (or the reverse) raises.
         """
-        return self._models(self._reader(True).feed(chunk))
+        return self._reader(True).feed(chunk)
 
     def close_claims(self) -> list[RemittanceClaim | RemittanceEnd]:
         """:meth:`close` for :meth:`feed_claims`."""
@@ -98,7 +104,7 @@ class Parser835:
     def _reader(self, streaming: bool) -> Remit835Reader:
         if self._streaming is None:
             self._streaming = streaming
-            self._core = Remit835Reader(by_claim=streaming)
+            self._core = Remit835Reader(MODELS, by_claim=streaming)
         elif self._streaming != streaming:
             raise RuntimeError("a Parser835 reads either by transaction (feed/close) or by claim "
                                "(feed_claims/close_claims), not both")
@@ -110,26 +116,8 @@ class Parser835:
         return core
 
     def _close(self, streaming: bool) -> list:
-        out = self._models(self._reader(streaming).close())
+        out = self._reader(streaming).close()
         self._closed = True
-        return out
-
-    def _models(self, events: list) -> list:
-        out: list = []
-        for event in events:
-            kind = event[0]
-            if kind == "claim":
-                values = event[1]
-                if values is not self._header_values:
-                    self._header_values = values
-                    self._header = _remittance(values)
-                out.append(_claim_event({"payment": self._header, "claim": event[2]}))
-            elif kind == "end":
-                self._header_values = self._header = None
-                out.append(_end_event({"remittance": event[1], "claim_count": event[2],
-                                       "claims_paid": event[3], "claims_paid_unknown": event[4]}))
-            else:
-                out.append(_remittance(event[1]))
         return out
 
 

@@ -1,0 +1,60 @@
+"""What the core needs to build model instances itself, read off the models' declarations.
+
+A reader of the compiled core (``_core.Remit835Reader``) checks every value it reads and hands
+the values over as model instances it builds without validating again (see
+``rust/src/python/models.rs``). :func:`model_specs` tells it, once, how: each class with its
+fields' defaults in declaration order, which fields default to a new list, and which fields
+hold another of the classes (one, or a list of them), as the annotations say.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
+
+Spec = tuple[type[BaseModel], dict[str, Any], list[str], list[tuple[str, int, bool]], frozenset[str]]
+
+
+def _nested(annotation: Any) -> tuple[type | None, bool]:
+    """The model class an annotation holds (``X``, ``X | None``, ``list[X]``) and whether a list."""
+    origin = typing.get_origin(annotation)
+    if origin is list:
+        (item,) = typing.get_args(annotation)
+        inner, _ = _nested(item)
+        return inner, True
+    if origin is typing.Union or origin is types.UnionType:
+        members = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(members) == 1:
+            return _nested(members[0])
+        return None, False
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation, False
+    return None, False
+
+
+def model_specs(classes: list[type[BaseModel]]) -> list[Spec]:
+    """One spec per class, in the order given; a nested field's class must be among them to be
+    built (a nested value of another class must come already built)."""
+    index = {cls: i for i, cls in enumerate(classes)}
+    specs: list[Spec] = []
+    for cls in classes:
+        template: dict[str, Any] = {}
+        lists: list[str] = []
+        children: list[tuple[str, int, bool]] = []
+        for name, info in cls.model_fields.items():
+            if info.default_factory is list:
+                lists.append(name)
+                template[name] = None  # replaced by a new list unless given
+            elif info.default_factory is not None:
+                raise TypeError(f"{cls.__name__}.{name}: only list default factories can be built by the core")
+            else:
+                template[name] = None if info.default is PydanticUndefined else info.default
+            nested, many = _nested(info.annotation)
+            if nested is not None and nested in index:
+                children.append((name, index[nested], many))
+        specs.append((cls, template, lists, children, frozenset(cls.model_fields)))
+    return specs
