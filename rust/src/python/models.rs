@@ -6,7 +6,7 @@
 //! core proved costs more than reading them. An instance is what `model_construct` makes with
 //! every field given: its `__dict__` holds every field in declaration order (the class's
 //! defaults for what the dict lacks, a fresh list for a list default), `__pydantic_fields_set__`
-//! names every field, `__pydantic_extra__` and `__pydantic_private__` are None. So the objects
+//! names every field (one set per class), `__pydantic_extra__` and `__pydantic_private__` are None. So the objects
 //! are ordinary pydantic models (equality, dumps, copies, pickling, repr).
 //!
 //! Which field holds which nested model is read from the classes' own annotations by the Python
@@ -42,7 +42,9 @@ struct Spec {
     /// Fields whose default is a new empty list (`default_factory=list`).
     lists: Vec<Py<PyAny>>,
     children: Vec<Child>,
-    fields: Py<PyFrozenSet>,
+    /// `__pydantic_fields_set__` of every instance: every field. One set per class, shared: a
+    /// frozen model never adds to it, and pydantic copies it before a copy changes it.
+    fields: Py<PySet>,
 }
 
 /// The classes a reader builds, by the index the Python face gave them.
@@ -53,7 +55,9 @@ pub struct Models {
 impl Models {
     /// `specs`: one tuple per class, `(cls, template, list_fields, children, field_names)`,
     /// `children` as `(field, spec_index, many)`.
-    pub fn new(specs: &Bound<'_, PyAny>) -> PyResult<Self> {
+    /// `names`: the classes' names the caller's indices mean, checked against `specs`.
+    pub fn new(specs: &Bound<'_, PyAny>, names: &[&str]) -> PyResult<Self> {
+        let py = specs.py();
         let mut out = Vec::new();
         for spec in specs.try_iter()? {
             let spec = spec?;
@@ -71,8 +75,17 @@ impl Models {
                         many,
                     })
                     .collect(),
-                fields: fields.unbind(),
+                fields: PySet::new(py, fields.iter())?.unbind(),
             });
+        }
+        let given: Vec<String> = out
+            .iter()
+            .map(|s| s.cls.bind(py).name().map(|n| n.to_string()))
+            .collect::<PyResult<_>>()?;
+        if given != names {
+            return Err(PyTypeError::new_err(format!(
+                "model specs are for {given:?}, the reader builds {names:?}"
+            )));
         }
         let n = out.len();
         if out.iter().any(|s| s.children.iter().any(|c| c.spec >= n)) {
@@ -81,8 +94,22 @@ impl Models {
         Ok(Models { specs: out })
     }
 
-    /// The instance of spec `index` whose fields are `values` (and the class's defaults).
-    /// A nested value that is already an instance (not a dict) is kept as it is.
+    /// A dict to fill with the values of spec `index`: every field at its default, in
+    /// declaration order, list fields as new lists. [`Models::build`] makes it the instance's
+    /// `__dict__` as it is.
+    pub fn values<'py>(&self, py: Python<'py>, index: usize) -> PyResult<Bound<'py, PyDict>> {
+        let spec = &self.specs[index];
+        let values = spec.template.bind(py).copy()?;
+        for name in &spec.lists {
+            values.set_item(name.bind(py), PyList::empty(py))?;
+        }
+        Ok(values)
+    }
+
+    /// The instance of spec `index` whose fields are `values` (and the class's defaults for
+    /// what it lacks); nested dicts become instances in place, a nested value that is
+    /// already an instance is kept. A dict of [`Models::values`] becomes the instance's
+    /// `__dict__`: the caller lets go of it.
     pub fn build<'py>(
         &self,
         py: Python<'py>,
@@ -90,13 +117,15 @@ impl Models {
         values: &Bound<'py, PyDict>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let spec = &self.specs[index];
-        let fields = spec.template.bind(py).copy()?;
-        fields.update(values.as_mapping())?;
-        for name in &spec.lists {
-            if !values.contains(name.bind(py))? {
-                fields.set_item(name.bind(py), PyList::empty(py))?;
-            }
-        }
+        // A dict of `values` holds every field (and no other: the readers set only fields):
+        // it becomes the instance's own. Any other is laid over the defaults.
+        let fields = if values.len() == spec.template.bind(py).len() {
+            values.clone()
+        } else {
+            let fields = self.values(py, index)?;
+            fields.update(values.as_mapping())?;
+            fields
+        };
         for child in &spec.children {
             let name = child.name.bind(py);
             let Some(value) = fields.get_item(name)? else {
@@ -114,7 +143,17 @@ impl Models {
                 fields.set_item(name, self.build(py, child.spec, d)?)?;
             }
         }
-        instance(py, spec, &fields)
+        let obj = instance(py, spec, &fields)?;
+        untrack(obj.as_any());
+        untrack(fields.as_any());
+        for child in &spec.children {
+            if child.many {
+                if let Some(list) = fields.get_item(child.name.bind(py))? {
+                    untrack(&list);
+                }
+            }
+        }
+        Ok(obj)
     }
 }
 
@@ -139,14 +178,13 @@ fn instance<'py>(
         };
         Bound::from_owned_ptr_or_err(py, alloc(tp, 0))?
     };
-    let set = PySet::new(py, spec.fields.bind(py).iter())?;
     let none = py.None();
     generic_set(py, &obj, intern!(py, "__dict__"), fields.as_any())?;
     generic_set(
         py,
         &obj,
         intern!(py, "__pydantic_fields_set__"),
-        set.as_any(),
+        spec.fields.bind(py).as_any(),
     )?;
     generic_set(py, &obj, intern!(py, "__pydantic_extra__"), none.bind(py))?;
     generic_set(py, &obj, intern!(py, "__pydantic_private__"), none.bind(py))?;
@@ -167,5 +205,23 @@ fn generic_set(
         Err(PyErr::fetch(py))
     } else {
         Ok(())
+    }
+}
+
+/// Leave an object the core built out of the cyclic collector's walks. The instances built
+/// here hold text, numbers, dates, None, other such instances and lists of them, and nothing
+/// refers back up: no cycle can form among them, so the collector has nothing to find there,
+/// and walking every live claim, line and adjustment each time a generation fills was a third
+/// of reading an 835. CPython untracks dicts and tuples of atomic values for the same reason
+/// (and msgspec its `gc=False` structs). Reference counting frees them as usual; only a cycle
+/// a caller makes by putting a model inside its own list would outlive its last reference.
+fn untrack(obj: &Bound<'_, PyAny>) {
+    #[allow(unsafe_code)]
+    // SAFETY: `obj` is a live object; both calls only read and clear its GC link, and
+    // UnTrack is called only on an object that is tracked, as the C API requires.
+    unsafe {
+        if ffi::PyObject_GC_IsTracked(obj.as_ptr()) == 1 {
+            ffi::PyObject_GC_UnTrack(obj.as_ptr().cast());
+        }
     }
 }

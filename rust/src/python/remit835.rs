@@ -182,11 +182,49 @@ struct State {
     payment_model: Option<Py<PyAny>>,
 }
 
-/// The order of the classes the Python face hands over (`sdohedi.remit835.parser.MODELS`).
+/// The classes the Python face hands over (`sdohedi.remit835.parser.MODELS`), in this order.
+const MODEL_NAMES: [&str; 20] = [
+    "Remittance",
+    "ClaimPayment",
+    "RemittanceClaim",
+    "RemittanceEnd",
+    "Payer",
+    "Payee",
+    "Address",
+    "Reference",
+    "Contact",
+    "Communication",
+    "PartyName",
+    "OutpatientAdjudication",
+    "QualifiedDate",
+    "QualifiedAmount",
+    "QualifiedQuantity",
+    "ServicePayment",
+    "Adjustment",
+    "ProviderAdjustment",
+    "ProcedureId",
+    "Remark",
+];
 const REMITTANCE: usize = 0;
 const CLAIM_PAYMENT: usize = 1;
 const REMITTANCE_CLAIM: usize = 2;
 const REMITTANCE_END: usize = 3;
+const PAYER: usize = 4;
+const PAYEE: usize = 5;
+const ADDRESS: usize = 6;
+const REFERENCE: usize = 7;
+const CONTACT: usize = 8;
+const COMMUNICATION: usize = 9;
+const PARTY_NAME: usize = 10;
+const OUTPATIENT_ADJUDICATION: usize = 11;
+const QUALIFIED_DATE: usize = 12;
+const QUALIFIED_AMOUNT: usize = 13;
+const QUALIFIED_QUANTITY: usize = 14;
+const SERVICE_PAYMENT: usize = 15;
+const ADJUSTMENT: usize = 16;
+const PROVIDER_ADJUSTMENT: usize = 17;
+const PROCEDURE_ID: usize = 18;
+const REMARK: usize = 19;
 
 fn problem_fn(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
     static F: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
@@ -722,7 +760,7 @@ impl State {
             } else {
                 self.decimal(py, quantity_text, pos, sid, i + 2)?
             };
-            let a = PyDict::new(py);
+            let a = self.models.values(py, ADJUSTMENT)?;
             a.set_item(intern!(py, "group"), &group)?;
             a.set_item(intern!(py, "reason"), reason_obj)?;
             a.set_item(intern!(py, "amount"), amount)?;
@@ -763,7 +801,7 @@ impl State {
             }
             Ctx::Claim => {
                 if !day.is_none() {
-                    let d = PyDict::new(py);
+                    let d = self.models.values(py, QUALIFIED_DATE)?;
                     d.set_item(intern!(py, "qualifier"), self.text(py, qualifier))?;
                     d.set_item(intern!(py, "date"), day)?;
                     if let Some(c) = &self.claim {
@@ -792,7 +830,7 @@ impl State {
             self.missing(py, b"SVC", pos, Some(element))?;
             return Ok(py.None().into_bound(py));
         }
-        let d = PyDict::new(py);
+        let d = self.models.values(py, PROCEDURE_ID)?;
         d.set_item(intern!(py, "qualifier"), self.text(py, parts[0]))?;
         d.set_item(intern!(py, "code"), self.text(py, parts[1]))?;
         d.set_item(intern!(py, "modifiers"), self.modifiers(py, &parts)?)?;
@@ -823,7 +861,7 @@ impl State {
         }
         let charge = self.decimal(py, get(els, 2), pos, sid, 2)?;
         let paid = self.decimal(py, get(els, 3), pos, sid, 3)?;
-        let s = PyDict::new(py);
+        let s = self.models.values(py, SERVICE_PAYMENT)?;
         let none = py.None().into_bound(py);
         s.set_item(intern!(py, "qualifier"), self.opt(py, parts[0]))?;
         let code = parts
@@ -883,11 +921,12 @@ impl State {
     fn qualified<'py>(
         &mut self,
         py: Python<'py>,
+        model: usize,
         key: &Bound<'py, PyString>,
         qualifier: &[u8],
         value: Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let d = PyDict::new(py);
+        let d = self.models.values(py, model)?;
         d.set_item(intern!(py, "qualifier"), self.text(py, qualifier))?;
         d.set_item(key, value)?;
         Ok(d)
@@ -917,7 +956,7 @@ impl State {
             Ctx::Payer | Ctx::Payee => self.party.as_ref().expect("open party").1.bind(py).clone(),
             _ => return Ok(self.unexpected(py, b"REF", pos)?),
         };
-        let r = self.qualified(py, intern!(py, "value"), qualifier, v)?;
+        let r = self.qualified(py, REFERENCE, intern!(py, "value"), qualifier, v)?;
         Self::list_of(&target, intern!(py, "references"))?.append(r)?;
         Ok(())
     }
@@ -945,7 +984,13 @@ impl State {
             Ctx::Claim => self.claim.as_ref().expect("open claim").bind(py).clone(),
             _ => return Ok(self.unexpected(py, sid, pos)?),
         };
-        let a = self.qualified(py, intern!(py, "amount"), qualifier, amount)?;
+        let a = self.qualified(
+            py,
+            QUALIFIED_AMOUNT,
+            intern!(py, "amount"),
+            qualifier,
+            amount,
+        )?;
         Self::list_of(&target, intern!(py, "amounts"))?.append(a)?;
         Ok(())
     }
@@ -966,7 +1011,13 @@ impl State {
             &self.claim
         };
         let target = target.as_ref().expect("open loop").bind(py).clone();
-        let q = self.qualified(py, intern!(py, "quantity"), els[1], quantity)?;
+        let q = self.qualified(
+            py,
+            QUALIFIED_QUANTITY,
+            intern!(py, "quantity"),
+            els[1],
+            quantity,
+        )?;
         Self::list_of(&target, intern!(py, "quantities"))?.append(q)?;
         Ok(())
     }
@@ -994,7 +1045,7 @@ impl State {
             }
             return Ok(());
         };
-        let d = PyDict::new(py);
+        let d = self.models.values(py, PARTY_NAME)?;
         d.set_item(intern!(py, "entity_code"), self.text(py, els[1]))?;
         d.set_item(intern!(py, "entity_type"), self.text(py, get(els, 2)))?;
         d.set_item(intern!(py, "last_name"), self.opt(py, get(els, 3)))?;
@@ -1046,7 +1097,7 @@ impl State {
         } else {
             self.decimal(py, els[5], pos, sid, 5)?
         };
-        let c = PyDict::new(py);
+        let c = self.models.values(py, CLAIM_PAYMENT)?;
         c.set_item(intern!(py, "claim_id"), self.opt(py, get(els, 1)))?;
         c.set_item(intern!(py, "status_code"), self.opt(py, get(els, 2)))?;
         c.set_item(intern!(py, "charge"), charge)?;
@@ -1103,7 +1154,7 @@ impl State {
             return Ok(());
         }
         let code = self.text(py, els[2]);
-        let r = self.qualified(py, intern!(py, "code"), els[1], code)?;
+        let r = self.qualified(py, REMARK, intern!(py, "code"), els[1], code)?;
         let s = self.service.as_ref().expect("open line").bind(py).clone();
         Self::list_of(&s, intern!(py, "remarks"))?.append(r)?;
         Ok(())
@@ -1271,7 +1322,7 @@ impl State {
         let isa = self.isa.clone().expect("inside an interchange");
         let gs = self.gs.clone().expect("inside a group");
         let none = py.None().into_bound(py);
-        let tx = PyDict::new(py);
+        let tx = self.models.values(py, REMITTANCE)?;
         tx.set_item(
             intern!(py, "interchange_control_number"),
             self.isa13.as_ref(),
@@ -1404,7 +1455,7 @@ impl State {
                 Some(p) => p.into_bound(py),
                 None => self.decimal(py, b"0", pos, b"SE", 0)?,
             };
-            let end = PyDict::new(py);
+            let end = self.models.values(py, REMITTANCE_END)?;
             end.set_item(
                 intern!(py, "remittance"),
                 self.models.build(py, REMITTANCE, &tx)?,
@@ -1655,7 +1706,7 @@ impl State {
             }
         }
         let none = py.None().into_bound(py);
-        let d = PyDict::new(py);
+        let d = self.models.values(py, if payer { PAYER } else { PAYEE })?;
         d.set_item(intern!(py, "name"), self.opt(py, get(els, 2)))?;
         d.set_item(intern!(py, "id_qualifier"), self.opt(py, get(els, 3)))?;
         d.set_item(intern!(py, "id"), self.opt(py, get(els, 4)))?;
@@ -1681,6 +1732,11 @@ impl State {
             } else {
                 intern!(py, "payee")
             };
+            // Built as its loop ends: the header a claim-by-claim read hands over and the
+            // remittance at SE hold the same party.
+            let party = self
+                .models
+                .build(py, if payer { PAYER } else { PAYEE }, party.bind(py))?;
             self.tx(py).set_item(key, party)?;
         }
         Ok(())
@@ -1694,7 +1750,7 @@ impl State {
             }
         }
         let none = py.None().into_bound(py);
-        let a = PyDict::new(py);
+        let a = self.models.values(py, ADDRESS)?;
         a.set_item(intern!(py, "line1"), intern!(py, ""))?;
         a.set_item(intern!(py, "line2"), &none)?;
         a.set_item(intern!(py, "city"), intern!(py, ""))?;
@@ -1767,13 +1823,19 @@ impl State {
                     )?;
                 } else {
                     let number = self.text(py, number);
-                    let c = self.qualified(py, intern!(py, "number"), qualifier, number)?;
+                    let c = self.qualified(
+                        py,
+                        COMMUNICATION,
+                        intern!(py, "number"),
+                        qualifier,
+                        number,
+                    )?;
                     communications.append(c)?;
                 }
             }
             i += 2;
         }
-        let c = PyDict::new(py);
+        let c = self.models.values(py, CONTACT)?;
         c.set_item(intern!(py, "function"), self.text(py, els[1]))?;
         c.set_item(intern!(py, "name"), self.opt(py, get(els, 2)))?;
         c.set_item(intern!(py, "communications"), communications)?;
@@ -1807,7 +1869,7 @@ impl State {
         if self.ctx != Ctx::Claim {
             return Ok(self.unexpected(py, b"MOA", pos)?);
         }
-        let d = PyDict::new(py);
+        let d = self.models.values(py, OUTPATIENT_ADJUDICATION)?;
         d.set_item(
             intern!(py, "reimbursement_rate"),
             self.optional_decimal(py, els, 1, pos)?,
@@ -1870,7 +1932,7 @@ impl State {
                 self.missing(py, b"PLB", pos, Some(i))?;
             }
             // kept when a part is unreadable: a known amount is still money
-            let d = PyDict::new(py);
+            let d = self.models.values(py, PROVIDER_ADJUSTMENT)?;
             d.set_item(intern!(py, "provider_id"), &provider_id)?;
             d.set_item(intern!(py, "fiscal_period_date"), &fiscal_date)?;
             d.set_item(intern!(py, "reason"), self.opt(py, parts[0]))?;
@@ -1909,6 +1971,14 @@ impl State {
             header.set_item(intern!(py, "claims"), PyList::empty(py))?;
             header.set_item(intern!(py, "provider_adjustments"), PyList::empty(py))?;
             header.set_item(intern!(py, "findings"), PyList::empty(py))?;
+            // Its own list of references: the header and the remittance at SE are two models.
+            let references = self.tx(py).get_item(intern!(py, "references"))?;
+            if let Some(r) = references {
+                header.set_item(
+                    intern!(py, "references"),
+                    r.cast::<PyList>()?.get_slice(0, usize::MAX),
+                )?;
+            }
             self.payment = Some(header.unbind());
         }
         Ok(())
@@ -1945,7 +2015,7 @@ impl State {
                 h
             }
         };
-        let event = PyDict::new(py);
+        let event = self.models.values(py, REMITTANCE_CLAIM)?;
         event.set_item(intern!(py, "payment"), header)?;
         event.set_item(
             intern!(py, "claim"),
@@ -2025,7 +2095,7 @@ impl Remit835Reader {
         Ok(Remit835Reader {
             // ids are checked here, as findings
             tokenizer: core::Tokenizer::new(false).join_lines(true),
-            state: State::new(py, by_claim, Models::new(models)?),
+            state: State::new(py, by_claim, Models::new(models, &MODEL_NAMES)?),
             error: None,
         })
     }
