@@ -101,8 +101,11 @@ impl Models {
         let spec = &self.specs[index];
         let values = spec.template.bind(py).copy()?;
         for name in &spec.lists {
-            values.set_item(name.bind(py), PyList::empty(py))?;
+            values.set_item(name.bind(py), new_list(py))?;
         }
+        // Untracked from the start (see `untrack`): until it is handed over, only the reader
+        // holds it.
+        untrack(values.as_any());
         Ok(values)
     }
 
@@ -155,6 +158,13 @@ impl Models {
         }
         Ok(obj)
     }
+}
+
+/// A new empty list for a model's field, left out of the collector's walks (see `untrack`).
+pub fn new_list(py: Python<'_>) -> Bound<'_, PyList> {
+    let list = PyList::empty(py);
+    untrack(list.as_any());
+    list
 }
 
 /// `object.__new__(cls)` with its four pydantic slots set, bypassing the class's (frozen)

@@ -18,7 +18,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyString};
 
-use super::models::Models;
+use super::models::{new_list, Models};
 use super::problem::raise;
 use super::tokenizer::{latin1, ShortStrings};
 use crate::tokenizer as core;
@@ -839,7 +839,7 @@ impl State {
 
     /// Components 3..6 of a procedure composite that are not empty.
     fn modifiers<'py>(&mut self, py: Python<'py>, parts: &[&[u8]]) -> PyResult<Bound<'py, PyList>> {
-        let list = PyList::empty(py);
+        let list = new_list(py);
         for m in parts.iter().skip(2).take(4) {
             if !m.is_empty() {
                 list.append(self.text(py, m))?;
@@ -902,13 +902,8 @@ impl State {
         ] {
             s.set_item(key, &none)?;
         }
-        s.set_item(intern!(py, "adjustments"), PyList::empty(py))?;
         s.set_item(intern!(py, "line_control_number"), &none)?;
-        s.set_item(intern!(py, "references"), PyList::empty(py))?;
         s.set_item(intern!(py, "allowed_amount"), &none)?;
-        s.set_item(intern!(py, "amounts"), PyList::empty(py))?;
-        s.set_item(intern!(py, "quantities"), PyList::empty(py))?;
-        s.set_item(intern!(py, "remarks"), PyList::empty(py))?;
         s.set_item(intern!(py, "position"), pos)?;
         if let Some(c) = &self.claim {
             Self::list_of(c.bind(py), intern!(py, "services"))?.append(&s)?;
@@ -1108,7 +1103,6 @@ impl State {
         c.set_item(intern!(py, "facility_code"), self.opt(py, get(els, 8)))?;
         c.set_item(intern!(py, "frequency"), self.opt(py, get(els, 9)))?;
         c.set_item(intern!(py, "header_number"), self.header_number.as_ref())?;
-        c.set_item(intern!(py, "adjustments"), PyList::empty(py))?;
         for key in [
             intern!(py, "patient"),
             intern!(py, "insured"),
@@ -1120,15 +1114,6 @@ impl State {
             intern!(py, "outpatient"),
         ] {
             c.set_item(key, &none)?;
-        }
-        for key in [
-            intern!(py, "references"),
-            intern!(py, "dates"),
-            intern!(py, "amounts"),
-            intern!(py, "quantities"),
-            intern!(py, "services"),
-        ] {
-            c.set_item(key, PyList::empty(py))?;
         }
         c.set_item(intern!(py, "position"), pos)?;
         self.service = None;
@@ -1366,13 +1351,9 @@ impl State {
         ] {
             tx.set_item(PyString::intern(py, key), &none)?;
         }
-        tx.set_item(intern!(py, "references"), PyList::empty(py))?;
         tx.set_item(intern!(py, "production_date"), &none)?;
         tx.set_item(intern!(py, "payer"), &none)?;
         tx.set_item(intern!(py, "payee"), &none)?;
-        tx.set_item(intern!(py, "claims"), PyList::empty(py))?;
-        tx.set_item(intern!(py, "provider_adjustments"), PyList::empty(py))?;
-        tx.set_item(intern!(py, "findings"), PyList::empty(py))?;
         tx.set_item(intern!(py, "position"), pos)?;
         tx.set_item(intern!(py, "payment_position"), &none)?;
         tx.set_item(intern!(py, "interchange_position"), self.isa_position)?;
@@ -1711,9 +1692,7 @@ impl State {
         d.set_item(intern!(py, "id_qualifier"), self.opt(py, get(els, 3)))?;
         d.set_item(intern!(py, "id"), self.opt(py, get(els, 4)))?;
         d.set_item(intern!(py, "address"), &none)?;
-        d.set_item(intern!(py, "references"), PyList::empty(py))?;
         if payer {
-            d.set_item(intern!(py, "contacts"), PyList::empty(py))?;
             self.ctx = Ctx::Payer;
         } else {
             d.set_item(intern!(py, "delivery_method"), &none)?;
@@ -1808,7 +1787,7 @@ impl State {
             self.missing(py, b"PER", pos, Some(1))?;
             return Ok(());
         }
-        let communications = PyList::empty(py);
+        let communications = new_list(py);
         let n = els.len();
         let mut i = 3;
         while i < n {
@@ -1878,7 +1857,7 @@ impl State {
             intern!(py, "hcpcs_payable_amount"),
             self.optional_decimal(py, els, 2, pos)?,
         )?;
-        let codes = PyList::empty(py);
+        let codes = new_list(py);
         for i in 3..8 {
             let c = get(els, i);
             if !c.is_empty() {
@@ -1968,9 +1947,9 @@ impl State {
             self.check_header(py, pos)?;
             let header = self.tx(py).copy()?;
             // The transaction's own lists keep filling; the header gets empty ones.
-            header.set_item(intern!(py, "claims"), PyList::empty(py))?;
-            header.set_item(intern!(py, "provider_adjustments"), PyList::empty(py))?;
-            header.set_item(intern!(py, "findings"), PyList::empty(py))?;
+            header.set_item(intern!(py, "claims"), new_list(py))?;
+            header.set_item(intern!(py, "provider_adjustments"), new_list(py))?;
+            header.set_item(intern!(py, "findings"), new_list(py))?;
             // Its own list of references: the header and the remittance at SE are two models.
             let references = self.tx(py).get_item(intern!(py, "references"))?;
             if let Some(r) = references {
