@@ -382,7 +382,11 @@ impl State {
                 None,
             );
         }
-        let placed = self.walk.segment(&seg, &mut self.problems);
+        // Cut once: the walker places the segment by the same elements the tables read.
+        let els = Elements::new(&seg);
+        let placed = self
+            .walk
+            .elements(&els.els[..els.n], seg.position, &mut self.problems);
         if !self.problems.is_empty() {
             if self.remittances {
                 self.structure_findings();
@@ -404,7 +408,6 @@ impl State {
         match id {
             b"ISA" => {
                 self.close_payment();
-                let els = Elements::new(&seg);
                 self.isa13.clear();
                 self.isa13.extend_from_slice(els.get(13));
                 self.isa06.clear();
@@ -415,7 +418,6 @@ impl State {
             }
             b"GS" => {
                 self.close_payment();
-                let els = Elements::new(&seg);
                 self.gs06.clear();
                 self.gs06.extend_from_slice(els.get(6));
                 self.groups += 1;
@@ -431,24 +433,21 @@ impl State {
                 self.transactions += 1;
                 self.st_position = seg.position;
                 self.st02.clear();
-                self.st02.extend_from_slice(Elements::new(&seg).get(2));
+                self.st02.extend_from_slice(els.get(2));
             }
             b"SE" => {
-                let els = Elements::new(&seg);
                 let count = (seg.position + 1).saturating_sub(self.st_position);
                 let found = envelope::se(els.get(1), els.get(2), count, &self.st02);
                 self.trailer_findings(found, seg.position, "SE");
             }
             b"GE" => {
                 self.close_payment();
-                let els = Elements::new(&seg);
                 let found = envelope::ge(els.get(1), els.get(2), self.transactions, &self.gs06);
                 self.trailer_findings(found, seg.position, "GE");
                 return;
             }
             b"IEA" => {
                 self.close_payment();
-                let els = Elements::new(&seg);
                 let found = envelope::iea(els.get(1), els.get(2), self.groups, &self.isa13);
                 self.trailer_findings(found, seg.position, "IEA");
                 return;
@@ -482,7 +481,6 @@ impl State {
         if role == Role::Other {
             return;
         }
-        let els = Elements::new(&seg);
         let pos = seg.position;
         if let Some(node) = node {
             self.required_elements(node, &els, pos);
