@@ -11,7 +11,10 @@ medians over the runs, peak RSS the largest. Rows:
   * ``tables (whole)``: ``read_835_tables(path)``, the six tables held at the end.
   * ``tables (stream)``: ``iter_835_tables(path)``, each batch dropped after use: memory flat.
   * ``oxedi parse_file``: oxedi 0.6.0's ``parse_file`` in its venv (benchmarks/peers/setup.sh).
-  * ``parse_835_file``: today's reader to pydantic models, remittance by remittance.
+  * ``parse_835_file``: the 835 to pydantic models, remittance by remittance (the core reads and
+    builds them, rust/src/python/remit835.rs and models.rs).
+  * ``pure-Python parser``: the parser it replaced, now the differential tests' oracle
+    (tests/remit835/oracle_parser.py): the models' baseline in the same run.
   * ``rust split``: benchmarks/split_ceiling.rs built with rustc -O (CPU of its process).
   * ``core tables (rs)``: with ``--core-exe``, rust/examples/tables835.rs: the same tables, no Python.
 Every row that counts claims must count the same as a plain split of the file (checked).
@@ -66,8 +69,12 @@ def child(kind: str, path: str) -> None:
         result = oxedi.parse_file(path)
         w, c = time.perf_counter() - w, _cpu() - c
         claims = result.count_claims()
-    elif kind == "models":
-        from sdohedi.remit835 import parse_835_file
+    elif kind in ("models", "oracle"):
+        if kind == "oracle":
+            sys.path.insert(0, str(HERE.parent / "tests" / "remit835"))
+            from oracle_parser import parse_835_file
+        else:
+            from sdohedi.remit835 import parse_835_file
 
         w, c = time.perf_counter(), _cpu()
         claims = sum(len(r.claims) for r in parse_835_file(path))
@@ -164,13 +171,13 @@ def main() -> None:
         print(f"\n{path.name}: {mb:.1f} MB, {want:,} claims")
         rows = [("tables (whole)", "tables", sys.executable), ("tables (stream)", "stream", sys.executable),
                 ("oxedi parse_file", "oxedi", str(oxedi_py) if oxedi_py.exists() else None),
-                ("parse_835_file", "models", sys.executable)]
+                ("parse_835_file", "models", sys.executable), ("pure-Python parser", "oracle", sys.executable)]
         results: dict[str, dict | str] = {}
         for label, kind, python in rows:
             if python is None:
                 results[label] = "not installed (bash benchmarks/peers/setup.sh oxedi)"
                 continue
-            if kind == "models" and size > 20:
+            if kind in ("models", "oracle") and size > 20:
                 results[label] = "skipped above 20 MB (slow)"
                 continue
             try:
@@ -195,6 +202,12 @@ def main() -> None:
                 print(f"tables vs oxedi parse_file: {ox['cpu'] / ours['cpu']:.1f}x (goal >= 10x)")
             if isinstance(split, dict):
                 print(f"tables vs rust split: {split['cpu'] / ours['cpu']:.0%} of its speed (goal >= 25%)")
+            models, old = results.get("parse_835_file"), results.get("pure-Python parser")
+            if isinstance(models, dict):
+                if isinstance(ox, dict):
+                    print(f"models vs oxedi parse_file: {ox['cpu'] / models['cpu']:.2f}x (goal >= 3x)")
+                if isinstance(old, dict):
+                    print(f"models vs the pure-Python parser: {old['cpu'] / models['cpu']:.1f}x")
 
 
 if __name__ == "__main__":
