@@ -177,7 +177,7 @@ def main() -> None:
             if python is None:
                 results[label] = "not installed (bash benchmarks/peers/setup.sh oxedi)"
                 continue
-            if kind in ("models", "oracle") and size > 20:
+            if kind == "oracle" and size > 20:
                 results[label] = "skipped above 20 MB (slow)"
                 continue
             try:

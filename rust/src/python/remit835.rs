@@ -895,15 +895,7 @@ impl State {
         s.set_item(intern!(py, "units"), units)?;
         s.set_item(intern!(py, "original_procedure"), original)?;
         s.set_item(intern!(py, "original_units"), original_units)?;
-        for key in [
-            intern!(py, "service_date"),
-            intern!(py, "service_start"),
-            intern!(py, "service_end"),
-        ] {
-            s.set_item(key, &none)?;
-        }
-        s.set_item(intern!(py, "line_control_number"), &none)?;
-        s.set_item(intern!(py, "allowed_amount"), &none)?;
+        // Dates, REF*6R and AMT*B6: None in the template until their segments come.
         s.set_item(intern!(py, "position"), pos)?;
         if let Some(c) = &self.claim {
             Self::list_of(c.bind(py), intern!(py, "services"))?.append(&s)?;
@@ -1103,18 +1095,7 @@ impl State {
         c.set_item(intern!(py, "facility_code"), self.opt(py, get(els, 8)))?;
         c.set_item(intern!(py, "frequency"), self.opt(py, get(els, 9)))?;
         c.set_item(intern!(py, "header_number"), self.header_number.as_ref())?;
-        for key in [
-            intern!(py, "patient"),
-            intern!(py, "insured"),
-            intern!(py, "corrected_insured"),
-            intern!(py, "rendering_provider"),
-            intern!(py, "crossover_carrier"),
-            intern!(py, "corrected_priority_payer"),
-            intern!(py, "other_subscriber"),
-            intern!(py, "outpatient"),
-        ] {
-            c.set_item(key, &none)?;
-        }
+        // The parties and MOA: None in the template until their segments come.
         c.set_item(intern!(py, "position"), pos)?;
         self.service = None;
         if self.streaming {
