@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from sdohedi.claims837p import write_837p
 from sdohedi.models.claim import MAX_TOTAL_CHARGE, Claim, ServiceLine
-from sdohedi.models.construct import field_template, unchecked_maker
+from sdohedi.models.build import model_makers, model_specs
 from sdohedi.pipeline.encode import _parties_of
 from sdohedi.pipeline.grouping import (
     _CHARGE, _DATE, _DIAGNOSES, _MODIFIERS, _POS, _PROCEDURE, _SERVICE_ID, _UNITS, Parties, _claim_refused,
@@ -26,10 +26,10 @@ from sdohedi.pipeline.ingest import L, Reject
 _KEY = slice(0, 6)  # payer, member, cbo, period, prior_auth, replaces
 _CACHE_LIMIT = 1 << 16
 _AUTH = L["prior_auth"]
-_make_line = unchecked_maker(ServiceLine)
-_make_claim = unchecked_maker(Claim)
-_LINE_TEMPLATE = field_template(ServiceLine)
-_CLAIM_TEMPLATE = field_template(Claim, deviations=())
+_make_line, _make_claim = model_makers([ServiceLine, Claim])
+# Every field at its default (None when required), in field order, to copy from.
+_LINE_TEMPLATE = model_specs([ServiceLine])[0][1]
+_CLAIM_TEMPLATE = model_specs([Claim])[0][1] | {"deviations": ()}
 
 
 class _Values(_Addresses):

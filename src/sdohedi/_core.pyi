@@ -166,3 +166,9 @@ class Remit835Reader:
         """Raise the error that finished the stream, if any."""
     @property
     def findings(self) -> list[Any]: ...
+
+class ModelBuilder:
+    """pydantic instances from checked values (sdohedi.models.build.model_makers)."""
+
+    def __init__(self, specs: list[tuple[Any, ...]], names: list[str]) -> None: ...
+    def build(self, index: int, values: dict[str, Any]) -> Any: ...

@@ -1,5 +1,5 @@
-"""Claims the reader builds without validation (unchecked_maker: __dict__ set alone, pydantic's
-bookkeeping slots answered by UncheckedModel) behave like the same claims validated by pydantic."""
+"""Claims the reader builds without validation (sdohedi.models.build.model_makers: the core's
+model builder) are the objects pydantic makes: the same claims validated by pydantic."""
 
 import copy
 import pickle
@@ -11,7 +11,7 @@ import pytest
 from factories import CHILD, ENVELOPE, MEMBER_2, RECEIVER, RIDES_CBO, SUBMITTER, TIMESTAMP, claim, meal_line
 from sdohedi.claims837p import Reader837P, write_837p
 from sdohedi.models import Claim, ServiceLine
-from sdohedi.models.construct import UncheckedModel, shared_keys_dict, unchecked_maker
+from sdohedi.models.build import model_makers
 
 CLAIMS = [claim("A1"), claim("A2", patient=CHILD),
           claim("B1", subscriber=MEMBER_2, lines=[meal_line(1), meal_line(2).model_copy(
@@ -28,13 +28,12 @@ def read_back() -> list[Claim]:
     return claims
 
 
-def test_read_claims_are_built_unchecked():
-    # the point of this file: the slots are really unset on what the reader returns
+def test_read_claims_have_every_pydantic_slot_set():
     for c in read_back():
         for obj in (c, c.subscriber, c.subscriber.address, c.lines[0]):
-            for slot in ("__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__"):
-                with pytest.raises(AttributeError):
-                    object.__getattribute__(obj, slot)
+            assert object.__getattribute__(obj, "__pydantic_fields_set__") == set(type(obj).model_fields)
+            assert object.__getattribute__(obj, "__pydantic_extra__") is None
+            assert object.__getattribute__(obj, "__pydantic_private__") is None
 
 
 @pytest.mark.parametrize("k", range(len(CLAIMS)))
@@ -56,28 +55,21 @@ def test_unchecked_claims_behave_like_validated_ones(k):
         got.claim_id = "X"  # frozen, as validated ones
 
 
-def test_unchecked_maker_refuses_models_that_cannot_answer_for_their_slots():
-    from pydantic import BaseModel
-
-    class Plain(BaseModel):
-        x: int
-
-    with pytest.raises(TypeError, match="UncheckedModel"):
-        unchecked_maker(Plain)
-    assert issubclass(Claim, UncheckedModel)
-
-
-def test_shared_keys_dict_is_the_same_dict_and_its_copies_are_smaller():
-    values = {"b": 1, "a": [2], "c": None} | {f"field{k}": k for k in range(10)}  # a model's dozen fields
-    shared = shared_keys_dict(values)
-    assert shared == values and list(shared) == list(values) and type(shared) is dict
-    first, second = shared.copy(), shared.copy()
-    first["a"] = 3
-    second["d"] = 4  # a key it does not have: an ordinary dict from then on
-    assert shared == values and first == values | {"a": 3} and list(second) == [*values, "d"]
-    assert pickle.loads(pickle.dumps(first)) == first
-    if platform.python_implementation() == "CPython":  # the point: a split table, values alone per copy
-        assert sys.getsizeof(shared.copy()) < sys.getsizeof(dict(values))
+def test_a_maker_lays_a_partial_dict_over_the_defaults_and_keeps_a_whole_one():
+    make_line, = model_makers([ServiceLine])
+    line = CLAIMS[0].lines[0]
+    whole = dict(line.__dict__)
+    built = make_line(whole)
+    assert built == line and built.__dict__ is whole  # every field, in order: its own dict
+    partial = {"procedure_code": line.procedure_code, "charge": line.charge, "units": line.units,
+               "service_date": line.service_date}
+    built = make_line(partial)
+    assert list(built.__dict__) == list(ServiceLine.model_fields) and built.__dict__ is not partial
+    assert built == ServiceLine.model_validate(partial)  # the defaults where the dict is silent
+    with pytest.raises(TypeError, match="ServiceLine"):
+        from sdohedi import _core
+        from sdohedi.models.build import model_specs
+        _core.ModelBuilder(model_specs([ServiceLine]), ["Claim"])
 
 
 def test_read_claims_and_lines_have_shared_keys_dicts_in_field_order():

@@ -37,7 +37,7 @@ What goes wrong is reported in one of two ways:
 The hot loop is written for throughput (see ``benchmarks/bench_parse_835.py``): it dispatches
 on the segment id with an if-chain in order of frequency, converts amounts and dates through
 bounded caches, and builds the models without pydantic validation (values are checked here
-instead; see :func:`sdohedi.models.construct.unchecked_maker`), mutating each object's field
+instead; see :func:`unchecked_maker` below), mutating each object's field
 dict while its loop is open. The cyclic garbage collector is paused while a chunk is parsed
 (nothing built here forms a cycle) and restored (see :func:`_settle_young_objects`).
 
@@ -55,7 +55,19 @@ from decimal import Decimal
 from os import PathLike
 from typing import Any
 
-from sdohedi.models.construct import set_dict, shared_keys_dict
+from pydantic import BaseModel
+
+# The two helpers of the former sdohedi.models.construct this parser was written on, kept here
+# with it (the library now builds models in the core, sdohedi.models.build).
+set_dict = BaseModel.__dict__["__dict__"].__set__
+
+
+def shared_keys_dict(values: dict[str, Any], name: str = "Fields") -> dict[str, Any]:
+    """A dict equal to ``values`` whose keys table is shared (CPython's split dict)."""
+    holder = type(name, (), {})()
+    for key, value in values.items():
+        setattr(holder, key, value)
+    return holder.__dict__
 from sdohedi.models.remit import (
     Address, Adjustment, ClaimPayment, Communication, Contact, OutpatientAdjudication, PartyName, Payee,
     Payer, ProcedureId, ProviderAdjustment, QualifiedAmount, QualifiedDate, QualifiedQuantity, Reference, Remark,

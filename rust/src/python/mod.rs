@@ -40,5 +40,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(arrow::p837::read_837p_tables, m)?)?;
     m.add_function(wrap_pyfunction!(arrow::p837::table_columns_837p, m)?)?;
     m.add_class::<remit835::Remit835Reader>()?;
+    m.add_class::<models::ModelBuilder>()?;
     Ok(())
 }

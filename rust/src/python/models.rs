@@ -12,7 +12,7 @@
 //! Which field holds which nested model is read from the classes' own annotations by the Python
 //! face (`sdohedi.models.build.model_specs`) and handed over once: nothing here names a field.
 
-use pyo3::exceptions::PyTypeError;
+use pyo3::exceptions::{PyIndexError, PyTypeError};
 use pyo3::ffi;
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -56,7 +56,7 @@ impl Models {
     /// `specs`: one tuple per class, `(cls, template, list_fields, children, field_names)`,
     /// `children` as `(field, spec_index, many)`.
     /// `names`: the classes' names the caller's indices mean, checked against `specs`.
-    pub fn new(specs: &Bound<'_, PyAny>, names: &[&str]) -> PyResult<Self> {
+    pub fn new<S: AsRef<str>>(specs: &Bound<'_, PyAny>, names: &[S]) -> PyResult<Self> {
         let py = specs.py();
         let mut out = Vec::new();
         for spec in specs.try_iter()? {
@@ -82,7 +82,12 @@ impl Models {
             .iter()
             .map(|s| s.cls.bind(py).name().map(|n| n.to_string()))
             .collect::<PyResult<_>>()?;
-        if given != names {
+        if !given
+            .iter()
+            .map(String::as_str)
+            .eq(names.iter().map(AsRef::as_ref))
+        {
+            let names: Vec<&str> = names.iter().map(AsRef::as_ref).collect();
             return Err(PyTypeError::new_err(format!(
                 "model specs are for {given:?}, the reader builds {names:?}"
             )));
@@ -157,6 +162,39 @@ impl Models {
             }
         }
         Ok(obj)
+    }
+}
+
+/// `_core.ModelBuilder`: [`Models`] for Python code that has checked its values itself (the 837P
+/// reader, `sdohedi.models.build.model_makers`).
+#[pyclass(module = "sdohedi._core", frozen)]
+pub struct ModelBuilder {
+    models: Models,
+}
+
+#[pymethods]
+impl ModelBuilder {
+    /// `specs` of `sdohedi.models.build.model_specs`; `names`: the classes' names, in order.
+    #[new]
+    fn new(specs: &Bound<'_, PyAny>, names: Vec<String>) -> PyResult<Self> {
+        Ok(ModelBuilder {
+            models: Models::new(specs, &names)?,
+        })
+    }
+
+    /// The instance of class `index` whose fields are `values` (see [`Models::build`]): a dict
+    /// of every field in declaration order becomes its `__dict__`, anything else is laid over
+    /// the class's defaults.
+    fn build<'py>(
+        &self,
+        py: Python<'py>,
+        index: usize,
+        values: &Bound<'py, PyDict>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        if index >= self.models.specs.len() {
+            return Err(PyIndexError::new_err("no model spec of that index"));
+        }
+        self.models.build(py, index, values)
     }
 }
 

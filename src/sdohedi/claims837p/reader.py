@@ -70,9 +70,9 @@ segment (tests/claims837p/test_reader_fast_blocks.py holds the two equal). Each 
 its ``ServiceLine``'s field dict as it is read (a copy of its SV1's template). Claims, lines,
 subscribers, patients and addresses whose every value passes this module's own checks (each
 narrower than the model's rule: see the Text checks, tested against ``Text`` itself; CLM01 and
-the REF*6R of a claim are checked in one regex call) are built without pydantic, the way
-``model_construct`` would, by setting the instance's ``__dict__`` alone (see
-:mod:`sdohedi.models.construct`); anything else goes through full pydantic validation, which
+the REF*6R of a claim are checked in one regex call) are built without validation by the core's
+model builder, as ``model_construct`` would build them (see :mod:`sdohedi.models.build`);
+anything else goes through full pydantic validation, which
 then decides and says what is wrong. Billing providers, payers and rendering providers are
 validated once per distinct value. The round-trip properties in
 tests/claims837p/test_reader_properties.py re-validate every claim the reader returns. The
@@ -97,7 +97,7 @@ from ..models.claim import (
     FREQUENCIES, MAX_CLAIM_ID, MAX_DIAGNOSES, MAX_LINE_CONTROL_NUMBER, MAX_LINES_PER_CLAIM, Address,
     BillingProvider, Claim, Patient, Payer, Receiver, RenderingProvider, ServiceLine, Submitter, Subscriber,
 )
-from ..models.construct import set_dict as _set_dict, unchecked_maker as _maker
+from ..models.build import model_makers
 from ..models.fields import ICD9_PATTERN, ICD10_PATTERN, LENIENT_CONTEXT, X12_TEXT_PATTERN
 from ..x12 import READ_SIZE, Delimiters, Tokenizer, X12EnvelopeError, X12Error, X12SyntaxError, X12ValueError
 from .writer import VERSION
@@ -258,9 +258,8 @@ class _Problem(tuple):
     the loop tells it from a good parse by its class alone."""
 
 
-_make_address = _maker(Address)
-_make_subscriber = _maker(Subscriber)
-_make_patient = _maker(Patient)
+_make_address, _make_subscriber, _make_patient, _make_line, _make_claim = model_makers(
+    [Address, Subscriber, Patient, ServiceLine, Claim])
 
 
 # The three party models the fast paths build (the loop's _fast_member and the whole-block
@@ -283,8 +282,8 @@ def _patient_model(last: str, first: str | None, birth: dt.date, sex: str, addre
 
 class _LineFields:
     """Only its instances' __dict__ is used: a dict whose keys table is shared by every such
-    dict (a split table, see models.construct.shared_keys_dict), so copying one copies its
-    values alone, and it is smaller to make and to free. Same dict in every other respect."""
+    dict (a split table), so copying one copies its values alone, and it is smaller to make
+    and to free. Same dict in every other respect."""
 
 
 class _ClaimFields:
@@ -1539,10 +1538,9 @@ class Reader837P:
             self._last_header = self.header
         out.append(claim)
 
-    def _build(self, rec: _Claim, new=object.__new__, set_dict=_set_dict, line_cls=ServiceLine,
-               claim_cls=Claim) -> Claim:
-        """The claim's model: built here when every value passes the fast path's checks (see
-        _maker; the C callables are bound as defaults, so they are locals), else by pydantic."""
+    def _build(self, rec: _Claim, make_line=_make_line, make_claim=_make_claim) -> Claim:
+        """The claim's model: built unchecked when every value passes the fast path's checks (see
+        model_makers; bound as defaults, so they are locals), else by pydantic."""
         if rec.problem is not None:
             raise rec.problem
         position = rec.position
@@ -1598,14 +1596,9 @@ class Reader837P:
                 and (frequency == "1") == (payer_claim_number is None) and rec.top_pointer <= len(diagnoses)
                 and (prior_authorization is None or _TEXT_50_OK(prior_authorization))
                 and (payer_claim_number is None or _TEXT_50_OK(payer_claim_number))):
-            # _maker's work for every line, inline (a line costs 2 C calls, no more). The REF*6R
-            # values (collected as read) must be unique when sent, and they and CLM01 must be
-            # texts the models keep unchanged.
-            made = []
-            for values in lines:
-                obj = new(line_cls)
-                set_dict(obj, values)
-                made.append(obj)
+            # Every line built unchecked. The REF*6R values (collected as read) must be unique
+            # when sent, and they and CLM01 must be texts the models keep unchanged.
+            made = list(map(make_line, lines))
             texts = rec.texts
             if len(texts) > len(lines):  # every line sent its REF*6R, as the writer does: one check for all
                 # (a value equal to CLM01 fails the set: pydantic then decides; a line break
@@ -1638,9 +1631,7 @@ class Reader837P:
                 fields.provider_signature, fields.assignment_participation, fields.benefits_assignment, \
                     fields.release_of_information = indicators
                 fields.deviations = ()
-                claim = new(claim_cls)
-                set_dict(claim, fields.__dict__)
-                return claim
+                return make_claim(fields.__dict__)
         # Something unusual: pydantic decides, and says what is wrong.
         data = {
             "claim_id": claim_id, "frequency": frequency, "payer_claim_number": payer_claim_number,

@@ -1,16 +1,22 @@
-"""What the core needs to build model instances itself, read off the models' declarations.
+"""Model instances built from values already checked, without validating them again.
 
 A reader of the compiled core (``_core.Remit835Reader``) checks every value it reads and hands
-the values over as model instances it builds without validating again (see
-``rust/src/python/models.rs``). :func:`model_specs` tells it, once, how: each class with its
-fields' defaults in declaration order, which fields default to a new list, and which fields
-hold another of the classes (one, or a list of them), as the annotations say.
+the values over as model instances it builds itself (``rust/src/python/models.rs``); Python code
+that has checked its values (the 837P reader's fast path) has :func:`model_makers`, the same
+builder. Either way an instance is what ``model_construct`` makes with every field given: its
+``__dict__`` holds every field in declaration order, pydantic's three slots are set, so it is an
+ordinary pydantic object (equality, dumps, copies, pickling). :func:`model_specs` tells the core,
+once, how: each class with its fields' defaults in declaration order, which fields default to a
+new list, and which fields hold another of the classes (one, or a list of them), as the
+annotations say.
 """
 
 from __future__ import annotations
 
+import functools
 import types
 import typing
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel
@@ -58,3 +64,14 @@ def model_specs(classes: list[type[BaseModel]]) -> list[Spec]:
                 children.append((name, index[nested], many))
         specs.append((cls, template, lists, children, frozenset(cls.model_fields)))
     return specs
+
+
+def model_makers(classes: list[type[BaseModel]]) -> list[Callable[[dict[str, Any]], Any]]:
+    """One constructor per class, in the order given: ``make(values)`` is the instance whose fields
+    are ``values``, not validated. A dict of every field in declaration order becomes the
+    instance's own ``__dict__`` (the caller lets go of it); any other is laid over the defaults.
+    The values must be valid: nothing is checked."""
+    from .._core import ModelBuilder
+
+    builder = ModelBuilder(model_specs(classes), [cls.__name__ for cls in classes])
+    return [functools.partial(builder.build, i) for i in range(len(classes))]

@@ -23,9 +23,8 @@ from typing import Literal
 
 from typing import Annotated
 
-from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
-from .construct import UncheckedModel
 from .fields import (
     ICD9_PATTERN, ICD10_PATTERN, NPI, AnyDiagnosisCode, Identifier, Modifier, Money, Phone, PlaceOfService,
     ProcedureCode, ProviderTaxonomy, Quantity, StateCode, TaxId, Text, ZipCode, is_lenient, npi_check_digit_ok,
@@ -69,7 +68,7 @@ def is_po_box(address: "Address") -> bool:
     return address.line1.upper().replace(".", "").replace(" ", "").startswith(("POBOX", "LOCKBOX"))
 
 
-class _Model(UncheckedModel):  # readers and the encode pipeline build these with unchecked_maker
+class _Model(BaseModel):  # the 837P reader's fast path builds these with models.build.model_makers
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
