@@ -191,10 +191,24 @@ impl ModelBuilder {
         index: usize,
         values: &Bound<'py, PyDict>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        if index >= self.models.specs.len() {
+        let Some(spec) = self.models.specs.get(index) else {
             return Err(PyIndexError::new_err("no model spec of that index"));
+        };
+        // A caller's dict is its own only when it holds exactly the fields, in their order
+        // (the core's readers fill template copies, which always do).
+        let template = spec.template.bind(py);
+        let whole = values.len() == template.len()
+            && values
+                .iter()
+                .zip(template.iter())
+                .all(|((a, _), (b, _))| a.is(&b) || a.eq(&b).unwrap_or(false));
+        if whole {
+            self.models.build(py, index, values)
+        } else {
+            let fields = self.models.values(py, index)?;
+            fields.update(values.as_mapping())?;
+            self.models.build(py, index, &fields)
         }
-        self.models.build(py, index, values)
     }
 }
 
