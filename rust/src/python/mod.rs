@@ -41,5 +41,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(arrow::p837::table_columns_837p, m)?)?;
     m.add_class::<remit835::Remit835Reader>()?;
     m.add_class::<models::ModelBuilder>()?;
+    m.add_class::<models::Maker>()?;
     Ok(())
 }

@@ -191,6 +191,28 @@ impl ModelBuilder {
         index: usize,
         values: &Bound<'py, PyDict>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        self.build_one(py, index, values)
+    }
+
+    /// `build(index, …)` as a callable of one argument (no `functools.partial` layer between).
+    fn maker(slf: Bound<'_, Self>, index: usize) -> PyResult<Maker> {
+        if index >= slf.get().models.specs.len() {
+            return Err(PyIndexError::new_err("no model spec of that index"));
+        }
+        Ok(Maker {
+            builder: slf.unbind(),
+            index,
+        })
+    }
+}
+
+impl ModelBuilder {
+    fn build_one<'py>(
+        &self,
+        py: Python<'py>,
+        index: usize,
+        values: &Bound<'py, PyDict>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let Some(spec) = self.models.specs.get(index) else {
             return Err(PyIndexError::new_err("no model spec of that index"));
         };
@@ -209,6 +231,24 @@ impl ModelBuilder {
             fields.update(values.as_mapping())?;
             self.models.build(py, index, &fields)
         }
+    }
+}
+
+/// One class of a [`ModelBuilder`]: `maker(values)` is `builder.build(index, values)`.
+#[pyclass(module = "sdohedi._core", frozen)]
+pub struct Maker {
+    builder: Py<ModelBuilder>,
+    index: usize,
+}
+
+#[pymethods]
+impl Maker {
+    fn __call__<'py>(
+        &self,
+        py: Python<'py>,
+        values: &Bound<'py, PyDict>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.builder.get().build_one(py, self.index, values)
     }
 }
 

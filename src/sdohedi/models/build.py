@@ -13,7 +13,6 @@ annotations say.
 
 from __future__ import annotations
 
-import functools
 import types
 import typing
 from collections.abc import Callable
@@ -74,4 +73,4 @@ def model_makers(classes: list[type[BaseModel]]) -> list[Callable[[dict[str, Any
     from .._core import ModelBuilder
 
     builder = ModelBuilder(model_specs(classes), [cls.__name__ for cls in classes])
-    return [functools.partial(builder.build, i) for i in range(len(classes))]
+    return [builder.maker(i) for i in range(len(classes))]
