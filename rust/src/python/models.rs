@@ -183,8 +183,9 @@ impl ModelBuilder {
     }
 
     /// The instance of class `index` whose fields are `values` (see [`Models::build`]): a dict
-    /// of every field in declaration order becomes its `__dict__`, anything else is laid over
-    /// the class's defaults.
+    /// of as many keys as the class has fields is taken to hold them all, in declaration order,
+    /// and becomes its `__dict__`; a smaller one is laid over the class's defaults. Nothing is
+    /// checked (comparing every key cost more than building the instance).
     fn build<'py>(
         &self,
         py: Python<'py>,
@@ -213,24 +214,10 @@ impl ModelBuilder {
         index: usize,
         values: &Bound<'py, PyDict>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let Some(spec) = self.models.specs.get(index) else {
+        if index >= self.models.specs.len() {
             return Err(PyIndexError::new_err("no model spec of that index"));
-        };
-        // A caller's dict is its own only when it holds exactly the fields, in their order
-        // (the core's readers fill template copies, which always do).
-        let template = spec.template.bind(py);
-        let whole = values.len() == template.len()
-            && values
-                .iter()
-                .zip(template.iter())
-                .all(|((a, _), (b, _))| a.is(&b) || a.eq(&b).unwrap_or(false));
-        if whole {
-            self.models.build(py, index, values)
-        } else {
-            let fields = self.models.values(py, index)?;
-            fields.update(values.as_mapping())?;
-            self.models.build(py, index, &fields)
         }
+        self.models.build(py, index, values)
     }
 }
 

@@ -13,6 +13,7 @@ annotations say.
 
 from __future__ import annotations
 
+import sys
 import types
 import typing
 from collections.abc import Callable
@@ -51,6 +52,9 @@ def model_specs(classes: list[type[BaseModel]]) -> list[Spec]:
         lists: list[str] = []
         children: list[tuple[str, int, bool]] = []
         for name, info in cls.model_fields.items():
+            # Interned: the same object as the attribute names in code and the core's interned
+            # keys, so a dict's keys compare by identity.
+            name = sys.intern(name)
             if info.default_factory is list:
                 lists.append(name)
                 template[name] = None  # replaced by a new list unless given
@@ -61,15 +65,15 @@ def model_specs(classes: list[type[BaseModel]]) -> list[Spec]:
             nested, many = _nested(info.annotation)
             if nested is not None and nested in index:
                 children.append((name, index[nested], many))
-        specs.append((cls, template, lists, children, frozenset(cls.model_fields)))
+        specs.append((cls, template, lists, children, frozenset(template)))
     return specs
 
 
 def model_makers(classes: list[type[BaseModel]]) -> list[Callable[[dict[str, Any]], Any]]:
     """One constructor per class, in the order given: ``make(values)`` is the instance whose fields
-    are ``values``, not validated. A dict of every field in declaration order becomes the
-    instance's own ``__dict__`` (the caller lets go of it); any other is laid over the defaults.
-    The values must be valid: nothing is checked."""
+    are ``values``, not validated. A dict of as many keys as the class has fields must hold them
+    all, in declaration order: it becomes the instance's own ``__dict__`` (the caller lets go of
+    it); a smaller one is laid over the defaults. The values must be valid: nothing is checked."""
     from .._core import ModelBuilder
 
     builder = ModelBuilder(model_specs(classes), [cls.__name__ for cls in classes])
