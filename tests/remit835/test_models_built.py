@@ -107,6 +107,12 @@ def test_specs_are_read_off_the_annotations():
     with pytest.raises(TypeError, match="Node.other"):
         model_specs([Node, Leaf])
 
+    class Shared(BaseModel):
+        codes: list[str] = []  # pydantic copies it per instance; a template would share it
+
+    with pytest.raises(TypeError, match="Shared.codes: a mutable default"):
+        model_specs([Shared])
+
     class Tree(BaseModel):
         leaf: Leaf | None = None
         leaves: list[Leaf] = Field(default_factory=list)

@@ -60,6 +60,10 @@ def model_specs(classes: list[type[BaseModel]]) -> list[Spec]:
                 template[name] = None  # replaced by a new list unless given
             elif info.default_factory is not None:
                 raise TypeError(f"{cls.__name__}.{name}: only list default factories can be built by the core")
+            elif isinstance(info.default, (list, dict, set, bytearray, BaseModel)):
+                # pydantic copies a mutable default for each instance; a template copy would
+                # share one among them all.
+                raise TypeError(f"{cls.__name__}.{name}: a mutable default cannot be built by the core")
             else:
                 template[name] = None if info.default is PydanticUndefined else info.default
             nested, many = _nested(info.annotation)
