@@ -98,7 +98,8 @@ fn trim<'a>(mut s: &'a [u8], set: &[u8]) -> (usize, &'a [u8]) {
     (lead, s)
 }
 
-fn valid_id(id: &[u8]) -> bool {
+/// A segment id as the tokenizer takes one: 2-3 ASCII letters or digits.
+pub fn valid_id(id: &[u8]) -> bool {
     (2..=3).contains(&id.len()) && id.iter().all(u8::is_ascii_alphanumeric)
 }
 

@@ -21,7 +21,9 @@ use pyo3::types::{PyDict, PyList, PyString};
 use super::models::{new_list, Models};
 use super::problem::raise;
 use super::tokenizer::{latin1, ShortStrings};
-use crate::tokenizer as core;
+use crate::codes::parse_day;
+use crate::text;
+use crate::tokenizer::{self as core, valid_id};
 
 /// Amounts and dates repeat a lot; the caches are bounded so memory stays flat.
 const CACHE_LIMIT: usize = 65_536;
@@ -55,11 +57,6 @@ fn nm1_field(code: &[u8]) -> Option<&'static str> {
         b"GB" => "other_subscriber",
         _ => return None,
     })
-}
-
-/// As the tokenizer's ids: 2-3 ASCII letters or digits.
-fn is_segment_id(id: &[u8]) -> bool {
-    (2..=3).contains(&id.len()) && id.iter().all(u8::is_ascii_alphanumeric)
 }
 
 /// X12 'R': an optional minus, digits with an optional fraction (or a fraction alone); no
@@ -103,21 +100,6 @@ fn trim_zeros(b: &[u8]) -> &[u8] {
     &b[i..]
 }
 
-/// Calendar date of a CCYYMMDD text (Python's `date` range: year 1 to 9999).
-fn calendar_date(t: &[u8]) -> Option<(i32, u8, u8)> {
-    let n = |s: &[u8]| s.iter().fold(0u32, |a, &b| a * 10 + u32::from(b - b'0'));
-    let (y, m, d) = (n(&t[..4]), n(&t[4..6]), n(&t[6..8]));
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days = match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return None,
-    };
-    (y >= 1 && d >= 1 && d <= days).then_some((y as i32, m as u8, d as u8))
-}
-
 fn split<'a>(text: &'a [u8], sep: &'a [u8]) -> Vec<&'a [u8]> {
     if sep.len() == 1 {
         return text.split(|&b| b == sep[0]).collect();
@@ -126,12 +108,8 @@ fn split<'a>(text: &'a [u8], sep: &'a [u8]) -> Vec<&'a [u8]> {
     vec![text]
 }
 
-fn latin1_text(bytes: &[u8]) -> String {
-    bytes.iter().map(|&b| char::from(b)).collect()
-}
-
 fn first(bytes: &[u8], n: usize) -> String {
-    latin1_text(&bytes[..bytes.len().min(n)])
+    text::latin1(&bytes[..bytes.len().min(n)])
 }
 
 struct Finding<'a> {
@@ -424,7 +402,8 @@ impl State {
             }
             return Ok(none);
         };
-        let Some((y, m, d)) = calendar_date(&k) else {
+        // A real day, year 1 to 9999 (Python's `date` range), as the code sets' dates are read.
+        let Some(day) = parse_day(&k) else {
             self.unreadable(
                 py,
                 "invalid-date",
@@ -436,6 +415,7 @@ impl State {
             return Ok(none);
         };
         static DATE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+        let (y, m, d) = (day / 10_000, day / 100 % 100, day % 100);
         let value = DATE.import(py, "datetime", "date")?.call1((y, m, d))?;
         if self.dates.len() >= CACHE_LIMIT {
             self.dates.clear();
@@ -576,7 +556,7 @@ impl State {
     }
 
     fn unexpected(&mut self, py: Python<'_>, sid: &[u8], pos: u64) -> PyResult<()> {
-        if !is_segment_id(sid) {
+        if !valid_id(sid) {
             // The segment's bounds are sure (the terminator found it): skip it, not the file.
             return self.finding(
                 py,
@@ -601,7 +581,7 @@ impl State {
             return Ok(());
         }
         let known = KNOWN_SEGMENTS.contains(&sid);
-        let id = latin1_text(sid);
+        let id = text::latin1(sid);
         let place = if self.tx.is_none() {
             "outside a transaction set"
         } else {
@@ -652,7 +632,7 @@ impl State {
                         rule: "element-missing",
                         message: "segment ends before a required element; segment skipped",
                         position: pos,
-                        segment: is_segment_id(sid).then_some(sid),
+                        segment: valid_id(sid).then_some(sid),
                         element: None,
                         envelope: false,
                     },
