@@ -153,14 +153,7 @@ impl Models {
         }
         let obj = instance(py, spec, &fields)?;
         untrack(obj.as_any());
-        untrack(fields.as_any());
-        for child in &spec.children {
-            if child.many {
-                if let Some(list) = fields.get_item(child.name.bind(py))? {
-                    untrack(&list);
-                }
-            }
-        }
+        untrack(fields.as_any()); // setting the nested instances into it tracked it again
         Ok(obj)
     }
 }
@@ -192,14 +185,13 @@ impl ModelBuilder {
         index: usize,
         values: &Bound<'py, PyDict>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.build_one(py, index, values)
+        self.check(index)?;
+        self.models.build(py, index, values)
     }
 
     /// `build(index, …)` as a callable of one argument (no `functools.partial` layer between).
     fn maker(slf: Bound<'_, Self>, index: usize) -> PyResult<Maker> {
-        if index >= slf.get().models.specs.len() {
-            return Err(PyIndexError::new_err("no model spec of that index"));
-        }
+        slf.get().check(index)?;
         Ok(Maker {
             builder: slf.unbind(),
             index,
@@ -208,16 +200,12 @@ impl ModelBuilder {
 }
 
 impl ModelBuilder {
-    fn build_one<'py>(
-        &self,
-        py: Python<'py>,
-        index: usize,
-        values: &Bound<'py, PyDict>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        if index >= self.models.specs.len() {
-            return Err(PyIndexError::new_err("no model spec of that index"));
+    fn check(&self, index: usize) -> PyResult<()> {
+        if index < self.models.specs.len() {
+            Ok(())
+        } else {
+            Err(PyIndexError::new_err("no model spec of that index"))
         }
-        self.models.build(py, index, values)
     }
 }
 
@@ -235,7 +223,8 @@ impl Maker {
         py: Python<'py>,
         values: &Bound<'py, PyDict>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.builder.get().build_one(py, self.index, values)
+        // The index was checked when the maker was made.
+        self.builder.get().models.build(py, self.index, values)
     }
 }
 
