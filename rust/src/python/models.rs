@@ -16,15 +16,14 @@ use pyo3::exceptions::{PyIndexError, PyTypeError};
 use pyo3::ffi;
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyFrozenSet, PyList, PySet, PyTuple, PyType};
+use pyo3::types::{PyDict, PyList, PySet, PyTuple, PyType};
 
-/// `specs` as the Python face hands them: `(cls, template, list_fields, children, field_names)`.
+/// `specs` as the Python face hands them: `(cls, template, list_fields, children)`.
 type SpecTuple<'py> = (
     Bound<'py, PyType>,
     Bound<'py, PyDict>,
     Vec<Bound<'py, PyAny>>,
     Vec<(Bound<'py, PyAny>, usize, bool)>,
-    Bound<'py, PyFrozenSet>,
 );
 
 /// One nested field: where it is, the spec of the model it holds, one model or a list of them.
@@ -53,7 +52,7 @@ pub struct Models {
 }
 
 impl Models {
-    /// `specs`: one tuple per class, `(cls, template, list_fields, children, field_names)`,
+    /// `specs`: one tuple per class, `(cls, template, list_fields, children)`,
     /// `children` as `(field, spec_index, many)`.
     /// `names`: the classes' names the caller's indices mean, checked against `specs`.
     pub fn new<S: AsRef<str>>(specs: &Bound<'_, PyAny>, names: &[S]) -> PyResult<Self> {
@@ -62,7 +61,9 @@ impl Models {
         for spec in specs.try_iter()? {
             let spec = spec?;
             let spec = spec.cast::<PyTuple>()?;
-            let (cls, template, lists, children, fields): SpecTuple<'_> = spec.extract()?;
+            let (cls, template, lists, children): SpecTuple<'_> = spec.extract()?;
+            // Every field is set: the template's keys.
+            let fields = PySet::new(py, template.keys().iter())?.unbind();
             out.push(Spec {
                 cls: cls.unbind(),
                 template: template.unbind(),
@@ -75,7 +76,7 @@ impl Models {
                         many,
                     })
                     .collect(),
-                fields: PySet::new(py, fields.iter())?.unbind(),
+                fields,
             });
         }
         let given: Vec<String> = out

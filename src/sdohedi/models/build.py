@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-Spec = tuple[type[BaseModel], dict[str, Any], list[str], list[tuple[str, int, bool]], frozenset[str]]
+Spec = tuple[type[BaseModel], dict[str, Any], list[str], list[tuple[str, int, bool]]]
 
 
 def _nested(annotation: Any) -> tuple[type | None, bool]:
@@ -69,7 +69,7 @@ def model_specs(classes: list[type[BaseModel]]) -> list[Spec]:
             nested, many = _nested(info.annotation)
             if nested is not None and nested in index:
                 children.append((name, index[nested], many))
-        specs.append((cls, template, lists, children, frozenset(template)))
+        specs.append((cls, template, lists, children))
     return specs
 
 
