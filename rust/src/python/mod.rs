@@ -1,6 +1,7 @@
 //! The `sdohedi._core` extension module: thin PyO3 classes over the pure Rust engine.
 
 mod arrow;
+mod claims837p;
 mod codes;
 mod document;
 mod elements;
@@ -40,6 +41,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(arrow::p837::read_837p_tables, m)?)?;
     m.add_function(wrap_pyfunction!(arrow::p837::table_columns_837p, m)?)?;
     m.add_class::<remit835::Remit835Reader>()?;
+    m.add_class::<claims837p::Claims837PReader>()?;
     m.add_class::<models::ModelBuilder>()?;
     m.add_class::<models::Maker>()?;
     Ok(())
