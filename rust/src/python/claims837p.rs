@@ -18,6 +18,8 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
+use rustc_hash::FxHashMap;
+
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -476,17 +478,22 @@ struct State {
     line: bool,
     unusable_hl: Option<Obj>,
     claim_ordinal: u64,
-    sv1s: HashMap<B, Rc<Sv1>>,
-    dtps: HashMap<B, Rc<Dtp>>,
-    his: HashMap<B, Rc<Hi>>,
-    tails: HashMap<B, Rc<Tail>>,
-    dates: HashMap<u32, Obj>,
-    payers: HashMap<PayerKey, Built>,
-    renderers: HashMap<RawRendering, (Built, Vec<String>)>,
-    locations: HashMap<[B; 5], (Obj, bool)>,
+    sv1s: FxHashMap<B, Rc<Sv1>>,
+    dtps: FxHashMap<B, Rc<Dtp>>,
+    his: FxHashMap<B, Rc<Hi>>,
+    tails: FxHashMap<B, Rc<Tail>>,
+    dates: FxHashMap<u32, Obj>,
+    payers: FxHashMap<PayerKey, Built>,
+    renderers: FxHashMap<RawRendering, (Built, Vec<String>)>,
+    locations: FxHashMap<[B; 5], (Obj, bool)>,
 }
 
-fn cache_put<K: std::hash::Hash + Eq, V>(cache: &mut HashMap<K, V>, limit: usize, k: K, v: V) {
+fn cache_put<K: std::hash::Hash + Eq, V, S: std::hash::BuildHasher>(
+    cache: &mut HashMap<K, V, S>,
+    limit: usize,
+    k: K,
+    v: V,
+) {
     if cache.len() >= limit {
         cache.clear();
     }
@@ -2886,14 +2893,14 @@ impl Claims837PReader {
                 line: false,
                 unusable_hl: None,
                 claim_ordinal: 0,
-                sv1s: HashMap::new(),
-                dtps: HashMap::new(),
-                his: HashMap::new(),
-                tails: HashMap::new(),
-                dates: HashMap::new(),
-                payers: HashMap::new(),
-                renderers: HashMap::new(),
-                locations: HashMap::new(),
+                sv1s: FxHashMap::default(),
+                dtps: FxHashMap::default(),
+                his: FxHashMap::default(),
+                tails: FxHashMap::default(),
+                dates: FxHashMap::default(),
+                payers: FxHashMap::default(),
+                renderers: FxHashMap::default(),
+                locations: FxHashMap::default(),
             },
             error: None,
         })
